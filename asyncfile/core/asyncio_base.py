@@ -1,0 +1,213 @@
+"""The asyncio adapter: awaitable reads and writes over any backend's Context."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import deque
+from collections.abc import Awaitable
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from .abstract import AbstractContext, AbstractOperation
+
+if TYPE_CHECKING:
+    from typing_extensions import Buffer, Self
+
+__all__ = ("AsyncioContextBase",)
+
+
+class AsyncioContextBase:
+    """Awaitable operations on one event loop.
+
+    The context binds to the loop given, or else to the loop running when it is
+    created or first used; using it from another loop raises ``RuntimeError``.
+    At most ``max_requests`` operations are in flight: more wait their turn.
+    After :meth:`close`, every call raises ``RuntimeError`` at once, and the
+    operations still pending complete with an error.
+    """
+
+    MAX_REQUESTS_DEFAULT: ClassVar[int] = 512
+    CONTEXT_CLASS: ClassVar[type[AbstractContext]]
+    OPERATION_CLASS: ClassVar[type[AbstractOperation]]
+
+    def __init__(
+        self,
+        max_requests: int | None = None,
+        loop: asyncio.AbstractEventLoop | None = None,
+        **context_options: Any,
+    ) -> None:
+        self._closed = True
+        max_requests = max_requests or self.MAX_REQUESTS_DEFAULT
+        if loop is None:
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:
+                loop = None
+        self._loop = loop
+        self._max_requests = max_requests
+        self._in_flight = 0
+        self._slot_waiters: deque[asyncio.Future[None]] = deque()
+        self.context = self._create_context(max_requests, **context_options)
+        self._closed = False
+
+    def _create_context(self, max_requests: int, **options: Any) -> AbstractContext:
+        return self.CONTEXT_CLASS(max_requests=max_requests, **options)  # type: ignore[call-arg]
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        """The event loop this context serves (the running one, once used)."""
+        return self._bind_loop()
+
+    @property
+    def max_requests(self) -> int:
+        return self._max_requests
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    async def __aenter__(self) -> Self:
+        self._bind_loop()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release the backend's resources at once; pending operations fail."""
+        if self._closed:
+            return
+        self._closed = True
+        waiters, self._slot_waiters = self._slot_waiters, deque()
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_exception(RuntimeError("AsyncioContext is closed"))
+        self.context.close()
+
+    def read(
+        self, nbytes: int, fd: int, offset: int = 0, priority: int = 0
+    ) -> Awaitable[bytes]:
+        """Read up to ``nbytes`` at ``offset``; fewer only at end of file."""
+        return self.submit(self.OPERATION_CLASS.read(nbytes, fd, offset, priority))  # type: ignore[return-value]
+
+    def readinto(
+        self, buffer: Buffer, fd: int, offset: int = 0, priority: int = 0
+    ) -> Awaitable[int]:
+        """Fill ``buffer`` from ``offset``; the count is short only at end of file."""
+        return self.submit(  # type: ignore[return-value]
+            self.OPERATION_CLASS.readinto(buffer, fd, offset, priority)
+        )
+
+    def write(
+        self, payload: Buffer, fd: int, offset: int = 0, priority: int = 0
+    ) -> Awaitable[int]:
+        """Write all of ``payload`` at ``offset``; return the count written."""
+        return self.submit(  # type: ignore[return-value]
+            self.OPERATION_CLASS.write(payload, fd, offset, priority)
+        )
+
+    def fsync(self, fd: int) -> Awaitable[None]:
+        """Flush ``fd``'s data and metadata to the device."""
+        return self.submit(self.OPERATION_CLASS.fsync(fd))  # type: ignore[return-value]
+
+    def fdsync(self, fd: int) -> Awaitable[None]:
+        """Flush ``fd``'s data to the device."""
+        return self.submit(self.OPERATION_CLASS.fdsync(fd))  # type: ignore[return-value]
+
+    async def submit(self, op: AbstractOperation) -> bytes | int | None:
+        """Run ``op`` and return its value; a cancelled wait cancels the operation
+        if it has not started (otherwise it completes in the background)."""
+        if not isinstance(op, self.OPERATION_CLASS):
+            raise ValueError(
+                f"{self.OPERATION_CLASS.__qualname__} expected, got {op!r}"
+            )
+        loop = self._bind_loop()
+        self._check_open()
+        while self._in_flight >= self._max_requests:
+            await self._wait_for_slot(loop)
+        future: asyncio.Future[None] = loop.create_future()
+        op.set_callback(self._completion_callback(loop, future))
+        self._in_flight += 1
+        try:
+            self.context.submit(op)
+        except BaseException:
+            self._release_slot()
+            raise
+        try:
+            await future
+        except asyncio.CancelledError:
+            if not self._closed:
+                self.context.cancel(op)
+            raise
+        return op.get_value()
+
+    def _completion_callback(
+        self, loop: asyncio.AbstractEventLoop, future: asyncio.Future[None]
+    ) -> Any:
+        """The callback the backend calls, from any thread, when ``op`` is done."""
+
+        def on_done_in_loop() -> None:
+            self._release_slot()
+            if not future.done():
+                future.set_result(None)
+
+        def on_done(result: int) -> None:
+            # A closed loop raises RuntimeError: nobody is waiting any more.
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(on_done_in_loop)
+
+        return on_done
+
+    async def _wait_for_slot(self, loop: asyncio.AbstractEventLoop) -> None:
+        waiter: asyncio.Future[None] = loop.create_future()
+        self._slot_waiters.append(waiter)
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self._wake_next_waiter()
+            raise
+        finally:
+            if waiter in self._slot_waiters:
+                self._slot_waiters.remove(waiter)
+        self._check_open()
+
+    def _release_slot(self) -> None:
+        self._in_flight -= 1
+        self._wake_next_waiter()
+
+    def _wake_next_waiter(self) -> None:
+        while self._slot_waiters and self._in_flight < self._max_requests:
+            waiter = self._slot_waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+
+    def _bind_loop(self) -> asyncio.AbstractEventLoop:
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            if self._loop is None:
+                raise RuntimeError(
+                    "AsyncioContext needs a running event loop or loop="
+                ) from None
+            return self._loop
+        if self._loop is None:
+            self._loop = running
+        elif running is not self._loop:
+            raise RuntimeError("AsyncioContext is bound to another event loop")
+        return running
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise RuntimeError("AsyncioContext is closed")
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else f"{self._in_flight} in flight"
+        return f"<{type(self).__module__}.{type(self).__qualname__} {state}>"

@@ -1,0 +1,62 @@
+"""Checks shared by every backend for the buffers and numbers operations take."""
+
+from __future__ import annotations
+
+import operator
+from typing import TYPE_CHECKING
+
+from .errors import BufferTypeError
+
+if TYPE_CHECKING:
+    from typing_extensions import Buffer
+
+__all__ = ("MAX_OFFSET", "byte_view", "check_fd", "check_offset", "check_size")
+
+#: Offsets and sizes are 64-bit signed values in the kernel's interfaces.
+MAX_OFFSET = 2**63 - 1
+
+
+def byte_view(buffer: Buffer, *, writable: bool = False) -> memoryview:
+    """A flat, byte-format view of a C-contiguous buffer, or BufferTypeError."""
+    try:
+        view = memoryview(buffer)
+    except TypeError:
+        kind = "writable buffer" if writable else "bytes-like object"
+        raise BufferTypeError(
+            f"a {kind} is required, not {type(buffer).__name__!r}"
+        ) from None
+    if not view.c_contiguous:
+        view.release()
+        raise BufferTypeError("the buffer must be C-contiguous")
+    if writable and view.readonly:
+        view.release()
+        raise BufferTypeError(
+            f"a writable buffer is required, not {type(buffer).__name__!r}"
+        )
+    if view.format != "B" or view.ndim != 1:
+        return view.cast("B")
+    return view
+
+
+def check_fd(fd: int) -> int:
+    """``fd`` as an int; a negative descriptor is a ValueError."""
+    fd = operator.index(fd)
+    if fd < 0:
+        raise ValueError(f"file descriptor cannot be negative: {fd}")
+    return fd
+
+
+def check_offset(offset: int) -> int:
+    """``offset`` as an int in the kernel's 64-bit range, else ValueError."""
+    offset = operator.index(offset)
+    if not 0 <= offset <= MAX_OFFSET:
+        raise ValueError(f"offset must be in [0, 2**63), got {offset}")
+    return offset
+
+
+def check_size(nbytes: int) -> int:
+    """``nbytes`` as an int in the kernel's 64-bit range, else ValueError."""
+    nbytes = operator.index(nbytes)
+    if not 0 <= nbytes <= MAX_OFFSET:
+        raise ValueError(f"size must be in [0, 2**63), got {nbytes}")
+    return nbytes

@@ -1,0 +1,62 @@
+"""Whether this process may use each kernel interface, and if not, why."""
+
+from __future__ import annotations
+
+import errno
+import functools
+import os
+from types import ModuleType
+
+__all__ = ("io_uring_unavailable", "linux_aio_unavailable", "native_core")
+
+
+def _read_sysctl(name: str) -> str | None:
+    try:
+        with open(f"/proc/sys/{name.replace('.', '/')}", encoding="ascii") as file:
+            return file.read().strip()
+    except OSError:
+        return None
+
+
+@functools.cache
+def native_core() -> ModuleType | str:
+    """The native extension module, or why it cannot be imported."""
+    try:
+        from . import _aio
+    except ImportError as exc:
+        return f"the native core was not built or cannot load ({exc})"
+    return _aio
+
+
+@functools.cache
+def io_uring_unavailable() -> str | None:
+    """None when io_uring works here, else why not."""
+    core = native_core()
+    if isinstance(core, str):
+        return core
+    code = core.probe_io_uring()
+    if code == 0:
+        return None
+    why = f"io_uring_setup failed: [Errno {code}] {os.strerror(code)}"
+    disabled = _read_sysctl("kernel.io_uring_disabled")
+    if code == errno.EPERM and disabled not in (None, "0"):
+        why += f" (kernel.io_uring_disabled = {disabled})"
+    elif code == errno.EPERM:
+        why += " (blocked by a seccomp filter or missing privileges)"
+    return why
+
+
+@functools.cache
+def linux_aio_unavailable() -> str | None:
+    """None when Linux AIO works here, else why not."""
+    core = native_core()
+    if isinstance(core, str):
+        return core
+    code = core.probe_linux_aio()
+    if code == 0:
+        return None
+    why = f"io_setup failed: [Errno {code}] {os.strerror(code)}"
+    if code == errno.EAGAIN:
+        in_use, limit = _read_sysctl("fs.aio-nr"), _read_sysctl("fs.aio-max-nr")
+        why += f" (fs.aio-nr {in_use} of fs.aio-max-nr {limit} in use)"
+    return why

@@ -1,0 +1,78 @@
+"""The backends the tests run against: one declared capability table.
+
+Each row says what a backend is expected to offer; ``available`` is what this
+machine offers, so a missing backend is skipped with the reason asyncfile.core gives.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+import asyncfile.core as core
+
+
+@dataclass(frozen=True)
+class Backend:
+    name: str  # CAIO_IMPL's name
+    module_name: str  # asyncfile.core's module
+    kernel_polled: bool  # the Context has fileno/poll/process_events/flush
+    thread_pool: bool  # operations run on worker threads (pool_size applies)
+
+    @property
+    def module(self) -> ModuleType:
+        module = getattr(core, self.module_name)
+        if module is None:
+            pytest.skip(
+                f"{self.name} is unavailable here: {core.unavailable[self.name]}"
+            )
+        assert isinstance(module, ModuleType)
+        return module
+
+    @property
+    def asyncio_module(self) -> ModuleType:
+        self.module  # noqa: B018 (skips when unavailable)
+        module = getattr(core, self.module_name + "_asyncio")
+        assert isinstance(module, ModuleType)
+        return module
+
+
+BACKENDS = (
+    Backend("uring", "linux_uring", kernel_polled=True, thread_pool=False),
+    Backend("linux", "linux_aio", kernel_polled=True, thread_pool=False),
+    Backend("thread", "thread_aio", kernel_polled=False, thread_pool=True),
+    Backend("python", "python_aio", kernel_polled=False, thread_pool=True),
+)
+
+
+def backend_params() -> list[object]:
+    return [pytest.param(backend, id=backend.name) for backend in BACKENDS]
+
+
+def run_to_completion(context: Any, *operations: Any, timeout: float = 10.0) -> None:
+    """Submit ``operations`` on a raw Context and wait until every one completes."""
+    remaining = len(operations)
+    lock = threading.Lock()
+    done = threading.Event()
+
+    def on_complete(result: int) -> None:
+        nonlocal remaining
+        with lock:
+            remaining -= 1
+            if remaining == 0:
+                done.set()
+
+    for operation in operations:
+        operation.set_callback(on_complete)
+    assert context.submit(*operations) == len(operations)
+    polled = hasattr(context, "process_events")
+    deadline = time.monotonic() + timeout
+    while not done.wait(0.001 if polled else timeout):
+        assert time.monotonic() < deadline, f"{remaining} operations never completed"
+        if polled:
+            context.process_events()

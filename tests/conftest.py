@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+import asyncio
+import gc
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from types import ModuleType
+from typing import Any
+
+import pytest
+import uvloop
+from backends import Backend, backend_params
+
+LOOP_FACTORIES: Mapping[str, Callable[[], asyncio.AbstractEventLoop]] = {
+    "asyncio": asyncio.new_event_loop,
+    "uvloop": uvloop.new_event_loop,
+}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "every_loop: run the async test on asyncio's loop and on uvloop"
+    )
+
+
+def pytest_asyncio_loop_factories(
+    config: pytest.Config, item: pytest.Item
+) -> Mapping[str, Callable[[], asyncio.AbstractEventLoop]]:
+    if item.get_closest_marker("every_loop"):
+        return LOOP_FACTORIES
+    return {"asyncio": asyncio.new_event_loop}
+
+
+@pytest.fixture(params=backend_params())
+def backend(request: pytest.FixtureRequest) -> Backend:
+    backend: Backend = request.param
+    backend.module  # noqa: B018 (skips when unavailable)
+    return backend
+
+
+@pytest.fixture
+def aio(backend: Backend) -> ModuleType:
+    """The backend's asyncio adapter module."""
+    return backend.asyncio_module
+
+
+def _open_fds() -> set[int]:
+    return {int(name) for name in os.listdir("/proc/self/fd")}
+
+
+def _describe_fd(fd: int) -> str:
+    try:
+        return f"{fd} -> {os.readlink(f'/proc/self/fd/{fd}')}"
+    except OSError:
+        return str(fd)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _warm_up_process_wide_state() -> None:
+    """Let libraries open their once-per-process descriptors before we count."""
+    uvloop.new_event_loop().close()
+
+
+@pytest.fixture(autouse=True)
+def no_leaks() -> Iterator[None]:
+    """Fail a test that leaves a file descriptor or a thread behind."""
+    threads_before = set(threading.enumerate())
+    fds_before = _open_fds()
+    yield
+    deadline = time.monotonic() + 2.0
+    while True:
+        gc.collect()
+        threads = [t for t in threading.enumerate() if t not in threads_before]
+        fds = _open_fds() - fds_before
+        if (not threads and not fds) or time.monotonic() > deadline:
+            break
+        time.sleep(0.01)
+    assert not threads, f"threads left running: {threads}"
+    assert not fds, "file descriptors left open: " + ", ".join(
+        _describe_fd(fd) for fd in sorted(fds)
+    )
+
+
+@pytest.fixture
+def fd(tmp_path: Any) -> Iterator[int]:
+    """A read-write descriptor on an empty file on the default file system."""
+    descriptor = os.open(tmp_path / "data.bin", os.O_RDWR | os.O_CREAT, 0o600)
+    yield descriptor
+    os.close(descriptor)

@@ -1,0 +1,67 @@
+"""python -m asyncfile: a real command line."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+import asyncfile
+import asyncfile.core as core
+
+
+def run_cli(
+    *arguments: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "asyncfile", *arguments],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def test_info_reports_python_kernel_backends_and_selection() -> None:
+    result = run_cli("info")
+    assert result.returncode == 0, result.stderr
+    assert f"{sys.version_info.major}.{sys.version_info.minor}" in result.stdout
+    assert os.uname().release in result.stdout
+    for name in core.BACKENDS:
+        assert f"{name}:" in result.stdout
+    for name, why in core.unavailable.items():
+        assert why in result.stdout, name
+    assert f"backend: {core.selection.name}" in result.stdout
+
+
+def test_info_json_is_machine_readable() -> None:
+    result = run_cli("info", "--json")
+    info = json.loads(result.stdout)
+    assert info["asyncfile"] == asyncfile.__version__
+    assert info["selected"]["backend"] == core.selection.name
+    assert info["backends"]["python"] == "available"
+    assert set(info["kernel interfaces"]) == {"io_uring", "linux aio"}
+
+
+def test_info_explains_an_environment_choice() -> None:
+    info = json.loads(run_cli("info", "--json", env={"CAIO_IMPL": "python"}).stdout)
+    assert info["selected"] == {"backend": "python", "because": "$CAIO_IMPL=python"}
+
+
+@pytest.mark.parametrize("arguments", [(), ("frobnicate",)])
+def test_usage_errors_exit_2(arguments: tuple[str, ...]) -> None:
+    result = run_cli(*arguments)
+    assert result.returncode == 2
+    assert "usage:" in result.stderr
+
+
+def test_help_lists_the_commands() -> None:
+    result = run_cli("--help")
+    assert result.returncode == 0
+    assert "info" in result.stdout
+
+
+def test_package_ships_type_information() -> None:
+    assert os.path.exists(os.path.join(os.path.dirname(asyncfile.__file__), "py.typed"))

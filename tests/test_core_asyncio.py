@@ -1,0 +1,118 @@
+"""The asyncio adapter on asyncio's own loop and on uvloop."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import threading
+from types import ModuleType
+
+import pytest
+
+pytestmark = pytest.mark.every_loop
+
+
+async def test_round_trip(aio: ModuleType, fd: int) -> None:
+    async with aio.AsyncioContext() as context:
+        assert await context.read(32, fd, 0) == b""
+        assert await context.write(b"Hello world", fd, 0) == 11
+        assert await context.read(32, fd, 0) == b"Hello world"
+        assert await context.fsync(fd) is None
+        assert await context.fdsync(fd) is None
+
+
+async def test_many_concurrent_operations_land_where_asked(
+    aio: ModuleType, fd: int
+) -> None:
+    chunks = [os.urandom(4096) for _ in range(256)]
+    async with aio.AsyncioContext(max_requests=16) as context:
+        written = await asyncio.gather(
+            *(context.write(chunk, fd, 4096 * i) for i, chunk in enumerate(chunks))
+        )
+        assert written == [4096] * 256
+        read = await asyncio.gather(
+            *(context.read(4096, fd, 4096 * i) for i in range(256))
+        )
+    assert read == chunks
+    digest = hashlib.sha256(b"".join(chunks)).hexdigest()
+    assert hashlib.sha256(os.pread(fd, 4096 * 256, 0)).hexdigest() == digest
+
+
+async def test_max_requests_is_backpressure_not_an_error(
+    aio: ModuleType, fd: int
+) -> None:
+    async with aio.AsyncioContext(max_requests=1) as context:
+        results = await asyncio.gather(
+            *(context.write(bytes([i]) * 100, fd, 100 * i) for i in range(40))
+        )
+        assert results == [100] * 40
+        assert context.max_requests == 1
+    assert os.pread(fd, 4000, 0) == b"".join(bytes([i]) * 100 for i in range(40))
+
+
+async def test_cancelled_calls_leave_the_context_usable(
+    aio: ModuleType, fd: int
+) -> None:
+    os.pwrite(fd, os.urandom(1 << 20), 0)
+    async with aio.AsyncioContext(max_requests=4) as context:
+        for _ in range(20):
+            tasks = [
+                asyncio.ensure_future(context.read(65536, fd, 65536 * i))
+                for i in range(16)
+            ]
+            done, pending = await asyncio.wait(
+                tasks, return_when=asyncio.FIRST_COMPLETED
+            )
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+            for task in done:
+                index = tasks.index(task)
+                assert task.result() == os.pread(fd, 65536, 65536 * index)
+        assert await context.read(5, fd, 0) == os.pread(fd, 5, 0)
+
+
+async def test_created_outside_a_loop_binds_to_the_first_running_one(
+    aio: ModuleType, fd: int
+) -> None:
+    holder: list[object] = []
+    thread = threading.Thread(target=lambda: holder.append(aio.AsyncioContext()))
+    thread.start()
+    thread.join()
+    context = holder[0]
+    try:
+        assert await context.write(b"late", fd, 0) == 4  # type: ignore[attr-defined]
+        assert context.loop is asyncio.get_running_loop()  # type: ignore[attr-defined]
+    finally:
+        context.close()  # type: ignore[attr-defined]
+
+
+async def test_using_a_context_from_another_loop_is_an_error(
+    aio: ModuleType, fd: int
+) -> None:
+    async with aio.AsyncioContext() as context:
+
+        def other_loop() -> None:
+            async def use() -> None:
+                await context.read(1, fd, 0)
+
+            with pytest.raises(RuntimeError, match="another event loop"):
+                asyncio.run(use())
+
+        await asyncio.to_thread(other_loop)
+
+
+def test_constructing_outside_a_loop_does_not_create_one(aio: ModuleType) -> None:
+    context = aio.AsyncioContext()
+    try:
+        with pytest.raises(RuntimeError, match="running event loop"):
+            _ = context.loop
+    finally:
+        context.close()
+
+
+async def test_submit_rejects_foreign_objects(aio: ModuleType) -> None:
+    async with aio.AsyncioContext() as context:
+        with pytest.raises(ValueError, match="expected"):
+            await context.submit(object())

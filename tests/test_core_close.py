@@ -1,0 +1,114 @@
+"""close(): resources go at once, later calls fail at once, nothing hangs."""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import gc
+import os
+import threading
+import weakref
+from types import ModuleType
+
+import pytest
+from backends import Backend, run_to_completion
+
+from asyncfile.core import AIOError
+
+
+def test_submit_after_close_raises(backend: Backend, fd: int) -> None:
+    context = backend.module.Context()
+    context.close()
+    context.close()  # idempotent
+    with pytest.raises(RuntimeError, match="closed"):
+        context.submit(backend.module.Operation.write(b"x", fd, 0))
+    assert os.fstat(fd).st_size == 0
+
+
+def test_close_fails_unstarted_operations_and_finishes_running_ones(
+    backend: Backend, fd: int
+) -> None:
+    if not backend.thread_pool:
+        pytest.skip("only a thread pool queues operations it has not started")
+    context = backend.module.Context(max_requests=64, pool_size=1)
+    release = threading.Event()
+    started = threading.Event()
+    outcomes: list[int] = []
+
+    def block(result: int) -> None:
+        started.set()
+        release.wait(5)
+
+    first = backend.module.Operation.write(b"first", fd, 0)
+    first.set_callback(block)
+    queued = [backend.module.Operation.write(b"later", fd, 5 * i) for i in range(1, 20)]
+    for operation in queued:
+        operation.set_callback(outcomes.append)
+    context.submit(first, *queued)
+    assert started.wait(5)
+    closer = threading.Thread(target=context.close)
+    closer.start()
+    release.set()
+    closer.join(5)
+    assert not closer.is_alive(), "close() hung"
+    assert first.get_value() == 5
+    assert os.pread(fd, 5, 0) == b"first"
+    assert outcomes == [-errno.ECANCELED] * len(queued)
+    for operation in queued:
+        with pytest.raises(AIOError) as caught:
+            operation.get_value()
+        assert caught.value.errno == errno.ECANCELED
+    assert os.fstat(fd).st_size == 5, "a cancelled write reached the file"
+
+
+def test_garbage_collected_context_releases_its_threads(
+    backend: Backend, fd: int
+) -> None:
+    context = backend.module.Context()
+    run_to_completion(context, backend.module.Operation.write(b"x", fd, 0))
+    reference = weakref.ref(context)
+    del context
+    gc.collect()
+    assert reference() is None
+    # the no_leaks fixture fails the test if a worker thread survives
+
+
+async def test_asyncio_context_close_is_immediate_for_later_calls(
+    aio: ModuleType, fd: int
+) -> None:
+    context = aio.AsyncioContext()
+    assert await context.write(b"abc", fd, 0) == 3
+    context.close()
+    context.close()
+    assert context.closed
+    for call in (
+        lambda: context.read(1, fd, 0),
+        lambda: context.write(b"x", fd, 0),
+        lambda: context.fsync(fd),
+    ):
+        with pytest.raises(RuntimeError, match="closed"):
+            await asyncio.wait_for(call(), 1)
+
+
+async def test_pending_calls_fail_rather_than_hang_on_close(
+    aio: ModuleType, fd: int
+) -> None:
+    os.pwrite(fd, os.urandom(1 << 20), 0)
+    context = aio.AsyncioContext(max_requests=2)
+    tasks = [asyncio.ensure_future(context.read(4096, fd, 4096 * i)) for i in range(50)]
+    await asyncio.sleep(0)
+    context.close()
+    results = await asyncio.wait_for(
+        asyncio.gather(*tasks, return_exceptions=True), timeout=5
+    )
+    failures = [r for r in results if isinstance(r, BaseException)]
+    successes = [r for r in results if isinstance(r, bytes)]
+    assert failures, "close() let every queued call run"
+    assert len(failures) + len(successes) == 50
+    for failure in failures:
+        assert isinstance(failure, RuntimeError | OSError), failure
+        if isinstance(failure, OSError):
+            assert failure.errno == errno.ECANCELED
+    for index, data in enumerate(results):
+        if isinstance(data, bytes):
+            assert data == os.pread(fd, 4096, 4096 * index)

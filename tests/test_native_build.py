@@ -1,0 +1,66 @@
+"""The native core: compiled with warnings as errors, exporting only its init."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sysconfig
+from pathlib import Path
+
+import pytest
+
+from asyncfile.core import probes
+
+CORE = Path(__file__).parents[1] / "asyncfile" / "core"
+SOURCES = [CORE / "_aio.c", *sorted((CORE / "src").glob("*.c"))]
+COMPILER = shutil.which("cc") or shutil.which("gcc")
+
+
+@pytest.mark.skipif(COMPILER is None, reason="no C compiler on this machine")
+@pytest.mark.parametrize("source", SOURCES, ids=lambda path: path.name)
+def test_compiles_with_warnings_as_errors(source: Path) -> None:
+    command = [
+        str(COMPILER),
+        "-fsyntax-only",
+        "-std=gnu11",
+        "-Wall",
+        "-Wextra",
+        "-Wshadow",
+        "-Wstrict-prototypes",
+        "-Wno-unused-parameter",
+        "-Werror",
+        f"-I{sysconfig.get_path('include')}",
+        f"-I{CORE / 'src'}",
+        str(source),
+    ]
+    result = subprocess.run(command, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+def test_only_the_module_init_is_exported() -> None:
+    core = probes.native_core()
+    if isinstance(core, str):
+        pytest.skip(core)
+    nm = shutil.which("nm")
+    if nm is None:
+        pytest.skip("nm (binutils) is not installed")
+    result = subprocess.run(
+        [nm, "-D", "--defined-only", core.__file__],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    exported = {
+        line.split()[-1] for line in result.stdout.splitlines() if " T " in line
+    }
+    assert exported == {"PyInit__aio"}
+
+
+def test_probes_answer_with_an_errno() -> None:
+    core = probes.native_core()
+    if isinstance(core, str):
+        pytest.skip(core)
+    for probe in (core.probe_io_uring, core.probe_linux_aio):
+        code = probe()
+        assert isinstance(code, int)
+        assert code >= 0
