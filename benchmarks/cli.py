@@ -1,0 +1,101 @@
+"""Command line: ``python -m benchmarks [options]``; tables on stdout.
+
+Progress goes to stderr, so ``python -m benchmarks > results.md`` keeps only
+the header and the markdown tables.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from benchmarks import datafile
+from benchmarks.cases import CASES
+from benchmarks.runner import Run, list_contenders, progress
+
+MiB = 1 << 20
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks",
+        description="Side-by-side asyncfile benchmarks; markdown tables on stdout.",
+    )
+    add = parser.add_argument
+    add(
+        "--case",
+        action="append",
+        choices=sorted(CASES),
+        help="repeatable; default: all",
+    )
+    add(
+        "--contender",
+        action="append",
+        metavar="NAME",
+        help="repeatable; default: all available",
+    )
+    add(
+        "--baseline",
+        default="sync",
+        metavar="NAME",
+        help="ratio column reference (default sync)",
+    )
+    add(
+        "--repeat", type=int, metavar="N", help="rounds per case (default 5, --quick 3)"
+    )
+    add(
+        "--target",
+        type=float,
+        metavar="S",
+        help="seconds per measurement (default 0.5)",
+    )
+    add(
+        "--size-mib",
+        type=int,
+        metavar="N",
+        help="data file size (default 256, --quick 64)",
+    )
+    add("--dir", type=Path, help="where to create the data file (default: temp dir)")
+    add("--seed", type=int, default=1, help="data, offsets and order seed (default 1)")
+    add("--json", type=Path, metavar="PATH", help="also write raw results here")
+    add("--quick", action="store_true", help="smoke run: fewer, shorter measurements")
+    add("--list", action="store_true", help="list contenders and exit")
+    args = parser.parse_args(argv)
+    quick = args.quick
+    if args.repeat is None:
+        args.repeat = 3 if quick else 5
+    if args.target is None:
+        args.target = 0.1 if quick else 0.5
+    if args.size_mib is None:
+        args.size_mib = 64 if quick else 256
+    if args.repeat < 1 or args.target <= 0 or args.size_mib < 1:
+        parser.error("--repeat, --target and --size-mib must be positive")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    run = Run(args, list_contenders())
+    if args.list:
+        print(run.contender_notes())
+        print("\n".join(f"- skipped `{n}`: {r}" for n, r in run.skipped.items()))
+        return 0
+    with tempfile.TemporaryDirectory(prefix="asyncfile-bench-", dir=args.dir) as tmp:
+        fs_type = datafile.filesystem_type(Path(tmp))
+        progress(f"creating {args.size_mib} MiB data file in {tmp} ({fs_type})")
+        path = datafile.create(Path(tmp), args.size_mib * MiB, args.seed)
+        print(run.preamble(fs_type), flush=True)
+        try:
+            for name in args.case or list(CASES):
+                rows = run.run_case(CASES[name], path)
+                print("\n" + run.section(CASES[name], rows), flush=True)
+            print("\n" + run.contender_notes(), flush=True)
+        finally:
+            if args.json:
+                args.json.write_text(
+                    json.dumps(run.to_json(fs_type), indent=2, default=str)
+                )
+    return 0

@@ -1,0 +1,121 @@
+"""Summaries and markdown: one table per case, one header line per run."""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Row:
+    """One contender's repetitions of one case, reduced."""
+
+    contender: str
+    reps: int
+    ops: int
+    median_us: float
+    min_us: float
+    max_us: float
+    worst_lag_ms: float
+
+    @property
+    def ops_per_s(self) -> float:
+        return 1e6 / self.median_us
+
+
+def summarise(results: Iterable[Mapping[str, Any]], order: Sequence[str]) -> list[Row]:
+    """Reduce per-measurement results of one case to a row per contender."""
+    by_contender: dict[str, list[Mapping[str, Any]]] = {}
+    for result in results:
+        by_contender.setdefault(result["contender"], []).append(result)
+    rows = []
+    for name in order:
+        reps = by_contender.get(name)
+        if not reps:
+            continue
+        costs = [r["us_per_op"] for r in reps]
+        rows.append(
+            Row(
+                contender=name,
+                reps=len(reps),
+                ops=int(statistics.median(r["ops"] for r in reps)),
+                median_us=statistics.median(costs),
+                min_us=min(costs),
+                max_us=max(costs),
+                worst_lag_ms=max(r["lag_max_ms"] for r in reps),
+            )
+        )
+    return rows
+
+
+def _us(value: float) -> str:
+    if value < 10:
+        return f"{value:.2f}"
+    if value < 100:
+        return f"{value:.1f}"
+    return f"{value:,.0f}"
+
+
+def _ratio(value: float) -> str:
+    return f"{value:.2f}x" if value < 10 else f"{value:.1f}x"
+
+
+def _ms(value: float) -> str:
+    return f"{value:.1f}" if value < 100 else f"{value:,.0f}"
+
+
+def table(rows: Sequence[Row], baseline: str) -> str:
+    """A markdown table, columns padded so it also reads well in a terminal."""
+    base = next((r for r in rows if r.contender == baseline), None)
+    header = [
+        "contender",
+        "µs/op (median)",
+        "min-max µs/op",
+        "ops/s",
+        f"vs {baseline}",
+        "worst lag (ms)",
+        "ops x reps",
+    ]
+    body = [
+        [
+            f"`{row.contender}`",
+            _us(row.median_us),
+            f"{_us(row.min_us)}-{_us(row.max_us)}",
+            f"{row.ops_per_s:,.0f}",
+            _ratio(row.median_us / base.median_us) if base else "-",
+            _ms(row.worst_lag_ms),
+            f"{row.ops:,} x {row.reps}",
+        ]
+        for row in rows
+    ]
+    widths = [max(len(line[i]) for line in [header, *body]) for i in range(len(header))]
+    rule = ["-" * (w - 1) + (":" if i else "-") for i, w in enumerate(widths)]
+
+    def line(cells: Sequence[str]) -> str:
+        padded = (
+            c.ljust(w) if i == 0 else c.rjust(w)
+            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        )
+        return "| " + " | ".join(padded) + " |"
+
+    return "\n".join(line(cells) for cells in [header, rule, *body])
+
+
+def header(versions: Mapping[str, str]) -> str:
+    """Date, Python, kernel, CPU count and peer versions, on one line."""
+    now = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    python = f"{platform.python_implementation()} {platform.python_version()}"
+    kernel = f"{platform.system()} {platform.release()} {platform.machine()}"
+    peers = " · ".join(
+        f"{name} {version}" for name, version in sorted(versions.items())
+    )
+    impl = os.environ.get("CAIO_IMPL")
+    parts = [now, python, kernel, f"{os.cpu_count()} CPUs", peers]
+    if impl:
+        parts.append(f"CAIO_IMPL={impl}")
+    return "asyncfile benchmarks · " + " · ".join(p for p in parts if p)

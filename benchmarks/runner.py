@@ -1,0 +1,209 @@
+"""Orchestration: pick contenders, interleave fresh-process runs, print tables.
+
+For each case: one calibration run per contender (not counted) fixes the
+operation count that makes its measurement last about ``--target`` seconds;
+then ``--repeat`` rounds each run every contender once, in a seeded shuffled
+order rotated by one place per round, every run in a new
+``python -m benchmarks.worker`` process. A contender whose run fails (error,
+wrong data, crash, timeout) is dropped from that case and listed as failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import dataclasses
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from benchmarks import report
+from benchmarks.cases import Case
+from benchmarks.contenders import FAMILIES, family_of
+from benchmarks.worker import MARKER
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def worker(arguments: Sequence[str], timeout: float) -> dict[str, Any]:
+    """Run ``python -m benchmarks.worker ARGUMENTS``; return its JSON result."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(
+        filter(None, [str(ROOT), env.get("PYTHONPATH")])
+    )
+    command = [sys.executable, "-m", "benchmarks.worker", *arguments]
+    try:
+        done = subprocess.run(
+            command,
+            check=False,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+    except subprocess.TimeoutExpired:
+        return {"ok": False, "error": f"timed out after {timeout:.0f} s"}
+    for line in reversed(done.stdout.splitlines()):
+        if line.startswith(MARKER):
+            result: dict[str, Any] = json.loads(line[len(MARKER) :])
+            return result
+    tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
+    code = str(done.returncode)
+    with contextlib.suppress(ValueError):
+        code = signal.Signals(-done.returncode).name
+    return {"ok": False, "error": f"worker exited with {code}: {tail}"}
+
+
+def list_contenders() -> dict[str, Any]:
+    """Every family's contenders, each family listed by a worker of its own."""
+    listing: dict[str, Any] = {"contenders": [], "unavailable": [], "versions": {}}
+    for family in FAMILIES:
+        found = worker(["list", "--family", family], timeout=120)
+        if not found["ok"]:
+            found = {"unavailable": [{"name": family, "reason": found["error"]}]}
+        listing["contenders"] += found.get("contenders", [])
+        listing["unavailable"] += found["unavailable"]
+        listing["versions"].update(found.get("versions", {}))
+    return listing
+
+
+def progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+class Run:
+    """One invocation: its options, contenders, data file and results."""
+
+    def __init__(self, args: argparse.Namespace, listing: dict[str, Any]):
+        self.args = args
+        self.details = {c["name"]: c["detail"] for c in listing["contenders"]}
+        self.apis = {c["name"]: set(c["apis"]) for c in listing["contenders"]}
+        self.versions: dict[str, str] = listing["versions"]
+        self.skipped: dict[str, str] = {}
+        self.contenders = self._select(listing)
+        self.results: list[dict[str, Any]] = []
+        self.failed: dict[str, dict[str, str]] = {}
+        self.summary: dict[str, list[dict[str, Any]]] = {}
+        self.rng = random.Random(args.seed)
+
+    def _select(self, listing: dict[str, Any]) -> list[str]:
+        reasons = {u["name"]: u["reason"] for u in listing["unavailable"]}
+        if not self.args.contender:
+            self.skipped.update(reasons)
+            return list(self.details)
+        chosen = []
+        for name in self.args.contender:
+            family = family_of(name)
+            if name in self.details:
+                chosen.append(name)
+            elif name in reasons or family in reasons:
+                self.skipped[name] = reasons.get(name) or reasons[family]
+            else:
+                same = [n for n in self.details if family_of(n) == family]
+                known = f"{family} offers: {', '.join(same)}" if same else "unknown"
+                self.skipped[name] = f"not available here ({known})"
+        return chosen
+
+    def _measure(
+        self, case: Case, name: str, path: Path, extra: list[str]
+    ) -> dict[str, Any]:
+        arguments = ["run", "--case", case.name, "--contender", name]
+        arguments += ["--file", str(path), "--seed", str(self.args.seed), *extra]
+        return worker(arguments, timeout=max(60.0, 40 * self.args.target))
+
+    def run_case(self, case: Case, path: Path) -> list[report.Row]:
+        """Calibrate, run the interleaved rounds, and reduce to table rows."""
+        names = [n for n in self.contenders if case.api in self.apis[n]]
+        failed = self.failed.setdefault(case.name, {})
+        ops = self._calibrate(case, names, path, failed)
+        order = [n for n in names if n in ops]
+        self.rng.shuffle(order)
+        results = []
+        for rep in range(self.args.repeat):
+            shift = rep % len(order) if order else 0
+            rotated = order[shift:] + order[:shift]
+            for position, name in enumerate(n for n in rotated if n not in failed):
+                tag = f"[{case.name} {rep + 1}/{self.args.repeat}] {name}"
+                result = self._measure(case, name, path, ["--ops", str(ops[name])])
+                if not result["ok"]:
+                    failed[name] = result["error"]
+                    progress(f"{tag}: FAILED: {result['error']}")
+                    continue
+                result.update(round=rep, position=position)
+                results.append(result)
+                cost, lag = result["us_per_op"], result["lag_max_ms"]
+                progress(f"{tag}: {cost:.2f} µs/op, worst lag {lag:.1f} ms")
+        self.results += results
+        kept = [r for r in results if r["contender"] not in failed]
+        rows = report.summarise(kept, order=names)
+        self.summary[case.name] = [
+            {**dataclasses.asdict(row), "ops_per_s": row.ops_per_s} for row in rows
+        ]
+        return rows
+
+    def _calibrate(
+        self, case: Case, names: list[str], path: Path, failed: dict[str, str]
+    ) -> dict[str, int]:
+        """Operations per measurement for each contender (a run not counted)."""
+        ops = {}
+        for name in names:
+            progress(f"[{case.name} calibrate] {name}")
+            target = ["--calibrate", str(self.args.target)]
+            result = self._measure(case, name, path, target)
+            if result["ok"]:
+                ops[name] = int(result["ops"])
+            else:
+                failed[name] = result["error"]
+                progress(f"[{case.name} calibrate] {name}: FAILED: {result['error']}")
+        return ops
+
+    def section(self, case: Case, rows: list[report.Row]) -> str:
+        lines = [f"### {case.name}: {case.title}", ""]
+        lines.append(report.table(rows, self.args.baseline) if rows else "(no results)")
+        notes = [f"- skipped `{n}`: {r}" for n, r in self.skipped.items()]
+        notes += [
+            f"- failed `{n}`: {r}" for n, r in self.failed.get(case.name, {}).items()
+        ]
+        notes += [
+            f"- n/a `{n}`: no {case.api!r} interface"
+            for n in self.contenders
+            if case.api not in self.apis[n]
+        ]
+        if rows and not any(row.contender == self.args.baseline for row in rows):
+            notes.append(f"- baseline `{self.args.baseline}` has no result here")
+        return "\n".join([*lines, "", *notes] if notes else lines)
+
+    def preamble(self, fs_type: str) -> str:
+        a = self.args
+        method = (
+            f"Data: {a.size_mib} MiB of random data on {fs_type}, page-cached. "
+            f"{a.repeat} interleaved repetitions, each in a fresh process, "
+            f"~{a.target:g} s each. µs/op = wall time / operations; ops/s = "
+            f"1e6 / median; ratio = median / median of `{a.baseline}`; worst lag = "
+            "the largest delay of a 1 ms heartbeat on the loop, over all repetitions."
+        )
+        return f"{report.header(self.versions)}\n\n{method}"
+
+    def contender_notes(self) -> str:
+        lines = ["Contenders:"]
+        lines += [f"- `{name}`: {self.details[name]}" for name in self.contenders]
+        return "\n".join(lines)
+
+    def to_json(self, fs_type: str) -> dict[str, Any]:
+        return {
+            "header": report.header(self.versions),
+            "versions": self.versions,
+            "options": {k: v for k, v in vars(self.args).items() if k != "json"},
+            "filesystem": fs_type,
+            "contenders": {n: self.details[n] for n in self.contenders},
+            "skipped": self.skipped,
+            "failed": self.failed,
+            "summary": self.summary,
+            "results": self.results,
+        }

@@ -1,0 +1,190 @@
+"""The measured process: one case, one contender, one measurement.
+
+``python -m benchmarks.worker list`` prints the contenders this interpreter can
+run (and why others cannot). ``python -m benchmarks.worker run ...`` warms the
+file and the contender up, checks the contender's data against ``os.pread``,
+then times the case with the loop's heartbeat running. Either prints one JSON
+object on a line starting with :data:`MARKER`; anything else on stdout is
+ignored by the runner.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import json
+import logging
+import os
+import random
+import sys
+import time
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from benchmarks.cases import CASES, Case, CoreHandle
+from benchmarks.contenders import FAMILIES, Contender, discover, family_of
+from benchmarks.datafile import warm
+from benchmarks.lag import Heartbeat
+
+logger = logging.getLogger(__name__)
+
+MARKER = "@@benchmark-result "
+WARMUP_OPS = 2048
+VERIFY_OPS = 64
+MIN_OPS = 2000
+MAX_OPS = 2_000_000
+
+
+def offsets(seed: int, count: int, pages: int, block: int) -> list[int]:
+    """``count`` random ``block``-aligned offsets; a longer list extends a shorter."""
+    rng = random.Random(seed)
+    return [page * block for page in rng.choices(range(pages), k=count)]
+
+
+async def _timed(
+    case: Case, handle: CoreHandle, fd: int, offs: list[int]
+) -> dict[str, Any]:
+    lanes = case.lanes(offs)
+    gc.collect()
+    heartbeat = Heartbeat(asyncio.get_running_loop())
+    heartbeat.start()
+    start = time.perf_counter()
+    nbytes = await case.run(handle, fd, lanes)
+    seconds = time.perf_counter() - start
+    lag = heartbeat.stop()
+    if nbytes != len(offs) * case.block:
+        raise AssertionError(f"read {nbytes} bytes, expected {len(offs) * case.block}")
+    return {
+        "ops": len(offs),
+        "seconds": seconds,
+        "us_per_op": seconds / len(offs) * 1e6,
+        "ops_per_s": len(offs) / seconds,
+        "lag_max_ms": lag.max * 1e3,
+        "lag_p99_ms": lag.p99 * 1e3,
+        "beats": lag.beats,
+    }
+
+
+def _round_ops(ops: float) -> int:
+    """Clamp to [MIN_OPS, MAX_OPS] and keep two significant digits."""
+    count = int(min(MAX_OPS, max(MIN_OPS, ops)))
+    return round(count, 2 - len(str(count)))
+
+
+async def _calibrate(
+    case: Case, handle: CoreHandle, fd: int, seed: int, pages: int, target: float
+) -> tuple[int, dict[str, Any]]:
+    """Operation count that makes one measurement last about ``target`` s."""
+    count = MIN_OPS
+    while True:
+        trial = await _timed(case, handle, fd, offsets(seed, count, pages, case.block))
+        if trial["seconds"] >= target / 4 or count >= MAX_OPS:
+            return _round_ops(count * target / trial["seconds"]), trial
+        count = min(MAX_OPS, count * 4)
+
+
+async def measure(
+    case: Case, contender: Contender, path: Path, seed: int, ops: int, calibrate: float
+) -> dict[str, Any]:
+    """Warm up, verify, time ``ops`` reads and verify again.
+
+    With ``calibrate`` > 0, time nothing that counts: return the ``ops`` that
+    make one measurement last about ``calibrate`` seconds.
+    """
+    size = warm(path)
+    pages = size // case.block
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        async with contender.open() as handle:
+            check = offsets(seed + 1, VERIFY_OPS, pages, case.block)
+            await case.verify(handle, fd, check)
+            await case.run(
+                handle, fd, case.lanes(offsets(seed, WARMUP_OPS, pages, case.block))
+            )
+            if calibrate > 0:
+                count, trial = await _calibrate(
+                    case, handle, fd, seed, pages, calibrate
+                )
+                result = {"ops": count, "calibration": trial}
+            else:
+                result = await _timed(
+                    case, handle, fd, offsets(seed, ops, pages, case.block)
+                )
+            await case.verify(handle, fd, check)
+    finally:
+        os.close(fd)
+    return result
+
+
+def _list(family: str) -> dict[str, Any]:
+    found = discover(family)
+    return {
+        "contenders": [
+            {
+                "name": c.name,
+                "family": c.family,
+                "apis": sorted(c.apis),
+                "detail": c.detail,
+            }
+            for c in found.contenders
+        ],
+        "unavailable": [
+            {"name": u.name, "reason": u.reason} for u in found.unavailable
+        ],
+        "versions": found.versions,
+    }
+
+
+def _run(args: argparse.Namespace) -> dict[str, Any]:
+    case = CASES[args.case]
+    family = family_of(args.contender)
+    contender = discover(family).find(args.contender) if family in FAMILIES else None
+    if contender is None:
+        raise LookupError(f"contender {args.contender!r} is not available")
+    if case.api not in contender.apis:
+        raise LookupError(f"{contender.name} does not offer the {case.api!r} interface")
+    coro = measure(
+        case, contender, Path(args.file), args.seed, args.ops, args.calibrate
+    )
+    result = asyncio.run(coro)
+    return {"case": case.name, "contender": contender.name, **result}
+
+
+def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.worker")
+    commands = parser.add_subparsers(dest="command", required=True)
+    listing = commands.add_parser("list", help="print one family's contenders")
+    listing.add_argument("--family", required=True, choices=sorted(FAMILIES))
+    run = commands.add_parser("run", help="time one case with one contender")
+    run.add_argument("--case", required=True, choices=sorted(CASES))
+    run.add_argument("--contender", required=True)
+    run.add_argument("--file", required=True)
+    run.add_argument("--seed", type=int, default=1)
+    run.add_argument("--ops", type=int, default=MIN_OPS)
+    run.add_argument("--calibrate", type=float, default=0.0, metavar="SECONDS")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parse(argv)
+    try:
+        output = {
+            "ok": True,
+            **(_list(args.family) if args.command == "list" else _run(args)),
+        }
+        status = 0
+    except Exception as exc:  # reported to the runner, not raised
+        logger.exception("benchmark worker failed")
+        lines = traceback.format_exception_only(type(exc), exc)
+        output = {"ok": False, "error": lines[-1].strip()}
+        status = 1
+    sys.stdout.flush()
+    print(MARKER + json.dumps(output), flush=True)
+    return status
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
