@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import gc
 import os
 import threading
@@ -81,6 +82,19 @@ def no_leaks() -> Iterator[None]:
     assert not fds, "file descriptors left open: " + ", ".join(
         _describe_fd(fd) for fd in sorted(fds)
     )
+
+
+@pytest.fixture
+def closed_fd() -> int:
+    """A descriptor number that is not open and that nothing will reuse soon.
+
+    The kernel hands out the lowest free number, so a number far above every
+    open one stays free while a test opens its contexts and files.
+    """
+    with open(os.devnull, "rb") as devnull:
+        high = fcntl.fcntl(devnull.fileno(), fcntl.F_DUPFD, 4096)
+    os.close(high)
+    return high
 
 
 @pytest.fixture

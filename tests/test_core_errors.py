@@ -54,18 +54,16 @@ def test_errno_must_be_positive() -> None:
         error_from_errno(0)
 
 
-async def test_bad_descriptor_fails_with_ebadf(aio: ModuleType, tmp_path: Path) -> None:
-    closed_fd = os.open(tmp_path / "f", os.O_RDWR | os.O_CREAT)
-    os.close(closed_fd)
+async def test_bad_descriptor_fails_with_ebadf(aio: ModuleType, closed_fd: int) -> None:
     async with aio.AsyncioContext() as context:
         for call in (
-            context.read(1, closed_fd, 0),
-            context.write(b"x", closed_fd, 0),
-            context.fsync(closed_fd),
-            context.fdsync(closed_fd),
+            lambda: context.read(1, closed_fd, 0),
+            lambda: context.write(b"x", closed_fd, 0),
+            lambda: context.fsync(closed_fd),
+            lambda: context.fdsync(closed_fd),
         ):
             with pytest.raises(AIOError) as caught:
-                await call
+                await call()
             assert caught.value.errno == errno.EBADF
             assert caught.value.filename == closed_fd
             assert isinstance(caught.value, SystemError)
@@ -102,10 +100,8 @@ async def test_writing_a_read_only_descriptor_is_ebadf(
 
 
 def test_get_value_raises_the_completion_error(
-    backend: Backend, tmp_path: Path
+    backend: Backend, closed_fd: int
 ) -> None:
-    closed_fd = os.open(tmp_path / "f", os.O_RDWR | os.O_CREAT)
-    os.close(closed_fd)
     context = backend.module.Context()
     try:
         operation = backend.module.Operation.read(4, closed_fd, 0)
@@ -118,9 +114,7 @@ def test_get_value_raises_the_completion_error(
         context.close()
 
 
-def test_callback_receives_negative_errno(backend: Backend, tmp_path: Path) -> None:
-    closed_fd = os.open(tmp_path / "f", os.O_RDWR | os.O_CREAT)
-    os.close(closed_fd)
+def test_callback_receives_negative_errno(backend: Backend, closed_fd: int) -> None:
     results: list[int] = []
     context = backend.module.Context()
     try:
@@ -135,10 +129,8 @@ def test_callback_receives_negative_errno(backend: Backend, tmp_path: Path) -> N
 
 
 def test_callback_receives_the_result_or_minus_errno(
-    backend: Backend, fd: int, tmp_path: Path
+    backend: Backend, fd: int, closed_fd: int
 ) -> None:
-    closed_fd = os.open(tmp_path / "closed", os.O_RDWR | os.O_CREAT)
-    os.close(closed_fd)
     results: list[int] = []
     context = backend.module.Context()
     try:

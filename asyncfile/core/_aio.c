@@ -3,13 +3,13 @@
  *
  * This file holds the module: its state, its initialisation (PEP 489) and the
  * probes that tell the Python layer which kernel interfaces this process may
- * use.  The probes run when a backend module asks, never at import.
+ * use.  The probes run when a backend module asks, never at import.  The
+ * types live in src/: operation.c, context.c (with uring.c, kaio.c, thread.c
+ * and pool.c behind it) and inline_result.c.
  */
-#define PY_SSIZE_T_CLEAN
-#include <Python.h>
+#include "core.h"
 
 #include <string.h>
-#include <sys/mman.h>
 
 #include "syscall.h"
 
@@ -64,9 +64,84 @@ static PyMethodDef aio_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
+static aio_state *
+get_state(PyObject *module)
+{
+    return PyModule_GetState(module);
+}
+
+static int
+aio_exec(PyObject *module)
+{
+    aio_state *state = get_state(module);
+    PyObject *errors = PyImport_ImportModule("asyncfile.core.errors");
+    if (errors == NULL) {
+        return -1;
+    }
+    state->error_from_errno = PyObject_GetAttrString(errors, "error_from_errno");
+    state->buffer_type_error = PyObject_GetAttrString(errors, "BufferTypeError");
+    Py_DECREF(errors);
+    if (state->error_from_errno == NULL || state->buffer_type_error == NULL) {
+        return -1;
+    }
+    if ((state->str_set_result = PyUnicode_InternFromString("set_result")) == NULL ||
+        (state->str_set_exception = PyUnicode_InternFromString("set_exception")) == NULL ||
+        (state->str_cancelled = PyUnicode_InternFromString("cancelled")) == NULL ||
+        (state->str_create_future = PyUnicode_InternFromString("create_future")) == NULL ||
+        (state->str_call_soon = PyUnicode_InternFromString("call_soon")) == NULL) {
+        return -1;
+    }
+    if (operation_module_init(module, state) < 0 ||
+        inline_result_module_init(module, state) < 0 ||
+        context_module_init(module, state) < 0) {
+        return -1;
+    }
+    return 0;
+}
+
+static int
+aio_traverse(PyObject *module, visitproc visit, void *arg)
+{
+    aio_state *state = get_state(module);
+    Py_VISIT(state->operation_type);
+    Py_VISIT(state->uring_context_type);
+    Py_VISIT(state->kaio_context_type);
+    Py_VISIT(state->thread_context_type);
+    Py_VISIT(state->inline_result_type);
+    Py_VISIT(state->error_from_errno);
+    Py_VISIT(state->buffer_type_error);
+    return 0;
+}
+
+static int
+aio_clear(PyObject *module)
+{
+    aio_state *state = get_state(module);
+    Py_CLEAR(state->operation_type);
+    Py_CLEAR(state->uring_context_type);
+    Py_CLEAR(state->kaio_context_type);
+    Py_CLEAR(state->thread_context_type);
+    Py_CLEAR(state->inline_result_type);
+    Py_CLEAR(state->error_from_errno);
+    Py_CLEAR(state->buffer_type_error);
+    Py_CLEAR(state->str_set_result);
+    Py_CLEAR(state->str_set_exception);
+    Py_CLEAR(state->str_cancelled);
+    Py_CLEAR(state->str_create_future);
+    Py_CLEAR(state->str_call_soon);
+    return 0;
+}
+
+static void
+aio_free(void *module)
+{
+    aio_clear((PyObject *)module);
+}
+
 static PyModuleDef_Slot aio_slots[] = {
+    {Py_mod_exec, aio_exec},
 #if PY_VERSION_HEX >= 0x030C0000
-    {Py_mod_multiple_interpreters, Py_MOD_PER_INTERPRETER_GIL_SUPPORTED},
+    {Py_mod_multiple_interpreters, Py_MOD_MULTIPLE_INTERPRETERS_NOT_SUPPORTED},
 #endif
     {0, NULL},
 };
@@ -77,9 +152,12 @@ static struct PyModuleDef aio_module = {
     PyModuleDef_HEAD_INIT,
     .m_name = "asyncfile.core._aio",
     .m_doc = aio__doc__,
-    .m_size = 0,
+    .m_size = sizeof(aio_state),
     .m_methods = aio_methods,
     .m_slots = aio_slots,
+    .m_traverse = aio_traverse,
+    .m_clear = aio_clear,
+    .m_free = aio_free,
 };
 
 PyMODINIT_FUNC

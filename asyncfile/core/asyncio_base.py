@@ -9,6 +9,7 @@ from collections.abc import Awaitable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from . import forks
 from .abstract import AbstractContext, AbstractOperation
 
 if TYPE_CHECKING:
@@ -44,12 +45,16 @@ class AsyncioContextBase:
                 loop = asyncio.get_running_loop()
             except RuntimeError:
                 loop = None
-        self._loop = loop
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._generation = forks.generation
         self._max_requests = max_requests
         self._in_flight = 0
         self._slot_waiters: deque[asyncio.Future[None]] = deque()
         self.context = self._create_context(max_requests, **context_options)
         self._closed = False
+        if loop is not None:
+            self._loop = loop
+            self._on_bound(loop)
 
     def _create_context(self, max_requests: int, **options: Any) -> AbstractContext:
         return self.CONTEXT_CLASS(max_requests=max_requests, **options)  # type: ignore[call-arg]
@@ -198,11 +203,21 @@ class AsyncioContextBase:
                     "AsyncioContext needs a running event loop or loop="
                 ) from None
             return self._loop
+        if running is self._loop and self._generation == forks.generation:
+            return running
+        if self._generation != forks.generation:
+            # A forked child never uses its parent's loop: serve the child's.
+            self._generation = forks.generation
+            self._loop = None
         if self._loop is None:
             self._loop = running
+            self._on_bound(running)
         elif running is not self._loop:
             raise RuntimeError("AsyncioContext is bound to another event loop")
         return running
+
+    def _on_bound(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Called when the context starts serving ``loop``."""
 
     def _check_open(self) -> None:
         if self._closed:

@@ -1,0 +1,102 @@
+"""The asyncio adapter for the native backends.
+
+The native context completes page-cache hits on the spot and returns an
+awaitable that does not suspend the task (giving the loop a turn once its
+inline budget is spent); the rest complete through the eventfd, registered
+once with the loop's ``add_reader``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING, Any
+
+from . import forks
+from .abstract import AbstractContext
+from .asyncio_base import AsyncioContextBase
+
+if TYPE_CHECKING:
+    from typing_extensions import Buffer
+
+__all__ = ("NativeAsyncioContext",)
+
+
+class NativeAsyncioContext(AsyncioContextBase):
+    """Awaitable operations on a native context, served by one event loop."""
+
+    def __init__(
+        self,
+        max_requests: int | None = None,
+        loop: asyncio.AbstractEventLoop | None = None,
+        deferred: bool = False,
+        **context_options: Any,
+    ) -> None:
+        # caio's opt-in batching; here submissions batch by themselves.
+        self.deferred = deferred
+        self._reader_fd = -1
+        super().__init__(max_requests, loop, **context_options)
+
+    def _create_context(self, max_requests: int, **options: Any) -> AbstractContext:
+        context = super()._create_context(max_requests, **options)
+        self._native: Any = context
+        return context
+
+    def _on_bound(self, loop: asyncio.AbstractEventLoop) -> None:
+        native = self._native
+        native.bind(loop)
+        self._reader_fd = native.fileno
+        loop.add_reader(self._reader_fd, native.on_ready)
+
+    def _serving(self) -> Any:
+        """The native context, once it serves the running loop."""
+        if self._closed:
+            raise RuntimeError("AsyncioContext is closed")
+        if (
+            self._loop is not asyncio.get_running_loop()
+            or self._generation != forks.generation
+        ):
+            self._bind_loop()
+        return self._native
+
+    def read(
+        self, nbytes: int, fd: int, offset: int = 0, priority: int = 0
+    ) -> Awaitable[bytes]:
+        result: Awaitable[bytes] = self._serving().aread(nbytes, fd, offset)
+        return result
+
+    def readinto(
+        self, buffer: Buffer, fd: int, offset: int = 0, priority: int = 0
+    ) -> Awaitable[int]:
+        result: Awaitable[int] = self._serving().areadinto(buffer, fd, offset)
+        return result
+
+    def write(
+        self, payload: Buffer, fd: int, offset: int = 0, priority: int = 0
+    ) -> Awaitable[int]:
+        result: Awaitable[int] = self._serving().awrite(payload, fd, offset)
+        return result
+
+    def fsync(self, fd: int) -> Awaitable[None]:
+        result: Awaitable[None] = self._serving().afsync(fd)
+        return result
+
+    def fdsync(self, fd: int) -> Awaitable[None]:
+        result: Awaitable[None] = self._serving().afdsync(fd)
+        return result
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        loop = self._loop
+        if (
+            self._reader_fd >= 0
+            and loop is not None
+            and not loop.is_closed()
+            and self._generation == forks.generation
+        ):
+            with contextlib.suppress(Exception):
+                loop.remove_reader(self._reader_fd)
+        self._reader_fd = -1
+        super().close()

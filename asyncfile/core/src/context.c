@@ -1,0 +1,1347 @@
+/*
+ * Context: the type every native backend shares.
+ *
+ * Two ways in.  caio's raw API (submit/cancel/process_events with Operation
+ * objects and callbacks), and the awaitable API the asyncio adapter uses
+ * (aread, awrite, ...), which allocates nothing per operation beyond the
+ * awaitable it returns and completes page-cache hits on the spot.
+ *
+ * Completions arrive on ctx->completed (from the ring, the AIO context or the
+ * pool) and are dispatched on the thread holding the GIL: the event loop's
+ * thread for the awaitable API.
+ */
+#include "core.h"
+#include "compat.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <poll.h>
+#include <stddef.h>
+#include <structmember.h>
+#include <sys/eventfd.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Bumped in a forked child: a context created before sees a different value
+ * and rebuilds instead of touching its parent's ring, AIO context or pool. A
+ * process-wide counter, since fork is process-wide. */
+unsigned aio_fork_generation;
+
+static void
+note_fork_in_child(void)
+{
+    aio_fork_generation++;
+}
+
+static pthread_once_t fork_handler_once = PTHREAD_ONCE_INIT;
+
+static void
+install_fork_handler(void)
+{
+    pthread_atfork(NULL, NULL, note_fork_in_child);
+}
+
+int64_t
+monotonic_ns(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+}
+
+/* ---------------------------------------------------------------------------
+ * Opening, closing, fork
+ */
+
+static PyObject *
+raise_os_error(int code)
+{
+    errno = code;
+    return PyErr_SetFromErrno(PyExc_OSError);
+}
+
+static int
+context_open(struct context *ctx)
+{
+    ctx->requests = PyMem_RawCalloc(ctx->max_requests, sizeof(struct request));
+    if (ctx->requests == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    ctx->free = NULL;
+    for (unsigned i = ctx->max_requests; i-- > 0;) {
+        ctx->requests[i].next = ctx->free;
+        ctx->free = &ctx->requests[i];
+    }
+    ctx->in_flight = 0;
+    request_list_init(&ctx->completed);
+    ctx->eventfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (ctx->eventfd < 0) {
+        raise_os_error(errno);
+        goto err_free_requests;
+    }
+    int ret = ctx->backend->open(ctx);
+    if (ret < 0) {
+        if (!PyErr_Occurred()) {
+            raise_os_error(-ret);
+        }
+        goto err_close_eventfd;
+    }
+    ctx->fork_generation = aio_fork_generation;
+    ctx->closed = false;
+    return 0;
+
+err_close_eventfd:
+    close(ctx->eventfd);
+    ctx->eventfd = -1;
+err_free_requests:
+    PyMem_RawFree(ctx->requests);
+    ctx->requests = NULL;
+    return -1;
+}
+
+/* In a forked child: forget everything shared with the parent, then rebuild. */
+static int
+context_rebuild_after_fork(struct context *ctx)
+{
+    ctx->backend->abandon(ctx);
+    /* The parent owns its requests; here they are copies nobody will finish. */
+    for (unsigned i = 0; i < ctx->max_requests; i++) {
+        if (ctx->requests[i].state != REQ_FREE) {
+            request_drop_references(&ctx->requests[i]);
+        }
+    }
+    PyMem_RawFree(ctx->requests);
+    ctx->requests = NULL;
+    close(ctx->eventfd);
+    ctx->eventfd = -1;
+    Py_CLEAR(ctx->loop);
+    Py_CLEAR(ctx->create_future);
+    Py_CLEAR(ctx->call_soon);
+    ctx->streak_started_ns = 0;
+    ctx->budget_spent = false;
+    ctx->flush_scheduled = false;
+    ctx->closed = true;
+    return context_open(ctx);
+}
+
+/* Every method starts here: closed contexts refuse, forked ones rebuild. */
+static int
+context_check_usable(struct context *ctx)
+{
+    if (ctx->closed) {
+        PyErr_SetString(PyExc_RuntimeError, "Context is closed");
+        return -1;
+    }
+    if (ctx->fork_generation != aio_fork_generation) {
+        return context_rebuild_after_fork(ctx);
+    }
+    return 0;
+}
+
+static void
+context_teardown(struct context *ctx, bool run_callbacks)
+{
+    if (ctx->closed) {
+        return;
+    }
+    ctx->closed = true;
+    if (ctx->fork_generation != aio_fork_generation) {
+        ctx->backend->abandon(ctx);
+        for (unsigned i = 0; i < ctx->max_requests; i++) {
+            if (ctx->requests[i].state != REQ_FREE) {
+                request_drop_references(&ctx->requests[i]);
+            }
+        }
+    }
+    else {
+        /* Moves every request still pending onto ctx->completed. */
+        ctx->backend->close(ctx);
+        if (run_callbacks) {
+            context_dispatch(ctx, -1);
+        }
+        else {
+            struct request *req;
+            while ((req = request_list_pop(&ctx->completed)) != NULL) {
+                if (!req->owner_is_future && req->owner != NULL) {
+                    PyObject *callback = operation_finish(req->owner, req);
+                    Py_XDECREF(callback);
+                }
+                request_release(ctx, req);
+            }
+        }
+    }
+    if (ctx->in_flight == 0) {
+        PyMem_RawFree(ctx->requests);
+    }
+    /* else a backend could not reclaim some request from the kernel: leaking
+     * the table is safer than letting the kernel write into freed memory. */
+    ctx->requests = NULL;
+    ctx->free = NULL;
+    if (ctx->eventfd >= 0) {
+        close(ctx->eventfd);
+        ctx->eventfd = -1;
+    }
+}
+
+/* ---------------------------------------------------------------------------
+ * Completion
+ */
+
+void
+context_complete(struct context *ctx, struct request *req, int64_t result)
+{
+    req->result = result;
+    req->state = REQ_COMPLETED;
+    request_list_push(&ctx->completed, req);
+}
+
+static void
+resolve_future(aio_state *state, struct request *req)
+{
+    PyObject *future = req->owner;
+    PyObject *cancelled = PyObject_CallMethodNoArgs(future, state->str_cancelled);
+    if (cancelled == NULL) {
+        PyErr_WriteUnraisable(future);
+        return;
+    }
+    int is_cancelled = PyObject_IsTrue(cancelled);
+    Py_DECREF(cancelled);
+    if (is_cancelled) {
+        return;
+    }
+    PyObject *outcome, *ret;
+    if (req->result < 0) {
+        outcome = request_error(state, req);
+        ret = outcome == NULL ? NULL
+                              : PyObject_CallMethodOneArg(future, state->str_set_exception,
+                                                          outcome);
+    }
+    else {
+        outcome = request_value(state, req);
+        ret = outcome == NULL ? NULL
+                              : PyObject_CallMethodOneArg(future, state->str_set_result,
+                                                          outcome);
+    }
+    Py_XDECREF(outcome);
+    if (ret == NULL) {
+        PyErr_WriteUnraisable(future);
+    }
+    Py_XDECREF(ret);
+}
+
+/* Deliver up to `max` completions (all when max < 0); returns how many. */
+int
+context_dispatch(struct context *ctx, int max)
+{
+    int count = 0;
+    struct request *req;
+    while ((max < 0 || count < max) &&
+           (req = request_list_pop(&ctx->completed)) != NULL) {
+        /* Take the owner out of the slot before running Python code, which may
+         * submit again and reuse the slot. */
+        PyObject *owner = req->owner;
+        req->owner = NULL;
+        if (owner != NULL && req->owner_is_future) {
+            req->owner = owner;
+            resolve_future(ctx->state, req);
+            request_release(ctx, req);
+        }
+        else if (owner != NULL) {
+            /* The operation copies the outcome before the slot is released. */
+            PyObject *callback = operation_finish(owner, req);
+            int64_t result = req->result;
+            request_release(ctx, req);
+            if (callback != NULL) {
+                PyObject *arg = PyLong_FromLongLong(result);
+                PyObject *ret = arg == NULL ? NULL : PyObject_CallOneArg(callback, arg);
+                if (ret == NULL) {
+                    PyErr_WriteUnraisable(callback);
+                }
+                Py_XDECREF(ret);
+                Py_XDECREF(arg);
+                Py_DECREF(callback);
+            }
+            Py_DECREF(owner);
+        }
+        else {
+            request_release(ctx, req);
+        }
+        count++;
+    }
+    return count;
+}
+
+/* ---------------------------------------------------------------------------
+ * The inline path: page-cache hits complete on the loop thread
+ */
+
+static bool
+is_memory_backed(int fd)
+{
+    struct statfs fs;
+    if (fstatfs(fd, &fs) < 0) {
+        return false;
+    }
+    return fs.f_type == TMPFS_MAGIC || fs.f_type == RAMFS_MAGIC;
+}
+
+/* Complete `req` without blocking if the kernel can; true when it did
+ * (req->result is final), false when it must go to the kernel or the pool
+ * (req->done says how far it got). */
+static bool
+complete_inline(struct request *req)
+{
+    if (req->nbytes > INLINE_MAX || req->opcode == OP_FSYNC ||
+        req->opcode == OP_FDSYNC) {
+        return false;
+    }
+    int flags = fcntl(req->fd, F_GETFL);
+    if (flags < 0) {
+        req->result = -errno;
+        return true;
+    }
+    if (flags & O_DIRECT) {
+        return false; /* RWF_NOWAIT would still wait for the device */
+    }
+    if (req->opcode != OP_WRITE && request_perform(req, RWF_NOWAIT) == 0) {
+        return true;
+    }
+    /* No page-cache answer without blocking: EAGAIN (a miss), or EOPNOTSUPP
+     * (a file system without RWF_NOWAIT, or a buffered write).  Memory-backed
+     * file systems never wait for a device, so they may block here. */
+    if (req->result != -EAGAIN && is_memory_backed(req->fd)) {
+        request_perform(req, 0);
+        return true;
+    }
+    return false;
+}
+
+/* ---------------------------------------------------------------------------
+ * The awaitable API
+ */
+
+/* Run ctx->end_turn at the loop's next turn, once per turn. */
+static int
+schedule_end_of_turn(struct context *ctx)
+{
+    if (ctx->turn_scheduled) {
+        return 0;
+    }
+    PyObject *handle = PyObject_CallOneArg(ctx->call_soon, ctx->end_turn);
+    if (handle == NULL) {
+        return -1;
+    }
+    Py_DECREF(handle);
+    ctx->turn_scheduled = true;
+    return 0;
+}
+
+/* True when inline completions have held this loop turn too long. */
+static bool
+inline_budget_spent(struct context *ctx)
+{
+    if (ctx->budget_spent) {
+        return true;
+    }
+    int64_t now = monotonic_ns();
+    if (ctx->streak_started_ns == 0) {
+        ctx->streak_started_ns = now;
+        if (schedule_end_of_turn(ctx) < 0) {
+            PyErr_Clear();
+            return true; /* cannot tell when the turn ends: yield now */
+        }
+        return false;
+    }
+    if (now - ctx->streak_started_ns > INLINE_BUDGET_NS) {
+        ctx->budget_spent = true;
+    }
+    return ctx->budget_spent;
+}
+
+static PyObject *
+inline_outcome(struct context *ctx, struct request *req)
+{
+    PyObject *value = NULL, *error = NULL;
+    if (req->result < 0) {
+        error = request_error(ctx->state, req);
+        if (error == NULL) {
+            return NULL;
+        }
+    }
+    else {
+        value = request_value(ctx->state, req);
+        if (value == NULL) {
+            return NULL;
+        }
+    }
+    PyObject *result = inline_result_new(ctx->state, value, error,
+                                         inline_budget_spent(ctx));
+    Py_XDECREF(value);
+    Py_XDECREF(error);
+    return result;
+}
+
+/* Fill `req` for an awaitable operation; `buffer` for write and readinto. */
+static int
+request_prepare(struct request *req, enum opcode opcode, int fd, uint64_t offset,
+                size_t nbytes, PyObject *buffer)
+{
+    req->opcode = opcode;
+    req->fd = fd;
+    req->offset = offset;
+    req->nbytes = nbytes;
+    if (opcode == OP_READ) {
+        req->bytes = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)nbytes);
+        if (req->bytes == NULL) {
+            return -1;
+        }
+        req->data = PyBytes_AS_STRING(req->bytes);
+    }
+    else if (buffer != NULL) {
+        bool writable = opcode == OP_READINTO;
+        int flags = PyBUF_C_CONTIGUOUS | (writable ? PyBUF_WRITABLE : 0);
+        if (PyObject_GetBuffer(buffer, &req->view, flags) < 0) {
+            PyErr_Clear();
+            raise_buffer_type_error(req->ctx->state, buffer, writable);
+            return -1;
+        }
+        req->has_view = true;
+        req->data = req->view.buf;
+        req->nbytes = (size_t)req->view.len;
+    }
+    return 0;
+}
+
+/* Hand `req` to the backend with `future` as its owner. */
+static int
+start_async(struct context *ctx, struct request *req, PyObject *future)
+{
+    req->owner = Py_NewRef(future);
+    req->owner_is_future = true;
+    int ret = ctx->backend->start(ctx, req);
+    if (ret < 0) {
+        raise_errno(ctx->state, -ret, req->fd);
+        return -1;
+    }
+    /* A lone operation goes to the kernel at once; more in the same loop
+     * turn are batched into one submission at the turn's end. */
+    if (!ctx->flush_scheduled) {
+        ret = ctx->backend->flush(ctx);
+        ctx->flush_scheduled = true;
+        if (schedule_end_of_turn(ctx) < 0) {
+            return -1;
+        }
+        if (ret < 0) {
+            /* The request is on the backend's queue: the next flush retries. */
+            return 0;
+        }
+    }
+    return 0;
+}
+
+static PyObject *
+start_awaitable(struct context *ctx, enum opcode opcode, int fd, uint64_t offset,
+                size_t nbytes, PyObject *buffer)
+{
+    if (context_check_usable(ctx) < 0) {
+        return NULL;
+    }
+    if (ctx->loop == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "the context is not bound to a loop");
+        return NULL;
+    }
+    struct request *req = request_acquire(ctx);
+    if (req == NULL) {
+        /* Every slot is busy: wait in line (as a tuple) for one. */
+        PyObject *future = PyObject_CallNoArgs(ctx->create_future);
+        if (future == NULL) {
+            return NULL;
+        }
+        PyObject *entry = Py_BuildValue("(OiiKnO)", future, (int)opcode, fd,
+                                        (unsigned long long)offset, (Py_ssize_t)nbytes,
+                                        buffer != NULL ? buffer : Py_None);
+        if (entry == NULL || PyList_Append(ctx->overflow, entry) < 0) {
+            Py_XDECREF(entry);
+            Py_DECREF(future);
+            return NULL;
+        }
+        Py_DECREF(entry);
+        return future;
+    }
+    if (request_prepare(req, opcode, fd, offset, nbytes, buffer) < 0) {
+        request_release(ctx, req);
+        return NULL;
+    }
+    if (complete_inline(req)) {
+        PyObject *outcome = inline_outcome(ctx, req);
+        request_release(ctx, req);
+        return outcome;
+    }
+    PyObject *future = PyObject_CallNoArgs(ctx->create_future);
+    if (future == NULL || start_async(ctx, req, future) < 0) {
+        Py_XDECREF(future);
+        request_release(ctx, req);
+        return NULL;
+    }
+    return future;
+}
+
+/* Start operations waiting for a slot; their futures already exist. */
+static void
+start_overflow(struct context *ctx)
+{
+    while (ctx->free != NULL && PyList_GET_SIZE(ctx->overflow) > 0) {
+        PyObject *entry = Py_NewRef(PyList_GET_ITEM(ctx->overflow, 0));
+        if (PyList_SetSlice(ctx->overflow, 0, 1, NULL) < 0) {
+            Py_DECREF(entry);
+            PyErr_WriteUnraisable((PyObject *)ctx);
+            return;
+        }
+        PyObject *future = PyTuple_GET_ITEM(entry, 0);
+        int opcode = (int)PyLong_AsLong(PyTuple_GET_ITEM(entry, 1));
+        int fd = (int)PyLong_AsLong(PyTuple_GET_ITEM(entry, 2));
+        uint64_t offset = PyLong_AsUnsignedLongLong(PyTuple_GET_ITEM(entry, 3));
+        size_t nbytes = (size_t)PyLong_AsSsize_t(PyTuple_GET_ITEM(entry, 4));
+        PyObject *buffer = PyTuple_GET_ITEM(entry, 5);
+        PyObject *cancelled = PyObject_CallMethodNoArgs(future, ctx->state->str_cancelled);
+        int skip = cancelled == NULL ? -1 : PyObject_IsTrue(cancelled);
+        Py_XDECREF(cancelled);
+        if (skip != 0) {
+            if (skip < 0) {
+                PyErr_WriteUnraisable(future);
+            }
+            Py_DECREF(entry);
+            continue; /* a cancelled write must not happen at all */
+        }
+        struct request *req = request_acquire(ctx);
+        int ret = request_prepare(req, (enum opcode)opcode, fd, offset, nbytes,
+                                  buffer == Py_None ? NULL : buffer);
+        if (ret == 0 && complete_inline(req)) {
+            req->owner = Py_NewRef(future);
+            req->owner_is_future = true;
+            context_complete(ctx, req, req->result);
+        }
+        else if (ret == 0) {
+            ret = start_async(ctx, req, future);
+        }
+        if (ret < 0) {
+            PyObject *exc = fetch_exception();
+            PyObject *done = PyObject_CallMethodOneArg(
+                future, ctx->state->str_set_exception, exc);
+            Py_XDECREF(done);
+            Py_XDECREF(exc);
+            PyErr_Clear();
+            request_release(ctx, req);
+        }
+        Py_DECREF(entry);
+    }
+}
+
+/* ---------------------------------------------------------------------------
+ * Dispatching callbacks without an event loop (thread_aio's raw API)
+ *
+ * caio's thread_aio calls callbacks on its own: nobody pumps it.  The workers
+ * never take the GIL, so a dispatcher thread waits on the eventfd and takes the
+ * GIL only to run callbacks.  It holds a reference to the context while
+ * operations are in flight and exits when none are left.
+ */
+
+static void
+drain_eventfd(int fd)
+{
+    uint64_t count;
+    ssize_t ret;
+    do {
+        ret = read(fd, &count, sizeof(count));
+    } while (ret < 0 && errno == EINTR);
+}
+
+static void *
+dispatcher_main(void *arg)
+{
+    struct context *ctx = arg;
+    int fd = ctx->eventfd;
+    for (;;) {
+        struct pollfd ready = {.fd = fd, .events = POLLIN};
+        if (poll(&ready, 1, 1000) < 0 && errno != EINTR) {
+            break;
+        }
+        PyGILState_STATE gil = PyGILState_Ensure();
+        bool done = ctx->closed;
+        if (!done) {
+            drain_eventfd(ctx->eventfd);
+            ctx->backend->reap(ctx, 0, 0);
+            context_dispatch(ctx, -1);
+            done = ctx->closed || ctx->in_flight == 0;
+        }
+        if (done) {
+            ctx->dispatcher_running = false;
+            Py_DECREF((PyObject *)ctx);
+            PyGILState_Release(gil);
+            return NULL;
+        }
+        fd = ctx->eventfd;
+        PyGILState_Release(gil);
+    }
+    PyGILState_STATE gil = PyGILState_Ensure();
+    ctx->dispatcher_running = false;
+    Py_DECREF((PyObject *)ctx);
+    PyGILState_Release(gil);
+    return NULL;
+}
+
+static int
+ensure_dispatcher(struct context *ctx)
+{
+    if (ctx->dispatcher_running || ctx->loop != NULL ||
+        ctx->backend != &thread_backend) {
+        return 0;
+    }
+    pthread_attr_t attr;
+    pthread_t thread;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    Py_INCREF((PyObject *)ctx);
+    int ret = pthread_create(&thread, &attr, dispatcher_main, ctx);
+    pthread_attr_destroy(&attr);
+    if (ret != 0) {
+        Py_DECREF((PyObject *)ctx);
+        raise_os_error(ret);
+        return -1;
+    }
+    ctx->dispatcher_running = true;
+    return 0;
+}
+
+/* ---------------------------------------------------------------------------
+ * Methods: caio's raw API
+ */
+
+#define CONTEXT(op) ((struct context *)(op))
+
+static int
+check_operations(struct context *ctx, PyObject *const *args, Py_ssize_t nargs)
+{
+    for (Py_ssize_t i = 0; i < nargs; i++) {
+        if (!PyObject_TypeCheck(args[i], ctx->state->operation_type)) {
+            PyErr_Format(PyExc_ValueError, "Operation expected, got %R", args[i]);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+PyDoc_STRVAR(context_submit__doc__,
+"submit($self, /, *operations)\n--\n\n"
+"Start the operations; return how many were accepted.\n\n"
+"An operation that was submitted before is not accepted again.  When every\n"
+"request slot is busy, RuntimeError is raised; the operations accepted before\n"
+"it stay in flight.");
+
+static PyObject *
+context_submit(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    struct context *ctx = CONTEXT(self);
+    if (context_check_usable(ctx) < 0 || check_operations(ctx, args, nargs) < 0) {
+        return NULL;
+    }
+    Py_ssize_t accepted = 0;
+    bool failed = false;
+    for (Py_ssize_t i = 0; i < nargs && !failed; i++) {
+        if (!operation_is_new(args[i])) {
+            continue;
+        }
+        struct request *req = operation_claim(args[i], ctx);
+        if (req == NULL) {
+            failed = true;
+            break;
+        }
+        int ret = ctx->backend->start(ctx, req);
+        if (ret < 0) {
+            operation_unclaim(args[i]);
+            request_release(ctx, req);
+            raise_errno(ctx->state, -ret, req->fd);
+            failed = true;
+            break;
+        }
+        accepted++;
+    }
+    if (accepted > 0) {
+        PyObject *exc = failed ? fetch_exception() : NULL;
+        int ret = ctx->backend->flush(ctx);
+        if (ret >= 0 && ensure_dispatcher(ctx) < 0) {
+            ret = -1;
+            PyErr_Clear();
+        }
+        if (exc != NULL) {
+            restore_exception(exc);
+        }
+    }
+    if (failed) {
+        return NULL;
+    }
+    return PyLong_FromSsize_t(accepted);
+}
+
+PyDoc_STRVAR(context_cancel__doc__,
+"cancel($self, /, *operations)\n--\n\n"
+"Cancel operations that have not started; return how many were.\n\n"
+"A cancelled operation completes with ECANCELED.");
+
+static PyObject *
+context_cancel(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    struct context *ctx = CONTEXT(self);
+    if (context_check_usable(ctx) < 0 || check_operations(ctx, args, nargs) < 0) {
+        return NULL;
+    }
+    Py_ssize_t cancelled = 0;
+    for (Py_ssize_t i = 0; i < nargs; i++) {
+        struct request *req = operation_request(args[i]);
+        if (req != NULL && req->ctx == ctx && ctx->backend->cancel(ctx, req)) {
+            cancelled++;
+        }
+    }
+    return PyLong_FromSsize_t(cancelled);
+}
+
+PyDoc_STRVAR(context_close__doc__,
+"close($self, /)\n--\n\n"
+"Free the kernel resources now.  Operations still pending complete with\n"
+"ECANCELED (or their result, if the kernel finished them); later calls raise\n"
+"RuntimeError.  Closing twice does nothing.");
+
+static PyObject *
+context_close(PyObject *self, PyObject *Py_UNUSED(ignored))
+{
+    struct context *ctx = CONTEXT(self);
+    if (!ctx->closed) {
+        /* Wake the dispatcher so it sees the context closed and exits. */
+        uint64_t one = 1;
+        if (ctx->dispatcher_running && write(ctx->eventfd, &one, sizeof(one)) < 0) {
+            /* the counter is full: the dispatcher wakes anyway */
+        }
+        context_teardown(ctx, true);
+        PyObject *overflow = ctx->overflow;
+        ctx->overflow = PyList_New(0);
+        if (overflow != NULL) {
+            /* They never started: they fail as a call after close() does. */
+            for (Py_ssize_t i = 0; i < PyList_GET_SIZE(overflow); i++) {
+                PyObject *future = PyTuple_GET_ITEM(PyList_GET_ITEM(overflow, i), 0);
+                PyObject *done = PyObject_CallMethod(future, "done", NULL);
+                int is_done = done == NULL ? -1 : PyObject_IsTrue(done);
+                Py_XDECREF(done);
+                if (is_done != 0) {
+                    if (is_done < 0) {
+                        PyErr_WriteUnraisable(future);
+                    }
+                    continue; /* cancelled while waiting */
+                }
+                PyObject *error = PyObject_CallFunction(PyExc_RuntimeError, "s",
+                                                        "AsyncioContext is closed");
+                PyObject *ret = error == NULL ? NULL
+                                              : PyObject_CallMethodOneArg(
+                                                    future, ctx->state->str_set_exception,
+                                                    error);
+                if (ret == NULL) {
+                    PyErr_WriteUnraisable(future);
+                }
+                Py_XDECREF(ret);
+                Py_XDECREF(error);
+            }
+            Py_DECREF(overflow);
+        }
+        if (PyErr_Occurred()) {
+            return NULL;
+        }
+    }
+    Py_RETURN_NONE;
+}
+
+PyDoc_STRVAR(context_poll__doc__,
+"poll($self, /)\n--\n\n"
+"Read and reset the eventfd's counter: how many completions were signalled.\n"
+"Raises BlockingIOError when there were none.");
+
+static PyObject *
+context_poll(PyObject *self, PyObject *Py_UNUSED(ignored))
+{
+    struct context *ctx = CONTEXT(self);
+    if (context_check_usable(ctx) < 0) {
+        return NULL;
+    }
+    uint64_t count;
+    ssize_t ret;
+    do {
+        ret = read(ctx->eventfd, &count, sizeof(count));
+    } while (ret < 0 && errno == EINTR);
+    if (ret < 0) {
+        return PyErr_SetFromErrno(PyExc_OSError);
+    }
+    return PyLong_FromUnsignedLongLong(count);
+}
+
+PyDoc_STRVAR(context_process_events__doc__,
+"process_events($self, /, max_requests=512, min_requests=0, timeout=0)\n--\n\n"
+"Deliver up to max_requests completions, first waiting up to timeout seconds\n"
+"(forever if negative) for at least min_requests; return how many.");
+
+static PyObject *
+context_process_events(PyObject *self, PyObject *args, PyObject *kwargs)
+{
+    static char *kwlist[] = {"max_requests", "min_requests", "timeout", NULL};
+    struct context *ctx = CONTEXT(self);
+    int max_requests = 512, min_requests = 0;
+    double timeout = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|iid:process_events", kwlist,
+                                     &max_requests, &min_requests, &timeout)) {
+        return NULL;
+    }
+    if (context_check_usable(ctx) < 0) {
+        return NULL;
+    }
+    if (max_requests <= 0) {
+        return PyLong_FromLong(0);
+    }
+    if (min_requests > max_requests) {
+        min_requests = max_requests;
+    }
+    int64_t timeout_ns = timeout < 0 ? -1 : (int64_t)(timeout * 1e9);
+    int ret = ctx->backend->reap(ctx, min_requests, timeout_ns);
+    if (ret < 0) {
+        if (PyErr_Occurred()) {
+            return NULL;
+        }
+        return raise_os_error(-ret);
+    }
+    int count = context_dispatch(ctx, max_requests);
+    if (PyErr_Occurred()) {
+        return NULL;
+    }
+    return PyLong_FromLong(count);
+}
+
+PyDoc_STRVAR(context_flush__doc__,
+"flush($self, /)\n--\n\n"
+"Hand the queued operations to the kernel; return how many.");
+
+static PyObject *
+context_flush(PyObject *self, PyObject *Py_UNUSED(ignored))
+{
+    struct context *ctx = CONTEXT(self);
+    if (context_check_usable(ctx) < 0) {
+        return NULL;
+    }
+    int ret = ctx->backend->flush(ctx);
+    if (ret < 0) {
+        return raise_os_error(-ret);
+    }
+    return PyLong_FromLong(ret);
+}
+
+/* ---------------------------------------------------------------------------
+ * Methods: the awaitable API (used by the asyncio adapters)
+ */
+
+PyDoc_STRVAR(context_bind__doc__,
+"bind($self, loop, /)\n--\n\n"
+"Serve the awaitable methods on `loop` (the caller registers on_ready as the\n"
+"eventfd's reader).");
+
+static PyObject *
+context_bind(PyObject *self, PyObject *loop)
+{
+    struct context *ctx = CONTEXT(self);
+    if (context_check_usable(ctx) < 0) {
+        return NULL;
+    }
+    if (ctx->dispatcher_running) {
+        PyErr_SetString(PyExc_RuntimeError,
+                        "the context already runs callbacks without a loop");
+        return NULL;
+    }
+    PyObject *create_future = PyObject_GetAttr(loop, ctx->state->str_create_future);
+    PyObject *call_soon = PyObject_GetAttr(loop, ctx->state->str_call_soon);
+    PyObject *end_turn = PyObject_GetAttrString(self, "_end_turn");
+    if (create_future == NULL || call_soon == NULL || end_turn == NULL) {
+        Py_XDECREF(create_future);
+        Py_XDECREF(call_soon);
+        Py_XDECREF(end_turn);
+        return NULL;
+    }
+    Py_XSETREF(ctx->loop, Py_NewRef(loop));
+    Py_XSETREF(ctx->create_future, create_future);
+    Py_XSETREF(ctx->call_soon, call_soon);
+    Py_XSETREF(ctx->end_turn, end_turn);
+    ctx->turn_scheduled = false;
+    ctx->flush_scheduled = false;
+    ctx->streak_started_ns = 0;
+    ctx->budget_spent = false;
+    Py_RETURN_NONE;
+}
+
+PyDoc_STRVAR(context_on_ready__doc__,
+"on_ready($self, /)\n--\n\n"
+"Deliver every completion: the eventfd's reader callback.");
+
+static PyObject *
+context_on_ready(PyObject *self, PyObject *Py_UNUSED(ignored))
+{
+    struct context *ctx = CONTEXT(self);
+    if (ctx->closed || ctx->fork_generation != aio_fork_generation) {
+        Py_RETURN_NONE;
+    }
+    drain_eventfd(ctx->eventfd);
+    int ret = ctx->backend->reap(ctx, 0, 0);
+    context_dispatch(ctx, -1);
+    if (ctx->overflow != NULL && PyList_GET_SIZE(ctx->overflow) > 0) {
+        start_overflow(ctx);
+        context_dispatch(ctx, -1);
+    }
+    if (ret < 0 && !PyErr_Occurred()) {
+        return raise_os_error(-ret);
+    }
+    if (PyErr_Occurred()) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+context_end_turn(PyObject *self, PyObject *Py_UNUSED(ignored))
+{
+    struct context *ctx = CONTEXT(self);
+    ctx->turn_scheduled = false;
+    ctx->streak_started_ns = 0;
+    ctx->budget_spent = false;
+    if (ctx->flush_scheduled) {
+        ctx->flush_scheduled = false;
+        if (!ctx->closed && ctx->fork_generation == aio_fork_generation) {
+            ctx->backend->flush(ctx);
+        }
+    }
+    /* A submission the kernel refused completed without a wake-up. */
+    context_dispatch(ctx, -1);
+    Py_RETURN_NONE;
+}
+
+static int
+parse_fd(PyObject *arg, int *fd)
+{
+    return fd_converter(arg, fd) ? 0 : -1;
+}
+
+static int
+parse_offset(PyObject *const *args, Py_ssize_t nargs, Py_ssize_t index,
+             uint64_t *offset)
+{
+    *offset = 0;
+    return nargs > index && !offset_converter(args[index], offset) ? -1 : 0;
+}
+
+static int
+check_arity(const char *name, Py_ssize_t nargs, Py_ssize_t min, Py_ssize_t max)
+{
+    if (nargs < min || nargs > max) {
+        PyErr_Format(PyExc_TypeError, "%s() takes from %zd to %zd arguments (%zd given)",
+                     name, min, max, nargs);
+        return -1;
+    }
+    return 0;
+}
+
+PyDoc_STRVAR(context_aread__doc__,
+"aread($self, nbytes, fd, offset=0, /)\n--\n\n"
+"Awaitable read of up to nbytes at offset; its value is the bytes read.");
+
+static PyObject *
+context_aread(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    size_t nbytes;
+    int fd;
+    uint64_t offset;
+    if (check_arity("aread", nargs, 2, 3) < 0 || !size_converter(args[0], &nbytes) ||
+        parse_fd(args[1], &fd) < 0 || parse_offset(args, nargs, 2, &offset) < 0) {
+        return NULL;
+    }
+    if (nbytes > (size_t)PY_SSIZE_T_MAX) {
+        return PyErr_Format(PyExc_OverflowError, "cannot read %zu bytes at once",
+                            nbytes);
+    }
+    return start_awaitable(CONTEXT(self), OP_READ, fd, offset, nbytes, NULL);
+}
+
+static PyObject *
+buffer_awaitable(PyObject *self, PyObject *const *args, Py_ssize_t nargs,
+                 enum opcode opcode, const char *name)
+{
+    int fd;
+    uint64_t offset;
+    if (check_arity(name, nargs, 2, 3) < 0 || parse_fd(args[1], &fd) < 0 ||
+        parse_offset(args, nargs, 2, &offset) < 0) {
+        return NULL;
+    }
+    return start_awaitable(CONTEXT(self), opcode, fd, offset, 0, args[0]);
+}
+
+PyDoc_STRVAR(context_areadinto__doc__,
+"areadinto($self, buffer, fd, offset=0, /)\n--\n\n"
+"Awaitable read into a writable buffer; its value is the count read.");
+
+static PyObject *
+context_areadinto(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    return buffer_awaitable(self, args, nargs, OP_READINTO, "areadinto");
+}
+
+PyDoc_STRVAR(context_awrite__doc__,
+"awrite($self, buffer, fd, offset=0, /)\n--\n\n"
+"Awaitable write of a contiguous buffer; its value is the count written.");
+
+static PyObject *
+context_awrite(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    return buffer_awaitable(self, args, nargs, OP_WRITE, "awrite");
+}
+
+static PyObject *
+sync_awaitable(PyObject *self, PyObject *fd_arg, enum opcode opcode)
+{
+    int fd;
+    if (parse_fd(fd_arg, &fd) < 0) {
+        return NULL;
+    }
+    return start_awaitable(CONTEXT(self), opcode, fd, 0, 0, NULL);
+}
+
+PyDoc_STRVAR(context_afsync__doc__,
+"afsync($self, fd, /)\n--\n\n"
+"Awaitable fsync(fd).");
+
+static PyObject *
+context_afsync(PyObject *self, PyObject *fd)
+{
+    return sync_awaitable(self, fd, OP_FSYNC);
+}
+
+PyDoc_STRVAR(context_afdsync__doc__,
+"afdsync($self, fd, /)\n--\n\n"
+"Awaitable fdatasync(fd).");
+
+static PyObject *
+context_afdsync(PyObject *self, PyObject *fd)
+{
+    return sync_awaitable(self, fd, OP_FDSYNC);
+}
+
+/* ---------------------------------------------------------------------------
+ * Properties and the type
+ */
+
+static PyObject *
+context_get_fileno(PyObject *self, void *Py_UNUSED(closure))
+{
+    struct context *ctx = CONTEXT(self);
+    if (context_check_usable(ctx) < 0) {
+        return NULL;
+    }
+    return PyLong_FromLong(ctx->eventfd);
+}
+
+static PyObject *
+context_get_max_requests(PyObject *self, void *Py_UNUSED(closure))
+{
+    return PyLong_FromUnsignedLong(CONTEXT(self)->max_requests);
+}
+
+static PyObject *
+context_get_closed(PyObject *self, void *Py_UNUSED(closure))
+{
+    return PyBool_FromLong(CONTEXT(self)->closed);
+}
+
+static PyObject *
+context_get_in_flight(PyObject *self, void *Py_UNUSED(closure))
+{
+    return PyLong_FromUnsignedLong(CONTEXT(self)->in_flight);
+}
+
+static PyObject *
+context_get_pool_threads(PyObject *self, void *Py_UNUSED(closure))
+{
+    struct context *ctx = CONTEXT(self);
+    return PyLong_FromUnsignedLong(ctx->pool != NULL && !ctx->closed
+                                       ? pool_threads(ctx->pool)
+                                       : 0);
+}
+
+static PyObject *
+context_get_sqpoll(PyObject *self, void *Py_UNUSED(closure))
+{
+    return PyBool_FromLong(CONTEXT(self)->sqpoll_active);
+}
+
+static PyObject *
+context_repr(PyObject *self)
+{
+    struct context *ctx = CONTEXT(self);
+    if (ctx->closed) {
+        return PyUnicode_FromFormat("<%s closed>", Py_TYPE(self)->tp_name);
+    }
+    return PyUnicode_FromFormat("<%s max_requests=%u in_flight=%u>",
+                                Py_TYPE(self)->tp_name, ctx->max_requests,
+                                ctx->in_flight);
+}
+
+static int
+context_traverse(PyObject *self, visitproc visit, void *arg)
+{
+    struct context *ctx = CONTEXT(self);
+    Py_VISIT(Py_TYPE(self));
+    Py_VISIT(ctx->loop);
+    Py_VISIT(ctx->create_future);
+    Py_VISIT(ctx->call_soon);
+    Py_VISIT(ctx->end_turn);
+    Py_VISIT(ctx->overflow);
+    if (ctx->requests != NULL) {
+        for (unsigned i = 0; i < ctx->max_requests; i++) {
+            Py_VISIT(ctx->requests[i].owner);
+        }
+    }
+    return 0;
+}
+
+static int
+context_clear(PyObject *self)
+{
+    struct context *ctx = CONTEXT(self);
+    Py_CLEAR(ctx->loop);
+    Py_CLEAR(ctx->create_future);
+    Py_CLEAR(ctx->call_soon);
+    Py_CLEAR(ctx->end_turn);
+    Py_CLEAR(ctx->overflow);
+    return 0;
+}
+
+static void
+context_dealloc(PyObject *self)
+{
+    struct context *ctx = CONTEXT(self);
+    PyTypeObject *type = Py_TYPE(self);
+    PyObject_GC_UnTrack(self);
+    if (ctx->weakreflist != NULL) {
+        PyObject_ClearWeakRefs(self);
+    }
+    /* A destructor is no place for user callbacks: outcomes are recorded on
+     * the operations, silently. */
+    context_teardown(ctx, false);
+    context_clear(self);
+    type->tp_free(self);
+    Py_DECREF(type);
+}
+
+static PyObject *
+context_create(PyTypeObject *type, const struct backend *backend,
+               unsigned max_requests, unsigned pool_size, bool sqpoll)
+{
+    aio_state *state = PyType_GetModuleState(type);
+    if (state == NULL) {
+        return NULL;
+    }
+    if (max_requests == 0 || max_requests > 65536) {
+        return PyErr_Format(PyExc_ValueError,
+                            "max_requests must be between 1 and 65536, got %u",
+                            max_requests);
+    }
+    if (pool_size == 0 || pool_size > 1024) {
+        return PyErr_Format(PyExc_ValueError,
+                            "pool_size must be between 1 and 1024, got %u", pool_size);
+    }
+    struct context *ctx = (struct context *)type->tp_alloc(type, 0);
+    if (ctx == NULL) {
+        return NULL;
+    }
+    ctx->backend = backend;
+    ctx->state = state;
+    ctx->max_requests = max_requests;
+    ctx->pool_size = pool_size;
+    ctx->sqpoll_requested = sqpoll;
+    ctx->eventfd = -1;
+    ctx->closed = true;
+    ctx->overflow = PyList_New(0);
+    if (ctx->overflow == NULL || context_open(ctx) < 0) {
+        Py_DECREF(ctx);
+        return NULL;
+    }
+    return (PyObject *)ctx;
+}
+
+static PyObject *
+uring_context_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+{
+    static char *kwlist[] = {"max_requests", "sqpoll", NULL};
+    int max_requests = 32, sqpoll = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|ip:Context", kwlist,
+                                     &max_requests, &sqpoll)) {
+        return NULL;
+    }
+    if (max_requests <= 0) {
+        return PyErr_Format(PyExc_ValueError, "max_requests must be positive, got %d",
+                            max_requests);
+    }
+    return context_create(type, &uring_backend, (unsigned)max_requests, 1, sqpoll);
+}
+
+static PyObject *
+pooled_context_new(PyTypeObject *type, PyObject *args, PyObject *kwargs,
+                   const struct backend *backend)
+{
+    static char *kwlist[] = {"max_requests", "pool_size", NULL};
+    int max_requests = 32, pool_size = 64;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|ii:Context", kwlist,
+                                     &max_requests, &pool_size)) {
+        return NULL;
+    }
+    if (max_requests <= 0 || pool_size <= 0) {
+        return PyErr_Format(PyExc_ValueError,
+                            "max_requests and pool_size must be positive, got %d, %d",
+                            max_requests, pool_size);
+    }
+    return context_create(type, backend, (unsigned)max_requests, (unsigned)pool_size,
+                          false);
+}
+
+static PyObject *
+kaio_context_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+{
+    return pooled_context_new(type, args, kwargs, &kaio_backend);
+}
+
+static PyObject *
+thread_context_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+{
+    return pooled_context_new(type, args, kwargs, &thread_backend);
+}
+
+#define COMMON_METHODS                                                               \
+    {"submit", (PyCFunction)(void (*)(void))context_submit, METH_FASTCALL,           \
+     context_submit__doc__},                                                         \
+    {"cancel", (PyCFunction)(void (*)(void))context_cancel, METH_FASTCALL,           \
+     context_cancel__doc__},                                                         \
+    {"close", context_close, METH_NOARGS, context_close__doc__},                     \
+    {"bind", context_bind, METH_O, context_bind__doc__},                             \
+    {"on_ready", context_on_ready, METH_NOARGS, context_on_ready__doc__},            \
+    {"_end_turn", context_end_turn, METH_NOARGS, NULL},                              \
+    {"aread", (PyCFunction)(void (*)(void))context_aread, METH_FASTCALL,             \
+     context_aread__doc__},                                                          \
+    {"areadinto", (PyCFunction)(void (*)(void))context_areadinto, METH_FASTCALL,     \
+     context_areadinto__doc__},                                                      \
+    {"awrite", (PyCFunction)(void (*)(void))context_awrite, METH_FASTCALL,           \
+     context_awrite__doc__},                                                         \
+    {"afsync", context_afsync, METH_O, context_afsync__doc__},                       \
+    {"afdsync", context_afdsync, METH_O, context_afdsync__doc__}
+
+static PyMethodDef polled_context_methods[] = {
+    COMMON_METHODS,
+    {"poll", context_poll, METH_NOARGS, context_poll__doc__},
+    {"process_events", (PyCFunction)(void (*)(void))context_process_events,
+     METH_VARARGS | METH_KEYWORDS, context_process_events__doc__},
+    {"flush", context_flush, METH_NOARGS, context_flush__doc__},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyMethodDef thread_context_methods[] = {
+    COMMON_METHODS,
+    {NULL, NULL, 0, NULL},
+};
+
+static PyGetSetDef context_getset[] = {
+    {"fileno", context_get_fileno, NULL, "The eventfd signalled on completion.", NULL},
+    {"max_requests", context_get_max_requests, NULL,
+     "How many operations may be in flight at once.", NULL},
+    {"closed", context_get_closed, NULL, "Whether close() was called.", NULL},
+    {"in_flight", context_get_in_flight, NULL,
+     "How many operations are in flight.", NULL},
+    {"pool_threads", context_get_pool_threads, NULL,
+     "How many pool threads run now (thread and linux backends).", NULL},
+    {"sqpoll", context_get_sqpoll, NULL,
+     "Whether a kernel thread polls the submission queue (io_uring only).", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyMemberDef context_members[] = {
+    {"__weaklistoffset__", T_PYSSIZET, offsetof(struct context, weakreflist), READONLY,
+     NULL},
+    {NULL, 0, 0, 0, NULL},
+};
+
+PyDoc_STRVAR(uring_context__doc__,
+"UringContext(max_requests=32, sqpoll=False)\n--\n\n"
+"linux_uring context: io_uring, one ring and one eventfd.  sqpoll=True asks\n"
+"for a kernel thread polling the submission queue (off by default: it costs\n"
+"a CPU and was slower here).");
+
+PyDoc_STRVAR(kaio_context__doc__,
+"LinuxAioContext(max_requests=32, pool_size=64)\n--\n\n"
+"linux_aio context: Linux kernel AIO for what the kernel runs asynchronously\n"
+"(O_DIRECT, page-cache hits), a thread pool of pool_size threads for buffered\n"
+"misses.");
+
+PyDoc_STRVAR(thread_context__doc__,
+"ThreadContext(max_requests=32, pool_size=64)\n--\n\n"
+"thread_aio context: a native thread pool of up to pool_size threads that\n"
+"never take the GIL; callbacks run on a dispatcher thread.");
+
+#define CONTEXT_SLOTS(new, doc, methods)                                             \
+    {Py_tp_new, new}, {Py_tp_doc, (void *)doc}, {Py_tp_methods, methods},            \
+        {Py_tp_getset, context_getset}, {Py_tp_members, context_members},            \
+        {Py_tp_repr, context_repr}, {Py_tp_traverse, context_traverse},              \
+        {Py_tp_clear, context_clear}, {Py_tp_dealloc, context_dealloc}, {0, NULL}
+
+static PyType_Slot uring_context_slots[] = {
+    CONTEXT_SLOTS(uring_context_new, uring_context__doc__, polled_context_methods)};
+static PyType_Slot kaio_context_slots[] = {
+    CONTEXT_SLOTS(kaio_context_new, kaio_context__doc__, polled_context_methods)};
+static PyType_Slot thread_context_slots[] = {
+    CONTEXT_SLOTS(thread_context_new, thread_context__doc__, thread_context_methods)};
+
+#define CONTEXT_SPEC(type_name, slot_table)                                               \
+    {                                                                                \
+        .name = "asyncfile.core._aio." type_name,                                    \
+        .basicsize = sizeof(struct context),                                         \
+        .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_IMMUTABLETYPE, \
+        .slots = slot_table,                                                         \
+    }
+
+static PyType_Spec uring_context_spec = CONTEXT_SPEC("UringContext", uring_context_slots);
+static PyType_Spec kaio_context_spec = CONTEXT_SPEC("LinuxAioContext", kaio_context_slots);
+static PyType_Spec thread_context_spec =
+    CONTEXT_SPEC("ThreadContext", thread_context_slots);
+
+static PyTypeObject *
+add_context_type(PyObject *module, PyType_Spec *spec)
+{
+    PyTypeObject *type = (PyTypeObject *)PyType_FromModuleAndSpec(module, spec, NULL);
+    if (type != NULL && PyModule_AddType(module, type) < 0) {
+        Py_CLEAR(type);
+    }
+    return type;
+}
+
+int
+context_module_init(PyObject *module, aio_state *state)
+{
+    pthread_once(&fork_handler_once, install_fork_handler);
+    state->uring_context_type = add_context_type(module, &uring_context_spec);
+    state->kaio_context_type = add_context_type(module, &kaio_context_spec);
+    state->thread_context_type = add_context_type(module, &thread_context_spec);
+    if (state->uring_context_type == NULL || state->kaio_context_type == NULL ||
+        state->thread_context_type == NULL) {
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,268 @@
+/*
+ * Shared declarations of the native core.
+ *
+ * A request is one read, write or sync in flight.  Every context owns a fixed
+ * table of them (no allocation per operation); a request belongs to exactly one
+ * list at a time: the free list, a backend's queue, or the completed list.
+ *
+ * Two kinds of owner wait for a request: an Operation (caio's raw API, which
+ * reports through a callback) and an asyncio future (the fast awaitable path).
+ *
+ * Everything here is compiled with -fvisibility=hidden: only PyInit__aio is
+ * exported from the shared object.
+ */
+#ifndef ASYNCFILE_CORE_H
+#define ASYNCFILE_CORE_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <linux/aio_abi.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+/* One system call moves at most this much; larger requests loop (the kernel
+ * caps a single read or write just below 2 GiB anyway). */
+#define CHUNK_MAX ((size_t)1 << 30)
+
+/* Page-cache hits at most this large complete on the loop thread: a larger copy
+ * would hold the loop too long, so it goes to the kernel or the pool. */
+#define INLINE_MAX ((size_t)256 << 10)
+
+/* How long inline completions may run before the awaiting tasks must give the
+ * event loop a turn (nanoseconds). */
+#define INLINE_BUDGET_NS (1000 * 1000)
+
+enum opcode {
+    OP_READ,      /* result: a new bytes object */
+    OP_READINTO,  /* result: the count, into the caller's buffer */
+    OP_WRITE,     /* result: the count */
+    OP_FSYNC,     /* result: None */
+    OP_FDSYNC,    /* result: None */
+};
+
+enum request_state {
+    REQ_FREE,
+    REQ_QUEUED,    /* waiting in a backend's queue */
+    REQ_RUNNING,   /* with the kernel or a worker */
+    REQ_COMPLETED, /* on the completed list, result final */
+};
+
+struct context;
+
+struct request {
+    struct request *next;  /* the list this request is on */
+    struct context *ctx;
+    enum opcode opcode;
+    enum request_state state;
+    int fd;
+    bool via_pool;         /* linux_aio handed it to the pool after EAGAIN */
+    bool cancelled;
+    uint64_t offset;       /* of the whole request */
+    size_t nbytes;         /* of the whole request */
+    size_t done;           /* transferred so far */
+    int64_t result;        /* of the last system call: count or -errno */
+    char *data;            /* the memory read into or written from */
+    PyObject *bytes;       /* OP_READ: the bytes object being filled */
+    Py_buffer view;        /* OP_WRITE, OP_READINTO: held until completion */
+    bool has_view;
+    PyObject *owner;       /* the Operation or future waiting (strong) */
+    bool owner_is_future;
+    struct iocb iocb;      /* linux_aio's control block */
+};
+
+/* Singly linked FIFO of requests. */
+struct request_list {
+    struct request *head;
+    struct request **tail;
+};
+
+static inline void
+request_list_init(struct request_list *list)
+{
+    list->head = NULL;
+    list->tail = &list->head;
+}
+
+static inline void
+request_list_push(struct request_list *list, struct request *req)
+{
+    req->next = NULL;
+    *list->tail = req;
+    list->tail = &req->next;
+}
+
+static inline struct request *
+request_list_pop(struct request_list *list)
+{
+    struct request *req = list->head;
+    if (req != NULL) {
+        list->head = req->next;
+        if (list->head == NULL) {
+            list->tail = &list->head;
+        }
+        req->next = NULL;
+    }
+    return req;
+}
+
+static inline bool
+request_list_remove(struct request_list *list, struct request *target)
+{
+    for (struct request **link = &list->head; *link != NULL; link = &(*link)->next) {
+        if (*link == target) {
+            *link = target->next;
+            if (*link == NULL) {
+                list->tail = link;
+            }
+            target->next = NULL;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The pure-C thread pool (pool.c): workers never take the GIL. */
+struct pool;
+
+struct pool *pool_create(int eventfd, unsigned max_threads);
+/* Queue a request; a worker runs it and moves it to the pool's done list. */
+int pool_enqueue(struct pool *pool, struct request *req);
+/* Take a request off the queue if no worker started it. */
+bool pool_dequeue(struct pool *pool, struct request *req);
+/* Move every finished request onto `out`; returns how many. */
+int pool_take_done(struct pool *pool, struct request_list *out);
+/* Stop the workers (waiting for the running requests) and free the pool; the
+ * requests no worker started go to `unstarted`, the finished ones to `finished`.
+ * Call without the GIL. */
+void pool_destroy(struct pool *pool, struct request_list *unstarted,
+                  struct request_list *finished);
+/* After fork in the child: the workers do not exist and the locks may be held. */
+void pool_abandon(struct pool *pool);
+unsigned pool_threads(struct pool *pool);
+
+/* Run one request from req->done to the end with positional system calls
+ * (pool workers, and the inline path); sets req->result to the total count or
+ * -errno and returns 0.  With RWF_NOWAIT, returns -EAGAIN or -EOPNOTSUPP when
+ * the kernel would block, req->done saying how far it got. */
+int request_perform(struct request *req, int rw_flags);
+
+/* Backends. */
+struct backend {
+    const char *name;
+    /* Allocate kernel resources; 0 or -errno (a Python error may be set). */
+    int (*open)(struct context *ctx);
+    /* Free them; pending requests move to ctx->completed with -ECANCELED. */
+    void (*close)(struct context *ctx);
+    /* After fork, in the child: forget the parent's resources without touching
+     * anything shared with it. */
+    void (*abandon)(struct context *ctx);
+    /* Start a request; 0, or -errno when it could not even be queued. */
+    int (*start)(struct context *ctx, struct request *req);
+    /* Hand queued requests to the kernel; returns how many, or -errno. */
+    int (*flush)(struct context *ctx);
+    /* Move finished requests to ctx->completed; wait for at least min_wait
+     * (timeout_ns < 0: forever).  Called with the GIL held; releases it to wait. */
+    int (*reap)(struct context *ctx, int min_wait, int64_t timeout_ns);
+    /* Try to cancel; true if the request will complete with -ECANCELED. */
+    bool (*cancel)(struct context *ctx, struct request *req);
+};
+
+extern const struct backend uring_backend;
+extern const struct backend kaio_backend;
+extern const struct backend thread_backend;
+
+/* Module state. */
+typedef struct {
+    PyTypeObject *operation_type;
+    PyTypeObject *uring_context_type;
+    PyTypeObject *kaio_context_type;
+    PyTypeObject *thread_context_type;
+    PyTypeObject *inline_result_type;
+    PyObject *error_from_errno;   /* asyncfile.core.errors.error_from_errno */
+    PyObject *buffer_type_error;  /* asyncfile.core.errors.BufferTypeError */
+    PyObject *get_running_loop;   /* asyncio.get_running_loop */
+    PyObject *str_set_result;
+    PyObject *str_set_exception;
+    PyObject *str_cancelled;
+    PyObject *str_create_future;
+    PyObject *str_call_soon;
+} aio_state;
+
+/* Argument converters for PyArg_Parse* ("O&"); they also serve the fast paths. */
+int fd_converter(PyObject *arg, void *out);
+int offset_converter(PyObject *arg, void *out);
+int size_converter(PyObject *arg, void *out);
+
+struct context {
+    PyObject_HEAD
+    const struct backend *backend;
+    aio_state *state;
+    unsigned max_requests;
+    unsigned in_flight;          /* requests not on the free list */
+    struct request *requests;    /* the table */
+    struct request *free;        /* free list */
+    struct request_list completed;
+    struct request_list waiting; /* accepted beyond the table (awaitable path) */
+    int eventfd;
+    bool closed;
+    bool sqpoll_requested;
+    bool sqpoll_active;
+    bool dispatcher_running;     /* thread_aio without a loop (dispatcher_main) */
+    unsigned fork_generation;
+    void *impl;                  /* the backend's own state */
+    struct pool *pool;           /* thread and linux_aio backends */
+    unsigned pool_size;
+    /* asyncio binding */
+    PyObject *loop;
+    PyObject *create_future;     /* loop.create_future */
+    PyObject *call_soon;         /* loop.call_soon */
+    PyObject *end_turn;          /* self._end_turn, run at the loop's next turn */
+    PyObject *overflow;          /* awaitable operations waiting for a slot */
+    int64_t streak_started_ns;   /* 0: no inline completion in this loop turn */
+    bool budget_spent;           /* inline completions must yield this turn */
+    bool flush_scheduled;        /* async requests are batched this turn */
+    bool turn_scheduled;         /* end_turn is scheduled */
+    PyObject *weakreflist;
+};
+
+/* context.c */
+int context_module_init(PyObject *module, aio_state *state);
+void context_complete(struct context *ctx, struct request *req, int64_t result);
+int context_dispatch(struct context *ctx, int max);
+int64_t monotonic_ns(void);
+extern unsigned aio_fork_generation;
+
+/* operation.c */
+int operation_module_init(PyObject *module, aio_state *state);
+/* Take a slot and fill it from the operation; NULL with an error set. */
+struct request *operation_claim(PyObject *op, struct context *ctx);
+/* Undo operation_claim for a request that could not start. */
+void operation_unclaim(PyObject *op);
+bool operation_is_new(PyObject *op);
+/* The operation's request while it is in flight, else NULL. */
+struct request *operation_request(PyObject *op);
+/* Record the outcome; returns the callback (new reference) or NULL. */
+PyObject *operation_finish(PyObject *op, struct request *req);
+int64_t operation_result(PyObject *op);
+/* Raise BufferTypeError for an argument that is not a suitable buffer. */
+PyObject *raise_buffer_type_error(aio_state *state, PyObject *obj, bool writable);
+
+/* request.c */
+struct request *request_acquire(struct context *ctx);
+void request_release(struct context *ctx, struct request *req);
+PyObject *request_value(aio_state *state, struct request *req);
+PyObject *request_error(aio_state *state, struct request *req);
+void request_drop_references(struct request *req);
+
+/* inline_result.c */
+int inline_result_module_init(PyObject *module, aio_state *state);
+PyObject *inline_result_new(aio_state *state, PyObject *value, PyObject *error,
+                            bool must_yield);
+
+/* Raise the errno as asyncfile.core's OSError subclass, naming the fd. */
+PyObject *raise_errno(aio_state *state, int code, int fd);
+
+#endif /* ASYNCFILE_CORE_H */

@@ -1,0 +1,326 @@
+/*
+ * linux_aio: Linux kernel AIO for what the kernel really runs asynchronously.
+ *
+ * Buffered AIO does the whole read inside io_submit, stalling the loop on a
+ * page-cache miss.  Every read and write therefore carries RWF_NOWAIT: a hit
+ * completes at once, a miss comes back as EAGAIN (or EOPNOTSUPP where the file
+ * system cannot say) and goes to the thread pool.  O_DIRECT stays with the
+ * kernel.  Every control block signals the context's eventfd (IOCB_FLAG_RESFD).
+ */
+#include "core.h"
+
+#include <errno.h>
+#include <linux/fs.h>
+#include <string.h>
+#include <time.h>
+
+#include "syscall.h"
+
+struct kaio {
+    aio_context_t aio;
+    struct iocb **batch;     /* filled, not yet submitted */
+    unsigned batch_len;
+    struct io_event *events;
+};
+
+static int
+kaio_open(struct context *ctx)
+{
+    struct kaio *kaio = PyMem_RawCalloc(1, sizeof(*kaio));
+    if (kaio == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    kaio->batch = PyMem_RawCalloc(ctx->max_requests, sizeof(*kaio->batch));
+    kaio->events = PyMem_RawCalloc(ctx->max_requests, sizeof(*kaio->events));
+    if (kaio->batch == NULL || kaio->events == NULL) {
+        PyErr_NoMemory();
+        goto err;
+    }
+    int ret = sys_io_setup(ctx->max_requests, &kaio->aio);
+    if (ret < 0) {
+        PyMem_RawFree(kaio->batch);
+        PyMem_RawFree(kaio->events);
+        PyMem_RawFree(kaio);
+        return ret;
+    }
+    ctx->pool = pool_create(ctx->eventfd, ctx->pool_size);
+    if (ctx->pool == NULL) {
+        sys_io_destroy(kaio->aio);
+        PyErr_NoMemory();
+        goto err;
+    }
+    ctx->impl = kaio;
+    return 0;
+err:
+    PyMem_RawFree(kaio->batch);
+    PyMem_RawFree(kaio->events);
+    PyMem_RawFree(kaio);
+    return -1;
+}
+
+static void
+prepare_iocb(struct context *ctx, struct request *req)
+{
+    struct iocb *cb = &req->iocb;
+    memset(cb, 0, sizeof(*cb));
+    cb->aio_data = (uint64_t)(uintptr_t)req;
+    cb->aio_fildes = (uint32_t)req->fd;
+    cb->aio_flags = IOCB_FLAG_RESFD;
+    cb->aio_resfd = (uint32_t)ctx->eventfd;
+    switch (req->opcode) {
+    case OP_READ:
+    case OP_READINTO:
+    case OP_WRITE: {
+        size_t remaining = req->nbytes - req->done;
+        cb->aio_lio_opcode = req->opcode == OP_WRITE ? IOCB_CMD_PWRITE : IOCB_CMD_PREAD;
+        cb->aio_buf = (uint64_t)(uintptr_t)(req->data + req->done);
+        cb->aio_nbytes = remaining < CHUNK_MAX ? remaining : CHUNK_MAX;
+        cb->aio_offset = (int64_t)(req->offset + req->done);
+        cb->aio_rw_flags = RWF_NOWAIT;
+        break;
+    }
+    case OP_FSYNC:
+        cb->aio_lio_opcode = IOCB_CMD_FSYNC;
+        break;
+    case OP_FDSYNC:
+        cb->aio_lio_opcode = IOCB_CMD_FDSYNC;
+        break;
+    }
+}
+
+static int
+send_to_pool(struct context *ctx, struct request *req)
+{
+    req->via_pool = true;
+    return pool_enqueue(ctx->pool, req);
+}
+
+static int
+kaio_start(struct context *ctx, struct request *req)
+{
+    struct kaio *kaio = ctx->impl;
+    prepare_iocb(ctx, req);
+    req->state = REQ_RUNNING;
+    kaio->batch[kaio->batch_len++] = &req->iocb;
+    return 0;
+}
+
+/* The kernel would have blocked: the pool takes it from where it got to. */
+static bool
+would_block(int res)
+{
+    return res == -EAGAIN || res == -EOPNOTSUPP;
+}
+
+static int
+kaio_flush(struct context *ctx)
+{
+    struct kaio *kaio = ctx->impl;
+    int submitted = 0;
+    while (kaio->batch_len > 0) {
+        int ret;
+        Py_BEGIN_ALLOW_THREADS
+        ret = sys_io_submit(kaio->aio, kaio->batch_len, kaio->batch);
+        Py_END_ALLOW_THREADS
+        if (ret == -EINTR) {
+            continue;
+        }
+        unsigned accepted = ret > 0 ? (unsigned)ret : 0;
+        if (ret <= 0) {
+            /* The first control block was refused: finish it here and go on
+             * with the rest. */
+            struct request *req = (struct request *)(uintptr_t)kaio->batch[0]->aio_data;
+            accepted = 1;
+            if (would_block(ret) || ret == 0) {
+                if (send_to_pool(ctx, req) < 0) {
+                    context_complete(ctx, req, -EAGAIN);
+                }
+            }
+            else {
+                context_complete(ctx, req, req->done > 0 ? (int64_t)req->done : ret);
+            }
+        }
+        else {
+            submitted += ret;
+        }
+        kaio->batch_len -= accepted;
+        memmove(kaio->batch, kaio->batch + accepted, kaio->batch_len * sizeof(*kaio->batch));
+    }
+    return submitted;
+}
+
+static void
+handle_event(struct context *ctx, struct request *req, int64_t res)
+{
+    if (req->opcode == OP_FSYNC || req->opcode == OP_FDSYNC) {
+        context_complete(ctx, req, res);
+        return;
+    }
+    if (would_block((int)res)) {
+        if (!ctx->closed && send_to_pool(ctx, req) == 0) {
+            return;
+        }
+        /* Nothing more was transferred: what did not start is cancelled. */
+        res = -ECANCELED;
+    }
+    if (res < 0) {
+        context_complete(ctx, req, req->done > 0 ? (int64_t)req->done : res);
+        return;
+    }
+    req->done += (size_t)res;
+    /* RWF_NOWAIT may stop short at the first uncached page: continue until
+     * the end of the request or of the file. */
+    if (res > 0 && req->done < req->nbytes && !ctx->closed) {
+        kaio_start(ctx, req);
+        return;
+    }
+    context_complete(ctx, req, (int64_t)req->done);
+}
+
+static int
+take_pool_completions(struct context *ctx)
+{
+    struct request_list done;
+    request_list_init(&done);
+    int count = pool_take_done(ctx->pool, &done);
+    struct request *req;
+    while ((req = request_list_pop(&done)) != NULL) {
+        context_complete(ctx, req, req->result);
+    }
+    return count;
+}
+
+static int
+kaio_reap(struct context *ctx, int min_wait, int64_t timeout_ns)
+{
+    struct kaio *kaio = ctx->impl;
+    int count = take_pool_completions(ctx);
+    int64_t deadline = timeout_ns < 0 ? -1 : monotonic_ns() + timeout_ns;
+    for (;;) {
+        struct timespec ts = {0, 0};
+        int wait = min_wait > count ? min_wait - count : 0;
+        if (wait > 0 && deadline >= 0) {
+            int64_t left = deadline - monotonic_ns();
+            left = left > 0 ? left : 0;
+            /* Poll briefly so pool completions are noticed too. */
+            left = left < 10 * 1000 * 1000 ? left : 10 * 1000 * 1000;
+            ts.tv_sec = left / 1000000000;
+            ts.tv_nsec = left % 1000000000;
+        }
+        else if (wait > 0) {
+            ts.tv_nsec = 10 * 1000 * 1000;
+        }
+        int ret;
+        Py_BEGIN_ALLOW_THREADS
+        ret = sys_io_getevents(kaio->aio, wait > 0 ? 1 : 0, ctx->max_requests,
+                               kaio->events, &ts);
+        Py_END_ALLOW_THREADS
+        if (ret < 0) {
+            return ret;
+        }
+        for (int i = 0; i < ret; i++) {
+            struct request *req = (struct request *)(uintptr_t)kaio->events[i].data;
+            handle_event(ctx, req, kaio->events[i].res);
+            count += req->state == REQ_COMPLETED;
+        }
+        count += take_pool_completions(ctx);
+        if (count >= min_wait || (deadline >= 0 && monotonic_ns() >= deadline)) {
+            break;
+        }
+    }
+    kaio_flush(ctx); /* continuations of short transfers */
+    return count;
+}
+
+static bool
+kaio_cancel(struct context *ctx, struct request *req)
+{
+    struct kaio *kaio = ctx->impl;
+    if (req->via_pool) {
+        if (!pool_dequeue(ctx->pool, req)) {
+            return false;
+        }
+        context_complete(ctx, req, -ECANCELED);
+        return true;
+    }
+    for (unsigned i = 0; i < kaio->batch_len; i++) {
+        if (kaio->batch[i] == &req->iocb) {
+            kaio->batch_len--;
+            memmove(kaio->batch + i, kaio->batch + i + 1,
+                    (kaio->batch_len - i) * sizeof(*kaio->batch));
+            context_complete(ctx, req, -ECANCELED);
+            return true;
+        }
+    }
+    struct io_event event;
+    if (sys_io_cancel(kaio->aio, &req->iocb, &event) == 0) {
+        context_complete(ctx, req, -ECANCELED);
+        return true;
+    }
+    return false;
+}
+
+static void
+free_kaio(struct kaio *kaio)
+{
+    PyMem_RawFree(kaio->batch);
+    PyMem_RawFree(kaio->events);
+    PyMem_RawFree(kaio);
+}
+
+static void
+kaio_close(struct context *ctx)
+{
+    struct kaio *kaio = ctx->impl;
+    kaio_reap(ctx, 0, 0);
+    for (unsigned i = 0; i < kaio->batch_len; i++) {
+        struct request *req = (struct request *)(uintptr_t)kaio->batch[i]->aio_data;
+        context_complete(ctx, req, -ECANCELED);
+    }
+    kaio->batch_len = 0;
+    struct request_list unstarted, finished;
+    request_list_init(&unstarted);
+    request_list_init(&finished);
+    Py_BEGIN_ALLOW_THREADS
+    pool_destroy(ctx->pool, &unstarted, &finished);
+    /* Waits for the control blocks in flight; their events are discarded. */
+    sys_io_destroy(kaio->aio);
+    Py_END_ALLOW_THREADS
+    ctx->pool = NULL;
+    struct request *req;
+    while ((req = request_list_pop(&finished)) != NULL) {
+        context_complete(ctx, req, req->result);
+    }
+    while ((req = request_list_pop(&unstarted)) != NULL) {
+        context_complete(ctx, req, -ECANCELED);
+    }
+    for (unsigned i = 0; i < ctx->max_requests; i++) {
+        if (ctx->requests[i].state == REQ_RUNNING) {
+            context_complete(ctx, &ctx->requests[i], -ECANCELED);
+        }
+    }
+    free_kaio(kaio);
+    ctx->impl = NULL;
+}
+
+static void
+kaio_abandon(struct context *ctx)
+{
+    /* A child does not inherit AIO contexts; the pool's threads stayed behind. */
+    pool_abandon(ctx->pool);
+    ctx->pool = NULL;
+    free_kaio(ctx->impl);
+    ctx->impl = NULL;
+}
+
+const struct backend kaio_backend = {
+    .name = "linux_aio",
+    .open = kaio_open,
+    .close = kaio_close,
+    .abandon = kaio_abandon,
+    .start = kaio_start,
+    .flush = kaio_flush,
+    .reap = kaio_reap,
+    .cancel = kaio_cancel,
+};

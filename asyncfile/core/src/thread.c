@@ -1,0 +1,89 @@
+/*
+ * thread_aio: every operation goes to the pure-C thread pool (pool.c).
+ */
+#include "core.h"
+
+#include <errno.h>
+
+static int
+thread_open(struct context *ctx)
+{
+    ctx->pool = pool_create(ctx->eventfd, ctx->pool_size);
+    if (ctx->pool == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    return 0;
+}
+
+static int
+thread_start(struct context *ctx, struct request *req)
+{
+    return pool_enqueue(ctx->pool, req);
+}
+
+static int
+thread_flush(struct context *ctx)
+{
+    return 0; /* pool_enqueue already woke a worker */
+}
+
+static int
+thread_reap(struct context *ctx, int min_wait, int64_t timeout_ns)
+{
+    struct request_list done;
+    request_list_init(&done);
+    int count = pool_take_done(ctx->pool, &done);
+    struct request *req;
+    while ((req = request_list_pop(&done)) != NULL) {
+        context_complete(ctx, req, req->result);
+    }
+    return count;
+}
+
+static bool
+thread_cancel(struct context *ctx, struct request *req)
+{
+    if (!pool_dequeue(ctx->pool, req)) {
+        return false;
+    }
+    context_complete(ctx, req, -ECANCELED);
+    return true;
+}
+
+static void
+thread_close(struct context *ctx)
+{
+    struct request_list unstarted, finished;
+    request_list_init(&unstarted);
+    request_list_init(&finished);
+    Py_BEGIN_ALLOW_THREADS
+    pool_destroy(ctx->pool, &unstarted, &finished);
+    Py_END_ALLOW_THREADS
+    ctx->pool = NULL;
+    struct request *req;
+    while ((req = request_list_pop(&finished)) != NULL) {
+        context_complete(ctx, req, req->result);
+    }
+    while ((req = request_list_pop(&unstarted)) != NULL) {
+        context_complete(ctx, req, -ECANCELED);
+    }
+}
+
+static void
+thread_abandon(struct context *ctx)
+{
+    pool_abandon(ctx->pool);
+    ctx->pool = NULL;
+}
+
+const struct backend thread_backend = {
+    .name = "thread_aio",
+    .open = thread_open,
+    .close = thread_close,
+    .abandon = thread_abandon,
+    .start = thread_start,
+    .flush = thread_flush,
+    .reap = thread_reap,
+    .cancel = thread_cancel,
+};
