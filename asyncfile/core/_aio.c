@@ -5,7 +5,7 @@
  * probes that tell the Python layer which kernel interfaces this process may
  * use.  The probes run when a backend module asks, never at import.  The
  * types live in src/: operation.c, context.c (with uring.c, kaio.c, thread.c
- * and pool.c behind it) and inline_result.c.
+ * and pool.c behind it) and call.c.
  */
 #include "core.h"
 
@@ -88,11 +88,16 @@ aio_exec(PyObject *module)
         (state->str_set_exception = PyUnicode_InternFromString("set_exception")) == NULL ||
         (state->str_cancelled = PyUnicode_InternFromString("cancelled")) == NULL ||
         (state->str_create_future = PyUnicode_InternFromString("create_future")) == NULL ||
-        (state->str_call_soon = PyUnicode_InternFromString("call_soon")) == NULL) {
+        (state->str_call_soon = PyUnicode_InternFromString("call_soon")) == NULL ||
+        (state->str_blocking = PyUnicode_InternFromString("_asyncio_future_blocking")) ==
+            NULL ||
+        (state->str_done = PyUnicode_InternFromString("done")) == NULL ||
+        (state->str_result = PyUnicode_InternFromString("result")) == NULL ||
+        (state->str_cancel = PyUnicode_InternFromString("cancel")) == NULL) {
         return -1;
     }
     if (operation_module_init(module, state) < 0 ||
-        inline_result_module_init(module, state) < 0 ||
+        call_module_init(module, state) < 0 ||
         context_module_init(module, state) < 0) {
         return -1;
     }
@@ -107,7 +112,7 @@ aio_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(state->uring_context_type);
     Py_VISIT(state->kaio_context_type);
     Py_VISIT(state->thread_context_type);
-    Py_VISIT(state->inline_result_type);
+    Py_VISIT(state->call_type);
     Py_VISIT(state->error_from_errno);
     Py_VISIT(state->buffer_type_error);
     return 0;
@@ -121,7 +126,7 @@ aio_clear(PyObject *module)
     Py_CLEAR(state->uring_context_type);
     Py_CLEAR(state->kaio_context_type);
     Py_CLEAR(state->thread_context_type);
-    Py_CLEAR(state->inline_result_type);
+    Py_CLEAR(state->call_type);
     Py_CLEAR(state->error_from_errno);
     Py_CLEAR(state->buffer_type_error);
     Py_CLEAR(state->str_set_result);
@@ -129,6 +134,10 @@ aio_clear(PyObject *module)
     Py_CLEAR(state->str_cancelled);
     Py_CLEAR(state->str_create_future);
     Py_CLEAR(state->str_call_soon);
+    Py_CLEAR(state->str_blocking);
+    Py_CLEAR(state->str_done);
+    Py_CLEAR(state->str_result);
+    Py_CLEAR(state->str_cancel);
     return 0;
 }
 

@@ -23,13 +23,18 @@ fetch_exception(void)
 #endif
 }
 
-/* Raise `exc` (a reference this steals), as fetch_exception returned it. */
+/* Raise `exc` (a reference this steals), as fetch_exception returned it;
+ * NULL leaves no exception set. */
 static inline void
 restore_exception(PyObject *exc)
 {
 #if PY_VERSION_HEX >= 0x030C0000
     PyErr_SetRaisedException(exc);
 #else
+    if (exc == NULL) {
+        PyErr_Clear();
+        return;
+    }
     PyErr_Restore(Py_NewRef((PyObject *)Py_TYPE(exc)), exc,
                   PyException_GetTraceback(exc));
 #endif

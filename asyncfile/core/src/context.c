@@ -362,27 +362,24 @@ inline_budget_spent(struct context *ctx)
     return ctx->budget_spent;
 }
 
-static PyObject *
-inline_outcome(struct context *ctx, struct request *req)
+/* Record an inline completion's value or error in `out`. */
+static int
+inline_outcome(struct context *ctx, struct request *req, struct call_outcome *out)
 {
-    PyObject *value = NULL, *error = NULL;
     if (req->result < 0) {
-        error = request_error(ctx->state, req);
-        if (error == NULL) {
-            return NULL;
+        out->error = request_error(ctx->state, req);
+        if (out->error == NULL) {
+            return -1;
         }
     }
     else {
-        value = request_value(ctx->state, req);
-        if (value == NULL) {
-            return NULL;
+        out->value = request_value(ctx->state, req);
+        if (out->value == NULL) {
+            return -1;
         }
     }
-    PyObject *result = inline_result_new(ctx->state, value, error,
-                                         inline_budget_spent(ctx));
-    Py_XDECREF(value);
-    Py_XDECREF(error);
-    return result;
+    out->must_yield = inline_budget_spent(ctx);
+    return 0;
 }
 
 /* Fill `req` for an awaitable operation; `buffer` for write and readinto. */
@@ -443,23 +440,23 @@ start_async(struct context *ctx, struct request *req, PyObject *future)
     return 0;
 }
 
-static PyObject *
-start_awaitable(struct context *ctx, enum opcode opcode, int fd, uint64_t offset,
-                size_t nbytes, PyObject *buffer)
+int
+context_start(struct context *ctx, enum opcode opcode, int fd, uint64_t offset,
+              size_t nbytes, PyObject *buffer, struct call_outcome *out)
 {
     if (context_check_usable(ctx) < 0) {
-        return NULL;
+        return -1;
     }
     if (ctx->loop == NULL) {
         PyErr_SetString(PyExc_RuntimeError, "the context is not bound to a loop");
-        return NULL;
+        return -1;
     }
     struct request *req = request_acquire(ctx);
     if (req == NULL) {
         /* Every slot is busy: wait in line (as a tuple) for one. */
         PyObject *future = PyObject_CallNoArgs(ctx->create_future);
         if (future == NULL) {
-            return NULL;
+            return -1;
         }
         PyObject *entry = Py_BuildValue("(OiiKnO)", future, (int)opcode, fd,
                                         (unsigned long long)offset, (Py_ssize_t)nbytes,
@@ -467,27 +464,29 @@ start_awaitable(struct context *ctx, enum opcode opcode, int fd, uint64_t offset
         if (entry == NULL || PyList_Append(ctx->overflow, entry) < 0) {
             Py_XDECREF(entry);
             Py_DECREF(future);
-            return NULL;
+            return -1;
         }
         Py_DECREF(entry);
-        return future;
+        out->future = future;
+        return 0;
     }
     if (request_prepare(req, opcode, fd, offset, nbytes, buffer) < 0) {
         request_release(ctx, req);
-        return NULL;
+        return -1;
     }
     if (complete_inline(req)) {
-        PyObject *outcome = inline_outcome(ctx, req);
+        int ret = inline_outcome(ctx, req, out);
         request_release(ctx, req);
-        return outcome;
+        return ret;
     }
     PyObject *future = PyObject_CallNoArgs(ctx->create_future);
     if (future == NULL || start_async(ctx, req, future) < 0) {
         Py_XDECREF(future);
         request_release(ctx, req);
-        return NULL;
+        return -1;
     }
-    return future;
+    out->future = future;
+    return 0;
 }
 
 /* Start operations waiting for a slot; their futures already exist. */
@@ -620,8 +619,6 @@ ensure_dispatcher(struct context *ctx)
 /* ---------------------------------------------------------------------------
  * Methods: caio's raw API
  */
-
-#define CONTEXT(op) ((struct context *)(op))
 
 static int
 check_operations(struct context *ctx, PyObject *const *args, Py_ssize_t nargs)
@@ -972,7 +969,7 @@ context_aread(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         return PyErr_Format(PyExc_OverflowError, "cannot read %zu bytes at once",
                             nbytes);
     }
-    return start_awaitable(CONTEXT(self), OP_READ, fd, offset, nbytes, NULL);
+    return call_new(CONTEXT(self), OP_READ, fd, offset, nbytes, NULL);
 }
 
 static PyObject *
@@ -985,7 +982,7 @@ buffer_awaitable(PyObject *self, PyObject *const *args, Py_ssize_t nargs,
         parse_offset(args, nargs, 2, &offset) < 0) {
         return NULL;
     }
-    return start_awaitable(CONTEXT(self), opcode, fd, offset, 0, args[0]);
+    return call_new(CONTEXT(self), opcode, fd, offset, 0, args[0]);
 }
 
 PyDoc_STRVAR(context_areadinto__doc__,
@@ -1015,7 +1012,7 @@ sync_awaitable(PyObject *self, PyObject *fd_arg, enum opcode opcode)
     if (parse_fd(fd_arg, &fd) < 0) {
         return NULL;
     }
-    return start_awaitable(CONTEXT(self), opcode, fd, 0, 0, NULL);
+    return call_new(CONTEXT(self), opcode, fd, 0, 0, NULL);
 }
 
 PyDoc_STRVAR(context_afsync__doc__,

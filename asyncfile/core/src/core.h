@@ -180,7 +180,7 @@ typedef struct {
     PyTypeObject *uring_context_type;
     PyTypeObject *kaio_context_type;
     PyTypeObject *thread_context_type;
-    PyTypeObject *inline_result_type;
+    PyTypeObject *call_type;
     PyObject *error_from_errno;   /* asyncfile.core.errors.error_from_errno */
     PyObject *buffer_type_error;  /* asyncfile.core.errors.BufferTypeError */
     PyObject *get_running_loop;   /* asyncio.get_running_loop */
@@ -189,6 +189,10 @@ typedef struct {
     PyObject *str_cancelled;
     PyObject *str_create_future;
     PyObject *str_call_soon;
+    PyObject *str_blocking;       /* _asyncio_future_blocking */
+    PyObject *str_done;
+    PyObject *str_result;
+    PyObject *str_cancel;
 } aio_state;
 
 /* Argument converters for PyArg_Parse* ("O&"); they also serve the fast paths. */
@@ -228,6 +232,8 @@ struct context {
     PyObject *weakreflist;
 };
 
+#define CONTEXT(op) ((struct context *)(op))
+
 /* context.c */
 int context_module_init(PyObject *module, aio_state *state);
 void context_complete(struct context *ctx, struct request *req, int64_t result);
@@ -257,10 +263,24 @@ PyObject *request_value(aio_state *state, struct request *req);
 PyObject *request_error(aio_state *state, struct request *req);
 void request_drop_references(struct request *req);
 
-/* inline_result.c */
-int inline_result_module_init(PyObject *module, aio_state *state);
-PyObject *inline_result_new(aio_state *state, PyObject *value, PyObject *error,
-                            bool must_yield);
+/* How an awaitable operation went when it started: either pending on
+ * `future`, or done inline with `value` or `error`. */
+struct call_outcome {
+    PyObject *future;
+    PyObject *value;
+    PyObject *error;
+    bool must_yield; /* done inline, but the loop is owed a turn first */
+};
+
+/* context.c: start an awaitable operation; 0, or -1 with an error set. */
+int context_start(struct context *ctx, enum opcode opcode, int fd, uint64_t offset,
+                  size_t nbytes, PyObject *buffer, struct call_outcome *out);
+
+/* call.c */
+int call_module_init(PyObject *module, aio_state *state);
+/* The coroutine that starts the operation when first awaited. */
+PyObject *call_new(struct context *ctx, enum opcode opcode, int fd, uint64_t offset,
+                   size_t nbytes, PyObject *buffer);
 
 /* Raise the errno as asyncfile.core's OSError subclass, naming the fd. */
 PyObject *raise_errno(aio_state *state, int code, int fd);
