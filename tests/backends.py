@@ -23,6 +23,7 @@ class Backend:
     module_name: str  # asyncfile.core's module
     kernel_polled: bool  # the Context has fileno/poll/process_events/flush
     thread_pool: bool  # operations run on worker threads (pool_size applies)
+    native: bool  # the C core: request slots, buffers allocated up front
 
     @property
     def module(self) -> ModuleType:
@@ -43,15 +44,22 @@ class Backend:
 
 
 BACKENDS = (
-    Backend("uring", "linux_uring", kernel_polled=True, thread_pool=False),
-    Backend("linux", "linux_aio", kernel_polled=True, thread_pool=False),
-    Backend("thread", "thread_aio", kernel_polled=False, thread_pool=True),
-    Backend("python", "python_aio", kernel_polled=False, thread_pool=True),
+    Backend("uring", "linux_uring", kernel_polled=True, thread_pool=False, native=True),
+    Backend("linux", "linux_aio", kernel_polled=True, thread_pool=False, native=True),
+    Backend("thread", "thread_aio", kernel_polled=False, thread_pool=True, native=True),
+    Backend(
+        "python", "python_aio", kernel_polled=False, thread_pool=True, native=False
+    ),
 )
 
 
-def backend_params() -> list[object]:
-    return [pytest.param(backend, id=backend.name) for backend in BACKENDS]
+def backend_params(**capabilities: bool) -> list[object]:
+    """The backends as pytest parameters, those with the given capabilities."""
+    return [
+        pytest.param(backend, id=backend.name)
+        for backend in BACKENDS
+        if all(getattr(backend, key) == value for key, value in capabilities.items())
+    ]
 
 
 def run_to_completion(context: Any, *operations: Any, timeout: float = 10.0) -> None:

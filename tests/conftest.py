@@ -41,6 +41,22 @@ def backend(request: pytest.FixtureRequest) -> Backend:
     return backend
 
 
+@pytest.fixture(params=backend_params(native=True))
+def native_backend(request: pytest.FixtureRequest) -> Backend:
+    """A backend of the C core."""
+    backend: Backend = request.param
+    backend.module  # noqa: B018 (skips when unavailable)
+    return backend
+
+
+@pytest.fixture(params=backend_params(kernel_polled=True))
+def polled_backend(request: pytest.FixtureRequest) -> Backend:
+    """A backend whose Context is polled: fileno, poll, process_events, flush."""
+    backend: Backend = request.param
+    backend.module  # noqa: B018 (skips when unavailable)
+    return backend
+
+
 @pytest.fixture
 def aio(backend: Backend) -> ModuleType:
     """The backend's asyncio adapter module."""

@@ -14,7 +14,7 @@ from types import ModuleType
 from . import python_aio, python_aio_asyncio
 from ._selection import BACKENDS, Selection, import_backend, select_backend
 from .abstract import AbstractContext, AbstractOperation
-from .errors import AIOError, BufferTypeError
+from .errors import AIOError, BufferTypeError, QueueFullError
 
 
 def _native(name: str) -> tuple[ModuleType | None, ModuleType | None, str | None]:
@@ -76,6 +76,7 @@ __all__ = (
     "BufferTypeError",
     "Context",
     "Operation",
+    "QueueFullError",
     "linux_aio",
     "linux_aio_asyncio",
     "linux_uring",

@@ -80,8 +80,10 @@ aio_exec(PyObject *module)
     }
     state->error_from_errno = PyObject_GetAttrString(errors, "error_from_errno");
     state->buffer_type_error = PyObject_GetAttrString(errors, "BufferTypeError");
+    state->queue_full_error = PyObject_GetAttrString(errors, "QueueFullError");
     Py_DECREF(errors);
-    if (state->error_from_errno == NULL || state->buffer_type_error == NULL) {
+    if (state->error_from_errno == NULL || state->buffer_type_error == NULL ||
+        state->queue_full_error == NULL) {
         return -1;
     }
     if ((state->str_set_result = PyUnicode_InternFromString("set_result")) == NULL ||
@@ -115,6 +117,7 @@ aio_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(state->call_type);
     Py_VISIT(state->error_from_errno);
     Py_VISIT(state->buffer_type_error);
+    Py_VISIT(state->queue_full_error);
     return 0;
 }
 
@@ -129,6 +132,7 @@ aio_clear(PyObject *module)
     Py_CLEAR(state->call_type);
     Py_CLEAR(state->error_from_errno);
     Py_CLEAR(state->buffer_type_error);
+    Py_CLEAR(state->queue_full_error);
     Py_CLEAR(state->str_set_result);
     Py_CLEAR(state->str_set_exception);
     Py_CLEAR(state->str_cancelled);

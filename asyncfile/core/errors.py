@@ -14,7 +14,7 @@ from __future__ import annotations
 import errno as errno_codes
 import os
 
-__all__ = ("AIOError", "BufferTypeError", "error_from_errno")
+__all__ = ("AIOError", "BufferTypeError", "QueueFullError", "error_from_errno")
 
 
 class AIOError(OSError, SystemError):
@@ -81,6 +81,18 @@ class BufferTypeError(TypeError, ValueError):
     """An argument is not a contiguous buffer of bytes.
 
     A ``TypeError`` as for ``os.pwrite``; also a ``ValueError``, which caio raised.
+    """
+
+    __module__ = "asyncfile.core"
+
+
+class QueueFullError(RuntimeError, OverflowError):
+    """``submit()`` found every request slot busy.
+
+    The operations before the one refused were accepted and run; the refused
+    one and those after it were not touched.  A ``RuntimeError`` as caio's
+    thread and Python backends raise, and an ``OverflowError`` as its
+    io_uring backend does.
     """
 
     __module__ = "asyncfile.core"

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from .abstract import AbstractContext, AbstractOperation
 from .buffers import byte_view, check_fd, check_offset, check_size
-from .errors import AIOError, cancelled_error, error_from_errno
+from .errors import AIOError, QueueFullError, cancelled_error, error_from_errno
 
 if TYPE_CHECKING:
     from typing_extensions import Buffer, Self
@@ -111,6 +111,8 @@ class Operation(AbstractOperation):
         return cls(OpCode.FDSYNC, fd, priority=priority)
 
     def get_value(self) -> bytes | int | None:
+        if self._state in (_State.QUEUED, _State.RUNNING):
+            raise RuntimeError("the operation is still in flight")
         if self._exception is not None:
             raise self._exception
         if self._opcode is OpCode.READ:
@@ -434,7 +436,7 @@ class Context(AbstractContext):
             if operation._state is not _State.NEW:
                 return False
             if self._in_progress >= self._max_requests:
-                raise RuntimeError(
+                raise QueueFullError(
                     f"max_requests ({self._max_requests}) operations already in flight"
                 )
             operation._state = _State.QUEUED
@@ -453,5 +455,5 @@ class Context(AbstractContext):
 
 def _as_operation(operation: object) -> Operation:
     if not isinstance(operation, Operation):
-        raise ValueError(f"python_aio.Operation expected, got {operation!r}")
+        raise TypeError(f"python_aio.Operation expected, got {operation!r}")
     return operation

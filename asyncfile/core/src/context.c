@@ -625,7 +625,7 @@ check_operations(struct context *ctx, PyObject *const *args, Py_ssize_t nargs)
 {
     for (Py_ssize_t i = 0; i < nargs; i++) {
         if (!PyObject_TypeCheck(args[i], ctx->state->operation_type)) {
-            PyErr_Format(PyExc_ValueError, "Operation expected, got %R", args[i]);
+            PyErr_Format(PyExc_TypeError, "Operation expected, got %R", args[i]);
             return -1;
         }
     }
@@ -636,8 +636,8 @@ PyDoc_STRVAR(context_submit__doc__,
 "submit($self, /, *operations)\n--\n\n"
 "Start the operations; return how many were accepted.\n\n"
 "An operation that was submitted before is not accepted again.  When every\n"
-"request slot is busy, RuntimeError is raised; the operations accepted before\n"
-"it stay in flight.");
+"request slot is busy, QueueFullError is raised; the operations accepted\n"
+"before it stay in flight.");
 
 static PyObject *
 context_submit(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
@@ -696,10 +696,18 @@ context_cancel(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     if (context_check_usable(ctx) < 0 || check_operations(ctx, args, nargs) < 0) {
         return NULL;
     }
+    for (Py_ssize_t i = 0; i < nargs; i++) {
+        struct request *req = operation_request(args[i]);
+        if (req != NULL && req->ctx != ctx) {
+            PyErr_Format(PyExc_ValueError,
+                         "%R was submitted through another context", args[i]);
+            return NULL;
+        }
+    }
     Py_ssize_t cancelled = 0;
     for (Py_ssize_t i = 0; i < nargs; i++) {
         struct request *req = operation_request(args[i]);
-        if (req != NULL && req->ctx == ctx && ctx->backend->cancel(ctx, req)) {
+        if (req != NULL && ctx->backend->cancel(ctx, req)) {
             cancelled++;
         }
     }
@@ -801,11 +809,13 @@ context_process_events(PyObject *self, PyObject *args, PyObject *kwargs)
     if (context_check_usable(ctx) < 0) {
         return NULL;
     }
+    if (min_requests > max_requests) {
+        return PyErr_Format(PyExc_ValueError,
+                            "min_requests (%d) cannot exceed max_requests (%d)",
+                            min_requests, max_requests);
+    }
     if (max_requests <= 0) {
         return PyLong_FromLong(0);
-    }
-    if (min_requests > max_requests) {
-        min_requests = max_requests;
     }
     int64_t timeout_ns = timeout < 0 ? -1 : (int64_t)(timeout * 1e9);
     int ret = ctx->backend->reap(ctx, min_requests, timeout_ns);

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stddef.h>
+#include <string.h>
 #include <structmember.h>
 
 enum operation_state { OPERATION_NEW, OPERATION_IN_FLIGHT, OPERATION_DONE };
@@ -138,7 +139,18 @@ operation_read(PyTypeObject *type, PyObject *args, PyObject *kwargs)
         return PyErr_Format(PyExc_OverflowError, "cannot read %zu bytes at once",
                             nbytes);
     }
-    return (PyObject *)operation_new(type, OP_READ, fd, offset, nbytes, priority);
+    OperationObject *self = operation_new(type, OP_READ, fd, offset, nbytes, priority);
+    if (self == NULL) {
+        return NULL;
+    }
+    /* Allocated now, as caio does: a size no memory can hold fails here, and
+     * the payload is this buffer once the read is done. */
+    self->buffer = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)nbytes);
+    if (self->buffer == NULL) {
+        Py_DECREF(self);
+        return NULL;
+    }
+    return (PyObject *)self;
 }
 
 static PyObject *
@@ -257,7 +269,11 @@ operation_get_value(PyObject *op, PyObject *Py_UNUSED(ignored))
         if (self->buffer == NULL) {
             return PyBytes_FromStringAndSize(NULL, 0);
         }
-        return Py_NewRef(self->buffer);
+        if ((size_t)self->result == self->nbytes) {
+            return Py_NewRef(self->buffer);
+        }
+        return PyBytes_FromStringAndSize(PyBytes_AS_STRING(self->buffer),
+                                         (Py_ssize_t)self->result);
     case OP_READINTO:
     case OP_WRITE:
         return PyLong_FromLongLong(self->result);
@@ -322,10 +338,8 @@ operation_get_payload(PyObject *op, void *Py_UNUSED(closure))
     if (self->state == OPERATION_IN_FLIGHT) {
         return raise_in_flight();
     }
-    if (self->buffer == NULL) {
-        if (self->opcode == OP_READ) {
-            return PyBytes_FromStringAndSize(NULL, 0);
-        }
+    if (self->buffer == NULL || (self->opcode == OP_READ && self->state == OPERATION_NEW)) {
+        /* A read's buffer is not handed out before the kernel fills it. */
         Py_RETURN_NONE;
     }
     return Py_NewRef(self->buffer);
@@ -359,7 +373,7 @@ operation_claim(PyObject *op, struct context *ctx)
     OperationObject *self = (OperationObject *)op;
     struct request *req = request_acquire(ctx);
     if (req == NULL) {
-        PyErr_Format(PyExc_RuntimeError,
+        PyErr_Format(ctx->state->queue_full_error,
                      "max_requests (%u) operations already in flight",
                      ctx->max_requests);
         return NULL;
@@ -369,11 +383,7 @@ operation_claim(PyObject *op, struct context *ctx)
     req->offset = self->offset;
     req->nbytes = self->nbytes;
     if (self->opcode == OP_READ) {
-        req->bytes = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)self->nbytes);
-        if (req->bytes == NULL) {
-            request_release(ctx, req);
-            return NULL;
-        }
+        req->bytes = Py_NewRef(self->buffer);
         req->data = PyBytes_AS_STRING(req->bytes);
     }
     else if (self->buffer != NULL) {
@@ -425,14 +435,11 @@ operation_finish(PyObject *op, struct request *req)
 {
     OperationObject *self = (OperationObject *)op;
     self->result = req->result;
-    if (self->opcode == OP_READ && req->result >= 0) {
-        aio_state *state = req->ctx->state;
-        PyObject *value = request_value(state, req);
-        if (value == NULL) {
-            PyErr_Clear();
-            self->result = -ENOMEM;
-        }
-        Py_XSETREF(self->buffer, value);
+    if (self->opcode == OP_READ) {
+        /* The payload is the whole buffer: what the kernel did not fill reads
+         * as zeros, never as leftover heap contents. */
+        size_t filled = req->result > 0 ? (size_t)req->result : 0;
+        memset(PyBytes_AS_STRING(self->buffer) + filled, 0, self->nbytes - filled);
     }
     self->req = NULL;
     self->state = OPERATION_DONE;
