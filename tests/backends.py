@@ -6,6 +6,7 @@ machine offers, so a missing backend is skipped with the reason asyncfile.core g
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from dataclasses import dataclass
@@ -84,3 +85,15 @@ def run_to_completion(context: Any, *operations: Any, timeout: float = 10.0) -> 
         assert time.monotonic() < deadline, f"{remaining} operations never completed"
         if polled:
             context.process_events()
+
+
+#: What a child interpreter must inherit for the native core to load as built:
+#: the sanitizer runtimes (scripts/sanitize) and their options.
+INHERITED_ENV = ("PATH", "LD_PRELOAD", "ASAN_OPTIONS", "UBSAN_OPTIONS", "PYTHONMALLOC")
+
+
+def clean_env(**variables: str) -> dict[str, str]:
+    """An environment for a child interpreter: only what the build needs, plus
+    ``variables`` (nothing else of ours, such as CAIO_IMPL, leaks in)."""
+    inherited = {name: os.environ[name] for name in INHERITED_ENV if name in os.environ}
+    return {**inherited, **variables}

@@ -103,6 +103,16 @@ async def test_using_a_context_from_another_loop_is_an_error(
         await asyncio.to_thread(other_loop)
 
 
+def test_a_context_outlives_its_closed_loop(aio: ModuleType, fd: int) -> None:
+    context = aio.AsyncioContext()
+    try:
+        assert asyncio.run(context.write(b"first", fd, 0)) == 5
+        # asyncio.run closed that loop: the next one is served instead.
+        assert asyncio.run(context.read(5, fd, 0)) == b"first"
+    finally:
+        context.close()
+
+
 def test_constructing_outside_a_loop_does_not_create_one(aio: ModuleType) -> None:
     context = aio.AsyncioContext()
     try:

@@ -112,12 +112,17 @@ async def test_asyncio_context_close_is_immediate_for_later_calls(
 async def test_pending_calls_fail_rather_than_hang_on_close(
     aio: ModuleType, fd: int
 ) -> None:
-    os.pwrite(fd, os.urandom(1 << 20), 0)
-    # Out of the page cache, so that no read can finish inline before close().
+    stride = 64 * 1024
+    os.pwrite(fd, os.urandom(50 * stride), 0)
+    # Out of the page cache, and no read-ahead bringing pages back, so that no
+    # read can finish inline before close().
     os.fdatasync(fd)
     os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+    os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_RANDOM)
     context = aio.AsyncioContext(max_requests=2)
-    tasks = [asyncio.ensure_future(context.read(4096, fd, 4096 * i)) for i in range(50)]
+    tasks = [
+        asyncio.ensure_future(context.read(4096, fd, stride * i)) for i in range(50)
+    ]
     await asyncio.sleep(0)
     context.close()
     results = await asyncio.wait_for(
@@ -133,4 +138,4 @@ async def test_pending_calls_fail_rather_than_hang_on_close(
             assert failure.errno == errno.ECANCELED
     for index, data in enumerate(results):
         if isinstance(data, bytes):
-            assert data == os.pread(fd, 4096, 4096 * index)
+            assert data == os.pread(fd, 4096, stride * index)

@@ -9,7 +9,7 @@ import warnings
 from pathlib import Path
 
 import pytest
-from backends import BACKENDS
+from backends import BACKENDS, clean_env
 
 import asyncfile.core as core
 from asyncfile.core._selection import DEFAULT_FILE, select_backend
@@ -22,7 +22,7 @@ PACKAGE_ROOT = str(Path(core.__file__).parents[2])
 
 def selected_in_subprocess(env: dict[str, str]) -> tuple[str, str]:
     """The backend a fresh interpreter binds asyncfile.core.Context to, and stderr."""
-    env = {"PATH": os.environ["PATH"], "PYTHONPATH": PACKAGE_ROOT, **env}
+    env = clean_env(PYTHONPATH=PACKAGE_ROOT, **env)
     process = subprocess.run(
         [sys.executable, "-c", "import asyncfile.core as c; print(c.Context.__doc__)"],
         env=env,

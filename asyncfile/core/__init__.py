@@ -14,6 +14,7 @@ from types import ModuleType
 from . import python_aio, python_aio_asyncio
 from ._selection import BACKENDS, Selection, import_backend, select_backend
 from .abstract import AbstractContext, AbstractOperation
+from .buffers import aligned_buffer
 from .errors import AIOError, BufferTypeError, QueueFullError
 
 
@@ -77,6 +78,7 @@ __all__ = (
     "Context",
     "Operation",
     "QueueFullError",
+    "aligned_buffer",
     "linux_aio",
     "linux_aio_asyncio",
     "linux_uring",

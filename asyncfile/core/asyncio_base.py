@@ -22,7 +22,8 @@ class AsyncioContextBase:
     """Awaitable operations on one event loop.
 
     The context binds to the loop given, or else to the loop running when it is
-    created or first used; using it from another loop raises ``RuntimeError``.
+    created or first used; using it from another loop raises ``RuntimeError``,
+    unless the bound loop is closed (then it serves the running one).
     At most ``max_requests`` operations are in flight: more wait their turn.
     After :meth:`close`, every call raises ``RuntimeError`` at once, and the
     operations still pending complete with an error.
@@ -208,13 +209,22 @@ class AsyncioContextBase:
         if self._generation != forks.generation:
             # A forked child never uses its parent's loop: serve the child's.
             self._generation = forks.generation
-            self._loop = None
+            self._forget_loop()
+        elif self._loop is not None and self._loop.is_closed():
+            # Nothing can wait on a closed loop any more: serve the running one.
+            self._forget_loop()
         if self._loop is None:
             self._loop = running
             self._on_bound(running)
         elif running is not self._loop:
             raise RuntimeError("AsyncioContext is bound to another event loop")
         return running
+
+    def _forget_loop(self) -> None:
+        """Drop the bound loop and what waited on it (it will never run again)."""
+        self._loop = None
+        self._in_flight = 0
+        self._slot_waiters.clear()
 
     def _on_bound(self, loop: asyncio.AbstractEventLoop) -> None:
         """Called when the context starts serving ``loop``."""

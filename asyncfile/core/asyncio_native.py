@@ -39,9 +39,12 @@ class NativeAsyncioContext(AsyncioContextBase):
         super().__init__(max_requests, loop, **context_options)
 
     def _create_context(self, max_requests: int, **options: Any) -> AbstractContext:
-        context = super()._create_context(max_requests, **options)
+        context = self._new_native_context(max_requests, **options)
         self._native: Any = context
         return context
+
+    def _new_native_context(self, max_requests: int, **options: Any) -> AbstractContext:
+        return super()._create_context(max_requests, **options)
 
     def _on_bound(self, loop: asyncio.AbstractEventLoop) -> None:
         native = self._native
@@ -50,40 +53,59 @@ class NativeAsyncioContext(AsyncioContextBase):
         loop.add_reader(self._reader_fd, native.on_ready)
 
     def _serving(self) -> Any:
-        """The native context, once it serves the running loop."""
+        """The native context, serving the running loop; None outside a loop."""
         if self._closed:
             raise RuntimeError("AsyncioContext is closed")
-        if (
-            self._loop is not asyncio.get_running_loop()
-            or self._generation != forks.generation
-        ):
+        running = asyncio._get_running_loop()
+        if running is None:
+            return None
+        if self._loop is not running or self._generation != forks.generation:
             self._bind_loop()
         return self._native
+
+    async def _when_awaited(self, method: str, *args: Any) -> Any:
+        """A call made outside any loop: bind and start it once awaited."""
+        return await getattr(self._serving(), method)(*args)
 
     def read(
         self, nbytes: int, fd: int, offset: int = 0, priority: int = 0
     ) -> Awaitable[bytes]:
-        result: Awaitable[bytes] = self._serving().aread(nbytes, fd, offset)
+        native = self._serving()
+        if native is None:
+            return self._when_awaited("aread", nbytes, fd, offset)
+        result: Awaitable[bytes] = native.aread(nbytes, fd, offset)
         return result
 
     def readinto(
         self, buffer: Buffer, fd: int, offset: int = 0, priority: int = 0
     ) -> Awaitable[int]:
-        result: Awaitable[int] = self._serving().areadinto(buffer, fd, offset)
+        native = self._serving()
+        if native is None:
+            return self._when_awaited("areadinto", buffer, fd, offset)
+        result: Awaitable[int] = native.areadinto(buffer, fd, offset)
         return result
 
     def write(
         self, payload: Buffer, fd: int, offset: int = 0, priority: int = 0
     ) -> Awaitable[int]:
-        result: Awaitable[int] = self._serving().awrite(payload, fd, offset)
+        native = self._serving()
+        if native is None:
+            return self._when_awaited("awrite", payload, fd, offset)
+        result: Awaitable[int] = native.awrite(payload, fd, offset)
         return result
 
     def fsync(self, fd: int) -> Awaitable[None]:
-        result: Awaitable[None] = self._serving().afsync(fd)
+        native = self._serving()
+        if native is None:
+            return self._when_awaited("afsync", fd)
+        result: Awaitable[None] = native.afsync(fd)
         return result
 
     def fdsync(self, fd: int) -> Awaitable[None]:
-        result: Awaitable[None] = self._serving().afdsync(fd)
+        native = self._serving()
+        if native is None:
+            return self._when_awaited("afdsync", fd)
+        result: Awaitable[None] = native.afdsync(fd)
         return result
 
     def close(self) -> None:

@@ -24,9 +24,9 @@ class AsyncioContext(NativeAsyncioContext):
     CONTEXT_CLASS = Context
     OPERATION_CLASS = Operation
 
-    def _create_context(self, max_requests: int, **options: Any) -> AbstractContext:
+    def _new_native_context(self, max_requests: int, **options: Any) -> AbstractContext:
         try:
-            return super()._create_context(max_requests, **options)
+            return super()._new_native_context(max_requests, **options)
         except OSError as exc:
             if exc.errno != errno.EAGAIN:
                 raise

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import atexit
 import enum
+import fcntl
 import functools
 import os
 import sys
@@ -19,7 +20,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .abstract import AbstractContext, AbstractOperation
-from .buffers import byte_view, check_fd, check_offset, check_size
+from .buffers import aligned_buffer, byte_view, check_fd, check_offset, check_size
 from .errors import AIOError, QueueFullError, cancelled_error, error_from_errno
 
 if TYPE_CHECKING:
@@ -206,6 +207,12 @@ class Operation(AbstractOperation):
 
 def _pread_exactly(fd: int, nbytes: int, offset: int) -> bytes:
     """Read ``nbytes`` or up to end of file: one call caps below 2 GiB, so loop."""
+    if nbytes > 0 and fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_DIRECT:
+        # O_DIRECT reads into aligned memory only, which bytes objects are not.
+        with aligned_buffer(nbytes) as bounce:
+            with memoryview(bounce) as view:
+                count = _preadinto_exactly(fd, view, offset)
+            return bounce[:count]
     data = os.pread(fd, nbytes, offset)
     if len(data) == nbytes or not data:
         return data

@@ -196,6 +196,7 @@ context_complete(struct context *ctx, struct request *req, int64_t result)
 {
     req->result = result;
     req->state = REQ_COMPLETED;
+    request_settle(req);
     request_list_push(&ctx->completed, req);
 }
 
@@ -299,12 +300,7 @@ complete_inline(struct request *req)
         req->opcode == OP_FDSYNC) {
         return false;
     }
-    int flags = fcntl(req->fd, F_GETFL);
-    if (flags < 0) {
-        req->result = -errno;
-        return true;
-    }
-    if (flags & O_DIRECT) {
+    if (req->direct) {
         return false; /* RWF_NOWAIT would still wait for the device */
     }
     if (req->opcode != OP_WRITE && request_perform(req, RWF_NOWAIT) == 0) {
@@ -410,7 +406,7 @@ request_prepare(struct request *req, enum opcode opcode, int fd, uint64_t offset
         req->data = req->view.buf;
         req->nbytes = (size_t)req->view.len;
     }
-    return 0;
+    return request_prepare_direct(req);
 }
 
 /* Hand `req` to the backend with `future` as its owner. */
@@ -1087,6 +1083,12 @@ context_get_pool_threads(PyObject *self, void *Py_UNUSED(closure))
 }
 
 static PyObject *
+context_get_submit_calls(PyObject *self, void *Py_UNUSED(closure))
+{
+    return PyLong_FromUnsignedLongLong(CONTEXT(self)->submit_calls);
+}
+
+static PyObject *
 context_get_sqpoll(PyObject *self, void *Py_UNUSED(closure))
 {
     return PyBool_FromLong(CONTEXT(self)->sqpoll_active);
@@ -1275,6 +1277,10 @@ static PyGetSetDef context_getset[] = {
      "How many operations are in flight.", NULL},
     {"pool_threads", context_get_pool_threads, NULL,
      "How many pool threads run now (thread and linux backends).", NULL},
+    {"submit_calls", context_get_submit_calls, NULL,
+     "How many io_uring_enter or io_submit calls submitted requests (the thread\n"
+     "pool makes none).",
+     NULL},
     {"sqpoll", context_get_sqpoll, NULL,
      "Whether a kernel thread polls the submission queue (io_uring only).", NULL},
     {NULL, NULL, NULL, NULL, NULL},

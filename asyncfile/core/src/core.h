@@ -60,12 +60,15 @@ struct request {
     int fd;
     bool via_pool;         /* linux_aio handed it to the pool after EAGAIN */
     bool cancelled;
+    bool direct;           /* the descriptor has O_DIRECT */
     uint64_t offset;       /* of the whole request */
     size_t nbytes;         /* of the whole request */
     size_t done;           /* transferred so far */
     int64_t result;        /* of the last system call: count or -errno */
     char *data;            /* the memory read into or written from */
     PyObject *bytes;       /* OP_READ: the bytes object being filled */
+    void *bounce;          /* O_DIRECT OP_READ: aligned memory read into, then
+                              copied into `bytes` on completion (owned) */
     Py_buffer view;        /* OP_WRITE, OP_READINTO: held until completion */
     bool has_view;
     PyObject *owner;       /* the Operation or future waiting (strong) */
@@ -217,6 +220,7 @@ struct context {
     bool sqpoll_active;
     bool dispatcher_running;     /* thread_aio without a loop (dispatcher_main) */
     unsigned fork_generation;
+    uint64_t submit_calls;       /* io_uring_enter/io_submit calls that submitted */
     void *impl;                  /* the backend's own state */
     struct pool *pool;           /* thread and linux_aio backends */
     unsigned pool_size;
@@ -262,6 +266,12 @@ struct request *request_acquire(struct context *ctx);
 void request_release(struct context *ctx, struct request *req);
 PyObject *request_value(aio_state *state, struct request *req);
 PyObject *request_error(aio_state *state, struct request *req);
+/* Check a read or write against its descriptor: on an O_DIRECT one, the offset,
+ * length and buffer must be aligned (ValueError otherwise), and a read into a new
+ * bytes object goes through aligned memory.  0, or -1 with an exception set. */
+int request_prepare_direct(struct request *req);
+/* On completion: copy what an O_DIRECT read brought into its bytes object. */
+void request_settle(struct request *req);
 void request_drop_references(struct request *req);
 
 /* How an awaitable operation went when it started: either pending on

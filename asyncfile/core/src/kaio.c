@@ -123,6 +123,7 @@ kaio_flush(struct context *ctx)
         Py_BEGIN_ALLOW_THREADS
         ret = sys_io_submit(kaio->aio, kaio->batch_len, kaio->batch);
         Py_END_ALLOW_THREADS
+        ctx->submit_calls++;
         if (ret == -EINTR) {
             continue;
         }

@@ -397,6 +397,10 @@ operation_claim(PyObject *op, struct context *ctx)
         req->data = req->view.buf;
         req->nbytes = (size_t)req->view.len;
     }
+    if (request_prepare_direct(req) < 0) {
+        request_release(ctx, req);
+        return NULL;
+    }
     req->owner = Py_NewRef(op);
     req->owner_is_future = false;
     self->req = req;

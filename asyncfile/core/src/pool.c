@@ -26,6 +26,7 @@ struct pool {
     struct request_list done;
     unsigned threads;
     unsigned idle;
+    unsigned queued;             /* requests on `queue` */
     unsigned max_threads;
     bool stopping;
     int eventfd;
@@ -70,6 +71,7 @@ worker_main(void *arg)
     pthread_mutex_lock(&pool->lock);
     while (wait_for_work(pool)) {
         struct request *req = request_list_pop(&pool->queue);
+        pool->queued--;
         req->state = REQ_RUNNING;
         pthread_mutex_unlock(&pool->lock);
 
@@ -133,7 +135,10 @@ pool_enqueue(struct pool *pool, struct request *req)
     pthread_mutex_lock(&pool->lock);
     req->state = REQ_QUEUED;
     request_list_push(&pool->queue, req);
-    if (pool->idle > 0) {
+    pool->queued++;
+    /* An idle worker already signalled may not have woken yet: only as many
+     * requests as there are idle workers are theirs; beyond, start another. */
+    if (pool->queued <= pool->idle) {
         pthread_cond_signal(&pool->work_ready);
     }
     else if (pool->threads < pool->max_threads) {
@@ -143,7 +148,11 @@ pool_enqueue(struct pool *pool, struct request *req)
         }
         if (ret < 0) {
             request_list_remove(&pool->queue, req);
+            pool->queued--;
         }
+    }
+    else if (pool->idle > 0) {
+        pthread_cond_signal(&pool->work_ready);
     }
     pthread_mutex_unlock(&pool->lock);
     return ret;
@@ -154,6 +163,7 @@ pool_dequeue(struct pool *pool, struct request *req)
 {
     pthread_mutex_lock(&pool->lock);
     bool removed = req->state == REQ_QUEUED && request_list_remove(&pool->queue, req);
+    pool->queued -= removed;
     pthread_mutex_unlock(&pool->lock);
     return removed;
 }
@@ -191,6 +201,7 @@ pool_destroy(struct pool *pool, struct request_list *unstarted,
     while ((req = request_list_pop(&pool->queue)) != NULL) {
         request_list_push(unstarted, req);
     }
+    pool->queued = 0;
     pthread_cond_broadcast(&pool->work_ready);
     while (pool->threads > 0) {
         pthread_cond_wait(&pool->all_exited, &pool->lock);

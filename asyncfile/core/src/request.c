@@ -6,6 +6,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -24,7 +27,9 @@ request_acquire(struct context *ctx)
     req->result = 0;
     req->via_pool = false;
     req->cancelled = false;
+    req->direct = false;
     req->bytes = NULL;
+    req->bounce = NULL;
     req->data = NULL;
     req->has_view = false;
     req->owner = NULL;
@@ -42,7 +47,70 @@ request_drop_references(struct request *req)
     }
     Py_CLEAR(req->bytes);
     Py_CLEAR(req->owner);
+    free(req->bounce);
+    req->bounce = NULL;
     req->data = NULL;
+}
+
+/* What O_DIRECT asks of memory and of file offsets and lengths, for `fd`. */
+static void
+direct_io_alignment(int fd, size_t *memory, size_t *file)
+{
+    struct statx stx;
+    *memory = *file = 4096; /* what every file system here accepts */
+    if (statx(fd, "", AT_EMPTY_PATH, STATX_DIOALIGN, &stx) == 0 &&
+        (stx.stx_mask & STATX_DIOALIGN) && stx.stx_dio_mem_align != 0 &&
+        stx.stx_dio_offset_align != 0) {
+        *memory = stx.stx_dio_mem_align;
+        *file = stx.stx_dio_offset_align;
+    }
+}
+
+int
+request_prepare_direct(struct request *req)
+{
+    if (req->opcode == OP_FSYNC || req->opcode == OP_FDSYNC) {
+        return 0;
+    }
+    int flags = fcntl(req->fd, F_GETFL);
+    if (flags < 0 || !(flags & O_DIRECT)) {
+        return 0; /* a bad descriptor is the system call's to report */
+    }
+    req->direct = true;
+    size_t memory, file;
+    direct_io_alignment(req->fd, &memory, &file);
+    bool own_buffer = req->opcode == OP_READ;
+    if (req->offset % file != 0 || req->nbytes % file != 0 ||
+        (!own_buffer && (uintptr_t)req->data % memory != 0)) {
+        PyErr_Format(PyExc_ValueError,
+                     "O_DIRECT on descriptor %d needs an offset and a length that are "
+                     "multiples of %zu and a buffer aligned to %zu bytes; got offset "
+                     "%llu, length %zu, buffer at %p (asyncfile.core.aligned_buffer() "
+                     "makes one)",
+                     req->fd, file, memory, (unsigned long long)req->offset,
+                     req->nbytes, (void *)req->data);
+        return -1;
+    }
+    if (own_buffer && req->nbytes > 0) {
+        void *bounce;
+        int error = posix_memalign(&bounce, memory, req->nbytes);
+        if (error != 0) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        req->bounce = bounce;
+        req->data = bounce;
+    }
+    return 0;
+}
+
+/* The kernel read into aligned memory: move it into the bytes object. */
+void
+request_settle(struct request *req)
+{
+    if (req->bounce != NULL && req->bytes != NULL && req->result > 0) {
+        memcpy(PyBytes_AS_STRING(req->bytes), req->bounce, (size_t)req->result);
+    }
 }
 
 void

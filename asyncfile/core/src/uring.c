@@ -267,6 +267,7 @@ uring_flush(struct context *ctx)
     if (ret < 0) {
         return ret;
     }
+    ctx->submit_calls++;
     ring->to_submit -= (unsigned)ret;
     return ret;
 }

@@ -1,0 +1,87 @@
+"""Kernel limits: an exhausted fs.aio-max-nr or a disabled io_uring degrades
+gracefully to the next backend, with a warning or a reason, never a crash.
+
+These change real system-wide settings (as root) and restore them afterwards.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from backends import clean_env
+
+import asyncfile.core as core
+
+PACKAGE_ROOT = str(Path(core.__file__).parents[2])
+
+
+@pytest.fixture
+def sysctl() -> Iterator[Callable[[str, str], None]]:
+    """Set /proc/sys values for the test; each is restored afterwards."""
+    saved: dict[Path, str] = {}
+
+    def set_value(name: str, value: str) -> None:
+        path = Path("/proc/sys") / name.replace(".", "/")
+        if not path.exists():
+            pytest.skip(f"this kernel has no {name}")
+        if not os.access(path, os.W_OK):
+            pytest.skip(f"changing {name} needs root")
+        saved.setdefault(path, path.read_text())
+        path.write_text(value)
+
+    yield set_value
+    for path, value in saved.items():
+        path.write_text(value)
+
+
+def test_aio_max_nr_used_up_falls_back_to_the_pool(
+    sysctl: Callable[[str, str], None], fd: int
+) -> None:
+    if core.linux_aio is None:
+        pytest.skip(f"linux_aio is unavailable here: {core.unavailable['linux']}")
+    sysctl("fs.aio-max-nr", "1")
+    with pytest.raises(OSError, match="Resource temporarily unavailable") as caught:
+        core.linux_aio.Context(max_requests=32)
+    assert caught.value.errno == errno.EAGAIN  # as io_setup says
+    with pytest.warns(RuntimeWarning, match="aio-max-nr"):
+        context = core.linux_aio_asyncio.AsyncioContext(max_requests=32)
+    try:
+        assert "thread" in type(context.context).__name__.lower()
+
+        async def round_trip() -> bytes:
+            await context.write(b"fallback", fd, 0)
+            return await context.read(8, fd, 0)  # type: ignore[no-any-return]
+
+        assert asyncio.run(round_trip()) == b"fallback"
+    finally:
+        context.close()
+
+
+def test_disabled_io_uring_is_left_out_with_the_reason(
+    sysctl: Callable[[str, str], None],
+) -> None:
+    if core.linux_uring is None:
+        pytest.skip(f"io_uring is unavailable here: {core.unavailable['uring']}")
+    sysctl("kernel.io_uring_disabled", "2")
+    process = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import asyncfile.core as c; print(c.unavailable['uring']); "
+            "print(c.Context.__name__)",
+        ],
+        env=clean_env(PYTHONPATH=PACKAGE_ROOT),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    why, selected = process.stdout.strip().splitlines()
+    assert "io_uring_disabled = 2" in why
+    assert selected == "LinuxAioContext"

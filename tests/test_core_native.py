@@ -1,0 +1,323 @@
+"""What the native core promises beyond caio's API, on ext4 and on tmpfs.
+
+Inline completion of page-cache hits, the loop's turn once the inline budget is
+spent, one submission per loop turn, buffers held until completion, the pool
+growing with depth, the GIL released while waiting, fork, and resources freed
+by close() or by the garbage collector.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+from backends import Backend, run_to_completion
+
+import asyncfile.core as core
+
+KiB = 1024
+SHM = Path("/dev/shm")
+
+
+@pytest.fixture(params=["ext4", "tmpfs"])
+def filesystem_dir(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Path]:
+    """A fresh directory on ext4 (the default file system here) or on tmpfs."""
+    if request.param == "ext4":
+        yield tmp_path
+        return
+    if not SHM.is_dir():
+        pytest.skip("no tmpfs at /dev/shm on this machine")
+    directory = SHM / f"asyncfile-{os.getpid()}-{tmp_path.name}"
+    directory.mkdir()
+    try:
+        yield directory
+    finally:
+        for child in directory.iterdir():
+            child.unlink()
+        directory.rmdir()
+
+
+@pytest.fixture
+def cached_fd(filesystem_dir: Path) -> Iterator[int]:
+    """A descriptor on a 4 MiB file whose pages are all in memory."""
+    path = filesystem_dir / "cached.bin"
+    path.write_bytes(os.urandom(4096 * KiB))
+    descriptor = os.open(path, os.O_RDWR)
+    os.pread(descriptor, 4096 * KiB, 0)  # every page cached
+    yield descriptor
+    os.close(descriptor)
+
+
+@pytest.fixture
+def native_aio(native_backend: Backend) -> ModuleType:
+    return native_backend.asyncio_module
+
+
+async def _loop_turns_during(awaitable_factory: object, count: int) -> tuple[int, list]:
+    """Await ``count`` calls; return how many loop turns ran meanwhile."""
+    turns = 0
+    running = True
+
+    def tick() -> None:
+        nonlocal turns
+        if running:
+            turns += 1
+            loop.call_soon(tick)
+
+    loop = asyncio.get_running_loop()
+    loop.call_soon(tick)
+    results = [await awaitable_factory() for _ in range(count)]  # type: ignore[operator]
+    running = False
+    return turns, results
+
+
+async def test_a_page_cache_hit_completes_without_a_loop_turn(
+    native_aio: ModuleType, cached_fd: int
+) -> None:
+    async with native_aio.AsyncioContext() as context:
+        turns, results = await _loop_turns_during(
+            lambda: context.read(4 * KiB, cached_fd, 8 * KiB), 1
+        )
+        assert results == [os.pread(cached_fd, 4 * KiB, 8 * KiB)]
+        assert turns == 0, "a cached 4 KiB read went through the event loop"
+
+
+async def test_big_reads_leave_the_loop_thread(
+    native_aio: ModuleType, cached_fd: int
+) -> None:
+    # Copying megabytes on the loop thread would stall it: they go elsewhere.
+    async with native_aio.AsyncioContext() as context:
+        turns, results = await _loop_turns_during(
+            lambda: context.read(2048 * KiB, cached_fd, 0), 1
+        )
+        assert results == [os.pread(cached_fd, 2048 * KiB, 0)]
+        assert turns >= 1
+
+
+async def test_a_stream_of_hits_still_gives_the_loop_turns(
+    native_aio: ModuleType, cached_fd: int
+) -> None:
+    # Thousands of inline completions take far more than the 1 ms budget.
+    async with native_aio.AsyncioContext() as context:
+        turns, results = await _loop_turns_during(
+            lambda: context.read(4 * KiB, cached_fd, 0), 20_000
+        )
+    assert all(len(data) == 4 * KiB for data in results)
+    assert turns >= 3, f"the loop ran only {turns} times in 20 000 awaits"
+
+
+async def test_writes_land_on_both_file_systems(
+    native_aio: ModuleType, cached_fd: int
+) -> None:
+    async with native_aio.AsyncioContext() as context:
+        writes = [
+            context.write(bytes([i]) * (8 * KiB), cached_fd, i * 8 * KiB)
+            for i in range(64)
+        ]
+        assert await asyncio.gather(*writes) == [8 * KiB] * 64
+        await context.fdsync(cached_fd)
+    for i in range(64):
+        assert os.pread(cached_fd, 8 * KiB, i * 8 * KiB) == bytes([i]) * (8 * KiB)
+
+
+@pytest.fixture
+def uncached_fd(tmp_path: Path) -> Iterator[int]:
+    """An ext4 file of 8 MiB evicted from the page cache, read-ahead off."""
+    path = tmp_path / "cold.bin"
+    path.write_bytes(os.urandom(8192 * KiB))
+    descriptor = os.open(path, os.O_RDONLY)
+    os.fdatasync(descriptor)
+    os.posix_fadvise(descriptor, 0, 0, os.POSIX_FADV_DONTNEED)
+    os.posix_fadvise(descriptor, 0, 0, os.POSIX_FADV_RANDOM)
+    yield descriptor
+    os.close(descriptor)
+
+
+@pytest.mark.parametrize("module_name", ["linux_uring", "linux_aio"])
+async def test_one_loop_turn_makes_one_submission(
+    module_name: str, uncached_fd: int
+) -> None:
+    if getattr(core, module_name) is None:
+        pytest.skip(f"{module_name} is unavailable here: {core.unavailable}")
+    aio = getattr(core, module_name + "_asyncio")
+    async with aio.AsyncioContext() as context:
+        native = context.context
+        before = native.submit_calls
+        offsets = [i * 128 * KiB for i in range(32)]
+        results = await asyncio.gather(
+            *(context.read(4 * KiB, uncached_fd, offset) for offset in offsets)
+        )
+        # The first goes at once, the other 31 together at the turn's end.
+        assert native.submit_calls - before <= 2
+        lone_before = native.submit_calls
+        os.posix_fadvise(uncached_fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        await context.read(4 * KiB, uncached_fd, 4096 * KiB)
+        assert native.submit_calls - lone_before == 1
+    for offset, data in zip(offsets, results, strict=True):
+        assert data == os.pread(uncached_fd, 4 * KiB, offset)
+
+
+def test_buffers_stay_exported_until_completion(
+    polled_backend: Backend, fd: int
+) -> None:
+    # The kernel writes into the caller's memory: it must not move meanwhile.
+    context = polled_backend.module.Context()
+    try:
+        target = bytearray(64 * KiB)
+        os.pwrite(fd, b"z" * (64 * KiB), 0)
+        operation = polled_backend.module.Operation.readinto(target, fd, 0)
+        assert context.submit(operation) == 1
+        with pytest.raises(BufferError):
+            target.extend(b"more")
+        while context.process_events(min_requests=1, timeout=1) == 0:
+            pass
+        assert operation.get_value() == 64 * KiB
+        target.extend(b"more")  # released
+        assert bytes(target[: 64 * KiB]) == b"z" * (64 * KiB)
+    finally:
+        context.close()
+
+
+def test_the_pool_grows_with_depth_not_cpu_count(fd: int) -> None:
+    thread_aio = core.thread_aio
+    if thread_aio is None:
+        pytest.skip(f"thread_aio is unavailable here: {core.unavailable}")
+    context = thread_aio.Context(max_requests=64, pool_size=6)
+    try:
+        for i in range(8):  # one at a time: one thread is enough
+            run_to_completion(context, thread_aio.Operation.write(b"x", fd, i))
+        assert context.pool_threads == 1
+        operations = []
+        for _ in range(48):
+            os.pwrite(fd, os.urandom(256 * KiB), 0)  # dirty data to flush
+            operations.append(thread_aio.Operation.fsync(fd))
+        run_to_completion(context, *operations)
+        assert 1 < context.pool_threads <= 6
+    finally:
+        context.close()
+    assert context.pool_threads == 0
+
+
+def test_waiting_for_completions_releases_the_gil(polled_backend: Backend) -> None:
+    context = polled_backend.module.Context()
+    counted = 0
+    stop = threading.Event()
+
+    def count() -> None:
+        nonlocal counted
+        while not stop.is_set():
+            counted += 1
+
+    counter = threading.Thread(target=count)
+    counter.start()
+    try:
+        before = counted
+        assert context.process_events(min_requests=1, timeout=0.3) == 0
+        during = counted - before
+    finally:
+        stop.set()
+        counter.join()
+        context.close()
+    # Holding the GIL for 0.3 s would let the counter run only at the switch
+    # interval's edges; released, it counts all the while.
+    assert during > 100_000, during
+
+
+def _descriptors() -> set[int]:
+    return {int(name) for name in os.listdir("/proc/self/fd")}
+
+
+def test_close_and_garbage_collection_free_kernel_resources(
+    native_backend: Backend, fd: int
+) -> None:
+    before = _descriptors()
+    context = native_backend.module.Context()
+    run_to_completion(context, native_backend.module.Operation.write(b"x", fd, 0))
+    assert _descriptors() - before, "a context holds at least an eventfd"
+    context.close()
+    assert _descriptors() == before
+
+    forgotten = native_backend.module.Context()
+    run_to_completion(forgotten, native_backend.module.Operation.write(b"y", fd, 0))
+    del forgotten
+    gc.collect()
+    assert _descriptors() == before
+
+
+FORK_SCRIPT = textwrap.dedent(
+    """
+    import asyncio, os, sys
+    import asyncfile.core.{module} as raw
+    import asyncfile.core.{module}_asyncio as aio
+
+    path = sys.argv[1]
+    fd = os.open(path, os.O_RDWR)
+    expected = os.pread(fd, 1 << 20, 0)
+
+    def run(context, operation):
+        done = []
+        operation.set_callback(done.append)
+        assert context.submit(operation) == 1
+        while not done:
+            if hasattr(context, "process_events"):
+                context.process_events(min_requests=1, timeout=0.01)
+        return operation.get_value()
+
+    raw_context = raw.Context()
+    assert run(raw_context, raw.Operation.read(4096, fd, 0)) == expected[:4096]
+    asyncio_context = aio.AsyncioContext()
+
+    async def use(tag):
+        data = await asyncio_context.read(1 << 20, fd, 0)
+        assert data == expected, tag
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        assert await asyncio_context.read(4096, fd, 8192) == expected[8192:12288], tag
+        await asyncio_context.write(tag.encode(), fd, (1 << 20) + (tag == "child") * 8)
+
+    asyncio.run(use("parent"))
+    pid = os.fork()
+    if pid == 0:
+        try:
+            data = run(raw_context, raw.Operation.read(4096, fd, 4096))
+            assert data == expected[4096:8192]
+            asyncio.run(use("child"))
+        except BaseException as exc:
+            print("child failed:", repr(exc), flush=True)
+            os._exit(1)
+        os._exit(0)
+    asyncio.run(use("parent"))
+    assert run(raw_context, raw.Operation.read(4096, fd, 4096)) == expected[4096:8192]
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, "the child failed"
+    assert os.pread(fd, 13, 1 << 20) == b"parent\\0\\0child"
+    asyncio_context.close()
+    raw_context.close()
+    print("ok")
+    """
+)
+
+
+def test_a_forked_child_rebuilds_its_context(
+    native_backend: Backend, tmp_path: Path
+) -> None:
+    path = tmp_path / "shared.bin"
+    path.write_bytes(os.urandom(1 << 20))
+    script = FORK_SCRIPT.format(module=native_backend.module_name)
+    process = subprocess.run(
+        [sys.executable, "-c", script, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert process.returncode == 0, process.stdout + process.stderr
+    assert process.stdout.strip() == "ok"
