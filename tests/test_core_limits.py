@@ -47,11 +47,13 @@ def test_aio_max_nr_used_up_falls_back_to_the_pool(
     if core.linux_aio is None:
         pytest.skip(f"linux_aio is unavailable here: {core.unavailable['linux']}")
     sysctl("fs.aio-max-nr", "1")
+    # A size no other test uses: closed contexts are kept for reuse per size.
+    size = 77
     with pytest.raises(OSError, match="Resource temporarily unavailable") as caught:
-        core.linux_aio.Context(max_requests=32)
+        core.linux_aio.Context(max_requests=size)
     assert caught.value.errno == errno.EAGAIN  # as io_setup says
     with pytest.warns(RuntimeWarning, match="aio-max-nr"):
-        context = core.linux_aio_asyncio.AsyncioContext(max_requests=32)
+        context = core.linux_aio_asyncio.AsyncioContext(max_requests=size)
     try:
         assert "thread" in type(context.context).__name__.lower()
 
@@ -85,3 +87,18 @@ def test_disabled_io_uring_is_left_out_with_the_reason(
     why, selected = process.stdout.strip().splitlines()
     assert "io_uring_disabled = 2" in why
     assert selected == "LinuxAioContext"
+
+
+def test_closed_aio_contexts_are_reused_not_destroyed() -> None:
+    # io_destroy waits for an RCU grace period (tens of ms): a loop that
+    # closes its context would pause that long.  Idle ones are kept instead.
+    if core.linux_aio is None:
+        pytest.skip(f"linux_aio is unavailable here: {core.unavailable['linux']}")
+    aio_nr = Path("/proc/sys/fs/aio-nr")
+    first = core.linux_aio.Context(max_requests=91)
+    reserved = int(aio_nr.read_text())
+    first.close()
+    for _ in range(50):
+        context = core.linux_aio.Context(max_requests=91)
+        assert int(aio_nr.read_text()) == reserved
+        context.close()

@@ -23,6 +23,54 @@ struct kaio {
     struct io_event *events;
 };
 
+/*
+ * io_destroy waits for an RCU grace period (about 30 ms here), which would make
+ * every loop that closes a linux_aio context pause that long.  A context closed
+ * with nothing in flight is idle and clean, so a few are kept for the next
+ * io_setup of the same size.  Touched only with the GIL held; a forked child
+ * inherits none of them (AIO contexts are not inherited).
+ */
+#define IDLE_AIO_MAX 4
+
+static struct {
+    aio_context_t aio[IDLE_AIO_MAX];
+    unsigned nr_events[IDLE_AIO_MAX];
+    unsigned count;
+    unsigned fork_generation;
+} idle_aio;
+
+static bool
+take_idle_aio(unsigned nr_events, aio_context_t *aio)
+{
+    if (idle_aio.fork_generation != aio_fork_generation) {
+        idle_aio.count = 0; /* the parent's, not ours */
+        idle_aio.fork_generation = aio_fork_generation;
+    }
+    for (unsigned i = 0; i < idle_aio.count; i++) {
+        if (idle_aio.nr_events[i] == nr_events) {
+            *aio = idle_aio.aio[i];
+            idle_aio.count--;
+            idle_aio.aio[i] = idle_aio.aio[idle_aio.count];
+            idle_aio.nr_events[i] = idle_aio.nr_events[idle_aio.count];
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool
+keep_idle_aio(unsigned nr_events, aio_context_t aio)
+{
+    if (idle_aio.fork_generation != aio_fork_generation ||
+        idle_aio.count == IDLE_AIO_MAX) {
+        return false;
+    }
+    idle_aio.aio[idle_aio.count] = aio;
+    idle_aio.nr_events[idle_aio.count] = nr_events;
+    idle_aio.count++;
+    return true;
+}
+
 static int
 kaio_open(struct context *ctx)
 {
@@ -37,7 +85,9 @@ kaio_open(struct context *ctx)
         PyErr_NoMemory();
         goto err;
     }
-    int ret = sys_io_setup(ctx->max_requests, &kaio->aio);
+    int ret = take_idle_aio(ctx->max_requests, &kaio->aio)
+                  ? 0
+                  : sys_io_setup(ctx->max_requests, &kaio->aio);
     if (ret < 0) {
         PyMem_RawFree(kaio->batch);
         PyMem_RawFree(kaio->events);
@@ -280,13 +330,20 @@ kaio_close(struct context *ctx)
         context_complete(ctx, req, -ECANCELED);
     }
     kaio->batch_len = 0;
+    unsigned with_kernel = 0;
+    for (unsigned i = 0; i < ctx->max_requests; i++) {
+        with_kernel += ctx->requests[i].state == REQ_RUNNING && !ctx->requests[i].via_pool;
+    }
+    bool kept = with_kernel == 0 && keep_idle_aio(ctx->max_requests, kaio->aio);
     struct request_list unstarted, finished;
     request_list_init(&unstarted);
     request_list_init(&finished);
     Py_BEGIN_ALLOW_THREADS
     pool_destroy(ctx->pool, &unstarted, &finished);
-    /* Waits for the control blocks in flight; their events are discarded. */
-    sys_io_destroy(kaio->aio);
+    if (!kept) {
+        /* Waits for the control blocks in flight; their events are discarded. */
+        sys_io_destroy(kaio->aio);
+    }
     Py_END_ALLOW_THREADS
     ctx->pool = NULL;
     struct request *req;
