@@ -1,0 +1,113 @@
+"""One core context per running event loop.
+
+:func:`get_context` returns the ``AsyncioContext`` that serves the running loop,
+creating it on first use; it is never created at import or outside a running
+loop.  It is closed when its loop closes (asyncio's loops and uvloop alike), so a
+process that runs a thousand short-lived loops holds the kernel resources of
+one context at a time, and a forked child starts with none of its parent's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import contextlib
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from . import core
+from .core import forks
+from .core.asyncio_base import AsyncioContextBase
+
+__all__ = ("close_contexts", "get_context")
+
+_lock = threading.Lock()
+#: (loop, backend name) -> the context serving it.
+_contexts: dict[tuple[asyncio.AbstractEventLoop, str], AsyncioContextBase] = {}
+_generation = forks.generation
+
+
+def get_context(backend: str | None = None) -> AsyncioContextBase:
+    """The context serving the running loop, on ``backend`` (a ``CAIO_IMPL``
+    name: ``uring``, ``linux``, ``thread``, ``python``) or the selected one.
+
+    Raises ``RuntimeError`` outside a running loop, and ``ValueError`` for a
+    backend this machine does not offer (with the reason).
+    """
+    loop = asyncio.get_running_loop()
+    name = backend if backend is not None else core.selection.name
+    key = (loop, name)
+    context = _contexts.get(key)
+    if context is not None and _generation == forks.generation:
+        return context
+    with _lock:
+        _forget_parent_contexts()
+        context = _contexts.get(key)
+        if context is None:
+            _close_contexts_of_closed_loops()
+            context = _adapter(name).AsyncioContext(loop=loop)
+            _contexts[key] = context
+            _close_with(loop)
+        return context
+
+
+def close_contexts() -> None:
+    """Close every context this module created (at exit, or in tests)."""
+    with _lock:
+        contexts = list(_contexts.values())
+        _contexts.clear()
+    for context in contexts:
+        context.close()
+
+
+def _adapter(name: str) -> Any:
+    module_name = core.BACKENDS.get(name)
+    if module_name is None:
+        raise ValueError(
+            f"unknown backend {name!r}: choose one of {', '.join(core.BACKENDS)}"
+        )
+    adapter = getattr(core, module_name + "_asyncio", None)
+    if adapter is None:
+        raise ValueError(f"backend {name!r} is unavailable: {core.unavailable[name]}")
+    return adapter
+
+
+def _forget_parent_contexts() -> None:
+    """In a forked child, the parent's loops do not run: drop their contexts
+    without closing them (closing would touch what the parent still uses)."""
+    global _generation
+    if _generation != forks.generation:
+        _contexts.clear()
+        _generation = forks.generation
+
+
+def _close_contexts_of_closed_loops() -> None:
+    """Close the contexts of loops closed without our hook (called locked)."""
+    for key in [key for key in _contexts if key[0].is_closed()]:
+        _contexts.pop(key).close()
+
+
+def _close_with(loop: asyncio.AbstractEventLoop) -> None:
+    """Make ``loop.close()`` close the loop's contexts first, while the loop can
+    still unregister their descriptors.  asyncio offers no hook for this, so
+    the loop instance's ``close`` is wrapped, once."""
+    close: Callable[[], None] = loop.close
+    if getattr(close, "_asyncfile_wrapped", False):
+        return
+
+    def close_contexts_then_loop() -> None:
+        with _lock:
+            keys = [key for key in _contexts if key[0] is loop]
+            contexts = [_contexts.pop(key) for key in keys]
+        for context in contexts:
+            context.close()
+        close()
+
+    close_contexts_then_loop._asyncfile_wrapped = True  # type: ignore[attr-defined]
+    # A loop without instance attributes keeps its close: the sweep closes them.
+    with contextlib.suppress(AttributeError):
+        loop.close = close_contexts_then_loop  # type: ignore[method-assign]
+
+
+atexit.register(close_contexts)
