@@ -1,0 +1,420 @@
+"""AsyncFileIO: the raw layer, ``io.FileIO``'s contract with coroutines.
+
+Reads and writes of a seekable file are positional operations of the core
+context serving the running loop, so the file's position is tracked here rather
+than in the kernel: ``tell()`` needs no system call.  The kernel's offset is
+read when an open descriptor is wrapped and written back when it is released
+(``closefd=False``), so code sharing the descriptor sees what ``io`` would show.
+Pipes, FIFOs and other unseekable files go through a worker thread, since they
+have no positions to read at.
+
+What a cancelled call leaves behind: a read reports nothing and moves nothing;
+a write runs to completion and reports its count, and the cancellation is
+delivered at the task's next suspension, so the position always matches what
+was reported.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import io
+import os
+import stat
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from ._tasks import complete_despite_cancel
+from .contexts import get_context
+
+if TYPE_CHECKING:
+    from typing_extensions import Buffer
+
+    from .core.asyncio_base import AsyncioContextBase
+
+__all__ = ("AsyncFileIO",)
+
+DEFAULT_BUFFER_SIZE = io.DEFAULT_BUFFER_SIZE
+T = TypeVar("T")
+
+
+class AsyncFileIO:
+    """A raw binary file: ``io.FileIO``'s methods, the I/O ones as coroutines.
+
+    Build it with :meth:`open`; ``tell()``, ``readable()``, ``writable()``,
+    ``seekable()``, ``isatty()`` and ``fileno()`` stay plain.
+    """
+
+    _fd = -1
+
+    def __init__(
+        self,
+        fd: int,
+        name: str | bytes | int,
+        mode: str,
+        *,
+        closefd: bool,
+        blksize: int,
+        position: int | None,
+        context: AsyncioContextBase | None,
+    ) -> None:
+        self._fd = fd
+        self.name = name
+        self._created = "x" in mode
+        self._appending = "a" in mode
+        self._readable = "r" in mode or "+" in mode
+        self._writable = "r" not in mode or "+" in mode
+        self._closefd = closefd
+        self._blksize = blksize
+        self._position = position  # None: not seekable
+        self._context = context
+        self._closed = False
+
+    @classmethod
+    async def open(
+        cls,
+        file: str | bytes | os.PathLike[str] | os.PathLike[bytes] | int,
+        mode: str = "r",
+        closefd: bool = True,
+        opener: Any = None,
+        *,
+        context: AsyncioContextBase | None = None,
+    ) -> AsyncFileIO:
+        """Open ``file`` as ``io.FileIO(file, mode, closefd, opener)`` would.
+
+        A path is opened on a worker thread: opening may wait for the disk.
+        """
+        if isinstance(file, float):
+            raise TypeError("integer argument expected, got float")
+        if not isinstance(mode, str):
+            raise TypeError(f"invalid mode: {mode}")
+        if not set(mode) <= set("xrwab+"):
+            raise ValueError(f"invalid mode: {mode}")
+        if sum(c in "rwax" for c in mode) != 1 or mode.count("+") > 1:
+            raise ValueError(
+                "Must have exactly one of create/read/write/append "
+                "mode and at most one plus"
+            )
+        flags = _open_flags(mode)
+        if isinstance(file, int):
+            if file < 0:
+                raise ValueError("negative file descriptor")
+            fd, owned = file, False
+        else:
+            if not closefd:
+                raise ValueError("Cannot use closefd=False with file name")
+            file = os.fspath(file)
+            loop = asyncio.get_running_loop()
+            fd = await loop.run_in_executor(None, _open_path, file, flags, opener)
+            owned = True
+        try:
+            return cls._wrap(fd, file, mode, closefd, context)
+        except BaseException:
+            if owned:
+                os.close(fd)
+            raise
+
+    @classmethod
+    def _wrap(
+        cls,
+        fd: int,
+        name: str | bytes | int,
+        mode: str,
+        closefd: bool,
+        context: AsyncioContextBase | None,
+    ) -> AsyncFileIO:
+        status = os.fstat(fd)
+        if stat.S_ISDIR(status.st_mode):
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), name)
+        blksize = status.st_blksize if status.st_blksize > 1 else DEFAULT_BUFFER_SIZE
+        try:
+            position: int | None = os.lseek(
+                fd, 0, os.SEEK_END if "a" in mode else os.SEEK_CUR
+            )
+        except OSError as exc:
+            if exc.errno != errno.ESPIPE:
+                raise
+            position = None
+        return cls(
+            fd,
+            name,
+            mode,
+            closefd=closefd,
+            blksize=blksize,
+            position=position,
+            context=context,
+        )
+
+    # -- queries ----------------------------------------------------------
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @property
+    def closefd(self) -> bool:
+        """True if the file descriptor will be closed by close()."""
+        return self._closefd
+
+    @property
+    def mode(self) -> str:
+        if self._created:
+            return "xb+" if self._readable else "xb"
+        if self._appending:
+            return "ab+" if self._readable else "ab"
+        if self._readable:
+            return "rb+" if self._writable else "rb"
+        return "wb"
+
+    def fileno(self) -> int:
+        self._check_closed()
+        return self._fd
+
+    def readable(self) -> bool:
+        self._check_closed()
+        return self._readable
+
+    def writable(self) -> bool:
+        self._check_closed()
+        return self._writable
+
+    def seekable(self) -> bool:
+        self._check_closed()
+        return self._position is not None
+
+    def isatty(self) -> bool:
+        self._check_closed()
+        return os.isatty(self._fd)
+
+    def tell(self) -> int:
+        """The position; tracked here, so no system call is made."""
+        self._check_closed()
+        if self._position is None:
+            raise OSError(errno.ESPIPE, os.strerror(errno.ESPIPE))
+        return self._position
+
+    # -- I/O --------------------------------------------------------------
+
+    async def read(self, size: int | None = -1) -> bytes:
+        """Read at most ``size`` bytes (all to end of file if negative or None)."""
+        self._check_readable()
+        if size is None or size < 0:
+            return await self.readall()
+        if self._position is None:
+            return await self._in_thread(os.read, self._fd, size)
+        data: bytes = await self._core().read(size, self._fd, self._position)
+        self._position += len(data)
+        return data
+
+    async def readall(self) -> bytes:
+        """Read until end of file: one read where the size is known, more where
+        it is not (pipes, /proc)."""
+        self._check_readable()
+        chunk_size = DEFAULT_BUFFER_SIZE
+        if self._position is not None:
+            end = os.fstat(self._fd).st_size
+            if end >= self._position:
+                chunk_size = end - self._position + 1
+        chunks = []
+        total = 0
+        while True:
+            if total >= chunk_size:
+                chunk_size = total + max(total, DEFAULT_BUFFER_SIZE)
+            chunk = await self.read(chunk_size - total)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+        return b"".join(chunks)
+
+    async def readinto(self, buffer: Buffer) -> int:
+        """Fill ``buffer`` from the position; the count is short only at end of file."""
+        self._check_readable()
+        if self._position is None:
+            with memoryview(buffer) as view:
+                return await self._in_thread(os.readv, self._fd, [view])
+        count: int = await self._core().readinto(buffer, self._fd, self._position)
+        self._position += count
+        return count
+
+    async def write(self, data: Buffer) -> int:
+        """Write all of ``data`` at the position (at the end in append mode)."""
+        self._check_writable()
+        if self._position is None:
+            return await self._in_thread(_write_all, self._fd, data)
+        count: int = await complete_despite_cancel(
+            self._core().write(data, self._fd, self._position)
+        )
+        self._advance(count)
+        return count
+
+    def _advance(self, count: int) -> None:
+        assert self._position is not None
+        if self._appending:
+            # O_APPEND writes land at the end, whatever offset was asked for.
+            self._position = os.lseek(self._fd, 0, os.SEEK_END)
+        else:
+            self._position += count
+
+    async def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        """Move the position; ``SEEK_END`` asks the file's size."""
+        if isinstance(offset, float):
+            raise TypeError("an integer is required")
+        self._check_closed()
+        offset = offset.__index__()
+        if self._position is None:
+            raise OSError(errno.ESPIPE, os.strerror(errno.ESPIPE))
+        if whence == os.SEEK_SET:
+            target = offset
+        elif whence == os.SEEK_CUR:
+            target = self._position + offset
+        elif whence == os.SEEK_END:
+            target = os.fstat(self._fd).st_size + offset
+        else:  # SEEK_DATA, SEEK_HOLE: the kernel knows
+            target = os.lseek(self._fd, offset, whence)
+        if target < 0:
+            raise OSError(errno.EINVAL, os.strerror(errno.EINVAL))
+        self._position = target
+        return target
+
+    async def truncate(self, size: int | None = None) -> int:
+        """Cut or extend the file to ``size`` (default: the position); the
+        position does not move."""
+        self._check_writable()
+        if size is None:
+            size = self.tell()
+        await self._in_thread(os.ftruncate, self._fd, size)
+        return size
+
+    async def flush(self) -> None:
+        """Nothing is buffered at this layer; fails only on a closed file."""
+        self._check_closed()
+
+    async def close(self) -> None:
+        """Release the descriptor (close it if ``closefd``); idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._closefd:
+            os.close(self._fd)
+        elif self._position is not None:
+            os.lseek(self._fd, self._position, os.SEEK_SET)
+
+    # -- positional, beyond io ------------------------------------------------
+
+    async def pread(self, size: int, offset: int) -> bytes:
+        """Read up to ``size`` bytes at ``offset``; the position does not move."""
+        self._check_readable()
+        self._check_positional()
+        data: bytes = await self._core().read(size, self._fd, offset)
+        return data
+
+    async def preadinto(self, buffer: Buffer, offset: int) -> int:
+        """Fill ``buffer`` from ``offset``; the position does not move."""
+        self._check_readable()
+        self._check_positional()
+        count: int = await self._core().readinto(buffer, self._fd, offset)
+        return count
+
+    async def pwrite(self, data: Buffer, offset: int) -> int:
+        """Write all of ``data`` at ``offset``; the position does not move."""
+        self._check_writable()
+        self._check_positional()
+        count: int = await self._core().write(data, self._fd, offset)
+        return count
+
+    async def stat(self) -> os.stat_result:
+        """``os.fstat`` of the descriptor."""
+        self._check_closed()
+        return os.fstat(self._fd)
+
+    async def fsync(self) -> None:
+        """Flush the file's data and metadata to the device."""
+        self._check_closed()
+        await self._core().fsync(self._fd)
+
+    async def datasync(self) -> None:
+        """Flush the file's data to the device."""
+        self._check_closed()
+        await self._core().fdsync(self._fd)
+
+    # -- helpers --------------------------------------------------------------
+
+    def _core(self) -> AsyncioContextBase:
+        return self._context if self._context is not None else get_context()
+
+    async def _in_thread(self, function: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(None, function, *args)
+
+    def _check_closed(self) -> None:
+        if self._closed:
+            raise ValueError("I/O operation on closed file")
+
+    def _check_readable(self) -> None:
+        self._check_closed()
+        if not self._readable:
+            raise io.UnsupportedOperation("File not open for reading")
+
+    def _check_writable(self) -> None:
+        self._check_closed()
+        if not self._writable:
+            raise io.UnsupportedOperation("File not open for writing")
+
+    def _check_positional(self) -> None:
+        if self._position is None:
+            raise io.UnsupportedOperation("positional I/O on an unseekable file")
+
+    def __repr__(self) -> str:
+        name = f"{type(self).__module__}.{type(self).__qualname__}"
+        if self._closed:
+            return f"<{name} [closed]>"
+        return f"<{name} name={self.name!r} mode={self.mode!r} closefd={self._closefd}>"
+
+    def __del__(self) -> None:
+        if self._fd >= 0 and self._closefd and not self._closed:
+            import warnings
+
+            warnings.warn(
+                f"unclosed file {self!r}", ResourceWarning, stacklevel=2, source=self
+            )
+            self._closed = True
+            os.close(self._fd)
+
+
+def _open_flags(mode: str) -> int:
+    if "x" in mode:
+        flags = os.O_EXCL | os.O_CREAT
+    elif "r" in mode:
+        flags = 0
+    elif "w" in mode:
+        flags = os.O_CREAT | os.O_TRUNC
+    else:
+        flags = os.O_APPEND | os.O_CREAT
+    readable = "r" in mode or "+" in mode
+    writable = "r" not in mode or "+" in mode
+    if readable and writable:
+        flags |= os.O_RDWR
+    elif readable:
+        flags |= os.O_RDONLY
+    else:
+        flags |= os.O_WRONLY
+    return flags | os.O_CLOEXEC
+
+
+def _open_path(path: str | bytes, flags: int, opener: Any) -> int:
+    if opener is None:
+        return os.open(path, flags, 0o666)
+    fd = opener(path, flags)
+    if not isinstance(fd, int):
+        raise TypeError("expected integer from opener")
+    if fd < 0:
+        raise OSError("Negative file descriptor")
+    return fd
+
+
+def _write_all(fd: int, data: Buffer) -> int:
+    with memoryview(data) as view:
+        done = 0
+        while done < view.nbytes:
+            done += os.write(fd, view[done:])
+        return done

@@ -1,0 +1,119 @@
+"""Serialised calls and writes that cancellation cannot tear.
+
+:func:`serialized` makes the coroutine methods of one file object run one at a
+time, in call order; a method may call another of the same object (the lock
+is re-entrant for the task holding it).  :func:`complete_despite_cancel` lets
+an operation that may already be in the kernel finish, reports its result, and
+delivers the cancellation at the task's next suspension instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections import deque
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
+
+__all__ = ("TaskLock", "complete_despite_cancel", "serialized")
+
+T = TypeVar("T")
+P = ParamSpec("P")
+
+
+class TaskLock:
+    """A FIFO lock that the task holding it may take again."""
+
+    __slots__ = ("_depth", "_owner", "_waiters")
+
+    def __init__(self) -> None:
+        self._owner: asyncio.Task[Any] | None = None
+        self._depth = 0
+        self._waiters: deque[asyncio.Future[None]] = deque()
+
+    async def acquire(self) -> None:
+        task = asyncio.current_task()
+        if self._owner is None and not self._waiters:
+            self._owner, self._depth = task, 1
+            return
+        if self._owner is task:
+            self._depth += 1
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self._release_to_next()  # it was handed to us: pass it on
+            else:
+                self._waiters.remove(waiter)
+            raise
+        self._owner, self._depth = task, 1
+
+    def release(self) -> None:
+        self._depth -= 1
+        if self._depth == 0:
+            self._release_to_next()
+
+    def _release_to_next(self) -> None:
+        self._owner = None
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                # The owner is set when the waiter resumes: reserve until then.
+                self._owner = _RESERVED  # type: ignore[assignment]
+                waiter.set_result(None)
+                return
+
+
+_RESERVED = object()
+
+
+class _HasLock(Protocol):
+    _lock: TaskLock
+
+
+S = TypeVar("S", bound=_HasLock)
+
+
+def serialized(
+    method: Callable[Concatenate[S, P], Coroutine[Any, Any, T]],
+) -> Callable[Concatenate[S, P], Coroutine[Any, Any, T]]:
+    """Run the coroutine method under the object's ``_lock``."""
+
+    @functools.wraps(method)
+    async def locked(self: S, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        lock = self._lock
+        await lock.acquire()
+        try:
+            return await method(self, *args, **kwargs)
+        finally:
+            lock.release()
+
+    return locked
+
+
+async def complete_despite_cancel(operation: Awaitable[T]) -> T:
+    """Await ``operation`` to the end even if the caller is cancelled meanwhile.
+
+    The result is returned as usual; a cancellation that arrived is delivered
+    again at the caller's next suspension (or when its task ends), so the
+    caller's state always reflects an operation that either did not start or
+    completed.
+    """
+    future = asyncio.ensure_future(operation)
+    cancelled = False
+    while True:
+        try:
+            result = await asyncio.shield(future)
+            break
+        except asyncio.CancelledError:
+            if future.cancelled():
+                raise  # the operation itself was cancelled (its loop is closing)
+            cancelled = True
+    if cancelled:
+        task = asyncio.current_task()
+        if task is not None:
+            task.cancel()
+    return result
