@@ -306,6 +306,7 @@ complete_inline(struct request *req)
     if (req->opcode != OP_WRITE && request_perform(req, RWF_NOWAIT) == 0) {
         return true;
     }
+    req->missed_cache = req->result == -EAGAIN;
     /* No page-cache answer without blocking: EAGAIN (a miss), or EOPNOTSUPP
      * (a file system without RWF_NOWAIT, or a buffered write).  Memory-backed
      * file systems never wait for a device, so they may block here. */

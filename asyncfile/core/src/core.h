@@ -61,6 +61,7 @@ struct request {
     bool via_pool;         /* linux_aio handed it to the pool after EAGAIN */
     bool cancelled;
     bool direct;           /* the descriptor has O_DIRECT */
+    bool missed_cache;     /* RWF_NOWAIT found it uncached (inline path) */
     uint64_t offset;       /* of the whole request */
     size_t nbytes;         /* of the whole request */
     size_t done;           /* transferred so far */

@@ -146,10 +146,26 @@ send_to_pool(struct context *ctx, struct request *req)
     return pool_enqueue(ctx->pool, req);
 }
 
+/* Buffered I/O that Linux AIO would do inside io_submit, on the loop thread:
+ * writes (which RWF_NOWAIT refuses anyway), reads the inline path already found
+ * uncached, and copies too big to make on the loop. */
+static bool
+belongs_to_pool(struct request *req)
+{
+    if (req->direct || req->opcode == OP_FSYNC || req->opcode == OP_FDSYNC) {
+        return false;
+    }
+    return req->opcode == OP_WRITE || req->missed_cache ||
+           req->nbytes - req->done > INLINE_MAX;
+}
+
 static int
 kaio_start(struct context *ctx, struct request *req)
 {
     struct kaio *kaio = ctx->impl;
+    if (belongs_to_pool(req)) {
+        return send_to_pool(ctx, req);
+    }
     prepare_iocb(ctx, req);
     req->state = REQ_RUNNING;
     kaio->batch[kaio->batch_len++] = &req->iocb;
