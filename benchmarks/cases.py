@@ -1,5 +1,9 @@
 """Benchmark cases: the work a measured process times, and how it checks it.
 
+A case also says where its data comes from: the page cache (the default), the
+device through an ``O_DIRECT`` descriptor (``direct``), or the device after
+the page cache is dropped before every timed pass (``cold``).
+
 A case names the *interface* it drives (``Case.api``). Every contender says
 which interfaces it offers (see :mod:`benchmarks.contenders`); a contender is
 run only on the cases whose ``api`` it offers.
@@ -14,10 +18,12 @@ from __future__ import annotations
 
 import asyncio
 import os
+import random
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 PAGE = 4096
+MiB = 1 << 20
 
 AsyncRead = Callable[[int, int, int], Awaitable[bytes]]
 """``read(nbytes, fd, offset)``: the caio ``AsyncioContext.read`` shape."""
@@ -39,12 +45,38 @@ class CoreHandle:
 
 
 @dataclass(frozen=True)
+class Goal:
+    """What the issue asks of every contender of the ``subject`` family.
+
+    ``min_speed``: ops/s at least this fraction of ``speed_reference``'s
+    (a contender name, e.g. ``fio``). ``max_lag_ms``: worst heartbeat lag
+    below this. Either may be unset; the report says met or missed per row.
+    """
+
+    subject: str = "asyncfile"
+    speed_reference: str | None = None
+    min_speed: float = 0.0
+    max_lag_ms: float | None = None
+
+
+@dataclass(frozen=True)
 class Case:
-    """Random aligned reads of ``block`` bytes with ``depth`` reads in flight.
+    """Aligned reads of ``block`` bytes with ``depth`` reads in flight.
 
     ``depth`` lanes (tasks) each await their reads one after another; lane
     ``i`` gets offsets ``i, i + depth, ...`` of the shared sequence, so the
     total work is the same at every depth.
+
+    Offsets are random (with repeats) over the whole data file, and the
+    runner calibrates how many to time; a ``sequential`` case instead reads
+    the whole file once, in order, per measurement. The data file holds at
+    least ``min_mib`` MiB (more if ``--size-mib`` asks for more).
+
+    ``direct``: the measured descriptor is opened ``O_RDONLY | O_DIRECT`` and
+    verification compares with ``os.pread`` of a separate buffered one.
+    ``cold``: the page cache is dropped right before every timed pass. Both
+    need a file system on a block device. ``reference`` names an external
+    tool that runs the same I/O as an extra row (see :mod:`benchmarks.fio`).
     """
 
     name: str
@@ -52,6 +84,47 @@ class Case:
     depth: int
     block: int = PAGE
     api: str = "core"
+    min_mib: int = 0
+    direct: bool = False
+    cold: bool = False
+    sequential: bool = False
+    warmup: int = 2048
+    reference: str | None = None
+    goal: Goal | None = None
+
+    @property
+    def cached(self) -> bool:
+        """Whether the timed reads are served by the page cache."""
+        return not (self.direct or self.cold)
+
+    @property
+    def flags(self) -> int:
+        """``os.open`` flags of the measured descriptor."""
+        return os.O_RDONLY | os.O_CLOEXEC | (os.O_DIRECT if self.direct else 0)
+
+    def file_size(self, size_mib: int) -> int:
+        """Bytes of the data file this case reads, given ``--size-mib``."""
+        return max(self.min_mib, size_mib) * MiB
+
+    def serves(self, apis: set[str] | frozenset[str]) -> bool:
+        """Whether a contender offering ``apis`` gets a row in this case."""
+        return self.api in apis or (
+            self.reference is not None and self.reference in apis
+        )
+
+    def offsets(self, seed: int, count: int, size: int) -> list[int]:
+        """``count`` offsets into a ``size``-byte file, in the order read.
+
+        Random: ``block``-aligned, seeded; a longer list extends a shorter.
+        Sequential: ``0, block, 2 * block, ...`` (``count`` at most the
+        blocks in the file).
+        """
+        pages = size // self.block
+        if not self.sequential:
+            return random_offsets(seed, count, pages, self.block)
+        if count > pages:
+            raise ValueError(f"{count} sequential reads overrun {pages} blocks")
+        return list(range(0, count * self.block, self.block))
 
     def lanes(self, offsets: Sequence[int]) -> list[Sequence[int]]:
         """Split ``offsets`` among the lanes (done before timing)."""
@@ -72,11 +145,20 @@ class Case:
         lane_coros = (_async_lane(read, fd, ln, self.block) for ln in lanes)
         return sum(await asyncio.gather(*lane_coros))
 
-    async def verify(self, handle: CoreHandle, fd: int, offsets: Sequence[int]) -> None:
+    async def verify(
+        self,
+        handle: CoreHandle,
+        fd: int,
+        offsets: Sequence[int],
+        buffered_fd: int | None = None,
+    ) -> None:
         """Compare reads at ``offsets`` (all in flight at once) to ``os.pread``.
 
-        Raises ``AssertionError`` naming the first offset that differs, so a
-        contender returning wrong or short data cannot post a time.
+        The expected bytes come from ``os.pread`` of ``buffered_fd`` (default
+        ``fd``). Raises ``AssertionError`` naming the first offset that
+        differs, so a contender returning wrong or short data cannot post a
+        time; a contender's own error (e.g. ``EINVAL`` from an unaligned
+        ``O_DIRECT`` buffer) propagates.
         """
         if handle.blocking is not None:
             got = [handle.blocking(fd, self.block, off) for off in offsets]
@@ -86,12 +168,20 @@ class Case:
         else:
             raise TypeError("CoreHandle has neither read nor blocking")
         for offset, data in zip(offsets, got, strict=True):
-            expected = os.pread(fd, self.block, offset)
+            expected = os.pread(
+                fd if buffered_fd is None else buffered_fd, self.block, offset
+            )
             if bytes(data) != expected:
                 raise AssertionError(
                     f"read({self.block}, fd, {offset}) returned {len(data)} bytes "
                     f"that differ from os.pread"
                 )
+
+
+def random_offsets(seed: int, count: int, pages: int, block: int) -> list[int]:
+    """``count`` random ``block``-aligned offsets below ``pages * block``."""
+    rng = random.Random(seed)
+    return [page * block for page in rng.choices(range(pages), k=count)]
 
 
 async def _async_lane(
@@ -117,5 +207,25 @@ CASES: dict[str, Case] = {
     for case in (
         Case("qd1", "4 KiB random reads, one at a time", depth=1),
         Case("qd64", "4 KiB random reads, 64 in flight", depth=64),
+        Case(
+            "direct-qd64",
+            "4 KiB random O_DIRECT reads, 64 in flight",
+            depth=64,
+            min_mib=1024,
+            direct=True,
+            reference="fio",
+            goal=Goal(speed_reference="fio", min_speed=0.9),
+        ),
+        Case(
+            "cold-seq",
+            "1 MiB sequential reads of a cold file, one at a time",
+            depth=1,
+            block=MiB,
+            min_mib=512,
+            cold=True,
+            sequential=True,
+            warmup=8,
+            goal=Goal(max_lag_ms=5.0),
+        ),
     )
 }

@@ -16,8 +16,6 @@ from benchmarks import datafile
 from benchmarks.cases import CASES
 from benchmarks.runner import Run, list_contenders, progress
 
-MiB = 1 << 20
-
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
@@ -56,13 +54,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--size-mib",
         type=int,
         metavar="N",
-        help="data file size (default 256, --quick 64)",
+        help="data file size (default 256, --quick 64; device cases: at least "
+        "their own minimum)",
     )
-    add("--dir", type=Path, help="where to create the data file (default: temp dir)")
+    add("--dir", type=Path, help="where to create the data files (default: temp dir)")
     add("--seed", type=int, default=1, help="data, offsets and order seed (default 1)")
     add("--json", type=Path, metavar="PATH", help="also write raw results here")
     add("--quick", action="store_true", help="smoke run: fewer, shorter measurements")
-    add("--list", action="store_true", help="list contenders and exit")
+    add("--list", action="store_true", help="list cases and contenders, and exit")
     args = parser.parse_args(argv)
     quick = args.quick
     if args.repeat is None:
@@ -80,22 +79,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     run = Run(args, list_contenders())
     if args.list:
+        print(run.case_notes(args.dir or Path(tempfile.gettempdir())) + "\n")
         print(run.contender_notes())
         print("\n".join(f"- skipped `{n}`: {r}" for n, r in run.skipped.items()))
         return 0
     with tempfile.TemporaryDirectory(prefix="asyncfile-bench-", dir=args.dir) as tmp:
-        fs_type = datafile.filesystem_type(Path(tmp))
-        progress(f"creating {args.size_mib} MiB data file in {tmp} ({fs_type})")
-        path = datafile.create(Path(tmp), args.size_mib * MiB, args.seed)
-        print(run.preamble(fs_type), flush=True)
+        directory = Path(tmp)
+        storage = datafile.describe_storage(directory)
+        print(run.preamble(storage), flush=True)
+        files: dict[int, Path] = {}
         try:
             for name in args.case or list(CASES):
-                rows = run.run_case(CASES[name], path)
-                print("\n" + run.section(CASES[name], rows), flush=True)
+                case = CASES[name]
+                rows = []
+                problem = run.unsupported(case, directory)
+                if problem is not None:
+                    run.skip_case(case, problem)
+                else:
+                    size = case.file_size(args.size_mib)
+                    if size not in files:
+                        progress(f"creating {size >> 20} MiB data file in {tmp}")
+                        files[size] = datafile.create(directory, size, args.seed)
+                    rows = run.run_case(case, files[size])
+                print("\n" + run.section(case, rows), flush=True)
             print("\n" + run.contender_notes(), flush=True)
         finally:
             if args.json:
-                args.json.write_text(
-                    json.dumps(run.to_json(fs_type), indent=2, default=str)
-                )
+                args.json.write_text(json.dumps(run.to_json(), indent=2, default=str))
     return 0

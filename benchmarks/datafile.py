@@ -1,4 +1,9 @@
-"""The data file the cases read: created once per run, then page-cached."""
+"""The data files the cases read, and the storage facts their numbers depend on.
+
+A data file is created once per run and size, then page-cached. The device
+cases (``O_DIRECT``, cold page cache) also need to know that the file system
+sits on a block device, and the cold case needs to drop the page cache.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,11 @@ import random
 from pathlib import Path
 
 CHUNK = 1 << 20
+DROP_CACHES = Path("/proc/sys/vm/drop_caches")
+MEMORY_FILESYSTEMS = frozenset({"tmpfs", "ramfs", "devtmpfs", "hugetlbfs"})
+DISK_FILESYSTEMS = frozenset({"ext2", "ext3", "ext4", "xfs", "btrfs", "f2fs"})
+"""File systems taken as device-backed even when ``st_dev`` names no block
+device (btrfs reports an anonymous device number)."""
 
 
 def create(directory: Path, size: int, seed: int) -> Path:
@@ -14,6 +24,7 @@ def create(directory: Path, size: int, seed: int) -> Path:
 
     The fsync leaves no dirty pages for writeback to flush during a
     measurement; the read-back makes sure every page is in the page cache.
+    Files of different sizes from one seed share their common prefix.
     """
     path = directory / f"data-{size >> 20}MiB.bin"
     rng = random.Random(seed)
@@ -58,3 +69,65 @@ def filesystem_type(path: Path) -> str:
     except (OSError, ValueError, IndexError):
         pass
     return best_type
+
+
+def block_device(path: Path) -> str | None:
+    """Name of the block device behind ``path``'s file system (``vda``), if any."""
+    try:
+        dev = os.stat(path).st_dev
+        uevent = Path(f"/sys/dev/block/{os.major(dev)}:{os.minor(dev)}/uevent")
+        for line in uevent.read_text(encoding="utf-8").splitlines():
+            key, _, value = line.partition("=")
+            if key == "DEVNAME":
+                return value
+    except OSError:
+        pass
+    return None
+
+
+def describe_storage(path: Path) -> str:
+    """``ext4 on /dev/vda``, or just the file system type."""
+    fs_type = filesystem_type(path)
+    device = block_device(path)
+    return f"{fs_type} on /dev/{device}" if device else fs_type
+
+
+def storage_problem(path: Path) -> str | None:
+    """Why reads under ``path`` would not reach a device, or ``None``."""
+    fs_type = filesystem_type(path)
+    fix = "pass --dir on a disk file system"
+    if fs_type in MEMORY_FILESYSTEMS:
+        return f"{path} is on {fs_type} (memory, not a device); {fix}"
+    if block_device(path) is None and fs_type not in DISK_FILESYSTEMS:
+        return f"{path} is on {fs_type}, with no block device behind it; {fix}"
+    return None
+
+
+def drop_page_cache() -> None:
+    """``sync``, then drop the clean page cache, dentries and inodes.
+
+    Writes ``3`` to ``/proc/sys/vm/drop_caches`` (root only); raises
+    ``OSError`` if it cannot. Pages mapped by running processes stay.
+    """
+    os.sync()
+    fd = os.open(DROP_CACHES, os.O_WRONLY | os.O_CLOEXEC)
+    try:
+        os.write(fd, b"3\n")
+    finally:
+        os.close(fd)
+
+
+def drop_caches_problem(probe: bool) -> str | None:
+    """Why the page cache cannot be dropped here, or ``None``.
+
+    With ``probe``, actually drop it once (the only sure test); without,
+    only check that the file is writable by this process.
+    """
+    try:
+        if probe:
+            drop_page_cache()
+        elif not os.access(DROP_CACHES, os.W_OK):
+            return f"{DROP_CACHES} is not writable (needs root)"
+    except OSError as exc:
+        return f"cannot write {DROP_CACHES}: {exc.strerror or exc}"
+    return None

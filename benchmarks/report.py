@@ -1,4 +1,8 @@
-"""Summaries and markdown: one table per case, one header line per run."""
+"""Summaries and markdown: one table per case, one header line per run.
+
+A row without a heartbeat (the ``fio`` reference has no event loop) shows
+``n/a`` for its lag and never counts as meeting a lag goal.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,8 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from benchmarks.cases import Goal
 
 
 @dataclass(frozen=True)
@@ -21,7 +27,7 @@ class Row:
     median_us: float
     min_us: float
     max_us: float
-    worst_lag_ms: float
+    worst_lag_ms: float | None
 
     @property
     def ops_per_s(self) -> float:
@@ -39,6 +45,7 @@ def summarise(results: Iterable[Mapping[str, Any]], order: Sequence[str]) -> lis
         if not reps:
             continue
         costs = [r["us_per_op"] for r in reps]
+        lags = [r["lag_max_ms"] for r in reps if r.get("lag_max_ms") is not None]
         rows.append(
             Row(
                 contender=name,
@@ -47,7 +54,7 @@ def summarise(results: Iterable[Mapping[str, Any]], order: Sequence[str]) -> lis
                 median_us=statistics.median(costs),
                 min_us=min(costs),
                 max_us=max(costs),
-                worst_lag_ms=max(r["lag_max_ms"] for r in reps),
+                worst_lag_ms=max(lags) if lags else None,
             )
         )
     return rows
@@ -65,18 +72,25 @@ def _ratio(value: float) -> str:
     return f"{value:.2f}x" if value < 10 else f"{value:.1f}x"
 
 
-def _ms(value: float) -> str:
+def _ms(value: float | None) -> str:
+    if value is None:
+        return "n/a"
     return f"{value:.1f}" if value < 100 else f"{value:,.0f}"
 
 
-def table(rows: Sequence[Row], baseline: str) -> str:
-    """A markdown table, columns padded so it also reads well in a terminal."""
+def table(rows: Sequence[Row], baseline: str, block: int | None = None) -> str:
+    """A markdown table, columns padded so it also reads well in a terminal.
+
+    With ``block`` (bytes per operation), a MB/s column (1e6 bytes/s, from the
+    median) follows ops/s.
+    """
     base = next((r for r in rows if r.contender == baseline), None)
     header = [
         "contender",
         "µs/op (median)",
         "min-max µs/op",
         "ops/s",
+        *(["MB/s"] if block else []),
         f"vs {baseline}",
         "worst lag (ms)",
         "ops x reps",
@@ -87,6 +101,7 @@ def table(rows: Sequence[Row], baseline: str) -> str:
             _us(row.median_us),
             f"{_us(row.min_us)}-{_us(row.max_us)}",
             f"{row.ops_per_s:,.0f}",
+            *([f"{block / row.median_us:,.0f}"] if block else []),
             _ratio(row.median_us / base.median_us) if base else "-",
             _ms(row.worst_lag_ms),
             f"{row.ops:,} x {row.reps}",
@@ -104,6 +119,48 @@ def table(rows: Sequence[Row], baseline: str) -> str:
         return "| " + " | ".join(padded) + " |"
 
     return "\n".join(line(cells) for cells in [header, rule, *body])
+
+
+def goal_notes(goal: Goal, rows: Sequence[Row], subjects: Sequence[str]) -> list[str]:
+    """One markdown bullet per part of ``goal``: each subject's value, met or not.
+
+    ``subjects`` are the contenders the goal is about (the case's ``asyncfile``
+    ones); one without a row (it failed) is listed as ``no result``.
+    """
+    by_name = {row.contender: row for row in rows}
+    notes = []
+    if goal.speed_reference is not None:
+        ref = by_name.get(goal.speed_reference)
+        want = f"ops/s at least {goal.min_speed:.2f}x `{goal.speed_reference}`'s"
+        if ref is None:
+            verdicts = [f"no `{goal.speed_reference}` result"]
+        else:
+            verdicts = [
+                _speed(name, by_name.get(name), ref, goal.min_speed)
+                for name in subjects
+            ]
+        notes.append(f"- goal, {want}: " + ", ".join(verdicts))
+    if goal.max_lag_ms is not None:
+        want = f"worst lag under {goal.max_lag_ms:g} ms"
+        verdicts = [_lag(name, by_name.get(name), goal.max_lag_ms) for name in subjects]
+        notes.append(f"- goal, {want}: " + ", ".join(verdicts))
+    return notes
+
+
+def _speed(name: str, row: Row | None, ref: Row, minimum: float) -> str:
+    if row is None:
+        return f"`{name}` no result"
+    speed = ref.median_us / row.median_us
+    return f"`{name}` {_ratio(speed)} {'met' if speed >= minimum else 'MISSED'}"
+
+
+def _lag(name: str, row: Row | None, limit: float) -> str:
+    if row is None:
+        return f"`{name}` no result"
+    lag = row.worst_lag_ms
+    if lag is None:
+        return f"`{name}` no lag measured"
+    return f"`{name}` {_ms(lag)} ms {'met' if lag < limit else 'MISSED'}"
 
 
 def header(versions: Mapping[str, str]) -> str:

@@ -1,11 +1,15 @@
 """Orchestration: pick contenders, interleave fresh-process runs, print tables.
 
 For each case: one calibration run per contender (not counted) fixes the
-operation count that makes its measurement last about ``--target`` seconds;
-then ``--repeat`` rounds each run every contender once, in a seeded shuffled
-order rotated by one place per round, every run in a new
-``python -m benchmarks.worker`` process. A contender whose run fails (error,
-wrong data, crash, timeout) is dropped from that case and listed as failed.
+operation count that makes its measurement last about ``--target`` seconds
+(a ``sequential`` case reads its whole file instead: no calibration; the
+``fio`` reference is time-based: none either); then ``--repeat`` rounds each
+run every contender once, in a seeded shuffled order rotated by one place per
+round, every run in a new ``python -m benchmarks.worker`` process (``fio``:
+an ``fio`` process). A contender whose run fails (error, wrong data, crash,
+timeout) is dropped from that case and listed as failed. A case whose
+storage needs cannot be met here (a block device for ``direct`` and ``cold``
+cases, a writable ``drop_caches`` for ``cold`` ones) is skipped, with why.
 """
 
 from __future__ import annotations
@@ -23,8 +27,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from benchmarks import report
-from benchmarks.cases import Case
+from benchmarks import datafile, fio, report
+from benchmarks.cases import CASES, Case
 from benchmarks.contenders import FAMILIES, family_of
 from benchmarks.worker import MARKER
 
@@ -70,6 +74,10 @@ def list_contenders() -> dict[str, Any]:
         listing["contenders"] += found.get("contenders", [])
         listing["unavailable"] += found["unavailable"]
         listing["versions"].update(found.get("versions", {}))
+    reference = fio.listing()
+    for key in ("contenders", "unavailable"):
+        listing[key] += reference[key]
+    listing["versions"].update(reference["versions"])
     return listing
 
 
@@ -86,6 +94,9 @@ class Run:
         self.apis = {c["name"]: set(c["apis"]) for c in listing["contenders"]}
         self.versions: dict[str, str] = listing["versions"]
         self.skipped: dict[str, str] = {}
+        self.skipped_cases: dict[str, str] = {}
+        self.data: dict[str, dict[str, Any]] = {}
+        self.storage = "unknown"
         self.contenders = self._select(listing)
         self.results: list[dict[str, Any]] = []
         self.failed: dict[str, dict[str, str]] = {}
@@ -113,15 +124,22 @@ class Run:
     def _measure(
         self, case: Case, name: str, path: Path, extra: list[str]
     ) -> dict[str, Any]:
+        if name == fio.NAME:
+            return fio.measure(case, path, self.args.target, self.args.seed)
         arguments = ["run", "--case", case.name, "--contender", name]
         arguments += ["--file", str(path), "--seed", str(self.args.seed), *extra]
         return worker(arguments, timeout=max(60.0, 40 * self.args.target))
 
     def run_case(self, case: Case, path: Path) -> list[report.Row]:
         """Calibrate, run the interleaved rounds, and reduce to table rows."""
-        names = [n for n in self.contenders if case.api in self.apis[n]]
+        names = [n for n in self.contenders if case.serves(self.apis[n])]
         failed = self.failed.setdefault(case.name, {})
-        ops = self._calibrate(case, names, path, failed)
+        size = path.stat().st_size
+        self.data[case.name] = {"path": str(path), "bytes": size}
+        if case.sequential:
+            ops = dict.fromkeys(names, size // case.block)
+        else:
+            ops = self._calibrate(case, names, path, failed)
         order = [n for n in names if n in ops]
         self.rng.shuffle(order)
         results = []
@@ -138,7 +156,8 @@ class Run:
                 result.update(round=rep, position=position)
                 results.append(result)
                 cost, lag = result["us_per_op"], result["lag_max_ms"]
-                progress(f"{tag}: {cost:.2f} µs/op, worst lag {lag:.1f} ms")
+                lag_text = "n/a" if lag is None else f"{lag:.1f} ms"
+                progress(f"{tag}: {cost:.2f} µs/op, worst lag {lag_text}")
         self.results += results
         kept = [r for r in results if r["contender"] not in failed]
         rows = report.summarise(kept, order=names)
@@ -150,9 +169,15 @@ class Run:
     def _calibrate(
         self, case: Case, names: list[str], path: Path, failed: dict[str, str]
     ) -> dict[str, int]:
-        """Operations per measurement for each contender (a run not counted)."""
+        """Operations per measurement for each contender (a run not counted).
+
+        ``fio`` is time-based and needs no count (0 stands in).
+        """
         ops = {}
         for name in names:
+            if name == fio.NAME:
+                ops[name] = 0
+                continue
             progress(f"[{case.name} calibrate] {name}")
             target = ["--calibrate", str(self.args.target)]
             result = self._measure(case, name, path, target)
@@ -163,46 +188,123 @@ class Run:
                 progress(f"[{case.name} calibrate] {name}: FAILED: {result['error']}")
         return ops
 
+    def unsupported(
+        self, case: Case, directory: Path, probe: bool = True
+    ) -> str | None:
+        """Why ``case`` cannot run with its data in ``directory``, or ``None``.
+
+        With ``probe``, a ``cold`` case's check really drops the page cache.
+        """
+        problem = None
+        if not case.cached:
+            problem = datafile.storage_problem(directory)
+        if problem is None and case.cold:
+            problem = datafile.drop_caches_problem(probe)
+        return problem
+
+    def skip_case(self, case: Case, reason: str) -> None:
+        self.skipped_cases[case.name] = reason
+        progress(f"[{case.name}] skipped: {reason}")
+
+    def data_note(self, case: Case) -> str:
+        """Where the case's data comes from, in one sentence or two."""
+        size = self.data.get(case.name, {}).get("bytes")
+        size = case.file_size(self.args.size_mib) if size is None else size
+        text = f"Data: {size >> 20:,} MiB on {self.storage}"
+        if case.direct:
+            text += ", read through an O_DIRECT descriptor (no page cache)"
+        if case.cold:
+            text += "; `sync` and `echo 3 > /proc/sys/vm/drop_caches` before every pass"
+        if case.sequential:
+            reads = size // case.block
+            text += (
+                f"; one pass in order per measurement ({reads:,} reads, no calibration)"
+            )
+        elif not case.cached:
+            text += f"; ~{self.args.target:g} s per measurement"
+        else:
+            text += "; page-cached"
+        text += "."
+        if case.reference == fio.API:
+            text += (
+                f" `{fio.NAME}` is fio itself on the same file (io_uring, "
+                f"--direct={int(case.direct)}, depth {case.depth}, "
+                f"bs {case.block}, {self.args.target:g} s): no Python, no loop."
+            )
+        return text
+
     def section(self, case: Case, rows: list[report.Row]) -> str:
         lines = [f"### {case.name}: {case.title}", ""]
-        lines.append(report.table(rows, self.args.baseline) if rows else "(no results)")
+        skipped = self.skipped_cases.get(case.name)
+        if skipped is not None:
+            return "\n".join([*lines, f"(skipped: {skipped})"])
+        lines += [self.data_note(case), ""]
+        block = case.block if case.sequential else None
+        table = report.table(rows, self.args.baseline, block) if rows else None
+        lines.append(table or "(no results)")
         notes = [f"- skipped `{n}`: {r}" for n, r in self.skipped.items()]
         notes += [
             f"- failed `{n}`: {r}" for n, r in self.failed.get(case.name, {}).items()
         ]
         notes += [
-            f"- n/a `{n}`: no {case.api!r} interface"
+            self._not_served(case, n)
             for n in self.contenders
-            if case.api not in self.apis[n]
+            if not case.serves(self.apis[n])
         ]
         if rows and not any(row.contender == self.args.baseline for row in rows):
             notes.append(f"- baseline `{self.args.baseline}` has no result here")
+        if case.goal is not None:
+            subject = case.goal.subject
+            subjects = [
+                n
+                for n in self.contenders
+                if family_of(n) == subject and case.serves(self.apis[n])
+            ]
+            notes += report.goal_notes(case.goal, rows, subjects)
         return "\n".join([*lines, "", *notes] if notes else lines)
 
-    def preamble(self, fs_type: str) -> str:
+    def _not_served(self, case: Case, name: str) -> str:
+        elsewhere = [c.name for c in CASES.values() if c.serves(self.apis[name])]
+        where = f" (a row in {', '.join(elsewhere)} only)" if elsewhere else ""
+        return f"- n/a `{name}`: no {case.api!r} interface{where}"
+
+    def preamble(self, storage: str) -> str:
+        self.storage = storage
         a = self.args
         method = (
-            f"Data: {a.size_mib} MiB of random data on {fs_type}, page-cached. "
-            f"{a.repeat} interleaved repetitions, each in a fresh process, "
-            f"~{a.target:g} s each. µs/op = wall time / operations; ops/s = "
+            f"Data: seeded random data on {storage}; {a.size_mib} MiB and "
+            f"page-cached unless a case says otherwise. {a.repeat} interleaved "
+            f"repetitions, each in a fresh process, ~{a.target:g} s each unless a "
+            "case says otherwise. µs/op = wall time / operations; ops/s = "
             f"1e6 / median; ratio = median / median of `{a.baseline}`; worst lag = "
             "the largest delay of a 1 ms heartbeat on the loop, over all repetitions."
         )
         return f"{report.header(self.versions)}\n\n{method}"
+
+    def case_notes(self, directory: Path) -> str:
+        """Every case, and whether it can run with its data in ``directory``."""
+        lines = ["Cases:"]
+        for case in CASES.values():
+            problem = self.unsupported(case, directory, probe=False)
+            status = f"cannot run here: {problem}" if problem else "can run here"
+            lines.append(f"- `{case.name}`: {case.title} ({status})")
+        return "\n".join(lines)
 
     def contender_notes(self) -> str:
         lines = ["Contenders:"]
         lines += [f"- `{name}`: {self.details[name]}" for name in self.contenders]
         return "\n".join(lines)
 
-    def to_json(self, fs_type: str) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         return {
             "header": report.header(self.versions),
             "versions": self.versions,
             "options": {k: v for k, v in vars(self.args).items() if k != "json"},
-            "filesystem": fs_type,
+            "filesystem": self.storage,
+            "data": self.data,
             "contenders": {n: self.details[n] for n in self.contenders},
             "skipped": self.skipped,
+            "skipped_cases": self.skipped_cases,
             "failed": self.failed,
             "summary": self.summary,
             "results": self.results,

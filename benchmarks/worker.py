@@ -2,21 +2,22 @@
 
 ``python -m benchmarks.worker list`` prints the contenders this interpreter can
 run (and why others cannot). ``python -m benchmarks.worker run ...`` warms the
-file and the contender up, checks the contender's data against ``os.pread``,
-then times the case with the loop's heartbeat running. Either prints one JSON
-object on a line starting with :data:`MARKER`; anything else on stdout is
-ignored by the runner.
+file (page-cached cases) and the contender up, checks the contender's data
+against ``os.pread``, then times the case with the loop's heartbeat running;
+a ``cold`` case drops the page cache right before every timed pass. Either
+prints one JSON object on a line starting with :data:`MARKER`; anything else
+on stdout is ignored by the runner.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import gc
 import json
 import logging
 import os
-import random
 import sys
 import time
 import traceback
@@ -24,30 +25,25 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from benchmarks.cases import CASES, Case, CoreHandle
+from benchmarks.cases import CASES, Case, CoreHandle, random_offsets
 from benchmarks.contenders import FAMILIES, Contender, discover, family_of
-from benchmarks.datafile import warm
+from benchmarks.datafile import drop_page_cache, warm
 from benchmarks.lag import Heartbeat
 
 logger = logging.getLogger(__name__)
 
 MARKER = "@@benchmark-result "
-WARMUP_OPS = 2048
 VERIFY_OPS = 64
 MIN_OPS = 2000
 MAX_OPS = 2_000_000
-
-
-def offsets(seed: int, count: int, pages: int, block: int) -> list[int]:
-    """``count`` random ``block``-aligned offsets; a longer list extends a shorter."""
-    rng = random.Random(seed)
-    return [page * block for page in rng.choices(range(pages), k=count)]
 
 
 async def _timed(
     case: Case, handle: CoreHandle, fd: int, offs: list[int]
 ) -> dict[str, Any]:
     lanes = case.lanes(offs)
+    if case.cold:
+        drop_page_cache()
     gc.collect()
     heartbeat = Heartbeat(asyncio.get_running_loop())
     heartbeat.start()
@@ -75,12 +71,12 @@ def _round_ops(ops: float) -> int:
 
 
 async def _calibrate(
-    case: Case, handle: CoreHandle, fd: int, seed: int, pages: int, target: float
+    case: Case, handle: CoreHandle, fd: int, seed: int, size: int, target: float
 ) -> tuple[int, dict[str, Any]]:
     """Operation count that makes one measurement last about ``target`` s."""
     count = MIN_OPS
     while True:
-        trial = await _timed(case, handle, fd, offsets(seed, count, pages, case.block))
+        trial = await _timed(case, handle, fd, case.offsets(seed, count, size))
         if trial["seconds"] >= target / 4 or count >= MAX_OPS:
             return _round_ops(count * target / trial["seconds"]), trial
         count = min(MAX_OPS, count * 4)
@@ -92,31 +88,36 @@ async def measure(
     """Warm up, verify, time ``ops`` reads and verify again.
 
     With ``calibrate`` > 0, time nothing that counts: return the ``ops`` that
-    make one measurement last about ``calibrate`` seconds.
+    make one measurement last about ``calibrate`` seconds. The measured
+    descriptor is opened with ``case.flags``; a ``direct`` case's expected
+    bytes come from a second, buffered descriptor.
     """
-    size = warm(path)
+    size = warm(path) if case.cached else os.stat(path).st_size
     pages = size // case.block
-    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-    try:
+    with contextlib.ExitStack() as descriptors:
+        fd = _open(descriptors, path, case.flags)
+        buffered = fd
+        if case.direct:
+            buffered = _open(descriptors, path, os.O_RDONLY | os.O_CLOEXEC)
         async with contender.open() as handle:
-            check = offsets(seed + 1, VERIFY_OPS, pages, case.block)
-            await case.verify(handle, fd, check)
-            await case.run(
-                handle, fd, case.lanes(offsets(seed, WARMUP_OPS, pages, case.block))
-            )
+            check = random_offsets(seed + 1, VERIFY_OPS, pages, case.block)
+            await case.verify(handle, fd, check, buffered)
+            warmup = case.offsets(seed, case.warmup, size)
+            await case.run(handle, fd, case.lanes(warmup))
             if calibrate > 0:
-                count, trial = await _calibrate(
-                    case, handle, fd, seed, pages, calibrate
-                )
+                count, trial = await _calibrate(case, handle, fd, seed, size, calibrate)
                 result = {"ops": count, "calibration": trial}
             else:
-                result = await _timed(
-                    case, handle, fd, offsets(seed, ops, pages, case.block)
-                )
-            await case.verify(handle, fd, check)
-    finally:
-        os.close(fd)
+                result = await _timed(case, handle, fd, case.offsets(seed, ops, size))
+            await case.verify(handle, fd, check, buffered)
     return result
+
+
+def _open(descriptors: contextlib.ExitStack, path: Path, flags: int) -> int:
+    """``os.open`` whose descriptor ``descriptors`` closes."""
+    fd = os.open(path, flags)
+    descriptors.callback(os.close, fd)
+    return fd
 
 
 def _list(family: str) -> dict[str, Any]:
