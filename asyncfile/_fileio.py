@@ -105,7 +105,11 @@ class AsyncFileIO:
                 raise ValueError("Cannot use closefd=False with file name")
             file = os.fspath(file)
             loop = asyncio.get_running_loop()
-            fd = await loop.run_in_executor(None, _open_path, file, flags, opener)
+            # The worker cannot be stopped: a cancelled open still completes,
+            # and the cancellation lands once the file object owns the fd.
+            fd = await complete_despite_cancel(
+                loop.run_in_executor(None, _open_path, file, flags, opener)
+            )
             owned = True
         try:
             return cls._wrap(fd, file, mode, closefd, context)
@@ -220,12 +224,22 @@ class AsyncFileIO:
         while True:
             if total >= chunk_size:
                 chunk_size = total + max(total, DEFAULT_BUFFER_SIZE)
-            chunk = await self.read(chunk_size - total)
+            chunk = await self._read_at(chunk_size - total, total)
             if not chunk:
                 break
             chunks.append(chunk)
             total += len(chunk)
+        # Only now: a cancelled readall reported nothing and moved nothing.
+        if self._position is not None:
+            self._position += total
         return b"".join(chunks)
+
+    async def _read_at(self, size: int, skip: int) -> bytes:
+        """Read ``size`` bytes ``skip`` bytes past the position, which stays."""
+        if self._position is None:
+            return await self._in_thread(os.read, self._fd, size)
+        data: bytes = await self._core().read(size, self._fd, self._position + skip)
+        return data
 
     async def readinto(self, buffer: Buffer) -> int:
         """Fill ``buffer`` from the position; the count is short only at end of file."""
@@ -241,7 +255,9 @@ class AsyncFileIO:
         """Write all of ``data`` at the position (at the end in append mode)."""
         self._check_writable()
         if self._position is None:
-            return await self._in_thread(_write_all, self._fd, data)
+            return await complete_despite_cancel(
+                self._in_thread(_write_all, self._fd, data)
+            )
         count: int = await complete_despite_cancel(
             self._core().write(data, self._fd, self._position)
         )
@@ -250,30 +266,25 @@ class AsyncFileIO:
 
     def _advance(self, count: int) -> None:
         assert self._position is not None
-        if self._appending:
+        if not self._appending:
+            self._position += count
+        elif count:
             # O_APPEND writes land at the end, whatever offset was asked for.
             self._position = os.lseek(self._fd, 0, os.SEEK_END)
-        else:
-            self._position += count
 
     async def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
-        """Move the position; ``SEEK_END`` asks the file's size."""
+        """Move the position, as ``lseek`` would (which checks it)."""
         if isinstance(offset, float):
-            raise TypeError("an integer is required")
+            raise TypeError("'float' object cannot be interpreted as an integer")
         self._check_closed()
         offset = offset.__index__()
         if self._position is None:
             raise OSError(errno.ESPIPE, os.strerror(errno.ESPIPE))
-        if whence == os.SEEK_SET:
-            target = offset
-        elif whence == os.SEEK_CUR:
-            target = self._position + offset
-        elif whence == os.SEEK_END:
-            target = os.fstat(self._fd).st_size + offset
-        else:  # SEEK_DATA, SEEK_HOLE: the kernel knows
-            target = os.lseek(self._fd, offset, whence)
-        if target < 0:
-            raise OSError(errno.EINVAL, os.strerror(errno.EINVAL))
+        if whence == os.SEEK_CUR:
+            offset, whence = self._position + offset, os.SEEK_SET
+        # The kernel checks the target (negative, past the file system's
+        # largest size) and answers SEEK_END, SEEK_DATA and SEEK_HOLE.
+        target = os.lseek(self._fd, offset, whence)
         self._position = target
         return target
 
@@ -283,7 +294,7 @@ class AsyncFileIO:
         self._check_writable()
         if size is None:
             size = self.tell()
-        await self._in_thread(os.ftruncate, self._fd, size)
+        await complete_despite_cancel(self._in_thread(os.ftruncate, self._fd, size))
         return size
 
     async def flush(self) -> None:
@@ -320,7 +331,9 @@ class AsyncFileIO:
         """Write all of ``data`` at ``offset``; the position does not move."""
         self._check_writable()
         self._check_positional()
-        count: int = await self._core().write(data, self._fd, offset)
+        count: int = await complete_despite_cancel(
+            self._core().write(data, self._fd, offset)
+        )
         return count
 
     async def stat(self) -> os.stat_result:
@@ -408,7 +421,7 @@ def _open_path(path: str | bytes, flags: int, opener: Any) -> int:
     if not isinstance(fd, int):
         raise TypeError("expected integer from opener")
     if fd < 0:
-        raise OSError("Negative file descriptor")
+        raise ValueError(f"opener returned {fd}")
     return fd
 
 

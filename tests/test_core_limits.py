@@ -102,3 +102,23 @@ def test_closed_aio_contexts_are_reused_not_destroyed() -> None:
         context = core.linux_aio.Context(max_requests=91)
         assert int(aio_nr.read_text()) == reserved
         context.close()
+
+
+def test_io_uring_disabled_after_import_falls_back_to_the_pool(
+    sysctl: Callable[[str, str], None], fd: int
+) -> None:
+    if core.linux_uring is None:
+        pytest.skip(f"io_uring is unavailable here: {core.unavailable['uring']}")
+    sysctl("kernel.io_uring_disabled", "2")
+    with pytest.warns(RuntimeWarning, match="io_uring_setup failed"):
+        context = core.linux_uring_asyncio.AsyncioContext()
+    try:
+        assert type(context.context).__name__ == "ThreadContext"
+
+        async def round_trip() -> bytes:
+            await context.write(b"pool", fd, 0)
+            return await context.read(4, fd, 0)  # type: ignore[no-any-return]
+
+        assert asyncio.run(round_trip()) == b"pool"
+    finally:
+        context.close()

@@ -1,0 +1,1150 @@
+"""Binary file objects: io's FileIO, BufferedReader, BufferedWriter and
+BufferedRandom, with coroutines for every call that touches the disk.
+
+Adapted from CPython's Lib/_pyio.py (PSF License), following the C
+implementation (Modules/_io/bufferedio.c) wherever the two differ, since that
+is what ``open()`` returns: one buffer shared by reads and writes with C's
+bookkeeping (so ``read1``, ``peek`` and ``readinto1`` return what io returns
+after any mix of calls, and bytes reach the raw file at the same moments),
+block-aligned raw reads, and io's argument checks and error messages.  Raw
+reads return new bytes that are then copied into the buffer, never reads into
+the buffer itself: a cancelled read may still complete in the kernel.
+
+Every public coroutine of one object runs under the object's
+:class:`~asyncfile._tasks.TaskLock`, so calls never interleave.
+
+Cancellation.  A buffered call that is cancelled leaves the object as if the
+call had not been made, or as if it had completed:
+
+- raw writes complete despite the cancellation (they may already be in the
+  kernel) and are then accounted for, so nothing is written twice or lost;
+- bytes a read took from the buffer or the raw file before it failed or was
+  cancelled are put back into the buffer, so the position stays where it was
+  and the next read returns them (io, on an error, loses them);
+- ``write`` either returns (its bytes are buffered or written) or, when it is
+  cancelled while waiting for the lock, raises having done nothing.
+"""
+
+from __future__ import annotations
+
+import io
+import operator
+import os
+import sys
+import warnings
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from typing import TYPE_CHECKING, Any, AnyStr, ClassVar, Generic, NoReturn, TypeVar
+
+from ._fileio import DEFAULT_BUFFER_SIZE, AsyncFileIO
+from ._tasks import TaskLock, complete_despite_cancel, serialized
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+    from typing_extensions import Buffer, Self
+
+    from .core.asyncio_base import AsyncioContextBase
+
+__all__ = (
+    "DEFAULT_BUFFER_SIZE",
+    "BufferedIOBase",
+    "BufferedRandom",
+    "BufferedReader",
+    "BufferedWriter",
+    "FileIO",
+)
+
+T = TypeVar("T")
+UnsupportedOperation = io.UnsupportedOperation
+
+#: The ``whence`` values ``seek`` accepts, as io checks them.
+VALID_SEEK_FLAGS = frozenset(
+    {os.SEEK_SET, os.SEEK_CUR, os.SEEK_END}
+    | ({os.SEEK_HOLE, os.SEEK_DATA} if hasattr(os, "SEEK_HOLE") else set())
+)
+
+
+# -- argument conversion, with io's messages ---------------------------------
+
+
+#: Python 3.13 changed io in ways one can see: BufferedIOBase converts the
+#: size of an unsupported read before refusing it, and a buffered write of a
+#: whole buffer's worth goes straight to the raw file.
+_CONVERTS_FIRST = _WRITES_FULL_BUFFERS = sys.version_info >= (3, 13)
+
+_SSIZE_MAX = sys.maxsize
+_OFF_MAX = 2**63 - 1
+
+
+def optional_size(size: object) -> int:
+    """A ``size`` argument that may be None (meaning -1), as io converts it."""
+    if size is None:
+        return -1
+    try:
+        value = operator.index(size)  # type: ignore[arg-type]
+    except TypeError:
+        raise TypeError(
+            f"argument should be integer or None, not '{type(size).__name__}'"
+        ) from None
+    if not -_SSIZE_MAX - 1 <= value <= _SSIZE_MAX:
+        raise OverflowError("cannot fit 'int' into an index-sized integer")
+    return value
+
+
+def ssize(value: object) -> int:
+    """An integer argument io converts to a C ``Py_ssize_t``."""
+    number = operator.index(value)  # type: ignore[arg-type]
+    if not -_SSIZE_MAX - 1 <= number <= _SSIZE_MAX:
+        raise OverflowError("Python int too large to convert to C ssize_t")
+    return number
+
+
+def c_int(value: object) -> int:
+    """An integer argument io converts to a C ``int`` (``whence``)."""
+    number = operator.index(value)  # type: ignore[arg-type]
+    if not -(2**31) <= number < 2**31:
+        raise OverflowError("Python int too large to convert to C int")
+    return number
+
+
+def to_offset(value: object, error: type[Exception]) -> int:
+    """A file offset, as io converts it to a C ``off_t``: ``error`` (with
+    io's message) if it does not fit."""
+    number = operator.index(value)  # type: ignore[arg-type]
+    if not -_OFF_MAX - 1 <= number <= _OFF_MAX:
+        if error is ValueError:
+            raise ValueError("cannot fit 'int' into an offset-sized integer")
+        raise error("Python int too large to convert to C long")
+    return number
+
+
+def bytes_view(data: object) -> memoryview:
+    """A byte view of a bytes-like argument to ``write``."""
+    try:
+        view = memoryview(data)  # type: ignore[arg-type]
+    except TypeError:
+        raise TypeError(
+            f"a bytes-like object is required, not '{type(data).__name__}'"
+        ) from None
+    return view if view.format == "B" and view.ndim == 1 else view.cast("B")
+
+
+def writable_view(buffer: object, method: str) -> memoryview:
+    """A byte view of the read-write buffer given to ``readinto``."""
+    message = (
+        f"{method}() argument must be read-write bytes-like object, "
+        f"not {type(buffer).__name__}"
+    )
+    try:
+        view = memoryview(buffer)  # type: ignore[arg-type]
+    except TypeError:
+        raise TypeError(message) from None
+    if view.readonly:
+        view.release()
+        raise TypeError(message)
+    return view if view.format == "B" and view.ndim == 1 else view.cast("B")
+
+
+async def completed(operation: Awaitable[T], protected: bool) -> T:
+    """Await ``operation``; unless it is ``protected`` already, run it to the
+    end even if the caller is cancelled meanwhile."""
+    if protected:
+        return await operation
+    return await complete_despite_cancel(operation)
+
+
+# -- what every file object shares ----------------------------------------------
+
+
+class IOBase(Generic[AnyStr]):
+    """What io.IOBase gives every file object, asynchronously: ``async with``,
+    ``async for``, ``readlines``, ``writelines`` and ``iter_chunked``."""
+
+    _lock: TaskLock
+
+    @property
+    def closed(self) -> bool:
+        raise NotImplementedError
+
+    def _checkClosed(self, message: str | None = None) -> None:
+        if self.closed:
+            raise ValueError(
+                "I/O operation on closed file." if message is None else message
+            )
+
+    async def read(self, size: int | None = -1) -> AnyStr:
+        raise NotImplementedError
+
+    async def close(self) -> None:
+        raise NotImplementedError
+
+    async def _iter_next(self) -> AnyStr | None:
+        """The next line for ``async for``, None at the end (called locked)."""
+        raise NotImplementedError
+
+    def _release_now(self) -> None:
+        """Close the descriptor without I/O (from ``__del__``)."""
+
+    async def __aenter__(self) -> Self:
+        self._checkClosed()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    def __aiter__(self) -> Self:
+        self._checkClosed()
+        return self
+
+    @serialized
+    async def __anext__(self) -> AnyStr:
+        line = await self._iter_next()
+        if line is None:
+            raise StopAsyncIteration
+        return line
+
+    @serialized
+    async def readlines(self, hint: int | None = -1) -> list[AnyStr]:
+        """Like ``io.IOBase.readlines``: the lines to the end of the file, or,
+        with a positive ``hint``, lines until their total length exceeds it."""
+        limit = optional_size(hint)
+        self._checkClosed()
+        lines: list[AnyStr] = []
+        length = 0
+        while True:
+            line = await self._iter_next()
+            if line is None:
+                return lines
+            lines.append(line)
+            if limit > 0:
+                if len(line) > limit - length:
+                    return lines
+                length += len(line)
+
+    async def _writelines(
+        self, lines: Iterable[Any], write: Callable[[Any], Awaitable[int]]
+    ) -> None:
+        self._checkClosed()
+        for line in lines:
+            await write(line)
+
+    async def iter_chunked(
+        self, size: int = DEFAULT_BUFFER_SIZE
+    ) -> AsyncIterator[AnyStr]:
+        """Yield ``read(size)`` results until the end of the file.
+
+        Each chunk is one serialised ``read``; other calls may run between
+        chunks.
+        """
+        size = operator.index(size)
+        if size <= 0:
+            raise ValueError("chunk size must be positive")
+        while True:
+            chunk = await self.read(size)
+            if not chunk:
+                return
+            yield chunk
+
+    def __del__(self) -> None:
+        """Like io: an unclosed file warns and releases its descriptor.  No I/O
+        is done, so data still buffered for writing is lost."""
+        try:
+            if self.closed or not self._warns_unclosed():
+                return
+        except Exception:  # partly built, or detached
+            return
+        try:
+            warnings.warn(
+                f"unclosed file {self!r}", ResourceWarning, stacklevel=2, source=self
+            )
+        finally:
+            self._release_now()
+
+    def _warns_unclosed(self) -> bool:
+        return True
+
+
+# -- the raw layer ----------------------------------------------------------------
+
+
+class FileIO(AsyncFileIO, IOBase[bytes]):
+    """A raw binary file, like ``io.FileIO``: what ``open(..., buffering=0)``
+    returns.
+
+    Every read and write is one call to the kernel.  ``readline`` on a
+    seekable file reads ahead with ``pread`` and moves the position past the
+    line only; on a pipe it reads one byte at a time, as io does.
+    """
+
+    def __init__(
+        self,
+        fd: int,
+        name: str | bytes | int,
+        mode: str,
+        *,
+        closefd: bool,
+        blksize: int,
+        position: int | None,
+        context: AsyncioContextBase | None,
+    ) -> None:
+        self._lock = TaskLock()
+        super().__init__(
+            fd,
+            name,
+            mode,
+            closefd=closefd,
+            blksize=blksize,
+            position=position,
+            context=context,
+        )
+
+    @serialized
+    async def read(self, size: int | None = -1) -> bytes:
+        """Like ``io.FileIO.read``: at most ``size`` bytes, one system call
+        (all to the end of the file if ``size`` is negative or None)."""
+        return await super().read(optional_size(size))
+
+    @serialized
+    async def readall(self) -> bytes:
+        """Like ``io.FileIO.readall``.  If cancelled, a seekable file's
+        position is left where it was."""
+        start = self._position
+        try:
+            return await super().readall()
+        except BaseException:
+            if start is not None and not self._closed:
+                self._position = start
+            raise
+
+    @serialized
+    async def readinto(self, buffer: Buffer) -> int:
+        """Like ``io.FileIO.readinto``."""
+        with writable_view(buffer, "readinto"):
+            pass
+        return await super().readinto(buffer)
+
+    @serialized
+    async def readline(self, size: int | None = -1) -> bytes:
+        """Like ``io.FileIO.readline``: up to and including the next ``b"\\n"``,
+        at most ``size`` bytes."""
+        return await self._readline(optional_size(size))
+
+    async def _readline(self, limit: int) -> bytes:
+        if self._position is None:
+            return await self._readline_bytewise(limit)
+        start = self._position
+        chunks: list[bytes] = []
+        total = 0
+        while limit < 0 or total < limit:
+            want = DEFAULT_BUFFER_SIZE if limit < 0 else limit - total
+            data = await super().pread(min(want, DEFAULT_BUFFER_SIZE), start + total)
+            if not data:
+                break
+            end = data.find(b"\n") + 1
+            if end:
+                data = data[:end]
+            chunks.append(data)
+            total += len(data)
+            if end:
+                break
+        self._position = start + total
+        return b"".join(chunks)
+
+    async def _readline_bytewise(self, limit: int) -> bytes:
+        line = bytearray()
+        while limit < 0 or len(line) < limit:
+            byte = await super().read(1)
+            if not byte:
+                break
+            line += byte
+            if byte == b"\n":
+                break
+        return bytes(line)
+
+    async def _iter_next(self) -> bytes | None:
+        return await self._readline(-1) or None
+
+    @serialized
+    async def write(self, data: Buffer) -> int:
+        """Like ``io.FileIO.write``, but always writes all of ``data``.  Once
+        started, the write completes even if the call is cancelled."""
+        with bytes_view(data) as view:
+            if not view.nbytes:
+                # The kernel moves nothing for an empty write, even in append
+                # mode; the raw layer would move to the end.
+                self._check_writable()
+                return 0
+        return await completed(super().write(data), self._position is not None)
+
+    async def writelines(self, lines: Iterable[Buffer]) -> None:
+        """Like ``io.IOBase.writelines``: ``write`` each item, in order."""
+        await self._writelines(lines, self.write)
+
+    @serialized
+    async def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        """Like ``io.FileIO.seek``; no I/O is done (the position is tracked
+        here), except asking the file's size for ``SEEK_END``."""
+        offset = to_offset(offset, OverflowError)
+        return await super().seek(offset, c_int(whence))
+
+    @serialized
+    async def truncate(self, size: int | None = None) -> int:
+        """Like ``io.FileIO.truncate``; completes even if cancelled."""
+        return await complete_despite_cancel(super().truncate(size))
+
+    @serialized
+    async def flush(self) -> None:
+        """Nothing is buffered here; fails only on a closed file, like io."""
+        self._checkClosed()
+
+    @serialized
+    async def close(self) -> None:
+        """Like ``io.FileIO.close``; idempotent."""
+        await super().close()
+
+    @serialized
+    async def pread(self, size: int, offset: int) -> bytes:
+        """Read up to ``size`` bytes at ``offset``; the position does not move."""
+        return await super().pread(size, offset)
+
+    @serialized
+    async def preadinto(self, buffer: Buffer, offset: int) -> int:
+        """Fill ``buffer`` from ``offset``; the position does not move."""
+        return await super().preadinto(buffer, offset)
+
+    @serialized
+    async def pwrite(self, data: Buffer, offset: int) -> int:
+        """Write all of ``data`` at ``offset`` (at the end in append mode: the
+        kernel ignores the offset of an ``O_APPEND`` file); the position does
+        not move.  Completes even if cancelled."""
+        return await complete_despite_cancel(super().pwrite(data, offset))
+
+    @serialized
+    async def stat(self) -> os.stat_result:
+        """``os.fstat`` of the descriptor."""
+        return await super().stat()
+
+    @serialized
+    async def fsync(self) -> None:
+        """Flush the file's data and metadata to the device."""
+        await super().fsync()
+
+    @serialized
+    async def datasync(self) -> None:
+        """Flush the file's data to the device."""
+        await super().datasync()
+
+    def _release_now(self) -> None:
+        if not self._closed:
+            self._closed = True
+            if self._closefd:
+                os.close(self._fd)
+
+    def __del__(self) -> None:
+        AsyncFileIO.__del__(self)
+
+
+# -- buffered layers --------------------------------------------------------------
+
+
+class BufferedIOBase(IOBase[bytes]):
+    """What io.BufferedIOBase gives: the operations a subclass does not offer
+    raise ``io.UnsupportedOperation``, as io's do."""
+
+    async def read(self, size: int | None = -1) -> bytes:
+        if _CONVERTS_FIRST:
+            c_int(size)
+        raise UnsupportedOperation("read")
+
+    async def read1(self, size: int = -1) -> bytes:
+        if _CONVERTS_FIRST:
+            c_int(size)
+        raise UnsupportedOperation("read1")
+
+    async def readinto(self, buffer: Buffer) -> int:
+        """Like ``io.BufferedIOBase.readinto``."""
+        return await self._readinto_by_read(buffer, read1=False)
+
+    async def readinto1(self, buffer: Buffer) -> int:
+        """Like ``io.BufferedIOBase.readinto1``."""
+        return await self._readinto_by_read(buffer, read1=True)
+
+    async def _readinto_by_read(self, buffer: Buffer, read1: bool) -> int:
+        with writable_view(buffer, "readinto1" if read1 else "readinto") as view:
+            data = await (self.read1 if read1 else self.read)(len(view))
+            view[: len(data)] = data
+            return len(data)
+
+    async def readline(self, size: int | None = -1) -> bytes:
+        """Like ``io.IOBase.readline``."""
+        limit = optional_size(size)
+        line = bytearray()
+        while limit < 0 or len(line) < limit:
+            byte = await self.read(1)
+            if not byte:
+                break
+            line += byte
+            if byte == b"\n":
+                break
+        return bytes(line)
+
+    async def _iter_next(self) -> bytes | None:
+        return await self.readline() or None
+
+    async def write(self, data: Buffer) -> int:
+        raise UnsupportedOperation("write")
+
+    async def writelines(self, lines: Iterable[Buffer]) -> None:
+        """Like ``io.IOBase.writelines``: ``write`` each item, in order."""
+        await self._writelines(lines, self.write)
+
+    async def detach(self) -> AsyncFileIO:
+        raise UnsupportedOperation("detach")
+
+    def _unread(self, data: bytes) -> None:
+        """Put back ``data``, the bytes just before the position."""
+        raise UnsupportedOperation("read")
+
+
+class _BufferedIOMixin(BufferedIOBase):
+    """A buffered file over a raw one: the state and the operations that
+    BufferedReader, BufferedWriter and BufferedRandom share.
+
+    One buffer serves reads and writes, as in io's C implementation, with
+    its bookkeeping: ``_pos`` is the position in the buffer, ``_raw_pos``
+    where the raw file's position falls in it (-1: unknown), ``_read_end``
+    the end of the bytes read into it (-1: none), ``_write_pos`` and
+    ``_write_end`` the bytes waiting to be written (``_write_end`` -1: none).
+    """
+
+    #: Whether the class reads, and writes (the C implementation's flags).
+    _reads: ClassVar[bool] = False
+    _writes: ClassVar[bool] = False
+
+    _raw: AsyncFileIO | None = None
+    _buf: bytearray | None = None  # None once closed
+
+    def __init__(self, raw: AsyncFileIO, buffer_size: int = DEFAULT_BUFFER_SIZE):
+        self._lock = TaskLock()
+        self._raw = raw
+        buffer_size = ssize(buffer_size)
+        if buffer_size <= 0:
+            raise ValueError("buffer size must be strictly positive")
+        self.buffer_size = buffer_size
+        self._buf = bytearray(buffer_size)
+        self._pos = 0
+        self._raw_pos = 0
+        self._read_end = -1
+        self._write_pos = 0
+        self._write_end = -1
+
+    # -- plain queries ----------------------------------------------------
+
+    @property
+    def raw(self) -> AsyncFileIO:
+        """The raw file underneath."""
+        if self._raw is None:
+            raise ValueError("raw stream has been detached")
+        return self._raw
+
+    @property
+    def closed(self) -> bool:
+        return self.raw.closed
+
+    @property
+    def name(self) -> str | bytes | int:
+        return self.raw.name
+
+    @property
+    def mode(self) -> str:
+        return self.raw.mode
+
+    def fileno(self) -> int:
+        return self.raw.fileno()
+
+    def isatty(self) -> bool:
+        return self.raw.isatty()
+
+    def seekable(self) -> bool:
+        return self.raw.seekable()
+
+    def readable(self) -> bool:
+        return False
+
+    def writable(self) -> bool:
+        return False
+
+    def tell(self) -> int:
+        """The position: the raw file's, corrected by what is buffered.
+        Plain: no I/O is needed."""
+        return max(self.raw.tell() - self._raw_offset(), 0)
+
+    def _tell_flushed(self, pending: int = 0) -> int:
+        """The position ``tell()`` would give after writing ``pending`` more
+        bytes and flushing, without doing either.  In append mode the
+        pending bytes land at the end, so that asks the file's size."""
+        raw = self.raw
+        buffered = self._write_end - self._write_pos if self._valid_write() else 0
+        if (pending or buffered) and "a" in raw.mode:
+            return os.fstat(raw.fileno()).st_size + buffered + pending
+        return self.tell() + pending
+
+    def __repr__(self) -> str:
+        cls = f"{type(self).__module__}.{type(self).__qualname__}"
+        try:
+            name = self.name
+        except ValueError:
+            return f"<{cls}>"
+        return f"<{cls} name={name!r}>"
+
+    def __getstate__(self) -> NoReturn:
+        raise TypeError(f"cannot pickle {type(self).__name__!r} object")
+
+    # -- the buffer's bookkeeping (C's macros) ------------------------------------
+
+    @property
+    def _buffer(self) -> bytearray:
+        if self._buf is None:
+            raise ValueError("I/O operation on closed file.")
+        return self._buf
+
+    def _valid_read(self) -> bool:
+        return self._reads and self._read_end != -1
+
+    def _valid_write(self) -> bool:
+        return self._writes and self._write_end != -1
+
+    def _readahead(self) -> int:
+        return self._read_end - self._pos if self._valid_read() else 0
+
+    def _raw_offset(self) -> int:
+        """How far the raw file's position is ahead of the position."""
+        if (self._valid_read() or self._valid_write()) and self._raw_pos >= 0:
+            return self._raw_pos - self._pos
+        return 0
+
+    def _adjust_position(self, position: int) -> None:
+        self._pos = position
+        if self._valid_read() and self._read_end < position:
+            self._read_end = position
+
+    def _reset_read_buf(self) -> None:
+        self._read_end = -1
+
+    def _reset_write_buf(self) -> None:
+        self._write_pos = 0
+        self._write_end = -1
+
+    def _is_closed(self) -> bool:
+        return self._buf is None or self.raw.closed
+
+    def _check_closed(self, message: str) -> None:
+        """io's check: a closed file may still hand out what it buffered."""
+        if self._is_closed() and self._readahead() == 0:
+            raise ValueError(message)
+
+    def _take(self, count: int) -> bytes:
+        """The next ``count`` buffered bytes, consumed."""
+        start = self._pos
+        self._pos += count
+        with memoryview(self._buffer) as view:
+            return bytes(view[start : start + count])
+
+    def _install(self, data: bytes) -> None:
+        """Make ``data`` the read-ahead, ending at the raw file's position."""
+        buffer = bytearray(max(len(data), self.buffer_size))
+        buffer[: len(data)] = data
+        self._buf = buffer
+        self._pos = 0
+        self._read_end = self._raw_pos = len(data)
+        self._reset_write_buf()
+
+    def _restore(self, consumed: list[bytes]) -> None:
+        """Undo a read that failed or was cancelled after it emptied the
+        buffer: ``consumed`` are the bytes it took before the buffer was last
+        refilled, the buffer holds the rest."""
+        tail = bytes(self._buffer[: self._read_end]) if self._valid_read() else b""
+        self._install(b"".join(consumed) + tail)
+
+    def _unread(self, data: bytes) -> None:
+        if data:
+            ahead = self._readahead()
+            self._install(data + self._take(ahead))
+
+    # -- raw I/O under the lock -------------------------------------------------
+
+    async def _fill_buffer(self) -> int:
+        """One raw read into the buffer after its read-ahead; 0 at the end."""
+        start = self._read_end if self._valid_read() else 0
+        length = self.buffer_size - start
+        data = await self.raw.read(length) if length > 0 else b""
+        count = len(data)
+        if count:
+            self._buffer[start : start + count] = data
+            self._read_end = self._raw_pos = start + count
+        return count
+
+    async def _raw_write(self, data: Buffer) -> int:
+        raw = self.raw
+        return await completed(
+            raw.write(data), isinstance(raw, FileIO) or raw.seekable()
+        )
+
+    async def _flush_unlocked(self) -> None:
+        """Write the pending bytes out.  Each raw write completes despite
+        cancellation and is then accounted for, so no byte goes twice."""
+        if not self._valid_write() or self._write_pos == self._write_end:
+            self._reset_write_buf()
+            return
+        rewind = self._raw_offset() + (self._pos - self._write_pos)
+        if rewind:
+            await self.raw.seek(-rewind, os.SEEK_CUR)
+            self._raw_pos -= rewind
+        while self._write_pos < self._write_end:
+            with memoryview(self._buffer) as view:
+                chunk = view[self._write_pos : self._write_end]
+                try:
+                    count = await self._raw_write(chunk)
+                finally:
+                    chunk.release()
+            self._write_pos += count
+            self._raw_pos = self._write_pos
+        self._reset_write_buf()
+
+    async def _flush_and_rewind(self) -> None:
+        """Flush, and drop the read-ahead (moving the raw file back)."""
+        await self._flush_unlocked()
+        if self._reads:
+            try:
+                await self.raw.seek(-self._raw_offset(), os.SEEK_CUR)
+            finally:
+                self._reset_read_buf()
+
+    async def _start_reading(self) -> list[bytes]:
+        """Take all the read-ahead and flush pending writes, before reading
+        past the buffer; the buffer is then empty.  Returns what was taken."""
+        ahead = self._readahead()
+        consumed = [self._take(ahead)] if ahead else []
+        if self._writes:
+            try:
+                await self._flush_and_rewind()
+            except BaseException:
+                self._pos -= ahead
+                raise
+        self._reset_read_buf()
+        return consumed
+
+    # -- coroutines -------------------------------------------------------
+
+    @serialized
+    async def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        """Like ``io.BufferedReader.seek``: a target inside the buffer moves
+        within it without I/O; otherwise pending writes are flushed and the
+        raw file moves."""
+        whence = c_int(whence)
+        if whence not in VALID_SEEK_FLAGS:
+            raise ValueError(f"whence value {whence} unsupported")
+        self._check_closed("seek of closed file")
+        raw = self.raw
+        if not raw.seekable():
+            raise UnsupportedOperation("File or stream is not seekable.")
+        target = to_offset(offset, ValueError)
+        if self._reads and whence in (os.SEEK_SET, os.SEEK_CUR):
+            current = raw.tell()
+            avail = self._readahead()
+            if avail > 0:
+                move = target
+                if whence == os.SEEK_SET:
+                    move -= current - self._raw_offset()
+                if -self._pos <= move <= avail:
+                    self._pos += move
+                    return max(current - avail + move, 0)
+        if self._writes:
+            await self._flush_unlocked()
+        if whence == os.SEEK_CUR:
+            target -= self._raw_offset()
+        position = await raw.seek(target, whence)
+        self._raw_pos = -1
+        if self._reads:
+            self._reset_read_buf()
+        return position
+
+    @serialized
+    async def truncate(self, size: int | None = None) -> int:
+        """Like ``io.BufferedWriter.truncate``: flushes, then cuts or extends
+        the file to ``size`` (default: the position); completes even if
+        cancelled.  The position does not move."""
+        self._check_closed("truncate of closed file")
+        if not self._writes:
+            raise UnsupportedOperation("truncate")
+        await self._flush_and_rewind()
+        raw = self.raw
+        return await completed(raw.truncate(size), isinstance(raw, FileIO))
+
+    @serialized
+    async def flush(self) -> None:
+        """Like io: write out what is buffered (no fsync)."""
+        if not self._writes:
+            await self.raw.flush()
+            return
+        self._check_closed("flush of closed file")
+        await self._flush_and_rewind()
+
+    @serialized
+    async def close(self) -> None:
+        """Flush, then close the raw file even if the flush failed; idempotent."""
+        raw = self.raw
+        if raw.closed:
+            return
+        try:
+            await self.flush()
+        finally:
+            try:
+                await raw.close()
+            finally:
+                self._buf = None
+                self._read_end = self._pos = 0
+
+    @serialized
+    async def detach(self) -> AsyncFileIO:
+        """Flush and return the raw file; this object is unusable afterwards."""
+        await self.flush()
+        raw = self.raw
+        self._raw = None
+        return raw
+
+    # -- beyond io --------------------------------------------------------
+
+    async def _before_positional(self) -> None:
+        self._checkClosed()
+        if self._writes:
+            await self._flush_unlocked()
+
+    @serialized
+    async def pread(self, size: int, offset: int) -> bytes:
+        """Read up to ``size`` bytes at byte ``offset`` without moving the
+        position.  Pending writes are flushed first; the bytes come from the
+        file, not from the buffer."""
+        await self._before_positional()
+        return await self.raw.pread(size, offset)
+
+    @serialized
+    async def preadinto(self, buffer: Buffer, offset: int) -> int:
+        """Fill ``buffer`` from byte ``offset`` without moving the position;
+        like :meth:`pread`."""
+        await self._before_positional()
+        return await self.raw.preadinto(buffer, offset)
+
+    @serialized
+    async def pwrite(self, data: Buffer, offset: int) -> int:
+        """Write all of ``data`` at byte ``offset`` (at the end in append
+        mode) without moving the position.  Pending writes are flushed first;
+        read-ahead is dropped, so later reads see the new bytes.  Completes
+        even if cancelled."""
+        with bytes_view(data):
+            pass
+        await self._before_positional()
+        raw = self.raw
+        count = await completed(raw.pwrite(data, offset), isinstance(raw, FileIO))
+        await self._flush_and_rewind()
+        return count
+
+    @serialized
+    async def stat(self) -> os.stat_result:
+        """``os.fstat`` of the file, after flushing pending writes (so the size
+        counts every byte written through this object)."""
+        await self._before_positional()
+        return await self.raw.stat()
+
+    @serialized
+    async def fsync(self) -> None:
+        """Flush pending writes, then the file's data and metadata to the
+        device."""
+        await self._before_positional()
+        await self.raw.fsync()
+
+    @serialized
+    async def datasync(self) -> None:
+        """Flush pending writes, then the file's data to the device."""
+        await self._before_positional()
+        await self.raw.datasync()
+
+    # -- finalisation -----------------------------------------------------------
+
+    def _warns_unclosed(self) -> bool:
+        return self.raw.closefd
+
+    def _release_now(self) -> None:
+        raw = self._raw
+        if isinstance(raw, FileIO):
+            raw._release_now()
+
+
+class BufferedReader(_BufferedIOMixin):
+    """A buffered reader over a raw file, like ``io.BufferedReader``."""
+
+    _reads = True
+
+    def __init__(self, raw: AsyncFileIO, buffer_size: int = DEFAULT_BUFFER_SIZE):
+        if not raw.readable():
+            raise UnsupportedOperation("File or stream is not readable.")
+        super().__init__(raw, buffer_size)
+
+    def readable(self) -> bool:
+        return self.raw.readable()
+
+    @serialized
+    async def read(self, size: int | None = -1) -> bytes:
+        """Like ``io.BufferedReader.read``: ``size`` bytes, fewer only at the
+        end of the file; all to the end if ``size`` is negative or None."""
+        n = optional_size(size)
+        if n < -1:
+            raise ValueError("read length must be non-negative or -1")
+        self._check_closed("read of closed file")
+        if n == -1:
+            return await self._read_all()
+        if n <= self._readahead():
+            return self._take(n)
+        return await self._read_generic(n)
+
+    async def _read_all(self) -> bytes:
+        consumed = await self._start_reading()
+        try:
+            data = await self.raw.readall()
+        except BaseException:
+            self._restore(consumed)
+            raise
+        return b"".join([*consumed, data])
+
+    async def _read_generic(self, n: int) -> bytes:
+        consumed = await self._start_reading()
+        remaining = n - sum(map(len, consumed))
+        tail: list[bytes] = []
+        raw = self.raw
+        try:
+            # Whole blocks go straight to the result, the rest via the buffer.
+            while (block := self.buffer_size * (remaining // self.buffer_size)) > 0:
+                data = await raw.read(block)
+                if not data:
+                    return b"".join(consumed)
+                consumed.append(data)
+                remaining -= len(data)
+            self._pos = self._raw_pos = self._read_end = 0
+            while remaining > 0 and self._read_end < self.buffer_size:
+                count = await self._fill_buffer()
+                if not count:
+                    break
+                take = min(count, remaining)
+                tail.append(self._take(take))
+                remaining -= take
+        except BaseException:
+            self._restore(consumed)
+            raise
+        return b"".join(consumed + tail)
+
+    @serialized
+    async def read1(self, size: int = -1) -> bytes:
+        """Like ``io.BufferedReader.read1``: buffered bytes if there are any,
+        else one raw read of up to ``size`` bytes (default: the buffer
+        size)."""
+        n = ssize(size)
+        if n < 0:
+            n = self.buffer_size
+        self._check_closed("read of closed file")
+        if n == 0:
+            return b""
+        ahead = self._readahead()
+        if ahead > 0:
+            return self._take(min(ahead, n))
+        if self._writes:
+            await self._flush_and_rewind()
+        self._reset_read_buf()
+        return await self.raw.read(n)
+
+    @serialized
+    async def peek(self, size: int = 0) -> bytes:
+        """Like ``io.BufferedReader.peek``: the buffered bytes after the
+        position (``size`` is ignored), filling the buffer with one raw read
+        if it is empty.  The position does not move."""
+        ssize(size)
+        self._check_closed("peek of closed file")
+        if self._writes:
+            await self._flush_and_rewind()
+        ahead = self._readahead()
+        if ahead > 0:
+            return bytes(self._buffer[self._pos : self._read_end])
+        self._reset_read_buf()
+        count = await self._fill_buffer()
+        self._pos = 0
+        return bytes(self._buffer[:count])
+
+    @serialized
+    async def readinto(self, buffer: Buffer) -> int:
+        """Like ``io.BufferedReader.readinto``: fill ``buffer``, short only at
+        the end of the file."""
+        return await self._readinto(buffer, read1=False)
+
+    @serialized
+    async def readinto1(self, buffer: Buffer) -> int:
+        """Like ``io.BufferedReader.readinto1``: at most one raw read."""
+        return await self._readinto(buffer, read1=True)
+
+    async def _readinto(self, buffer: Buffer, read1: bool) -> int:
+        with writable_view(buffer, "readinto1" if read1 else "readinto") as view:
+            self._check_closed("readinto of closed file")
+            total = len(view)
+            ahead = self._readahead()
+            if ahead > 0 and ahead >= total:
+                view[:] = self._take(total)
+                return total
+            consumed = await self._start_reading()
+            written = len(consumed[0]) if consumed else 0
+            view[:written] = b"".join(consumed)
+            self._pos = 0
+            direct = written
+            try:
+                remaining = total - written
+                while remaining > 0:
+                    if remaining > self.buffer_size:
+                        count = await self.raw.readinto(view[written:])
+                        direct = written + count
+                    elif not (read1 and written):
+                        count = await self._fill_buffer()
+                        if count:
+                            count = min(count, remaining)
+                            view[written : written + count] = self._take(count)
+                            written += count
+                            remaining -= count
+                            continue
+                    else:
+                        count = 0
+                    if not count:
+                        break
+                    written += count
+                    remaining -= count
+                    if read1:
+                        break
+            except BaseException:
+                self._restore([bytes(view[:direct])])
+                raise
+            return written
+
+    @serialized
+    async def readline(self, size: int | None = -1) -> bytes:
+        """Like ``io.BufferedReader.readline``: up to and including the next
+        ``b"\\n"``, at most ``size`` bytes."""
+        return await self._readline(optional_size(size))
+
+    async def _iter_next(self) -> bytes | None:
+        return await self._readline(-1) or None
+
+    async def _readline(self, limit: int) -> bytes:
+        self._check_closed("readline of closed file")
+        n = self._readahead()
+        if 0 <= limit < n:
+            n = limit
+        buf = self._buffer
+        end = buf.find(b"\n", self._pos, self._pos + n) + 1
+        if end:
+            return self._take(end - self._pos)
+        if n == limit:
+            return self._take(n)
+        consumed = await self._start_reading()
+        if limit >= 0:
+            limit -= n
+        try:
+            while True:
+                self._reset_read_buf()
+                count = await self._fill_buffer()
+                if not count:
+                    break
+                if 0 <= limit < count:
+                    count = limit
+                buf = self._buffer
+                end = buf.find(b"\n", 0, count) + 1
+                if end or count == limit:
+                    self._pos = 0
+                    consumed.append(self._take(end or count))
+                    break
+                consumed.append(bytes(buf[:count]))
+                if limit >= 0:
+                    limit -= count
+        except BaseException:
+            self._restore(consumed)
+            raise
+        return b"".join(consumed)
+
+
+class BufferedWriter(_BufferedIOMixin):
+    """A buffered writer over a raw file, like ``io.BufferedWriter``.
+
+    A write that fits in the buffer is only buffered; one that does not
+    flushes the buffer and then buffers the data or, if it is larger than
+    the buffer, writes it straight through, as io does.
+    """
+
+    _writes = True
+
+    def __init__(self, raw: AsyncFileIO, buffer_size: int = DEFAULT_BUFFER_SIZE):
+        if not raw.writable():
+            raise UnsupportedOperation("File or stream is not writable.")
+        super().__init__(raw, buffer_size)
+
+    def writable(self) -> bool:
+        return self.raw.writable()
+
+    @serialized
+    async def write(self, data: Buffer) -> int:
+        """Like ``io.BufferedWriter.write``: takes all of ``data`` and returns
+        its length.  Raw writes it starts complete even if the call is
+        cancelled; cancelled while waiting its turn, it does nothing."""
+        with bytes_view(data) as view:
+            if self._is_closed():
+                raise ValueError("write to closed file")
+            length = view.nbytes
+            if not self._valid_read() and not self._valid_write():
+                self._pos = self._raw_pos = 0
+            fits = length <= self.buffer_size - self._pos
+            if fits and not (_WRITES_FULL_BUFFERS and length >= self.buffer_size):
+                self._buffer[self._pos : self._pos + length] = view
+                if not self._valid_write() or self._write_pos > self._pos:
+                    self._write_pos = self._pos
+                self._adjust_position(self._pos + length)
+                self._write_end = max(self._write_end, self._pos)
+                return length
+            await self._flush_unlocked()
+            offset = self._raw_offset()
+            if offset:
+                await self.raw.seek(-offset, os.SEEK_CUR)
+                self._raw_pos -= offset
+            written = 0
+            while length - written > self.buffer_size - _WRITES_FULL_BUFFERS:
+                written += await self._raw_write(view[written:])
+            if self._reads:
+                self._reset_read_buf()
+            remaining = length - written
+            self._buffer[:remaining] = view[written:]
+            self._write_pos = 0
+            self._write_end = remaining
+            self._adjust_position(remaining)
+            self._raw_pos = 0
+            return length
+
+
+class BufferedRandom(BufferedWriter, BufferedReader):
+    """A buffered reader and writer over a seekable raw file, like
+    ``io.BufferedRandom``: reads and writes share the buffer."""
+
+    def __init__(self, raw: AsyncFileIO, buffer_size: int = DEFAULT_BUFFER_SIZE):
+        if not raw.seekable():
+            raise UnsupportedOperation("File or stream is not seekable.")
+        if not raw.readable():
+            raise UnsupportedOperation("File or stream is not readable.")
+        if not raw.writable():
+            raise UnsupportedOperation("File or stream is not writable.")
+        _BufferedIOMixin.__init__(self, raw, buffer_size)

@@ -1,0 +1,427 @@
+"""Async file objects that behave like Python's built-in ``open()``.
+
+``asyncfile.open(file, mode="r", buffering=-1, encoding=None, errors=None,
+newline=None, closefd=True, opener=None, *, context=None)`` takes io.open's
+arguments and gives what io.open gives, a :class:`FileIO`,
+:class:`BufferedReader`, :class:`BufferedWriter`, :class:`BufferedRandom` or
+:class:`TextIOWrapper`, with the same results, exceptions and bytes on disk;
+every method that may touch the disk is a coroutine (see :data:`COROUTINES`)::
+
+    async with asyncfile.open("log.txt", encoding="utf-8") as f:
+        async for line in f:
+            ...
+    f = await asyncfile.open("data.bin", "r+b")
+    await f.seek(100)
+    header = await f.read(16)
+    await f.close()
+
+``context`` picks the core context that serves the file (default: the one of
+the running loop, from :func:`asyncfile.contexts.get_context`).
+
+Beyond io: ``iter_chunked(size)``; ``pread(size, offset)``,
+``preadinto(buffer, offset)`` and ``pwrite(data, offset)``, which leave the
+position alone, flush pending writes first and read what the file holds;
+``stat()`` (after flushing pending writes), ``fsync()`` and ``datasync()``
+(flush, then sync).  ``flush()`` only empties the buffers; it never syncs.
+
+``tell()`` is plain and never touches the disk: the raw file's position is
+tracked in memory, buffered files add and subtract what they buffer, and text
+files rebuild the decoder state from the last chunk read, exactly as io does,
+so the cookie is the one io would return.  (io's text ``tell()`` flushes
+first; this one counts the unwritten bytes instead, and in append mode, where
+they will land at the end, asks the file's size with ``fstat``.)
+
+The implementation ports io's C implementation of the running Python, down
+to its shared read/write buffer, chunk sizes and cookie packing, so the
+results, the exceptions with their messages and the moments bytes reach the
+disk are io's.  Where Python versions differ (3.13 converts the size of an
+unsupported read first and writes a whole buffer's worth straight through;
+3.10 accepts mode ``"U"``), the running version's behaviour is followed,
+with one exception below.
+
+Where io's behaviour and being asynchronous collide:
+
+- ``open()`` checks its arguments at once, so a bad mode or type raises at the
+  call and warnings point at the caller; the file is opened when the result
+  is awaited or entered.  What io checks only after opening the file (the
+  newline value, the encoding's name, unbuffered text) fails there too,
+  after the file was created or truncated, as with io.  Each ``await`` of the
+  result opens the file anew; ``async with`` opens on entry and closes on exit.
+- io's text ``tell()`` flushes; this one counts what is pending instead.
+  Nothing is written, the cookie is the same.  Where io's answer depends on
+  memory it reads out of bounds (``tell()`` after ``readlines(hint)`` stopped
+  an iteration and a ``flush()`` re-enabled telling), this one raises
+  ``OSError("can't reconstruct logical file position")``.
+- Calls on one object are serialised: each coroutine runs alone, in call
+  order (a method may use the object's other methods).
+- Cancellation leaves each object consistent.  A write that has started
+  completes (it may already be in the kernel) and the cancellation arrives
+  at the caller's next suspension; a write cancelled before its turn does
+  nothing, except that a text write's encoded bytes stay pending and are
+  written whole later.  A read that is cancelled puts back what it took, so
+  the position is unchanged and the next read returns the same data.  On
+  pipes the worker thread's read cannot be taken back: bytes it read after
+  the cancellation are lost.
+- An unclosed file warns (``ResourceWarning``) and closes its descriptor when
+  collected, as io does, but cannot flush: data still buffered is lost.
+- ``async for`` over a text file disables ``tell()`` until the end of the
+  file (or the next ``flush()``/``seek()``), as ``for`` does; so does
+  ``readlines()``, which iterates.
+- ``read1()`` on a ``BufferedRandom`` (and so text reads over one) flushes
+  pending writes first, as io does since 3.13, on every version: io before
+  3.13 returned stale bytes there and then wrote the pending bytes at the
+  wrong place.
+- On a text file, ``pread``/``preadinto``/``pwrite`` work on bytes of the
+  underlying file (sizes and offsets in bytes; ``pwrite`` takes bytes): text
+  has no positional meaning at a character offset.
+- ``readline()`` on an unbuffered seekable file reads ahead with ``pread`` and
+  moves past the line only (io reads one byte per system call).
+"""
+
+from __future__ import annotations
+
+import operator
+import os
+import sys
+import warnings
+from collections.abc import Callable, Coroutine, Generator
+from typing import TYPE_CHECKING, Any, Final, Generic, Literal, TypeVar, cast, overload
+
+from ._bufferedio import (
+    BufferedIOBase,
+    BufferedRandom,
+    BufferedReader,
+    BufferedWriter,
+    FileIO,
+)
+from ._textio import TextIOWrapper
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+    from .core.asyncio_base import AsyncioContextBase
+
+__all__ = (
+    "COROUTINES",
+    "BufferedIOBase",
+    "BufferedRandom",
+    "BufferedReader",
+    "BufferedWriter",
+    "FileIO",
+    "FileOpener",
+    "TextIOWrapper",
+    "open",
+)
+
+#: The io method names that are coroutines here; every other name io's file
+#: objects have stays plain.  Beyond io: ``pread``, ``preadinto``, ``pwrite``,
+#: ``stat``, ``fsync`` and ``datasync`` are coroutines too.
+COROUTINES: Final = frozenset(
+    {
+        "close",
+        "detach",
+        "flush",
+        "peek",
+        "read",
+        "read1",
+        "readall",
+        "readinto",
+        "readinto1",
+        "readline",
+        "readlines",
+        "reconfigure",
+        "seek",
+        "truncate",
+        "write",
+        "writelines",
+    }
+)
+
+F = TypeVar("F")
+FileDescriptorOrPath = int | str | bytes | os.PathLike[str] | os.PathLike[bytes]
+Opener = Callable[[str, int], int]
+
+OpenTextModeUpdating = Literal[
+    "r+", "+r", "rt+", "r+t", "+rt", "tr+", "t+r", "+tr",
+    "w+", "+w", "wt+", "w+t", "+wt", "tw+", "t+w", "+tw",
+    "a+", "+a", "at+", "a+t", "+at", "ta+", "t+a", "+ta",
+    "x+", "+x", "xt+", "x+t", "+xt", "tx+", "t+x", "+tx",
+]  # fmt: skip
+OpenTextModeWriting = Literal["w", "wt", "tw", "a", "at", "ta", "x", "xt", "tx"]
+OpenTextModeReading = Literal["r", "rt", "tr"]
+OpenTextMode = OpenTextModeUpdating | OpenTextModeWriting | OpenTextModeReading
+OpenBinaryModeUpdating = Literal[
+    "rb+", "r+b", "+rb", "br+", "b+r", "+br",
+    "wb+", "w+b", "+wb", "bw+", "b+w", "+bw",
+    "ab+", "a+b", "+ab", "ba+", "b+a", "+ba",
+    "xb+", "x+b", "+xb", "bx+", "b+x", "+bx",
+]  # fmt: skip
+OpenBinaryModeWriting = Literal["wb", "bw", "ab", "ba", "xb", "bx"]
+OpenBinaryModeReading = Literal["rb", "br"]
+OpenBinaryMode = OpenBinaryModeUpdating | OpenBinaryModeReading | OpenBinaryModeWriting
+
+
+class FileOpener(Generic[F]):
+    """What :func:`open` returns: awaiting it opens the file and gives it;
+    ``async with`` opens it on entry and closes it on exit."""
+
+    __slots__ = ("_file", "_open")
+
+    def __init__(self, open_file: Callable[[], Coroutine[Any, Any, F]]) -> None:
+        self._open = open_file
+        self._file: F | None = None
+
+    def __await__(self) -> Generator[Any, None, F]:
+        return self._open().__await__()
+
+    async def __aenter__(self) -> F:
+        if self._file is not None:
+            raise RuntimeError("the file is open already: enter it once")
+        self._file = await self._open()
+        return self._file
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        file, self._file = self._file, None
+        if file is not None:
+            await cast(Any, file).close()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__module__}.{type(self).__qualname__}>"
+
+
+@overload
+def open(
+    file: FileDescriptorOrPath,
+    mode: OpenTextMode = "r",
+    buffering: int = -1,
+    encoding: str | None = None,
+    errors: str | None = None,
+    newline: str | None = None,
+    closefd: bool = True,
+    opener: Opener | None = None,
+    *,
+    context: AsyncioContextBase | None = None,
+) -> FileOpener[TextIOWrapper]: ...
+@overload
+def open(
+    file: FileDescriptorOrPath,
+    mode: OpenBinaryMode,
+    buffering: Literal[0],
+    encoding: None = None,
+    errors: None = None,
+    newline: None = None,
+    closefd: bool = True,
+    opener: Opener | None = None,
+    *,
+    context: AsyncioContextBase | None = None,
+) -> FileOpener[FileIO]: ...
+@overload
+def open(
+    file: FileDescriptorOrPath,
+    mode: OpenBinaryModeUpdating,
+    buffering: Literal[-1, 1] = -1,
+    encoding: None = None,
+    errors: None = None,
+    newline: None = None,
+    closefd: bool = True,
+    opener: Opener | None = None,
+    *,
+    context: AsyncioContextBase | None = None,
+) -> FileOpener[BufferedRandom]: ...
+@overload
+def open(
+    file: FileDescriptorOrPath,
+    mode: OpenBinaryModeWriting,
+    buffering: Literal[-1, 1] = -1,
+    encoding: None = None,
+    errors: None = None,
+    newline: None = None,
+    closefd: bool = True,
+    opener: Opener | None = None,
+    *,
+    context: AsyncioContextBase | None = None,
+) -> FileOpener[BufferedWriter]: ...
+@overload
+def open(
+    file: FileDescriptorOrPath,
+    mode: OpenBinaryModeReading,
+    buffering: Literal[-1, 1] = -1,
+    encoding: None = None,
+    errors: None = None,
+    newline: None = None,
+    closefd: bool = True,
+    opener: Opener | None = None,
+    *,
+    context: AsyncioContextBase | None = None,
+) -> FileOpener[BufferedReader]: ...
+@overload
+def open(
+    file: FileDescriptorOrPath,
+    mode: str,
+    buffering: int = -1,
+    encoding: str | None = None,
+    errors: str | None = None,
+    newline: str | None = None,
+    closefd: bool = True,
+    opener: Opener | None = None,
+    *,
+    context: AsyncioContextBase | None = None,
+) -> FileOpener[Any]: ...
+
+
+def open(
+    file: FileDescriptorOrPath,
+    mode: str = "r",
+    buffering: int = -1,
+    encoding: str | None = None,
+    errors: str | None = None,
+    newline: str | None = None,
+    closefd: bool = True,
+    opener: Opener | None = None,
+    *,
+    context: AsyncioContextBase | None = None,
+) -> FileOpener[Any]:
+    """Like the built-in ``open()``: same arguments, same checks, and the
+    same kind of file, with coroutines for I/O.  ``await`` the result for the
+    file, or use it in ``async with``.  See the module's documentation."""
+    _check_type("mode", mode, none_ok=False)
+    buffering = operator.index(buffering)
+    _check_type("encoding", encoding)
+    _check_type("errors", errors)
+    _check_type("newline", newline)
+    closefd = bool(closefd if sys.version_info >= (3, 13) else operator.index(closefd))
+    if not isinstance(file, int):
+        file = os.fspath(file)
+    elif isinstance(file, bool) and sys.version_info >= (3, 13):
+        warnings.warn("bool is used as a file descriptor", RuntimeWarning, stacklevel=2)
+        file = int(file)
+
+    creating, reading, writing, appending, updating, text, binary = _parse_mode(mode)
+    if text and binary:
+        raise ValueError("can't have text and binary mode at once")
+    if creating + reading + writing + appending > 1:
+        raise ValueError("must have exactly one of create/read/write/append mode")
+    if binary and encoding is not None:
+        raise ValueError("binary mode doesn't take an encoding argument")
+    if binary and errors is not None:
+        raise ValueError("binary mode doesn't take an errors argument")
+    if binary and newline is not None:
+        raise ValueError("binary mode doesn't take a newline argument")
+    if binary and buffering == 1:
+        warnings.warn(
+            "line buffering (buffering=1) isn't supported in binary mode, "
+            "the default buffer size will be used",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    if not (creating or reading or writing or appending):
+        raise ValueError(
+            "Must have exactly one of create/read/write/append mode "
+            "and at most one plus"
+        )
+    if not binary and encoding is None:
+        # io.text_encoding(), warning at the caller
+        encoding = "utf-8" if sys.flags.utf8_mode else "locale"
+        if sys.flags.warn_default_encoding:
+            warnings.warn(
+                "'encoding' argument not specified", EncodingWarning, stacklevel=2
+            )
+    raw_mode = (
+        ("x" if creating else "")
+        + ("r" if reading else "")
+        + ("w" if writing else "")
+        + ("a" if appending else "")
+        + ("+" if updating else "")
+    )
+
+    async def open_file() -> Any:
+        raw = cast(
+            FileIO,
+            await FileIO.open(file, raw_mode, closefd, opener, context=context),
+        )
+        try:
+            return _wrap(
+                raw, mode, raw_mode, buffering, binary, encoding, errors, newline
+            )
+        except BaseException:
+            await raw.close()
+            raise
+
+    return FileOpener(open_file)
+
+
+def _check_type(argument: str, value: object, none_ok: bool = True) -> None:
+    if isinstance(value, str) or (none_ok and value is None):
+        return
+    expected = "str or None" if none_ok else "str"
+    raise TypeError(
+        f"open() argument '{argument}' must be {expected}, not {type(value).__name__}"
+    )
+
+
+def _parse_mode(mode: str) -> tuple[bool, bool, bool, bool, bool, bool, bool]:
+    """(creating, reading, writing, appending, updating, text, binary), with
+    io's errors for letters it does not know or repeated ones."""
+    allowed = "xrwa+tbU" if sys.version_info < (3, 11) else "xrwa+tb"
+    if set(mode) - set(allowed) or len(set(mode)) < len(mode):
+        raise ValueError(f"invalid mode: '{mode}'")
+    creating, reading, writing = "x" in mode, "r" in mode, "w" in mode
+    appending, updating = "a" in mode, "+" in mode
+    if "U" in mode:  # Python 3.10 only
+        if creating or writing or appending or updating:
+            raise ValueError("mode U cannot be combined with 'x', 'w', 'a', or '+'")
+        warnings.warn("'U' mode is deprecated", DeprecationWarning, stacklevel=3)
+        reading = True
+    return creating, reading, writing, appending, updating, "t" in mode, "b" in mode
+
+
+def _wrap(
+    raw: FileIO,
+    mode: str,
+    raw_mode: str,
+    buffering: int,
+    binary: bool,
+    encoding: str | None,
+    errors: str | None,
+    newline: str | None,
+) -> FileIO | BufferedIOBase | TextIOWrapper:
+    """io.open's second half: buffer the raw file, then wrap it in text."""
+    line_buffering = False
+    if buffering == 1 or (buffering < 0 and raw.isatty()):
+        buffering = -1
+        line_buffering = True
+    if buffering < 0:
+        buffering = raw._blksize
+    if buffering == 0:
+        if binary:
+            return raw
+        raise ValueError("can't have unbuffered text I/O")
+    buffer: BufferedReader | BufferedWriter | BufferedRandom
+    if "+" in raw_mode:
+        buffer = BufferedRandom(raw, buffering)
+    elif "r" in raw_mode:
+        buffer = BufferedReader(raw, buffering)
+    else:
+        buffer = BufferedWriter(raw, buffering)
+    if binary:
+        return buffer
+    text = TextIOWrapper(buffer, encoding, errors, newline, line_buffering)
+    text.mode = mode
+    return text
+
+
+for _cls in (
+    FileIO,
+    BufferedIOBase,
+    BufferedReader,
+    BufferedWriter,
+    BufferedRandom,
+    TextIOWrapper,
+):
+    _cls.__module__ = "asyncfile"
+del _cls
