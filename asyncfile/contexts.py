@@ -97,6 +97,9 @@ def _close_with(loop: asyncio.AbstractEventLoop) -> None:
         return
 
     def close_contexts_then_loop() -> None:
+        if loop.is_running():
+            close()  # asyncio refuses: the contexts must go on serving
+            return
         with _lock:
             keys = [key for key in _contexts if key[0] is loop]
             contexts = [_contexts.pop(key) for key in keys]

@@ -52,6 +52,14 @@ async def _get(backend: str | None = None) -> AsyncioContextBase:
     return contexts.get_context(backend)
 
 
+async def test_closing_a_running_loop_leaves_its_contexts_alone(fd: int) -> None:
+    context = contexts.get_context()
+    with pytest.raises(RuntimeError, match="running event loop"):
+        asyncio.get_running_loop().close()
+    assert not context.closed
+    assert await context.write(b"still", fd, 0) == 5
+
+
 def test_unknown_or_missing_backends_are_refused() -> None:
     async def ask(name: str) -> None:
         contexts.get_context(name)
