@@ -2,10 +2,23 @@
 
 ``asyncfile.open()`` mirrors the built-in ``open()`` with coroutines for what
 touches the disk; ``asyncfile.core`` is the caio-compatible positional layer
-underneath.
+underneath.  aiofile's names (``AIOFile``, ``async_open``, ...) are adapters
+over both, from :mod:`asyncfile.aiofile`.
 """
 
 from ._version import __version__
+from .aiofile import (
+    AIOFile,
+    BinaryFileWrapper,
+    FileIOCloner,
+    FileIOWrapperBase,
+    LineReader,
+    Reader,
+    TextFileWrapper,
+    Writer,
+    async_open,
+    clone,
+)
 from .file import (
     BufferedRandom,
     BufferedReader,
@@ -17,12 +30,22 @@ from .file import (
 )
 
 __all__ = (
+    "AIOFile",
+    "BinaryFileWrapper",
     "BufferedRandom",
     "BufferedReader",
     "BufferedWriter",
     "FileIO",
+    "FileIOCloner",
+    "FileIOWrapperBase",
     "FileOpener",
+    "LineReader",
+    "Reader",
+    "TextFileWrapper",
     "TextIOWrapper",
+    "Writer",
     "__version__",
+    "async_open",
+    "clone",
     "open",
 )
