@@ -9,9 +9,11 @@ which interfaces it offers (see :mod:`benchmarks.contenders`); a contender is
 run only on the cases whose ``api`` it offers.
 
 ``"core"``: caio-style positional reads, ``await ctx.read(nbytes, fd, offset)``
-(:class:`CoreHandle`). File-level cases (``asyncfile.open`` against aiofile,
-aiofiles, anyio) will add an ``api`` of their own with a handle type and case
-bodies beside these; nothing else here needs to change.
+(:class:`CoreHandle`). ``"file"``: files opened by path and used through their
+methods, ``asyncfile.open`` against aiofile, aiofiles, anyio and the built-in
+``open()`` (:class:`~benchmarks.filecases.FileHandle`); such a case names its
+``work`` (:mod:`benchmarks.filecases`), does a fixed amount of it per
+measurement and reports each contender's total time too.
 """
 
 from __future__ import annotations
@@ -22,8 +24,13 @@ import random
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
+from benchmarks.filecases import FileWork, ReadChunks, ReadLines, WriteText
+
 PAGE = 4096
+KiB = 1 << 10
 MiB = 1 << 20
+LINES = 200_000
+"""Lines of the ``file-lines`` data file (``file-writes`` writes as many)."""
 
 AsyncRead = Callable[[int, int, int], Awaitable[bytes]]
 """``read(nbytes, fd, offset)``: the caio ``AsyncioContext.read`` shape."""
@@ -49,13 +56,15 @@ class Goal:
     """What the issue asks of every contender of the ``subject`` family.
 
     ``min_speed``: ops/s at least this fraction of ``speed_reference``'s
-    (a contender name, e.g. ``fio``). ``max_lag_ms``: worst heartbeat lag
-    below this. Either may be unset; the report says met or missed per row.
+    (a contender name, e.g. ``fio``). ``max_slowdown``: median µs/op at most
+    this multiple of ``speed_reference``'s. ``max_lag_ms``: worst heartbeat
+    lag below this. Any may be unset; the report says met or missed per row.
     """
 
     subject: str = "asyncfile"
     speed_reference: str | None = None
     min_speed: float = 0.0
+    max_slowdown: float | None = None
     max_lag_ms: float | None = None
 
 
@@ -77,6 +86,14 @@ class Case:
     ``cold``: the page cache is dropped right before every timed pass. Both
     need a file system on a block device. ``reference`` names an external
     tool that runs the same I/O as an extra row (see :mod:`benchmarks.fio`).
+
+    A ``"file"`` case (``api``) does its ``work`` once per measurement,
+    through a file it opens by path: no offsets, lanes or calibration.
+    ``data`` says what that path is: ``"random"``, the seeded data file of
+    ``file_size``; ``"lines"``, a seeded UTF-8 text file of ``count`` lines;
+    ``"none"``, a path in the run's directory that each pass creates.
+    ``count`` fixes the operations per measurement (0: the data file's size
+    in ``block`` units, for a ``sequential`` case).
     """
 
     name: str
@@ -91,6 +108,9 @@ class Case:
     warmup: int = 2048
     reference: str | None = None
     goal: Goal | None = None
+    work: FileWork | None = None
+    data: str = "random"
+    count: int = 0
 
     @property
     def cached(self) -> bool:
@@ -105,6 +125,18 @@ class Case:
     def file_size(self, size_mib: int) -> int:
         """Bytes of the data file this case reads, given ``--size-mib``."""
         return max(self.min_mib, size_mib) * MiB
+
+    def fixed_ops(self, size: int) -> int | None:
+        """Operations per measurement if the case fixes them (else calibrated).
+
+        ``count`` if set; a ``sequential`` case reads its ``size``-byte file
+        once, a ``block`` at a time.
+        """
+        if self.count:
+            return self.count
+        if self.sequential:
+            return size // self.block
+        return None
 
     def serves(self, apis: set[str] | frozenset[str]) -> bool:
         """Whether a contender offering ``apis`` gets a row in this case."""
@@ -226,6 +258,36 @@ CASES: dict[str, Case] = {
             sequential=True,
             warmup=8,
             goal=Goal(max_lag_ms=5.0),
+        ),
+        Case(
+            "file-chunks",
+            "a whole file in 64 KiB reads, binary",
+            depth=1,
+            block=64 * KiB,
+            api="file",
+            sequential=True,
+            work=ReadChunks(64 * KiB),
+            goal=Goal(speed_reference="sync", max_slowdown=1.15, max_lag_ms=5.0),
+        ),
+        Case(
+            "file-lines",
+            f"{LINES:,} text lines of ~60 bytes, async for",
+            depth=1,
+            api="file",
+            work=ReadLines(),
+            data="lines",
+            count=LINES,
+            goal=Goal(speed_reference="sync", max_slowdown=3.0, max_lag_ms=5.0),
+        ),
+        Case(
+            "file-writes",
+            f"{LINES:,} awaited 60-byte text writes to a new file, then close",
+            depth=1,
+            api="file",
+            work=WriteText(LINES),
+            data="none",
+            count=LINES,
+            goal=Goal(speed_reference="sync", max_slowdown=3.0, max_lag_ms=5.0),
         ),
     )
 }

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from benchmarks import datafile
-from benchmarks.cases import CASES
+from benchmarks.cases import CASES, Case
 from benchmarks.runner import Run, list_contenders, progress
 
 
@@ -75,6 +75,32 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
+def data_file(
+    case: Case,
+    directory: Path,
+    args: argparse.Namespace,
+    files: dict[tuple[str, int], Path],
+) -> Path:
+    """The path ``case`` works on, created on first use and kept in ``files``.
+
+    ``data="random"``: the seeded file of ``case.file_size``; ``"lines"``: a
+    seeded text file of ``case.count`` lines; ``"none"``: a path (in
+    ``directory``) that each measurement creates and deletes itself.
+    """
+    if case.data == "none":
+        return directory / f"{case.name}.out"
+    size = case.count if case.data == "lines" else case.file_size(args.size_mib)
+    key = (case.data, size)
+    if key not in files:
+        if case.data == "lines":
+            progress(f"creating a text file of {size:,} lines in {directory}")
+            files[key] = datafile.create_lines(directory, size, args.seed)
+        else:
+            progress(f"creating {size >> 20} MiB data file in {directory}")
+            files[key] = datafile.create(directory, size, args.seed)
+    return files[key]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     run = Run(args, list_contenders())
@@ -87,7 +113,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         directory = Path(tmp)
         storage = datafile.describe_storage(directory)
         print(run.preamble(storage), flush=True)
-        files: dict[int, Path] = {}
+        files: dict[tuple[str, int], Path] = {}
         try:
             for name in args.case or list(CASES):
                 case = CASES[name]
@@ -96,11 +122,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 if problem is not None:
                     run.skip_case(case, problem)
                 else:
-                    size = case.file_size(args.size_mib)
-                    if size not in files:
-                        progress(f"creating {size >> 20} MiB data file in {tmp}")
-                        files[size] = datafile.create(directory, size, args.seed)
-                    rows = run.run_case(case, files[size])
+                    path = data_file(case, directory, args, files)
+                    rows = run.run_case(case, path)
                 print("\n" + run.section(case, rows), flush=True)
             print("\n" + run.contender_notes(), flush=True)
         finally:

@@ -1,17 +1,20 @@
 """Contenders: named ways of doing a case's I/O, discovered at run time.
 
-:func:`discover` imports each family (``sync``, ``asyncfile``, ``caio``) and
-returns the contenders it can build, plus the names it cannot with the reason
-(import error, backend missing). It never raises for a missing or broken peer.
+:func:`discover` imports each family (``sync``, ``asyncfile``, ``caio``,
+``aiofile``, ``aiofiles``, ``anyio``) and returns the contenders it can build,
+plus the names it cannot with the reason (import error, backend missing). It
+never raises for a missing or broken peer.
 
-A contender's ``open()`` is an async context manager entered on the running
-loop of the measured process; it yields the handle its ``api`` defines (see
-:mod:`benchmarks.cases`).
+A contender has an opener per interface it serves (``Contender.openers``, keyed
+by a case's ``api``): an async context manager entered on the running loop of
+the measured process, which yields the handle that ``api`` defines (see
+:mod:`benchmarks.cases`: ``"core"`` a ``CoreHandle``, ``"file"`` a
+``FileHandle``). ``sync`` and ``asyncfile`` serve both; the caio variants only
+``"core"``; aiofile, aiofiles and anyio only ``"file"``.
 
-To add a family (aiofile, aiofiles, anyio for file-level cases): write a
-``_family_<name>(found)`` that imports the peer inside a ``try`` and adds a
-``Contender`` per configuration, whose ``apis`` name the case interfaces it
-serves (or an ``Unavailable`` with the reason), and add it to ``FAMILIES``.
+To add a family: write a ``_family_<name>(found)`` that imports the peer inside
+a ``try`` and adds a ``Contender`` per configuration (or an ``Unavailable``
+with the reason), and add it to ``FAMILIES``.
 """
 
 from __future__ import annotations
@@ -20,31 +23,47 @@ import contextlib
 import importlib
 import logging
 import os
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from benchmarks.cases import CoreHandle
+from benchmarks.filecases import FileHandle
 
 logger = logging.getLogger(__name__)
 
 BACKENDS = ("linux_uring", "linux_aio", "thread_aio", "python_aio")
 """caio's backend names; one missing from ``variants_asyncio`` is reported."""
 
+AIOFILE_LINE_CHUNK = 64 * 1024
+"""``LineReader`` chunk size for aiofile (its default, 4192, is slower here)."""
+
 Opener = Callable[[], AbstractAsyncContextManager[Any]]
 
 
 @dataclass(frozen=True)
 class Contender:
-    """A runnable contender; ``detail`` says what it resolves to."""
+    """A runnable contender; ``detail`` says what it resolves to.
+
+    ``openers``: one per interface (case ``api``) it serves.
+    """
 
     name: str
     family: str
-    apis: frozenset[str]
-    open: Opener = field(repr=False)
+    openers: Mapping[str, Opener] = field(repr=False)
     detail: str = ""
+
+    @property
+    def apis(self) -> frozenset[str]:
+        """The case interfaces this contender serves."""
+        return frozenset(self.openers)
+
+    def open(self, api: str) -> AbstractAsyncContextManager[Any]:
+        """Enter to get this contender's handle for ``api``."""
+        return self.openers[api]()
 
 
 @dataclass(frozen=True)
@@ -70,6 +89,18 @@ class Discovery:
 
     def find(self, name: str) -> Contender | None:
         return next((c for c in self.contenders if c.name == name), None)
+
+    def extend(
+        self, name: str, family: str, api: str, opener: Opener, detail: str
+    ) -> None:
+        """Give contender ``name`` an ``api`` (adding the contender if new)."""
+        old = self.find(name)
+        if old is None:
+            self.contenders.append(Contender(name, family, {api: opener}, detail))
+            return
+        joined = "; ".join(filter(None, [old.detail, detail]))
+        new = Contender(name, family, {**old.openers, api: opener}, joined)
+        self.contenders[self.contenders.index(old)] = new
 
 
 def _describe(exc: BaseException) -> str:
@@ -104,7 +135,17 @@ def _core_contender(
         async with context_class(**kwargs) as ctx:
             yield CoreHandle(read=ctx.read)
 
-    return Contender(name, family, frozenset({"core"}), open_context, detail)
+    return Contender(name, family, {"core": open_context}, detail)
+
+
+def _file_opener(handle: FileHandle) -> Opener:
+    """An opener that yields ``handle`` (file handles hold no resources)."""
+
+    @contextlib.asynccontextmanager
+    async def open_handle() -> AsyncIterator[FileHandle]:
+        yield handle
+
+    return open_handle
 
 
 def _family_sync(found: Discovery) -> None:
@@ -112,8 +153,12 @@ def _family_sync(found: Discovery) -> None:
     async def open_pread() -> AsyncIterator[CoreHandle]:
         yield CoreHandle(blocking=os.pread)
 
-    detail = "os.pread on the loop thread (blocks the loop)"
-    found.add(Contender("sync", "sync", frozenset({"core"}), open_pread, detail))
+    openers = {"core": open_pread, "file": _file_opener(FileHandle(blocking=open))}
+    detail = (
+        "os.pread (core) and the built-in open() (file) on the loop thread "
+        "(blocks the loop)"
+    )
+    found.add(Contender("sync", "sync", openers, detail))
 
 
 def _family_core(
@@ -152,12 +197,108 @@ def _family_core(
         found.add(_core_contender(name, family, context, detail, **kwargs))
 
 
+def _family_asyncfile(found: Discovery) -> None:
+    """``asyncfile[<backend>]`` (core) and ``asyncfile`` (core and file)."""
+    _family_core(found, "asyncfile.core", {})
+    try:
+        package = importlib.import_module("asyncfile")
+        open_file = package.open
+        backend = package.core.selection.name
+    except Exception as exc:  # any failure means "skip, say why"
+        logger.debug("cannot use asyncfile.open", exc_info=True)
+        found.add(Unavailable("asyncfile", f"asyncfile.open: {_describe(exc)}"))
+        return
+
+    def opened(path: Path, mode: str, encoding: str | None) -> Any:
+        return open_file(path, mode, encoding=encoding)
+
+    detail = f"asyncfile.open() (file; the loop's {backend} context)"
+    opener = _file_opener(FileHandle(open=opened))
+    found.extend("asyncfile", "asyncfile", "file", opener, detail)
+
+
+def _family_aiofile(found: Discovery) -> None:
+    """aiofile's ``async_open``, with its own chunk, line and write idioms."""
+    try:
+        aiofile = importlib.import_module("aiofile")
+        caio = importlib.import_module("caio")
+        async_open = aiofile.async_open
+        line_reader = aiofile.LineReader
+        context = caio.AsyncioContext.__module__
+    except Exception as exc:  # any failure means "skip, say why"
+        logger.debug("cannot use aiofile", exc_info=True)
+        found.add(Unavailable("aiofile", _describe(exc)))
+        return
+    found.versions["aiofile"] = _version("aiofile")
+
+    def opened(path: Path, mode: str, encoding: str | None) -> Any:
+        if encoding is None:
+            return async_open(path, mode)
+        return async_open(path, mode, encoding=encoding)
+
+    def lines(afp: Any) -> Any:
+        return line_reader(afp.file, chunk_size=AIOFILE_LINE_CHUNK)
+
+    handle = FileHandle(
+        open=opened,
+        chunks=lambda afp, size: afp.iter_chunked(size),
+        lines=lines,
+    )
+    detail = (
+        "aiofile.async_open(); chunks: afp.iter_chunked(n); lines: "
+        f"LineReader(afp.file, chunk_size={AIOFILE_LINE_CHUNK}); writes: "
+        f"await afp.write(s) (caio's default context, {context})"
+    )
+    found.add(Contender("aiofile", "aiofile", {"file": _file_opener(handle)}, detail))
+
+
+def _family_aiofiles(found: Discovery) -> None:
+    try:
+        aiofiles = importlib.import_module("aiofiles")
+        open_file = aiofiles.open
+    except Exception as exc:  # any failure means "skip, say why"
+        logger.debug("cannot use aiofiles", exc_info=True)
+        found.add(Unavailable("aiofiles", _describe(exc)))
+        return
+    found.versions["aiofiles"] = _version("aiofiles")
+
+    def opened(path: Path, mode: str, encoding: str | None) -> Any:
+        return open_file(path, mode, encoding=encoding)
+
+    opener = _file_opener(FileHandle(open=opened))
+    detail = "aiofiles.open() (every call in the loop's default executor)"
+    found.add(Contender("aiofiles", "aiofiles", {"file": opener}, detail))
+
+
+def _family_anyio(found: Discovery) -> None:
+    try:
+        anyio = importlib.import_module("anyio")
+        open_file = anyio.open_file
+    except Exception as exc:  # any failure means "skip, say why"
+        logger.debug("cannot use anyio", exc_info=True)
+        found.add(Unavailable("anyio", _describe(exc)))
+        return
+    found.versions["anyio"] = _version("anyio")
+
+    @contextlib.asynccontextmanager
+    async def opened(path: Path, mode: str, encoding: str | None) -> AsyncIterator[Any]:
+        async with await open_file(path, mode, encoding=encoding) as f:
+            yield f
+
+    opener = _file_opener(FileHandle(open=opened))
+    detail = "anyio.open_file() on asyncio (every call in a worker thread)"
+    found.add(Contender("anyio", "anyio", {"file": opener}, detail))
+
+
 FAMILIES: dict[str, Callable[[Discovery], None]] = {
     "sync": _family_sync,
-    "asyncfile": lambda found: _family_core(found, "asyncfile.core", {}),
+    "asyncfile": _family_asyncfile,
     "caio": lambda found: _family_core(
         found, "caio", {"linux_uring": {"sqpoll": False}}
     ),
+    "aiofile": _family_aiofile,
+    "aiofiles": _family_aiofiles,
+    "anyio": _family_anyio,
 }
 """Each family is listed in a process of its own, so one that crashes on
 import costs only its own contenders."""

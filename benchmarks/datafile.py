@@ -1,6 +1,7 @@
 """The data files the cases read, and the storage facts their numbers depend on.
 
-A data file is created once per run and size, then page-cached. The device
+A data file (random bytes, or text lines for ``file-lines``) is created once
+per run and size, then page-cached. The device
 cases (``O_DIRECT``, cold page cache) also need to know that the file system
 sits on a block device, and the cold case needs to drop the page cache.
 """
@@ -32,6 +33,40 @@ def create(directory: Path, size: int, seed: int) -> Path:
     try:
         for offset in range(0, size, CHUNK):
             os.pwrite(fd, rng.randbytes(min(CHUNK, size - offset)), offset)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    warm(path)
+    return path
+
+
+LINE_CHARACTERS = bytes(range(0x20, 0x7F))
+"""What :func:`create_lines` makes lines of: printable ASCII and space."""
+
+
+def create_lines(
+    directory: Path, count: int, seed: int, shortest: int = 40, longest: int = 80
+) -> Path:
+    """Write ``count`` seeded ASCII lines (UTF-8 text), fsync, read back.
+
+    Each line is ``shortest`` to ``longest`` bytes long, newline included
+    (uniformly, so about their mean on average), of printable ASCII; the
+    same ``count`` and ``seed`` give the same file.
+    """
+    path = directory / f"lines-{count}.txt"
+    rng = random.Random(seed)
+    table = bytes(LINE_CHARACTERS[i % len(LINE_CHARACTERS)] for i in range(256))
+    lengths = [rng.randint(shortest - 1, longest - 1) for _ in range(count)]
+    characters = rng.randbytes(sum(lengths)).translate(table)
+    lines = []
+    start = 0
+    for length in lengths:
+        lines.append(characters[start : start + length])
+        start += length
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+    try:
+        with os.fdopen(fd, "wb", closefd=False) as f:
+            f.write(b"\n".join(lines) + b"\n")
         os.fsync(fd)
     finally:
         os.close(fd)

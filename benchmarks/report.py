@@ -78,17 +78,21 @@ def _ms(value: float | None) -> str:
     return f"{value:.1f}" if value < 100 else f"{value:,.0f}"
 
 
-def table(rows: Sequence[Row], baseline: str, block: int | None = None) -> str:
+def table(
+    rows: Sequence[Row], baseline: str, block: int | None = None, total: bool = False
+) -> str:
     """A markdown table, columns padded so it also reads well in a terminal.
 
     With ``block`` (bytes per operation), a MB/s column (1e6 bytes/s, from the
-    median) follows ops/s.
+    median) follows ops/s. With ``total`` (cases of fixed work), a column of
+    the median time of the whole measurement (ms) follows the µs/op ones.
     """
     base = next((r for r in rows if r.contender == baseline), None)
     header = [
         "contender",
         "µs/op (median)",
         "min-max µs/op",
+        *(["total ms (median)"] if total else []),
         "ops/s",
         *(["MB/s"] if block else []),
         f"vs {baseline}",
@@ -100,6 +104,7 @@ def table(rows: Sequence[Row], baseline: str, block: int | None = None) -> str:
             f"`{row.contender}`",
             _us(row.median_us),
             f"{_us(row.min_us)}-{_us(row.max_us)}",
+            *([_us(row.median_us * row.ops / 1e3)] if total else []),
             f"{row.ops_per_s:,.0f}",
             *([f"{block / row.median_us:,.0f}"] if block else []),
             _ratio(row.median_us / base.median_us) if base else "-",
@@ -129,14 +134,25 @@ def goal_notes(goal: Goal, rows: Sequence[Row], subjects: Sequence[str]) -> list
     """
     by_name = {row.contender: row for row in rows}
     notes = []
-    if goal.speed_reference is not None:
-        ref = by_name.get(goal.speed_reference)
-        want = f"ops/s at least {goal.min_speed:.2f}x `{goal.speed_reference}`'s"
+    reference = goal.speed_reference
+    ref = None if reference is None else by_name.get(reference)
+    if reference is not None and goal.min_speed:
+        want = f"ops/s at least {goal.min_speed:.2f}x `{reference}`'s"
         if ref is None:
-            verdicts = [f"no `{goal.speed_reference}` result"]
+            verdicts = [f"no `{reference}` result"]
         else:
             verdicts = [
                 _speed(name, by_name.get(name), ref, goal.min_speed)
+                for name in subjects
+            ]
+        notes.append(f"- goal, {want}: " + ", ".join(verdicts))
+    if reference is not None and goal.max_slowdown is not None:
+        want = f"µs/op at most {goal.max_slowdown:g}x `{reference}`'s"
+        if ref is None:
+            verdicts = [f"no `{reference}` result"]
+        else:
+            verdicts = [
+                _slowdown(name, by_name.get(name), ref, goal.max_slowdown)
                 for name in subjects
             ]
         notes.append(f"- goal, {want}: " + ", ".join(verdicts))
@@ -152,6 +168,13 @@ def _speed(name: str, row: Row | None, ref: Row, minimum: float) -> str:
         return f"`{name}` no result"
     speed = ref.median_us / row.median_us
     return f"`{name}` {_ratio(speed)} {'met' if speed >= minimum else 'MISSED'}"
+
+
+def _slowdown(name: str, row: Row | None, ref: Row, limit: float) -> str:
+    if row is None:
+        return f"`{name}` no result"
+    ratio = row.median_us / ref.median_us
+    return f"`{name}` {_ratio(ratio)} {'met' if ratio <= limit else 'MISSED'}"
 
 
 def _lag(name: str, row: Row | None, limit: float) -> str:

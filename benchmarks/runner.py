@@ -2,8 +2,9 @@
 
 For each case: one calibration run per contender (not counted) fixes the
 operation count that makes its measurement last about ``--target`` seconds
-(a ``sequential`` case reads its whole file instead: no calibration; the
-``fio`` reference is time-based: none either); then ``--repeat`` rounds each
+(a ``sequential`` case reads its whole file instead, and a ``"file"`` case
+does its fixed work: no calibration; the ``fio`` reference is time-based:
+none either); then ``--repeat`` rounds each
 run every contender once, in a seeded shuffled order rotated by one place per
 round, every run in a new ``python -m benchmarks.worker`` process (``fio``:
 an ``fio`` process). A contender whose run fails (error, wrong data, crash,
@@ -28,11 +29,13 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import datafile, fio, report
-from benchmarks.cases import CASES, Case
+from benchmarks.cases import CASES, Case, MiB
 from benchmarks.contenders import FAMILIES, family_of
 from benchmarks.worker import MARKER
 
 ROOT = Path(__file__).resolve().parent.parent
+FILE_TIMEOUT = 600.0
+"""Seconds a worker of a ``"file"`` case may take (its work is not scaled)."""
 
 
 def worker(arguments: Sequence[str], timeout: float) -> dict[str, Any]:
@@ -128,16 +131,21 @@ class Run:
             return fio.measure(case, path, self.args.target, self.args.seed)
         arguments = ["run", "--case", case.name, "--contender", name]
         arguments += ["--file", str(path), "--seed", str(self.args.seed), *extra]
-        return worker(arguments, timeout=max(60.0, 40 * self.args.target))
+        timeout = max(60.0, 40 * self.args.target)
+        if case.work is not None:
+            # Fixed work, two passes: thread-per-call peers take 10+ s a pass.
+            timeout = max(timeout, FILE_TIMEOUT)
+        return worker(arguments, timeout=timeout)
 
     def run_case(self, case: Case, path: Path) -> list[report.Row]:
         """Calibrate, run the interleaved rounds, and reduce to table rows."""
         names = [n for n in self.contenders if case.serves(self.apis[n])]
         failed = self.failed.setdefault(case.name, {})
-        size = path.stat().st_size
+        size = path.stat().st_size if path.exists() else 0
         self.data[case.name] = {"path": str(path), "bytes": size}
-        if case.sequential:
-            ops = dict.fromkeys(names, size // case.block)
+        fixed = case.fixed_ops(size)
+        if fixed is not None:
+            ops = dict.fromkeys(names, fixed)
         else:
             ops = self._calibrate(case, names, path, failed)
         order = [n for n in names if n in ops]
@@ -210,6 +218,8 @@ class Run:
         """Where the case's data comes from, in one sentence or two."""
         size = self.data.get(case.name, {}).get("bytes")
         size = case.file_size(self.args.size_mib) if size is None else size
+        if case.work is not None:
+            return self._file_note(case, size)
         text = f"Data: {size >> 20:,} MiB on {self.storage}"
         if case.direct:
             text += ", read through an O_DIRECT descriptor (no page cache)"
@@ -233,6 +243,29 @@ class Run:
             )
         return text
 
+    def _file_note(self, case: Case, size: int) -> str:
+        """A ``"file"`` case's data and the work of one measurement."""
+        work = case.work
+        if work is None:
+            raise TypeError(f"{case.name} is not a file-level case")
+        if case.data == "none":
+            data = f"Data: a new file on {self.storage}"
+        elif case.data == "lines":
+            data = (
+                f"Data: a {size / MiB:.1f} MiB UTF-8 text file of {case.count:,} "
+                f"seeded ASCII lines ({size / max(1, case.count):.0f} bytes on "
+                f"average) on {self.storage}, page-cached"
+            )
+        else:
+            data = f"Data: {size >> 20:,} MiB of random bytes on {self.storage}, "
+            data += "page-cached"
+        ops = case.fixed_ops(size)
+        return (
+            f"{data}. Each measurement times one pass ({ops:,} {work.unit}s, "
+            f"no calibration): {work.describe()}. µs/op is per {work.unit}; "
+            "total is the whole pass, open to close."
+        )
+
     def section(self, case: Case, rows: list[report.Row]) -> str:
         lines = [f"### {case.name}: {case.title}", ""]
         skipped = self.skipped_cases.get(case.name)
@@ -240,17 +273,14 @@ class Run:
             return "\n".join([*lines, f"(skipped: {skipped})"])
         lines += [self.data_note(case), ""]
         block = case.block if case.sequential else None
-        table = report.table(rows, self.args.baseline, block) if rows else None
+        total = bool(case.count) or case.sequential
+        table = report.table(rows, self.args.baseline, block, total) if rows else None
         lines.append(table or "(no results)")
         notes = [f"- skipped `{n}`: {r}" for n, r in self.skipped.items()]
         notes += [
             f"- failed `{n}`: {r}" for n, r in self.failed.get(case.name, {}).items()
         ]
-        notes += [
-            self._not_served(case, n)
-            for n in self.contenders
-            if not case.serves(self.apis[n])
-        ]
+        notes += self._not_served(case)
         if rows and not any(row.contender == self.args.baseline for row in rows):
             notes.append(f"- baseline `{self.args.baseline}` has no result here")
         if case.goal is not None:
@@ -263,10 +293,19 @@ class Run:
             notes += report.goal_notes(case.goal, rows, subjects)
         return "\n".join([*lines, "", *notes] if notes else lines)
 
-    def _not_served(self, case: Case, name: str) -> str:
-        elsewhere = [c.name for c in CASES.values() if c.serves(self.apis[name])]
-        where = f" (a row in {', '.join(elsewhere)} only)" if elsewhere else ""
-        return f"- n/a `{name}`: no {case.api!r} interface{where}"
+    def _not_served(self, case: Case) -> list[str]:
+        """A line per set of cases where the contenders ``case`` skips do run."""
+        by_cases: dict[tuple[str, ...], list[str]] = {}
+        for name in self.contenders:
+            if not case.serves(self.apis[name]):
+                cases = (c.name for c in CASES.values() if c.serves(self.apis[name]))
+                by_cases.setdefault(tuple(cases), []).append(f"`{name}`")
+        lines = []
+        for elsewhere, names in by_cases.items():
+            rows = "a row" if len(names) == 1 else "rows"
+            where = f" ({rows} in {', '.join(elsewhere)} only)" if elsewhere else ""
+            lines.append(f"- n/a {', '.join(names)}: no {case.api!r} interface{where}")
+        return lines
 
     def preamble(self, storage: str) -> str:
         self.storage = storage

@@ -4,7 +4,9 @@
 run (and why others cannot). ``python -m benchmarks.worker run ...`` warms the
 file (page-cached cases) and the contender up, checks the contender's data
 against ``os.pread``, then times the case with the loop's heartbeat running;
-a ``cold`` case drops the page cache right before every timed pass. Either
+a ``cold`` case drops the page cache right before every timed pass. A
+``"file"`` case instead runs one untimed pass that checks every item, then
+one timed pass whose tally (and, for writes, the file) must be exact. Either
 prints one JSON object on a line starting with :data:`MARKER`; anything else
 on stdout is ignored by the runner.
 """
@@ -21,14 +23,16 @@ import os
 import sys
 import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from benchmarks.cases import CASES, Case, CoreHandle, random_offsets
 from benchmarks.contenders import FAMILIES, Contender, discover, family_of
 from benchmarks.datafile import drop_page_cache, warm
-from benchmarks.lag import Heartbeat
+from benchmarks.lag import Heartbeat, LagReport
+
+T = TypeVar("T")
 
 logger = logging.getLogger(__name__)
 
@@ -38,30 +42,39 @@ MIN_OPS = 2000
 MAX_OPS = 2_000_000
 
 
+async def _clocked(work: Awaitable[T]) -> tuple[T, float, LagReport]:
+    """Await ``work`` with the heartbeat on: its value, seconds and lag."""
+    gc.collect()
+    heartbeat = Heartbeat(asyncio.get_running_loop())
+    heartbeat.start()
+    start = time.perf_counter()
+    value = await work
+    seconds = time.perf_counter() - start
+    return value, seconds, heartbeat.stop()
+
+
+def _result(ops: int, seconds: float, lag: LagReport) -> dict[str, Any]:
+    return {
+        "ops": ops,
+        "seconds": seconds,
+        "us_per_op": seconds / ops * 1e6,
+        "ops_per_s": ops / seconds,
+        "lag_max_ms": lag.max * 1e3,
+        "lag_p99_ms": lag.p99 * 1e3,
+        "beats": lag.beats,
+    }
+
+
 async def _timed(
     case: Case, handle: CoreHandle, fd: int, offs: list[int]
 ) -> dict[str, Any]:
     lanes = case.lanes(offs)
     if case.cold:
         drop_page_cache()
-    gc.collect()
-    heartbeat = Heartbeat(asyncio.get_running_loop())
-    heartbeat.start()
-    start = time.perf_counter()
-    nbytes = await case.run(handle, fd, lanes)
-    seconds = time.perf_counter() - start
-    lag = heartbeat.stop()
+    nbytes, seconds, lag = await _clocked(case.run(handle, fd, lanes))
     if nbytes != len(offs) * case.block:
         raise AssertionError(f"read {nbytes} bytes, expected {len(offs) * case.block}")
-    return {
-        "ops": len(offs),
-        "seconds": seconds,
-        "us_per_op": seconds / len(offs) * 1e6,
-        "ops_per_s": len(offs) / seconds,
-        "lag_max_ms": lag.max * 1e3,
-        "lag_p99_ms": lag.p99 * 1e3,
-        "beats": lag.beats,
-    }
+    return _result(len(offs), seconds, lag)
 
 
 def _round_ops(ops: float) -> int:
@@ -90,8 +103,11 @@ async def measure(
     With ``calibrate`` > 0, time nothing that counts: return the ``ops`` that
     make one measurement last about ``calibrate`` seconds. The measured
     descriptor is opened with ``case.flags``; a ``direct`` case's expected
-    bytes come from a second, buffered descriptor.
+    bytes come from a second, buffered descriptor. A ``"file"`` case goes to
+    :func:`measure_file`.
     """
+    if case.work is not None:
+        return await measure_file(case, contender, path, ops)
     size = warm(path) if case.cached else os.stat(path).st_size
     pages = size // case.block
     with contextlib.ExitStack() as descriptors:
@@ -99,7 +115,7 @@ async def measure(
         buffered = fd
         if case.direct:
             buffered = _open(descriptors, path, os.O_RDONLY | os.O_CLOEXEC)
-        async with contender.open() as handle:
+        async with contender.open(case.api) as handle:
             check = random_offsets(seed + 1, VERIFY_OPS, pages, case.block)
             await case.verify(handle, fd, check, buffered)
             warmup = case.offsets(seed, case.warmup, size)
@@ -111,6 +127,28 @@ async def measure(
                 result = await _timed(case, handle, fd, case.offsets(seed, ops, size))
             await case.verify(handle, fd, check, buffered)
     return result
+
+
+async def measure_file(
+    case: Case, contender: Contender, path: Path, ops: int
+) -> dict[str, Any]:
+    """One checked untimed pass of ``case.work``, then one timed, checked pass.
+
+    The untimed pass (which also warms the contender up) compares every item
+    with plain blocking reads; the timed one must match their tally exactly.
+    ``path`` is page-cached first, unless the case creates it (``data="none"``).
+    """
+    work = case.work
+    if work is None:
+        raise TypeError(f"{case.name} is not a file-level case")
+    if case.data != "none":
+        warm(path)
+    expected = work.expected(path, ops)
+    async with contender.open(case.api) as handle:
+        await work.verify(handle, path)
+        tally, seconds, lag = await _clocked(work.run(handle, path))
+        work.confirm(tally, expected, path)
+    return _result(tally.items, seconds, lag)
 
 
 def _open(descriptors: contextlib.ExitStack, path: Path, flags: int) -> int:
