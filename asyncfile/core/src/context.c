@@ -234,6 +234,38 @@ resolve_future(aio_state *state, struct request *req)
     Py_XDECREF(ret);
 }
 
+int
+context_take_pool_done(struct context *ctx)
+{
+    struct request_list done;
+    request_list_init(&done);
+    int count = pool_take_done(ctx->pool, &done);
+    struct request *req;
+    while ((req = request_list_pop(&done)) != NULL) {
+        context_complete(ctx, req, req->result);
+    }
+    return count;
+}
+
+void
+context_close_pool(struct context *ctx)
+{
+    struct request_list unstarted, finished;
+    request_list_init(&unstarted);
+    request_list_init(&finished);
+    Py_BEGIN_ALLOW_THREADS
+    pool_destroy(ctx->pool, &unstarted, &finished);
+    Py_END_ALLOW_THREADS
+    ctx->pool = NULL;
+    struct request *req;
+    while ((req = request_list_pop(&finished)) != NULL) {
+        context_complete(ctx, req, req->result);
+    }
+    while ((req = request_list_pop(&unstarted)) != NULL) {
+        context_complete(ctx, req, -ECANCELED);
+    }
+}
+
 /* Deliver up to `max` completions (all when max < 0); returns how many. */
 int
 context_dispatch(struct context *ctx, int max)

@@ -244,6 +244,11 @@ struct context {
 int context_module_init(PyObject *module, aio_state *state);
 void context_complete(struct context *ctx, struct request *req, int64_t result);
 int context_dispatch(struct context *ctx, int max);
+/* Complete the requests the pool has finished; returns how many. */
+int context_take_pool_done(struct context *ctx);
+/* Stop the pool, waiting without the GIL for the requests it runs: those
+ * finished complete with their result, those never started with ECANCELED. */
+void context_close_pool(struct context *ctx);
 int64_t monotonic_ns(void);
 extern unsigned aio_fork_generation;
 

@@ -246,23 +246,10 @@ handle_event(struct context *ctx, struct request *req, int64_t res)
 }
 
 static int
-take_pool_completions(struct context *ctx)
-{
-    struct request_list done;
-    request_list_init(&done);
-    int count = pool_take_done(ctx->pool, &done);
-    struct request *req;
-    while ((req = request_list_pop(&done)) != NULL) {
-        context_complete(ctx, req, req->result);
-    }
-    return count;
-}
-
-static int
 kaio_reap(struct context *ctx, int min_wait, int64_t timeout_ns)
 {
     struct kaio *kaio = ctx->impl;
-    int count = take_pool_completions(ctx);
+    int count = context_take_pool_done(ctx);
     int64_t deadline = timeout_ns < 0 ? -1 : monotonic_ns() + timeout_ns;
     for (;;) {
         struct timespec ts = {0, 0};
@@ -291,7 +278,7 @@ kaio_reap(struct context *ctx, int min_wait, int64_t timeout_ns)
             handle_event(ctx, req, kaio->events[i].res);
             count += req->state == REQ_COMPLETED;
         }
-        count += take_pool_completions(ctx);
+        count += context_take_pool_done(ctx);
         if (count >= min_wait || (deadline >= 0 && monotonic_ns() >= deadline)) {
             break;
         }
@@ -351,23 +338,12 @@ kaio_close(struct context *ctx)
         with_kernel += ctx->requests[i].state == REQ_RUNNING && !ctx->requests[i].via_pool;
     }
     bool kept = with_kernel == 0 && keep_idle_aio(ctx->max_requests, kaio->aio);
-    struct request_list unstarted, finished;
-    request_list_init(&unstarted);
-    request_list_init(&finished);
-    Py_BEGIN_ALLOW_THREADS
-    pool_destroy(ctx->pool, &unstarted, &finished);
+    context_close_pool(ctx);
     if (!kept) {
+        Py_BEGIN_ALLOW_THREADS
         /* Waits for the control blocks in flight; their events are discarded. */
         sys_io_destroy(kaio->aio);
-    }
-    Py_END_ALLOW_THREADS
-    ctx->pool = NULL;
-    struct request *req;
-    while ((req = request_list_pop(&finished)) != NULL) {
-        context_complete(ctx, req, req->result);
-    }
-    while ((req = request_list_pop(&unstarted)) != NULL) {
-        context_complete(ctx, req, -ECANCELED);
+        Py_END_ALLOW_THREADS
     }
     for (unsigned i = 0; i < ctx->max_requests; i++) {
         if (ctx->requests[i].state == REQ_RUNNING) {

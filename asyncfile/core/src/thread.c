@@ -31,14 +31,7 @@ thread_flush(struct context *ctx)
 static int
 thread_reap(struct context *ctx, int min_wait, int64_t timeout_ns)
 {
-    struct request_list done;
-    request_list_init(&done);
-    int count = pool_take_done(ctx->pool, &done);
-    struct request *req;
-    while ((req = request_list_pop(&done)) != NULL) {
-        context_complete(ctx, req, req->result);
-    }
-    return count;
+    return context_take_pool_done(ctx);
 }
 
 static bool
@@ -54,20 +47,7 @@ thread_cancel(struct context *ctx, struct request *req)
 static void
 thread_close(struct context *ctx)
 {
-    struct request_list unstarted, finished;
-    request_list_init(&unstarted);
-    request_list_init(&finished);
-    Py_BEGIN_ALLOW_THREADS
-    pool_destroy(ctx->pool, &unstarted, &finished);
-    Py_END_ALLOW_THREADS
-    ctx->pool = NULL;
-    struct request *req;
-    while ((req = request_list_pop(&finished)) != NULL) {
-        context_complete(ctx, req, req->result);
-    }
-    while ((req = request_list_pop(&unstarted)) != NULL) {
-        context_complete(ctx, req, -ECANCELED);
-    }
+    context_close_pool(ctx);
 }
 
 static void
