@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import functools
 import os
+from importlib.machinery import EXTENSION_SUFFIXES
 from types import ModuleType
 
 __all__ = ("io_uring_unavailable", "linux_aio_unavailable", "native_core")
@@ -24,7 +25,15 @@ def native_core() -> ModuleType | str:
     try:
         from . import _aio
     except ImportError as exc:
-        return f"the native core was not built or cannot load ({exc})"
+        here = os.path.dirname(__file__)
+        built = (os.path.join(here, "_aio" + suffix) for suffix in EXTENSION_SUFFIXES)
+        if not any(os.path.exists(path) for path in built):
+            # Typically a source checkout shadowing the installed package.
+            return (
+                f"the native core is not built in {here} (a source tree? "
+                "install it with `pip install -e .`, or run from elsewhere)"
+            )
+        return f"the native core cannot load ({exc})"
     return _aio
 
 
