@@ -29,3 +29,10 @@ def test_readme_example_runs(example: str, tmp_path: Path) -> None:
     )
     assert process.returncode == 0, process.stderr
     assert "Traceback" not in process.stderr
+
+
+def test_ci_runs_the_readme_test_command_as_written() -> None:
+    commands = re.findall(r"```sh\n(.*?)\n```", README.read_text(), re.DOTALL)
+    assert len(commands) >= 2, "the README opens with two commands"
+    ci = (README.parent / ".ci" / "run").read_text().splitlines()
+    assert commands[1] in ci
