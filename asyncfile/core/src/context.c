@@ -446,6 +446,10 @@ request_prepare(struct request *req, enum opcode opcode, int fd, uint64_t offset
 static int
 start_async(struct context *ctx, struct request *req, PyObject *future)
 {
+    /* Before anything starts: a failure here must leave nothing in flight. */
+    if (schedule_end_of_turn(ctx) < 0) {
+        return -1;
+    }
     req->owner = Py_NewRef(future);
     req->owner_is_future = true;
     int ret = ctx->backend->start(ctx, req);
@@ -454,17 +458,11 @@ start_async(struct context *ctx, struct request *req, PyObject *future)
         return -1;
     }
     /* A lone operation goes to the kernel at once; more in the same loop
-     * turn are batched into one submission at the turn's end. */
+     * turn are batched into one submission at the turn's end.  A failed
+     * flush leaves the request queued: the end of the turn retries. */
     if (!ctx->flush_scheduled) {
-        ret = ctx->backend->flush(ctx);
+        ctx->backend->flush(ctx);
         ctx->flush_scheduled = true;
-        if (schedule_end_of_turn(ctx) < 0) {
-            return -1;
-        }
-        if (ret < 0) {
-            /* The request is on the backend's queue: the next flush retries. */
-            return 0;
-        }
     }
     return 0;
 }
