@@ -36,14 +36,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any, AnyStr, ClassVar, Generic, NoReturn, TypeVar
 
 from ._fileio import DEFAULT_BUFFER_SIZE, AsyncFileIO
-from ._tasks import TaskLock, complete_despite_cancel, serialized
+from ._tasks import TaskLock, serialized
 
 if TYPE_CHECKING:
     from types import TracebackType
 
     from typing_extensions import Buffer, Self
 
-    from .core.asyncio_base import AsyncioContextBase
 
 __all__ = (
     "DEFAULT_BUFFER_SIZE",
@@ -143,14 +142,6 @@ def writable_view(buffer: object, method: str) -> memoryview:
         view.release()
         raise TypeError(message)
     return view if view.format == "B" and view.ndim == 1 else view.cast("B")
-
-
-async def completed(operation: Awaitable[T], protected: bool) -> T:
-    """Await ``operation``; unless it is ``protected`` already, run it to the
-    end even if the caller is cancelled meanwhile."""
-    if protected:
-        return await operation
-    return await complete_despite_cancel(operation)
 
 
 # -- what every file object shares ----------------------------------------------
@@ -281,28 +272,6 @@ class FileIO(AsyncFileIO, IOBase[bytes]):
     line only; on a pipe it reads one byte at a time, as io does.
     """
 
-    def __init__(
-        self,
-        fd: int,
-        name: str | bytes | int,
-        mode: str,
-        *,
-        closefd: bool,
-        blksize: int,
-        position: int | None,
-        context: AsyncioContextBase | None,
-    ) -> None:
-        self._lock = TaskLock()
-        super().__init__(
-            fd,
-            name,
-            mode,
-            closefd=closefd,
-            blksize=blksize,
-            position=position,
-            context=context,
-        )
-
     @serialized
     async def read(self, size: int | None = -1) -> bytes:
         """Like ``io.FileIO.read``: at most ``size`` bytes, one system call
@@ -311,15 +280,9 @@ class FileIO(AsyncFileIO, IOBase[bytes]):
 
     @serialized
     async def readall(self) -> bytes:
-        """Like ``io.FileIO.readall``.  If cancelled, a seekable file's
-        position is left where it was."""
-        start = self._position
-        try:
-            return await super().readall()
-        except BaseException:
-            if start is not None and not self._closed:
-                self._position = start
-            raise
+        """Like ``io.FileIO.readall``.  If cancelled, the position is left
+        where it was."""
+        return await super().readall()
 
     @serialized
     async def readinto(self, buffer: Buffer) -> int:
@@ -373,13 +336,9 @@ class FileIO(AsyncFileIO, IOBase[bytes]):
     async def write(self, data: Buffer) -> int:
         """Like ``io.FileIO.write``, but always writes all of ``data``.  Once
         started, the write completes even if the call is cancelled."""
-        with bytes_view(data) as view:
-            if not view.nbytes:
-                # The kernel moves nothing for an empty write, even in append
-                # mode; the raw layer would move to the end.
-                self._check_writable()
-                return 0
-        return await completed(super().write(data), self._position is not None)
+        with bytes_view(data):
+            pass  # io's TypeError for what is not a buffer
+        return await super().write(data)
 
     async def writelines(self, lines: Iterable[Buffer]) -> None:
         """Like ``io.IOBase.writelines``: ``write`` each item, in order."""
@@ -395,7 +354,7 @@ class FileIO(AsyncFileIO, IOBase[bytes]):
     @serialized
     async def truncate(self, size: int | None = None) -> int:
         """Like ``io.FileIO.truncate``; completes even if cancelled."""
-        return await complete_despite_cancel(super().truncate(size))
+        return await super().truncate(size)
 
     @serialized
     async def flush(self) -> None:
@@ -422,7 +381,7 @@ class FileIO(AsyncFileIO, IOBase[bytes]):
         """Write all of ``data`` at ``offset`` (at the end in append mode: the
         kernel ignores the offset of an ``O_APPEND`` file); the position does
         not move.  Completes even if cancelled."""
-        return await complete_despite_cancel(super().pwrite(data, offset))
+        return await super().pwrite(data, offset)
 
     @serialized
     async def stat(self) -> os.stat_result:
@@ -690,10 +649,8 @@ class _BufferedIOMixin(BufferedIOBase):
         return count
 
     async def _raw_write(self, data: Buffer) -> int:
-        raw = self.raw
-        return await completed(
-            raw.write(data), isinstance(raw, FileIO) or raw.seekable()
-        )
+        # The raw layer completes a started write despite cancellation.
+        return await self.raw.write(data)
 
     async def _flush_unlocked(self) -> None:
         """Write the pending bytes out.  Each raw write completes despite
@@ -783,8 +740,7 @@ class _BufferedIOMixin(BufferedIOBase):
         if not self._writes:
             raise UnsupportedOperation("truncate")
         await self._flush_and_rewind()
-        raw = self.raw
-        return await completed(raw.truncate(size), isinstance(raw, FileIO))
+        return await self.raw.truncate(size)
 
     @serialized
     async def flush(self) -> None:
@@ -849,8 +805,7 @@ class _BufferedIOMixin(BufferedIOBase):
         with bytes_view(data):
             pass
         await self._before_positional()
-        raw = self.raw
-        count = await completed(raw.pwrite(data, offset), isinstance(raw, FileIO))
+        count = await self.raw.pwrite(data, offset)
         await self._flush_and_rewind()
         return count
 

@@ -24,7 +24,7 @@ import stat
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ._tasks import complete_despite_cancel
+from ._tasks import TaskLock, complete_despite_cancel
 from .contexts import get_context
 
 if TYPE_CHECKING:
@@ -69,6 +69,8 @@ class AsyncFileIO:
         self._position = position  # None: not seekable
         self._context = context
         self._closed = False
+        # For the public FileIO's @serialized calls (this layer has no lock).
+        self._lock = TaskLock()
 
     @classmethod
     async def open(
