@@ -200,6 +200,12 @@ class IOBase(Generic[AnyStr]):
         return line
 
     @serialized
+    async def _next_line(self) -> AnyStr | None:
+        """``__anext__`` for async generators, which cannot raise
+        StopAsyncIteration: None at the end."""
+        return await self._iter_next()
+
+    @serialized
     async def readlines(self, hint: int | None = -1) -> list[AnyStr]:
         """Like ``io.IOBase.readlines``: the lines to the end of the file, or,
         with a positive ``hint``, lines until their total length exceeds it."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import sys
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
@@ -21,8 +22,23 @@ T = TypeVar("T")
 P = ParamSpec("P")
 
 
+if sys.version_info >= (3, 12):
+    from asyncio import current_task
+else:  # asyncio's own current_task() is a Python function before 3.12
+    from asyncio.tasks import _current_tasks  # type: ignore[attr-defined]
+
+    def current_task() -> asyncio.Task[Any] | None:
+        task: asyncio.Task[Any] | None = _current_tasks.get(asyncio._get_running_loop())
+        return task
+
+
 class TaskLock:
-    """A FIFO lock that the task holding it may take again."""
+    """A FIFO lock that the task holding it may take again.
+
+    ``idle`` is true when no task holds it or waits for it: a method that
+    then completes without suspending may skip taking it, since no other task
+    can run before it returns.
+    """
 
     __slots__ = ("_depth", "_owner", "_waiters")
 
@@ -31,14 +47,26 @@ class TaskLock:
         self._depth = 0
         self._waiters: deque[asyncio.Future[None]] = deque()
 
-    async def acquire(self) -> None:
-        task = asyncio.current_task()
+    @property
+    def idle(self) -> bool:
+        # A waiter left while the lock is free was cancelled: it does not count.
+        return self._owner is None
+
+    def try_acquire(self) -> bool:
+        """Take the lock without waiting if it is free or already this task's."""
+        task = current_task()
         if self._owner is None and not self._waiters:
             self._owner, self._depth = task, 1
-            return
+            return True
         if self._owner is task:
             self._depth += 1
+            return True
+        return False
+
+    async def acquire(self) -> None:
+        if self.try_acquire():
             return
+        task = current_task()
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiters.append(waiter)
         try:
@@ -85,7 +113,8 @@ def serialized(
     @functools.wraps(method)
     async def locked(self: S, /, *args: P.args, **kwargs: P.kwargs) -> T:
         lock = self._lock
-        await lock.acquire()
+        if not lock.try_acquire():
+            await lock.acquire()
         try:
             return await method(self, *args, **kwargs)
         finally:

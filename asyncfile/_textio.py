@@ -34,7 +34,7 @@ import os
 import struct
 import sys
 import warnings
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from typing import TYPE_CHECKING, Any, Final, NoReturn
 
 from ._bufferedio import IOBase, _BufferedIOMixin, c_int, optional_size, ssize
@@ -54,6 +54,10 @@ UnsupportedOperation = io.UnsupportedOperation
 _COOKIE: Final = struct.Struct("<qiiib")
 
 _NEWLINES: Final = (None, "", "\n", "\r", "\r\n")
+
+#: Codecs whose incremental encoder keeps no state: ``str.encode`` gives the
+#: same bytes, faster (io's C implementation has the same shortcut).
+_STATELESS_ENCODINGS: Final = frozenset({"utf-8", "iso8859-1", "ascii"})
 
 
 def _locale_encoding() -> str:
@@ -175,6 +179,7 @@ class TextIOWrapper(IOBase[str]):
         self._decoder: Any = None
         self._encoder: codecs.IncrementalEncoder | None = None
         self._encoder_name = ""
+        self._plain_encoding: str | None = None
         self._set_codecs(codec_info, errors)
         self._seekable = self._telling = buffer.seekable()
         self._has_read1 = hasattr(buffer, "read1")
@@ -187,6 +192,8 @@ class TextIOWrapper(IOBase[str]):
         self._readuniversal = not newline
         self._readtranslate = newline is None
         self._writetranslate = newline != ""
+        #: The line ending to find with ``str.find``, where one is enough.
+        self._plain_readnl = "\n" if newline is None or newline == "\n" else None
         if newline in ("\r", "\r\n"):
             self._writenl: str | None = newline
         elif newline is None and os.linesep != "\n":
@@ -204,6 +211,9 @@ class TextIOWrapper(IOBase[str]):
         if buffer.writable():
             self._encoder = codec_info.incrementalencoder(errors)
             self._encoder_name = codec_info.name
+            self._plain_encoding = (
+                codec_info.name if codec_info.name in _STATELESS_ENCODINGS else None
+            )
 
     def _fix_encoder_state(self) -> None:
         """Write a BOM only at the start of the stream, as io does: never in
@@ -309,6 +319,14 @@ class TextIOWrapper(IOBase[str]):
     def __getstate__(self) -> NoReturn:
         raise TypeError(f"cannot pickle {type(self).__name__!r} object")
 
+    def _undisturbed(self) -> bool:
+        """True if a call that needs no I/O may run at once, without the
+        lock: no other call runs or waits (so none can run before it
+        returns), and the file is open and attached."""
+        buffer = self._buffer
+        raw = None if buffer is None else buffer._raw
+        return raw is not None and not raw._closed and self._lock.idle
+
     # -- decoded text -------------------------------------------------------------
 
     def _set_decoded_chars(self, chars: str | None) -> None:
@@ -394,12 +412,31 @@ class TextIOWrapper(IOBase[str]):
         self._pending.clear()
         self._pending_count = 0
 
-    @serialized
     async def write(self, text: str) -> int:
         """Like ``io.TextIOWrapper.write``: encodes ``text`` (translating
         ``"\\n"`` as ``newline`` asks) and returns its length.  The bytes reach
         the buffer once 8 KiB are pending, at once with ``write_through``, and
         the file with a flush when line buffering sees a newline."""
+        encoding = self._plain_encoding
+        if (
+            encoding is not None
+            and type(text) is str
+            and not self._line_buffering
+            and not self._write_through
+            and (self._writenl is None or "\n" not in text)
+            and self._undisturbed()
+        ):
+            # Nothing to translate, flush or wait for: pending at once.
+            data = text.encode(encoding, self._errors)
+            if self._pending_count + len(data) < self._chunk_size:
+                self._accept(data)
+            else:
+                await self._write_encoded_locked(data)
+            return len(text)
+        return await self._write_text(text)
+
+    @serialized
+    async def _write_text(self, text: str) -> int:
         if not isinstance(text, str):
             raise TypeError(f"write() argument must be str, not {type(text).__name__}")
         self._checkClosed()
@@ -418,6 +455,14 @@ class TextIOWrapper(IOBase[str]):
             raise TypeError(
                 f"encoder should return a bytes object, not '{type(data).__name__}'"
             )
+        await self._write_encoded(data, needflush)
+        return length
+
+    @serialized
+    async def _write_encoded_locked(self, data: bytes) -> None:
+        await self._write_encoded(data, needflush=False)
+
+    async def _write_encoded(self, data: bytes, needflush: bool) -> None:
         if len(data) >= self._chunk_size:
             # Large data goes to the buffer on its own, after what is pending.
             try:
@@ -430,7 +475,6 @@ class TextIOWrapper(IOBase[str]):
             await self._writeflush()
         if needflush:
             await self.buffer.flush()
-        return length
 
     def _accept(self, data: bytes) -> None:
         """Take encoded text as written: pending, and the read state reset."""
@@ -487,11 +531,87 @@ class TextIOWrapper(IOBase[str]):
             raise
         return "".join(chunks)
 
-    @serialized
     async def readline(self, size: int = -1) -> str:
         """Like ``io.TextIOWrapper.readline``: up to and including the next
         line ending (as ``newline`` defines it), at most ``size`` characters."""
-        return await self._readline(ssize(size))
+        if size == -1 and type(size) is int:
+            line = self._decoded_line()
+            if line is not None:
+                return line
+        return await self._readline_locked(ssize(size))
+
+    @serialized
+    async def _readline_locked(self, limit: int) -> str:
+        return await self._readline(limit)
+
+    def _decoded_line(self) -> str | None:
+        """The next line if it is whole in the decoded text and may be taken
+        at once (see ``_undisturbed``); None otherwise."""
+        chars = self._decoded_chars
+        if not chars or self._pending or not self._undisturbed():
+            return None
+        start = self._decoded_chars_used
+        newline = self._plain_readnl
+        if newline is not None:
+            end = chars.find(newline, start) + 1
+        else:
+            end = self._find_line_ending(chars, start)[0]
+        if end <= 0:
+            return None
+        self._decoded_chars_used = end
+        return chars[start:end]
+
+    def __aiter__(self) -> AsyncIterator[str]:  # type: ignore[override]
+        """The lines, as ``__anext__`` gives them; a line already decoded
+        comes without a trip through the lock."""
+        self._checkClosed()
+        return self._lines()
+
+    async def _lines(self) -> AsyncIterator[str]:
+        # The inner loop is _decoded_line() for a run of lines, checking after
+        # each that nothing else touched the file: a third of the cost.
+        lock = self._lock
+        while True:
+            chars = self._decoded_chars
+            newline = self._plain_readnl
+            buffer = self._buffer
+            raw = None if buffer is None else buffer._raw
+            if (
+                chars
+                and newline is not None
+                and raw is not None
+                and not raw._closed
+                and lock._owner is None
+                and not self._pending
+            ):
+                start = self._decoded_chars_used
+                while (end := chars.find(newline, start) + 1) > 0:
+                    self._decoded_chars_used = end
+                    self._telling = False  # as __anext__ does
+                    yield chars[start:end]
+                    if (
+                        self._decoded_chars is not chars
+                        or self._decoded_chars_used != end
+                        or lock._owner is not None
+                        or raw._closed
+                        or self._pending
+                    ):
+                        break
+                    start = end
+                else:
+                    line = await self._next_line()
+                    if line is None:
+                        return
+                    yield line
+                continue
+            line = self._decoded_line()
+            if line is None:
+                line = await self._next_line()
+                if line is None:
+                    return
+            else:
+                self._telling = False
+            yield line
 
     async def _iter_next(self) -> str | None:
         self.buffer  # noqa: B018 (fails once detached)

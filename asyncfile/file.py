@@ -380,6 +380,17 @@ def _parse_mode(mode: str) -> tuple[bool, bool, bool, bool, bool, bool, bool]:
     return creating, reading, writing, appending, updating, "t" in mode, "b" in mode
 
 
+#: The smallest and largest buffers ``buffering=-1`` gives.  Python 3.14's io
+#: makes the same choice; it matters more here, where each transfer costs a
+#: trip through the kernel's queue rather than one system call.
+_MIN_DEFAULT_BUFFER = 128 * 1024
+_MAX_DEFAULT_BUFFER = 8 * 1024 * 1024
+
+
+def _default_buffer_size(blksize: int) -> int:
+    return max(min(blksize, _MAX_DEFAULT_BUFFER), _MIN_DEFAULT_BUFFER)
+
+
 def _wrap(
     raw: FileIO,
     mode: str,
@@ -396,7 +407,7 @@ def _wrap(
         buffering = -1
         line_buffering = True
     if buffering < 0:
-        buffering = raw._blksize
+        buffering = _default_buffer_size(raw._blksize)
     if buffering == 0:
         if binary:
             return raw

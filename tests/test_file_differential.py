@@ -69,6 +69,9 @@ class FileDifferential(RuleBasedStateMachine):
         self.ours: Any = None
         self.text = False
         self.cookies: list[tuple[int, int]] = []
+        # The async iterator of ``async for``, kept across next_line steps
+        # as a loop keeps it; None once it ended (a new loop starts afresh).
+        self.lines: Any = None
         # C io answers tell() after readlines(hint) stopped mid-file from
         # bytes past its buffer; asyncfile raises instead (see file.py).
         self.tell_unreliable = False
@@ -151,6 +154,31 @@ class FileDifferential(RuleBasedStateMachine):
         self.compare(theirs, self.outcome_async(lambda: self.ours.readlines(hint)))
         if self.text and hint > 0 and theirs[0] == "ok" and theirs[1]:
             self.tell_unreliable = True
+
+    @rule()
+    def next_line(self) -> None:
+        """One step of ``for line in f`` against one of ``async for``."""
+
+        async def ours_next() -> Any:
+            if self.lines is None:
+                self.lines = self.ours.__aiter__()
+            try:
+                return await self.lines.__anext__()
+            except StopAsyncIteration:
+                self.lines = None
+                return StopIteration
+
+        def theirs_next() -> Any:
+            try:
+                return next(self.theirs)
+            except StopIteration:
+                return StopIteration
+
+        theirs = _outcome(theirs_next)
+        ours = self.outcome_async(ours_next)
+        if ours[0] == "raised":
+            self.lines = None  # a loop ends with the exception
+        self.compare(theirs, ours)
 
     @precondition(lambda self: self.theirs is not None and not self.text)
     @rule(size=st.integers(-1, 40))

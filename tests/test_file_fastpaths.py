@@ -1,0 +1,157 @@
+"""Calls that complete without the lock (a line already decoded, text that fits
+the pending bytes) keep the guarantees of the locked ones: call order, nothing
+lost, io's results, and errors once the file is closed."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+
+import pytest
+
+import asyncfile
+
+LINES = [f"line {i:05d} {'x' * (i % 70)}\n" for i in range(3000)]
+
+
+@pytest.fixture
+def text_file(tmp_path: Path) -> Path:
+    path = tmp_path / "lines.txt"
+    path.write_text("".join(LINES), encoding="utf-8")
+    return path
+
+
+async def test_two_loops_over_one_file_share_its_lines(text_file: Path) -> None:
+    """Each line goes to exactly one of two concurrent ``async for`` loops,
+    and each loop sees its lines in file order."""
+    seen: dict[str, list[str]] = {"a": [], "b": []}
+    async with asyncfile.open(text_file, encoding="utf-8") as f:
+
+        async def consume(name: str) -> None:
+            async for line in f:
+                seen[name].append(line)
+                if len(seen[name]) % 7 == 0:
+                    await asyncio.sleep(0)
+
+        await asyncio.gather(consume("a"), consume("b"))
+    assert sorted(seen["a"] + seen["b"]) == sorted(LINES)
+    for lines in seen.values():
+        assert lines == sorted(lines, key=LINES.index)
+    assert seen["a"]
+    assert seen["b"]
+
+
+async def test_reads_between_lines_continue_where_the_loop_stopped(
+    text_file: Path,
+) -> None:
+    """``read(n)`` and ``readline()`` inside ``async for`` take the text after
+    the last line handed out, as with io's ``next()``."""
+    ours: list[str] = []
+    async with asyncfile.open(text_file, encoding="utf-8") as f:
+        async for line in f:
+            ours.append(line)
+            if len(ours) % 100 == 1:
+                ours.append(await f.read(5))
+                ours.append(await f.readline())
+    assert ours == _io_lines_with_reads(text_file)
+
+
+def _io_lines_with_reads(path: Path) -> list[str]:
+    theirs: list[str] = []
+    with open(path, encoding="utf-8") as g:
+        for line in g:
+            theirs.append(line)
+            if len(theirs) % 100 == 1:
+                theirs.append(g.read(5))
+                theirs.append(g.readline())
+    return theirs
+
+
+async def test_a_loop_on_a_closed_file_raises_value_error(text_file: Path) -> None:
+    f = await asyncfile.open(text_file, encoding="utf-8")
+    lines = f.__aiter__()
+    assert await lines.__anext__() == LINES[0]
+    await f.close()
+    with pytest.raises(ValueError, match="closed file"):
+        await lines.__anext__()
+
+
+async def test_a_loop_waits_for_a_call_in_progress(tmp_path: Path) -> None:
+    """A line is not handed out while another task's call holds the file."""
+    path = tmp_path / "f.txt"
+    path.write_text("a\nb\nc\n", encoding="utf-8")
+    order: list[str] = []
+    async with asyncfile.open(path, "r+", encoding="utf-8") as f:
+        lines = f.__aiter__()
+        order.append(await lines.__anext__())
+        await f._lock.acquire()  # as a call in progress does
+        waiting = asyncio.ensure_future(lines.__anext__())
+        await asyncio.sleep(0.01)
+        assert not waiting.done()
+        order.append("released")
+        f._lock.release()
+        order.append(await waiting)
+    assert order == ["a\n", "released", "b\n"]
+
+
+async def test_writes_during_a_flush_are_kept_in_order(tmp_path: Path) -> None:
+    """A write made while a flush is writing the pending text waits for it,
+    and lands after it (a write that skipped the wait would be dropped when
+    the flush clears what it wrote)."""
+    path = tmp_path / "out.txt"
+    # A small buffer: the flush suspends while it hands the text on.
+    async with asyncfile.open(path, "w", buffering=64, encoding="utf-8") as f:
+        for i in range(200):
+            await f.write(f"{i}\n")
+        flushing = asyncio.ensure_future(f.flush())
+        await asyncio.sleep(0)
+        writes = [asyncio.ensure_future(f.write(f"late {i}\n")) for i in range(50)]
+        await asyncio.gather(flushing, *writes)
+    expected = "".join(f"{i}\n" for i in range(200))
+    expected += "".join(f"late {i}\n" for i in range(50))
+    assert path.read_text(encoding="utf-8") == expected
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "latin-1", "ascii", "utf-16"])
+async def test_many_small_writes_are_the_bytes_io_writes(
+    tmp_path: Path, encoding: str
+) -> None:
+    text = ["plain\n", "é\n" if encoding != "ascii" else "e\n", "x" * 9000, "\n"]
+    async with asyncfile.open(tmp_path / "ours", "w", encoding=encoding) as f:
+        for i in range(3000):
+            assert await f.write(text[i % len(text)]) == len(text[i % len(text)])
+    _io_write(tmp_path / "theirs", encoding, [text[i % len(text)] for i in range(3000)])
+    assert (tmp_path / "ours").read_bytes() == (tmp_path / "theirs").read_bytes()
+
+
+async def test_a_write_that_cannot_be_encoded_raises_and_writes_nothing(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "out.txt"
+    async with asyncfile.open(path, "w", encoding="ascii") as f:
+        await f.write("before\n")
+        with pytest.raises(UnicodeEncodeError):
+            await f.write("caf\u00e9\n")
+        await f.write("after\n")
+    assert path.read_bytes() == b"before\nafter\n"
+
+
+async def test_default_buffer_is_at_least_128_kib(tmp_path: Path) -> None:
+    """``buffering=-1`` picks Python 3.14's size: the block size, within
+    128 KiB to 8 MiB (each transfer costs a trip through the kernel's queue)."""
+    path = tmp_path / "f.bin"
+    blksize = os.stat(tmp_path).st_blksize
+    async with asyncfile.open(path, "wb") as f:
+        assert f.buffer_size == max(min(blksize, 8 << 20), 128 << 10)
+        await f.write(b"x" * (100 << 10))
+        assert path.stat().st_size == 0  # still buffered
+    assert path.stat().st_size == 100 << 10
+    async with asyncfile.open(path, "wb", buffering=4096) as f:
+        assert f.buffer_size == 4096
+
+
+def _io_write(path: Path, encoding: str, texts: list[str]) -> None:
+    with open(path, "w", encoding=encoding) as g:
+        for text in texts:
+            g.write(text)
