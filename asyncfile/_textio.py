@@ -40,6 +40,12 @@ from typing import TYPE_CHECKING, Any, Final, NoReturn
 from ._bufferedio import IOBase, _BufferedIOMixin, c_int, optional_size, ssize
 from ._tasks import TaskLock, serialized
 
+TextLines: type[AsyncIterator[str]] | None
+try:
+    from ._speedups import TextLines
+except ImportError:  # built without a C compiler
+    TextLines = None
+
 if TYPE_CHECKING:
     from types import EllipsisType
 
@@ -54,6 +60,10 @@ UnsupportedOperation = io.UnsupportedOperation
 _COOKIE: Final = struct.Struct("<qiiib")
 
 _NEWLINES: Final = (None, "", "\n", "\r", "\r\n")
+
+#: The chunk size while tell() is disabled (during iteration, or on a pipe),
+#: where io's 8 KiB would make the read per chunk cost more than its lines.
+_UNTOLD_CHUNK_SIZE: Final = 64 * 1024
 
 #: Codecs whose incremental encoder keeps no state: ``str.encode`` gives the
 #: same bytes, faster (io's C implementation has the same shortcut).
@@ -375,6 +385,9 @@ class TextIOWrapper(IOBase[str]):
         if size_hint > 0:
             size_hint = int(max(self._b2cratio, 1.0) * size_hint)
         size = max(self._chunk_size, size_hint)
+        if not self._telling:
+            # No tell() cookie depends on where chunks start: read more at once.
+            size = max(size, _UNTOLD_CHUNK_SIZE)
         buffer = self.buffer
         if self._has_read1:
             input_chunk = await buffer.read1(size)
@@ -562,56 +575,21 @@ class TextIOWrapper(IOBase[str]):
         return chars[start:end]
 
     def __aiter__(self) -> AsyncIterator[str]:  # type: ignore[override]
-        """The lines, as ``__anext__`` gives them; a line already decoded
-        comes without a trip through the lock."""
+        """The lines, each what ``__anext__`` gives; like io's iterator, it
+        goes on after the end of the file if more text arrives."""
         self._checkClosed()
-        return self._lines()
+        if TextLines is None:
+            return self
+        return TextLines(self)  # type: ignore[call-arg]
 
-    async def _lines(self) -> AsyncIterator[str]:
-        # The inner loop is _decoded_line() for a run of lines, checking after
-        # each that nothing else touched the file: a third of the cost.
-        lock = self._lock
-        while True:
-            chars = self._decoded_chars
-            newline = self._plain_readnl
-            buffer = self._buffer
-            raw = None if buffer is None else buffer._raw
-            if (
-                chars
-                and newline is not None
-                and raw is not None
-                and not raw._closed
-                and lock._owner is None
-                and not self._pending
-            ):
-                start = self._decoded_chars_used
-                while (end := chars.find(newline, start) + 1) > 0:
-                    self._decoded_chars_used = end
-                    self._telling = False  # as __anext__ does
-                    yield chars[start:end]
-                    if (
-                        self._decoded_chars is not chars
-                        or self._decoded_chars_used != end
-                        or lock._owner is not None
-                        or raw._closed
-                        or self._pending
-                    ):
-                        break
-                    start = end
-                else:
-                    line = await self._next_line()
-                    if line is None:
-                        return
-                    yield line
-                continue
-            line = self._decoded_line()
+    async def __anext__(self) -> str:
+        line = self._decoded_line()
+        if line is None:
+            line = await self._next_line()
             if line is None:
-                line = await self._next_line()
-                if line is None:
-                    return
-            else:
-                self._telling = False
-            yield line
+                raise StopAsyncIteration
+        self._telling = False  # as io's next() does
+        return line
 
     async def _iter_next(self) -> str | None:
         self.buffer  # noqa: B018 (fails once detached)

@@ -155,15 +155,17 @@ class FileDifferential(RuleBasedStateMachine):
         if self.text and hint > 0 and theirs[0] == "ok" and theirs[1]:
             self.tell_unreliable = True
 
-    @rule()
-    def next_line(self) -> None:
-        """One step of ``for line in f`` against one of ``async for``."""
+    @rule(through_iterator=st.booleans())
+    def next_line(self, through_iterator: bool) -> None:
+        """One step of ``for line in f`` against one of ``async for`` (or a
+        direct ``__anext__()``, which is not the iterator's code)."""
 
         async def ours_next() -> Any:
             if self.lines is None:
                 self.lines = self.ours.__aiter__()
+            lines = self.lines if through_iterator else self.ours
             try:
-                return await self.lines.__anext__()
+                return await lines.__anext__()
             except StopAsyncIteration:
                 self.lines = None
                 return StopIteration

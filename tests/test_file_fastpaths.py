@@ -11,8 +11,18 @@ from pathlib import Path
 import pytest
 
 import asyncfile
+from asyncfile import _textio
 
 LINES = [f"line {i:05d} {'x' * (i % 70)}\n" for i in range(3000)]
+
+
+@pytest.fixture(autouse=True, params=["speedups", "python"])
+def speedups(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test runs with the C line iterator and without it."""
+    if request.param == "python":
+        monkeypatch.setattr(_textio, "TextLines", None)
+    elif _textio.TextLines is None:
+        pytest.skip("asyncfile._speedups is not built (no C compiler)")
 
 
 @pytest.fixture
@@ -155,3 +165,41 @@ def _io_write(path: Path, encoding: str, texts: list[str]) -> None:
     with open(path, "w", encoding=encoding) as g:
         for text in texts:
             g.write(text)
+
+
+@pytest.mark.parametrize("how", ["detach", "close buffer", "close raw"])
+async def test_a_loop_fails_like_io_once_the_layers_below_go(
+    text_file: Path, how: str
+) -> None:
+    f = await asyncfile.open(text_file, encoding="utf-8")
+    g = open(text_file, encoding="utf-8")  # noqa: SIM115, ASYNC230
+    lines = f.__aiter__()
+    assert await lines.__anext__() == next(g) == LINES[0]
+    if how == "detach":
+        await (await f.detach()).close()
+        g.detach().close()
+    elif how == "close buffer":
+        await f.buffer.close()
+        g.buffer.close()
+    else:
+        await f.buffer.raw.close()
+        g.buffer.raw.close()
+    with pytest.raises(ValueError, match=r"closed|detached") as theirs:
+        next(g)
+    with pytest.raises(ValueError, match=r"closed|detached") as ours:
+        await lines.__anext__()
+    assert str(ours.value) == str(theirs.value)
+
+
+async def test_a_loop_goes_on_when_the_file_grows(tmp_path: Path) -> None:
+    """Like io's iterator, the same one yields lines appended after it ended."""
+    path = tmp_path / "growing.txt"
+    path.write_text("first\n", encoding="utf-8")
+    async with asyncfile.open(path, encoding="utf-8") as f:
+        lines = f.__aiter__()
+        assert await lines.__anext__() == "first\n"
+        with pytest.raises(StopAsyncIteration):
+            await lines.__anext__()
+        with path.open("a", encoding="utf-8") as appender:
+            appender.write("second\nthird\n")
+        assert [line async for line in lines] == ["second\n", "third\n"]

@@ -1,18 +1,21 @@
-"""The native core: compiled with warnings as errors, exporting only its init."""
+"""The native code: compiled with warnings as errors, exporting only its init."""
 
 from __future__ import annotations
 
 import shutil
 import subprocess
 import sysconfig
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from asyncfile.core import probes
 
 CORE = Path(__file__).parents[1] / "asyncfile" / "core"
-SOURCES = [CORE / "_aio.c", *sorted((CORE / "src").glob("*.c"))]
+SPEEDUPS = CORE.parent / "_speedups.c"
+SOURCES = [CORE / "_aio.c", *sorted((CORE / "src").glob("*.c")), SPEEDUPS]
 COMPILER = shutil.which("cc") or shutil.which("gcc")
 
 
@@ -37,15 +40,28 @@ def test_compiles_with_warnings_as_errors(source: Path) -> None:
     assert result.returncode == 0, result.stderr
 
 
-def test_only_the_module_init_is_exported() -> None:
-    core = probes.native_core()
-    if isinstance(core, str):
-        pytest.skip(core)
+def _speedups() -> Any:
+    try:
+        from asyncfile import _speedups
+    except ImportError as exc:
+        return f"asyncfile._speedups is not built: {exc}"
+    return _speedups
+
+
+@pytest.mark.parametrize(
+    ("load", "init"),
+    [(probes.native_core, "PyInit__aio"), (_speedups, "PyInit__speedups")],
+    ids=["core", "speedups"],
+)
+def test_only_the_module_init_is_exported(load: Callable[[], Any], init: str) -> None:
+    module = load()
+    if isinstance(module, str):
+        pytest.skip(module)
     nm = shutil.which("nm")
     if nm is None:
         pytest.skip("nm (binutils) is not installed")
     result = subprocess.run(
-        [nm, "-D", "--defined-only", core.__file__],
+        [nm, "-D", "--defined-only", module.__file__],
         capture_output=True,
         text=True,
         check=True,
@@ -53,7 +69,7 @@ def test_only_the_module_init_is_exported() -> None:
     exported = {
         line.split()[-1] for line in result.stdout.splitlines() if " T " in line
     }
-    assert exported == {"PyInit__aio"}
+    assert exported == {init}
 
 
 def test_probes_answer_with_an_errno() -> None:

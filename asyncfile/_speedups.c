@@ -1,0 +1,490 @@
+/*
+ * asyncfile._speedups: the per-line cost of `async for line in text_file`.
+ *
+ * A Python async iterator spends a few hundred nanoseconds per line in frames
+ * and attribute lookups, several times what io's C readline costs.  TextLines
+ * serves a line that is already decoded, needs no I/O and may be taken without
+ * the file's lock straight from the file's own state (the same state, read and
+ * written the same way, as TextIOWrapper._decoded_line); anything else goes to
+ * the file's __anext__, so there is one meaning of "the next line".
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+typedef struct {
+    PyTypeObject *text_lines_type;
+    PyTypeObject *ready_type;
+    PyObject *str_decoded_chars;
+    PyObject *str_decoded_chars_used;
+    PyObject *str_plain_readnl;
+    PyObject *str_pending;
+    PyObject *str_lock;
+    PyObject *str_owner;
+    PyObject *str_buffer;
+    PyObject *str_raw_field;
+    PyObject *str_closed;
+    PyObject *str_telling;
+    PyObject *str_anext;
+} speedups_state;
+
+static speedups_state *
+get_state(PyObject *module)
+{
+    return PyModule_GetState(module);
+}
+
+/* ---------------------------------------------------------------------------
+ * Ready: an awaitable whose value is known; awaiting it never suspends.
+ */
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *value; /* NULL once awaited */
+} ReadyObject;
+
+static PyObject *
+ready_new(speedups_state *state, PyObject *value)
+{
+    ReadyObject *self = PyObject_New(ReadyObject, state->ready_type);
+    if (self == NULL) {
+        Py_DECREF(value);
+        return NULL;
+    }
+    self->value = value; /* stolen */
+    return (PyObject *)self;
+}
+
+static void
+ready_dealloc(PyObject *op)
+{
+    PyTypeObject *type = Py_TYPE(op);
+    Py_CLEAR(((ReadyObject *)op)->value);
+    PyObject_Free(op);
+    Py_DECREF(type);
+}
+
+static PyObject *
+ready_await(PyObject *op)
+{
+    return Py_NewRef(op);
+}
+
+static PySendResult
+ready_send(PyObject *op, PyObject *Py_UNUSED(arg), PyObject **result)
+{
+    ReadyObject *self = (ReadyObject *)op;
+    if (self->value == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "cannot reuse already awaited awaitable");
+        *result = NULL;
+        return PYGEN_ERROR;
+    }
+    *result = self->value;
+    self->value = NULL;
+    return PYGEN_RETURN;
+}
+
+static PyObject *
+ready_iternext(PyObject *op)
+{
+    PyObject *value;
+    if (ready_send(op, Py_None, &value) == PYGEN_ERROR) {
+        return NULL;
+    }
+    /* Through an instance, so that a tuple value is not unpacked. */
+    PyObject *stop = PyObject_CallOneArg(PyExc_StopIteration, value);
+    Py_DECREF(value);
+    if (stop != NULL) {
+        PyErr_SetObject(PyExc_StopIteration, stop);
+        Py_DECREF(stop);
+    }
+    return NULL;
+}
+
+static PyType_Slot ready_slots[] = {
+    {Py_tp_dealloc, ready_dealloc},
+    {Py_am_await, ready_await},
+    {Py_am_send, ready_send},
+    {Py_tp_iter, PyObject_SelfIter},
+    {Py_tp_iternext, ready_iternext},
+    {Py_tp_doc, (void *)PyDoc_STR("An awaitable that returns a known value at once.")},
+    {0, NULL},
+};
+
+static PyType_Spec ready_spec = {
+    .name = "asyncfile._speedups.Ready",
+    .basicsize = sizeof(ReadyObject),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE |
+             Py_TPFLAGS_DISALLOW_INSTANTIATION,
+    .slots = ready_slots,
+};
+
+/* ---------------------------------------------------------------------------
+ * TextLines: `async for` over a TextIOWrapper.
+ */
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *text;
+    PyObject *text_dict; /* text.__dict__, where its read state lives */
+    PyObject *lock;      /* text._lock, which never changes */
+    /* The buffer and raw file last seen under the text, with their
+     * __dict__s: checked by identity, looked up again when they change. */
+    PyObject *buffer;
+    PyObject *buffer_dict;
+    PyObject *raw;
+    PyObject *raw_dict;
+    PyObject *ready; /* the last Ready handed out, reused once released */
+    speedups_state *state;
+} TextLinesObject;
+
+/* `name` in the file's __dict__ (borrowed), NULL if absent or on error. */
+static PyObject *
+text_field(TextLinesObject *self, PyObject *name)
+{
+    return PyDict_GetItemWithError(self->text_dict, name);
+}
+
+/* Remember the text's buffer and the buffer's raw file, with their
+ * __dict__s; 0 if either is detached, -1 on error. */
+static int
+text_lines_follow(TextLinesObject *self, PyObject *buffer, PyObject *raw)
+{
+    Py_CLEAR(self->buffer);
+    Py_CLEAR(self->buffer_dict);
+    Py_CLEAR(self->raw);
+    Py_CLEAR(self->raw_dict);
+    if (buffer == NULL || buffer == Py_None || raw == NULL || raw == Py_None) {
+        return 0;
+    }
+    PyObject *buffer_dict = PyObject_GenericGetDict(buffer, NULL);
+    if (buffer_dict == NULL) {
+        return -1;
+    }
+    PyObject *raw_dict = PyObject_GenericGetDict(raw, NULL);
+    if (raw_dict == NULL) {
+        Py_DECREF(buffer_dict);
+        return -1;
+    }
+    self->buffer = Py_NewRef(buffer);
+    self->buffer_dict = buffer_dict;
+    self->raw = Py_NewRef(raw);
+    self->raw_dict = raw_dict;
+    return 1;
+}
+
+/* 1 if a line may be taken without the lock: no call holds or waits for the
+ * file, no text waits to be written, and the file is open and attached (the
+ * conditions of TextIOWrapper._undisturbed); 0 if not; -1 on error. */
+static int
+text_undisturbed(TextLinesObject *self)
+{
+    speedups_state *st = self->state;
+    PyObject *pending = text_field(self, st->str_pending);
+    if (pending == NULL || !PyList_CheckExact(pending) || PyList_GET_SIZE(pending)) {
+        return PyErr_Occurred() ? -1 : 0;
+    }
+    PyObject *owner = PyObject_GetAttr(self->lock, st->str_owner);
+    if (owner == NULL) {
+        return -1;
+    }
+    Py_DECREF(owner);
+    if (owner != Py_None) {
+        return 0;
+    }
+    PyObject *buffer = text_field(self, st->str_buffer);
+    if (buffer == NULL && PyErr_Occurred()) {
+        return -1;
+    }
+    if (buffer != self->buffer) {
+        PyObject *raw = NULL;
+        if (buffer != NULL && buffer != Py_None) {
+            raw = PyObject_GetAttr(buffer, st->str_raw_field);
+            if (raw == NULL) {
+                return -1;
+            }
+        }
+        int attached = text_lines_follow(self, buffer, raw);
+        Py_XDECREF(raw);
+        if (attached <= 0) {
+            return attached;
+        }
+    }
+    PyObject *raw = PyDict_GetItemWithError(self->buffer_dict, st->str_raw_field);
+    if (raw != self->raw) {
+        /* Detached, or another raw file attached: look again next time. */
+        Py_CLEAR(self->buffer);
+        return PyErr_Occurred() ? -1 : 0;
+    }
+    PyObject *closed = PyDict_GetItemWithError(self->raw_dict, st->str_closed);
+    if (closed == NULL) {
+        return PyErr_Occurred() ? -1 : 0;
+    }
+    return closed == Py_False;
+}
+
+/* The next "\n"-ended line of the decoded text, taken as _decoded_line takes
+ * it; NULL without an error when it must come from __anext__ instead. */
+static PyObject *
+text_take_decoded_line(TextLinesObject *self)
+{
+    speedups_state *st = self->state;
+    PyObject *newline = text_field(self, st->str_plain_readnl);
+    if (newline == NULL || !PyUnicode_Check(newline) ||
+        PyUnicode_GET_LENGTH(newline) != 1 || PyUnicode_READ_CHAR(newline, 0) != '\n') {
+        return NULL; /* other line endings: the file's own code finds them */
+    }
+    PyObject *chars = text_field(self, st->str_decoded_chars);
+    if (chars == NULL || !PyUnicode_CheckExact(chars)) {
+        return NULL;
+    }
+    PyObject *used_obj = text_field(self, st->str_decoded_chars_used);
+    if (used_obj == NULL || !PyLong_CheckExact(used_obj)) {
+        return NULL;
+    }
+    Py_ssize_t used = PyLong_AsSsize_t(used_obj);
+    Py_ssize_t length = PyUnicode_GET_LENGTH(chars);
+    if (used < 0 || used >= length) {
+        return NULL;
+    }
+    Py_ssize_t found = PyUnicode_FindChar(chars, '\n', used, length, 1);
+    if (found < 0) {
+        return NULL; /* -1: no whole line; -2: an error is set */
+    }
+    int undisturbed = text_undisturbed(self);
+    if (undisturbed <= 0) {
+        return NULL;
+    }
+    /* Hold chars: the stores below may drop the file's reference. */
+    Py_INCREF(chars);
+    PyObject *line = PyUnicode_Substring(chars, used, found + 1);
+    PyObject *end = line != NULL ? PyLong_FromSsize_t(found + 1) : NULL;
+    Py_DECREF(chars);
+    if (end == NULL || PyDict_SetItem(self->text_dict, st->str_decoded_chars_used, end) < 0 ||
+        (text_field(self, st->str_telling) != Py_False &&
+         PyDict_SetItem(self->text_dict, st->str_telling, Py_False) < 0)) {
+        Py_XDECREF(end);
+        Py_XDECREF(line);
+        return NULL;
+    }
+    Py_DECREF(end);
+    return line;
+}
+
+static PyObject *
+text_lines_anext(PyObject *op)
+{
+    TextLinesObject *self = (TextLinesObject *)op;
+    PyObject *line = text_take_decoded_line(self);
+    if (line != NULL) {
+        ReadyObject *ready = (ReadyObject *)self->ready;
+        if (ready != NULL && Py_REFCNT(ready) == 1 && ready->value == NULL) {
+            ready->value = line; /* awaited and let go: use it again */
+            return Py_NewRef(ready);
+        }
+        Py_XSETREF(self->ready, ready_new(self->state, line));
+        return Py_XNewRef(self->ready);
+    }
+    if (PyErr_Occurred()) {
+        return NULL;
+    }
+    return PyObject_CallMethodNoArgs(self->text, self->state->str_anext);
+}
+
+static PyObject *
+text_lines_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+{
+    PyObject *text;
+    if (kwargs != NULL && PyDict_GET_SIZE(kwargs) != 0) {
+        PyErr_SetString(PyExc_TypeError, "TextLines() takes no keyword arguments");
+        return NULL;
+    }
+    if (!PyArg_UnpackTuple(args, "TextLines", 1, 1, &text)) {
+        return NULL;
+    }
+    speedups_state *st = PyType_GetModuleState(type);
+    PyObject *lock = PyObject_GetAttr(text, st->str_lock);
+    if (lock == NULL) {
+        return NULL;
+    }
+    PyObject *text_dict = PyObject_GenericGetDict(text, NULL);
+    if (text_dict == NULL) {
+        Py_DECREF(lock);
+        return NULL;
+    }
+    TextLinesObject *self = (TextLinesObject *)type->tp_alloc(type, 0);
+    if (self == NULL) {
+        Py_DECREF(lock);
+        Py_DECREF(text_dict);
+        return NULL;
+    }
+    self->text = Py_NewRef(text);
+    self->text_dict = text_dict;
+    self->lock = lock;
+    self->state = st;
+    return (PyObject *)self;
+}
+
+static int
+text_lines_traverse(PyObject *op, visitproc visit, void *arg)
+{
+    TextLinesObject *self = (TextLinesObject *)op;
+    Py_VISIT(Py_TYPE(op));
+    Py_VISIT(self->text);
+    Py_VISIT(self->text_dict);
+    Py_VISIT(self->lock);
+    Py_VISIT(self->buffer);
+    Py_VISIT(self->buffer_dict);
+    Py_VISIT(self->raw);
+    Py_VISIT(self->raw_dict);
+    return 0;
+}
+
+static int
+text_lines_clear(PyObject *op)
+{
+    TextLinesObject *self = (TextLinesObject *)op;
+    Py_CLEAR(self->text);
+    Py_CLEAR(self->text_dict);
+    Py_CLEAR(self->lock);
+    Py_CLEAR(self->buffer);
+    Py_CLEAR(self->buffer_dict);
+    Py_CLEAR(self->raw);
+    Py_CLEAR(self->raw_dict);
+    Py_CLEAR(self->ready);
+    return 0;
+}
+
+static void
+text_lines_dealloc(PyObject *op)
+{
+    PyTypeObject *type = Py_TYPE(op);
+    PyObject_GC_UnTrack(op);
+    (void)text_lines_clear(op);
+    type->tp_free(op);
+    Py_DECREF(type);
+}
+
+PyDoc_STRVAR(text_lines__doc__,
+"TextLines(text, /)\n--\n\n"
+"The lines of an asyncfile TextIOWrapper for `async for`: each is what\n"
+"`await text.__anext__()` returns, and the iterator can go on after the end\n"
+"of the file, as io's can.");
+
+static PyType_Slot text_lines_slots[] = {
+    {Py_tp_new, text_lines_new},
+    {Py_tp_dealloc, text_lines_dealloc},
+    {Py_tp_traverse, text_lines_traverse},
+    {Py_tp_clear, text_lines_clear},
+    {Py_am_aiter, PyObject_SelfIter},
+    {Py_am_anext, text_lines_anext},
+    {Py_tp_doc, (void *)text_lines__doc__},
+    {0, NULL},
+};
+
+static PyType_Spec text_lines_spec = {
+    .name = "asyncfile._speedups.TextLines",
+    .basicsize = sizeof(TextLinesObject),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_IMMUTABLETYPE,
+    .slots = text_lines_slots,
+};
+
+/* ---------------------------------------------------------------------------
+ * The module
+ */
+
+static int
+speedups_exec(PyObject *module)
+{
+    speedups_state *st = get_state(module);
+    struct {
+        PyObject **slot;
+        const char *text;
+    } names[] = {
+        {&st->str_decoded_chars, "_decoded_chars"},
+        {&st->str_decoded_chars_used, "_decoded_chars_used"},
+        {&st->str_plain_readnl, "_plain_readnl"},
+        {&st->str_pending, "_pending"},
+        {&st->str_lock, "_lock"},
+        {&st->str_owner, "_owner"},
+        {&st->str_buffer, "_buffer"},
+        {&st->str_raw_field, "_raw"},
+        {&st->str_closed, "_closed"},
+        {&st->str_telling, "_telling"},
+        {&st->str_anext, "__anext__"},
+    };
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        if ((*names[i].slot = PyUnicode_InternFromString(names[i].text)) == NULL) {
+            return -1;
+        }
+    }
+    st->ready_type = (PyTypeObject *)PyType_FromModuleAndSpec(module, &ready_spec, NULL);
+    if (st->ready_type == NULL) {
+        return -1;
+    }
+    st->text_lines_type =
+        (PyTypeObject *)PyType_FromModuleAndSpec(module, &text_lines_spec, NULL);
+    if (st->text_lines_type == NULL) {
+        return -1;
+    }
+    return PyModule_AddType(module, st->text_lines_type);
+}
+
+static int
+speedups_traverse(PyObject *module, visitproc visit, void *arg)
+{
+    speedups_state *st = get_state(module);
+    Py_VISIT(st->text_lines_type);
+    Py_VISIT(st->ready_type);
+    return 0;
+}
+
+static int
+speedups_clear(PyObject *module)
+{
+    speedups_state *st = get_state(module);
+    Py_CLEAR(st->text_lines_type);
+    Py_CLEAR(st->ready_type);
+    Py_CLEAR(st->str_decoded_chars);
+    Py_CLEAR(st->str_decoded_chars_used);
+    Py_CLEAR(st->str_plain_readnl);
+    Py_CLEAR(st->str_pending);
+    Py_CLEAR(st->str_lock);
+    Py_CLEAR(st->str_owner);
+    Py_CLEAR(st->str_buffer);
+    Py_CLEAR(st->str_raw_field);
+    Py_CLEAR(st->str_closed);
+    Py_CLEAR(st->str_telling);
+    Py_CLEAR(st->str_anext);
+    return 0;
+}
+
+static void
+speedups_free(void *module)
+{
+    speedups_clear((PyObject *)module);
+}
+
+static PyModuleDef_Slot speedups_slots[] = {
+    {Py_mod_exec, speedups_exec},
+#if PY_VERSION_HEX >= 0x030C0000
+    {Py_mod_multiple_interpreters, Py_MOD_PER_INTERPRETER_GIL_SUPPORTED},
+#endif
+    {0, NULL},
+};
+
+static struct PyModuleDef speedups_module = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "asyncfile._speedups",
+    .m_doc = PyDoc_STR("C accelerators for asyncfile's file objects (optional)."),
+    .m_size = sizeof(speedups_state),
+    .m_slots = speedups_slots,
+    .m_traverse = speedups_traverse,
+    .m_clear = speedups_clear,
+    .m_free = speedups_free,
+};
+
+PyMODINIT_FUNC
+PyInit__speedups(void)
+{
+    return PyModuleDef_Init(&speedups_module);
+}
