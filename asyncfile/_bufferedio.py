@@ -869,8 +869,16 @@ class BufferedReader(_BufferedIOMixin):
         self._check_closed("read of closed file")
         if n == -1:
             return await self._read_all()
-        if n <= self._readahead():
+        ahead = self._readahead()
+        if n <= ahead:
             return self._take(n)
+        if ahead == 0 and not self._writes and n * 2 >= self.buffer_size:
+            # _read_generic's first step when nothing is buffered or pending.
+            self._reset_read_buf()
+            data = await self.raw.read(n)
+            if len(data) == n or not data:
+                return data
+            self._install(data)  # short: what came is the read-ahead
         return await self._read_generic(n)
 
     async def _read_all(self) -> bytes:
@@ -888,8 +896,15 @@ class BufferedReader(_BufferedIOMixin):
         tail: list[bytes] = []
         raw = self.raw
         try:
-            # Whole blocks go straight to the result, the rest via the buffer.
-            while (block := self.buffer_size * (remaining // self.buffer_size)) > 0:
+            # Whole blocks (io's rule) and anything of half a buffer or more (a
+            # copy less: each transfer costs more than a system call here) go
+            # straight to the result, the rest via the buffer.
+            while remaining > 0:
+                block = self.buffer_size * (remaining // self.buffer_size)
+                if remaining * 2 >= self.buffer_size:
+                    block = remaining
+                if block == 0:
+                    break
                 data = await raw.read(block)
                 if not data:
                     return b"".join(consumed)

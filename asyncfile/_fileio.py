@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._tasks import TaskLock, complete_despite_cancel
 from .contexts import get_context
+from .core import forks
 
 if TYPE_CHECKING:
     from typing_extensions import Buffer
@@ -68,6 +69,9 @@ class AsyncFileIO:
         self._blksize = blksize
         self._position = position  # None: not seekable
         self._context = context
+        self._core_loop: asyncio.AbstractEventLoop | None = None
+        self._core_context: AsyncioContextBase | None = None
+        self._core_generation = -1
         self._closed = False
         # For the public FileIO's @serialized calls (this layer has no lock).
         self._lock = TaskLock()
@@ -356,7 +360,24 @@ class AsyncFileIO:
     # -- helpers --------------------------------------------------------------
 
     def _core(self) -> AsyncioContextBase:
-        return self._context if self._context is not None else get_context()
+        """The context given to ``open()``, else the running loop's."""
+        if self._context is not None:
+            return self._context
+        # One context serves a loop until it closes (with the loop, at exit
+        # or in a forked child): remember it.
+        loop = asyncio._get_running_loop()
+        context = self._core_context
+        if (
+            loop is self._core_loop
+            and context is not None
+            and not context.closed
+            and self._core_generation == forks.generation
+        ):
+            return context
+        context = get_context()
+        self._core_loop, self._core_context = loop, context
+        self._core_generation = forks.generation
+        return context
 
     async def _in_thread(self, function: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(None, function, *args)

@@ -10,9 +10,11 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <structmember.h>
 
 typedef struct {
     PyTypeObject *text_lines_type;
+    PyTypeObject *text_write_type;
     PyTypeObject *ready_type;
     PyObject *str_decoded_chars;
     PyObject *str_decoded_chars_used;
@@ -25,6 +27,12 @@ typedef struct {
     PyObject *str_closed;
     PyObject *str_telling;
     PyObject *str_anext;
+    PyObject *str_plain_encoding;
+    PyObject *str_errors;
+    PyObject *str_pending_count;
+    PyObject *str_chunk_size;
+    PyObject *str_snapshot;
+    PyObject *str_decoder;
 } speedups_state;
 
 static speedups_state *
@@ -389,6 +397,246 @@ static PyType_Spec text_lines_spec = {
 };
 
 /* ---------------------------------------------------------------------------
+ * TextWrite: TextIOWrapper.write, with the plain case in C.
+ */
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *func; /* the Python write: every case but the plain one */
+    vectorcallfunc vectorcall;
+    speedups_state *state;
+} TextWriteObject;
+
+/* `name` in `obj`'s __dict__ (borrowed); NULL if absent or on error. */
+static PyObject *
+instance_field(PyObject *obj, PyObject *name)
+{
+    PyObject *dict = PyObject_GenericGetDict(obj, NULL);
+    if (dict == NULL) {
+        return NULL;
+    }
+    PyObject *value = PyDict_GetItemWithError(dict, name);
+    Py_DECREF(dict); /* the object keeps its __dict__, and so the value */
+    return value;
+}
+
+/* 1 if `text` (a TextIOWrapper) is open and attached and no call holds or
+ * waits for it, so a call that needs no I/O may complete at once (the
+ * conditions of TextIOWrapper._undisturbed); 0 if not; -1 on error. */
+static int
+text_is_undisturbed(speedups_state *st, PyObject *text_dict)
+{
+    PyObject *lock = PyDict_GetItemWithError(text_dict, st->str_lock);
+    if (lock == NULL) {
+        return PyErr_Occurred() ? -1 : 0;
+    }
+    PyObject *owner = PyObject_GetAttr(lock, st->str_owner);
+    if (owner == NULL) {
+        return -1;
+    }
+    Py_DECREF(owner);
+    if (owner != Py_None) {
+        return 0;
+    }
+    PyObject *buffer = PyDict_GetItemWithError(text_dict, st->str_buffer);
+    if (buffer == NULL || buffer == Py_None) {
+        return PyErr_Occurred() ? -1 : 0;
+    }
+    PyObject *raw = instance_field(buffer, st->str_raw_field);
+    if (raw == NULL || raw == Py_None) {
+        return PyErr_Occurred() ? -1 : 0;
+    }
+    PyObject *closed = instance_field(raw, st->str_closed);
+    if (closed == NULL) {
+        return PyErr_Occurred() ? -1 : 0;
+    }
+    return closed == Py_False;
+}
+
+/* What TextIOWrapper.write does when _plain_encoding is set and the text
+ * fits the pending bytes: the length written, or NULL without an error when
+ * the Python write must run (which also raises any error, when awaited). */
+static PyObject *
+text_write_plainly(speedups_state *st, PyObject *text, PyObject *s)
+{
+    if (!PyUnicode_CheckExact(s)) {
+        return NULL;
+    }
+    PyObject *d = PyObject_GenericGetDict(text, NULL);
+    if (d == NULL) {
+        PyErr_Clear();
+        return NULL;
+    }
+    PyObject *result = NULL, *data = NULL, *count = NULL;
+    PyObject *encoding = PyDict_GetItemWithError(d, st->str_plain_encoding);
+    PyObject *errors = PyDict_GetItemWithError(d, st->str_errors);
+    PyObject *pending = PyDict_GetItemWithError(d, st->str_pending);
+    PyObject *pending_count = PyDict_GetItemWithError(d, st->str_pending_count);
+    PyObject *chunk_size = PyDict_GetItemWithError(d, st->str_chunk_size);
+    if (encoding == NULL || !PyUnicode_Check(encoding) || errors == NULL ||
+        !PyUnicode_Check(errors) || pending == NULL || !PyList_CheckExact(pending) ||
+        pending_count == NULL || !PyLong_CheckExact(pending_count) ||
+        chunk_size == NULL || !PyLong_CheckExact(chunk_size) ||
+        PyDict_GetItemWithError(d, st->str_snapshot) != Py_None ||
+        PyDict_GetItemWithError(d, st->str_decoder) != Py_None ||
+        text_is_undisturbed(st, d) != 1) {
+        goto done;
+    }
+    const char *encoding_name = PyUnicode_AsUTF8(encoding);
+    const char *errors_name = encoding_name ? PyUnicode_AsUTF8(errors) : NULL;
+    data = errors_name ? PyUnicode_AsEncodedString(s, encoding_name, errors_name) : NULL;
+    if (data == NULL || !PyBytes_CheckExact(data)) {
+        goto done;
+    }
+    Py_ssize_t total = PyLong_AsSsize_t(pending_count) + PyBytes_GET_SIZE(data);
+    if (total >= PyLong_AsSsize_t(chunk_size) || PyErr_Occurred()) {
+        goto done; /* the buffer's turn: the Python write hands it on */
+    }
+    if (PyBytes_GET_SIZE(data) > 0) {
+        count = PyLong_FromSsize_t(total);
+        if (count == NULL || PyList_Append(pending, data) < 0) {
+            goto done;
+        }
+        if (PyDict_SetItem(d, st->str_pending_count, count) < 0) {
+            /* Keep the count true to the list: take the bytes back. */
+            (void)PyList_SetSlice(pending, PyList_GET_SIZE(pending) - 1,
+                                  PyList_GET_SIZE(pending), NULL);
+            goto done;
+        }
+    }
+    result = PyLong_FromSsize_t(PyUnicode_GET_LENGTH(s));
+done:
+    if (result == NULL) {
+        PyErr_Clear(); /* the Python write meets the same error, when awaited */
+    }
+    Py_XDECREF(count);
+    Py_XDECREF(data);
+    Py_DECREF(d);
+    return result;
+}
+
+static PyObject *
+text_write_vectorcall(PyObject *op, PyObject *const *args, size_t nargsf,
+                      PyObject *kwnames)
+{
+    TextWriteObject *self = (TextWriteObject *)op;
+    if (PyVectorcall_NARGS(nargsf) == 2 && kwnames == NULL) {
+        PyObject *written = text_write_plainly(self->state, args[0], args[1]);
+        if (written != NULL) {
+            return ready_new(self->state, written);
+        }
+    }
+    return PyObject_Vectorcall(self->func, args, nargsf, kwnames);
+}
+
+static PyObject *
+text_write_descr_get(PyObject *op, PyObject *obj, PyObject *type)
+{
+    if (obj == NULL || obj == Py_None) {
+        return Py_NewRef(op);
+    }
+    return PyMethod_New(op, obj);
+}
+
+/* Everything else (__name__, __doc__, __code__ with its CO_COROUTINE flag,
+ * __wrapped__, ...) is the Python write's, so introspection sees it. */
+static PyObject *
+text_write_getattro(PyObject *op, PyObject *name)
+{
+    PyObject *value = PyObject_GenericGetAttr(op, name);
+    if (value != NULL || !PyErr_ExceptionMatches(PyExc_AttributeError)) {
+        return value;
+    }
+    PyErr_Clear();
+    return PyObject_GetAttr(((TextWriteObject *)op)->func, name);
+}
+
+static PyObject *
+text_write_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+{
+    PyObject *func;
+    if (kwargs != NULL && PyDict_GET_SIZE(kwargs) != 0) {
+        PyErr_SetString(PyExc_TypeError, "TextWrite() takes no keyword arguments");
+        return NULL;
+    }
+    if (!PyArg_UnpackTuple(args, "TextWrite", 1, 1, &func)) {
+        return NULL;
+    }
+    if (!PyCallable_Check(func)) {
+        PyErr_SetString(PyExc_TypeError, "TextWrite() needs the Python write function");
+        return NULL;
+    }
+    TextWriteObject *self = (TextWriteObject *)type->tp_alloc(type, 0);
+    if (self == NULL) {
+        return NULL;
+    }
+    self->func = Py_NewRef(func);
+    self->vectorcall = text_write_vectorcall;
+    self->state = PyType_GetModuleState(type);
+    return (PyObject *)self;
+}
+
+static int
+text_write_traverse(PyObject *op, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(op));
+    Py_VISIT(((TextWriteObject *)op)->func);
+    return 0;
+}
+
+static int
+text_write_clear(PyObject *op)
+{
+    Py_CLEAR(((TextWriteObject *)op)->func);
+    return 0;
+}
+
+static void
+text_write_dealloc(PyObject *op)
+{
+    PyTypeObject *type = Py_TYPE(op);
+    PyObject_GC_UnTrack(op);
+    (void)text_write_clear(op);
+    type->tp_free(op);
+    Py_DECREF(type);
+}
+
+static PyMemberDef text_write_members[] = {
+    {"__vectorcalloffset__", T_PYSSIZET, offsetof(TextWriteObject, vectorcall), READONLY,
+     NULL},
+    {"__func__", T_OBJECT, offsetof(TextWriteObject, func), READONLY,
+     "The Python write, which does all but the plain case."},
+    {NULL, 0, 0, 0, NULL},
+};
+
+PyDoc_STRVAR(text_write__doc__,
+"TextWrite(write, /)\n--\n\n"
+"TextIOWrapper.write with its plain case (a stateless codec, nothing to\n"
+"translate, the text fits the pending bytes, no other call in progress)\n"
+"done in C; `write` does everything else.");
+
+static PyType_Slot text_write_slots[] = {
+    {Py_tp_new, text_write_new},
+    {Py_tp_dealloc, text_write_dealloc},
+    {Py_tp_traverse, text_write_traverse},
+    {Py_tp_clear, text_write_clear},
+    {Py_tp_call, PyVectorcall_Call},
+    {Py_tp_descr_get, text_write_descr_get},
+    {Py_tp_getattro, text_write_getattro},
+    {Py_tp_members, text_write_members},
+    {Py_tp_doc, (void *)text_write__doc__},
+    {0, NULL},
+};
+
+static PyType_Spec text_write_spec = {
+    .name = "asyncfile._speedups.TextWrite",
+    .basicsize = sizeof(TextWriteObject),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_IMMUTABLETYPE |
+             Py_TPFLAGS_HAVE_VECTORCALL | Py_TPFLAGS_METHOD_DESCRIPTOR,
+    .slots = text_write_slots,
+};
+
+/* ---------------------------------------------------------------------------
  * The module
  */
 
@@ -411,6 +659,12 @@ speedups_exec(PyObject *module)
         {&st->str_closed, "_closed"},
         {&st->str_telling, "_telling"},
         {&st->str_anext, "__anext__"},
+        {&st->str_plain_encoding, "_plain_encoding"},
+        {&st->str_errors, "_errors"},
+        {&st->str_pending_count, "_pending_count"},
+        {&st->str_chunk_size, "_chunk_size"},
+        {&st->str_snapshot, "_snapshot"},
+        {&st->str_decoder, "_decoder"},
     };
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         if ((*names[i].slot = PyUnicode_InternFromString(names[i].text)) == NULL) {
@@ -426,6 +680,14 @@ speedups_exec(PyObject *module)
     if (st->text_lines_type == NULL) {
         return -1;
     }
+    st->text_write_type =
+        (PyTypeObject *)PyType_FromModuleAndSpec(module, &text_write_spec, NULL);
+    if (st->text_write_type == NULL) {
+        return -1;
+    }
+    if (PyModule_AddType(module, st->text_write_type) < 0) {
+        return -1;
+    }
     return PyModule_AddType(module, st->text_lines_type);
 }
 
@@ -434,6 +696,7 @@ speedups_traverse(PyObject *module, visitproc visit, void *arg)
 {
     speedups_state *st = get_state(module);
     Py_VISIT(st->text_lines_type);
+    Py_VISIT(st->text_write_type);
     Py_VISIT(st->ready_type);
     return 0;
 }
@@ -455,6 +718,13 @@ speedups_clear(PyObject *module)
     Py_CLEAR(st->str_closed);
     Py_CLEAR(st->str_telling);
     Py_CLEAR(st->str_anext);
+    Py_CLEAR(st->str_plain_encoding);
+    Py_CLEAR(st->str_errors);
+    Py_CLEAR(st->str_pending_count);
+    Py_CLEAR(st->str_chunk_size);
+    Py_CLEAR(st->str_snapshot);
+    Py_CLEAR(st->str_decoder);
+    Py_CLEAR(st->text_write_type);
     return 0;
 }
 

@@ -41,10 +41,11 @@ from ._bufferedio import IOBase, _BufferedIOMixin, c_int, optional_size, ssize
 from ._tasks import TaskLock, serialized
 
 TextLines: type[AsyncIterator[str]] | None
+TextWrite: Any
 try:
-    from ._speedups import TextLines
+    from ._speedups import TextLines, TextWrite
 except ImportError:  # built without a C compiler
-    TextLines = None
+    TextLines = TextWrite = None
 
 if TYPE_CHECKING:
     from types import EllipsisType
@@ -189,13 +190,28 @@ class TextIOWrapper(IOBase[str]):
         self._decoder: Any = None
         self._encoder: codecs.IncrementalEncoder | None = None
         self._encoder_name = ""
+        #: The codec for str.encode when a write needs nothing else (None:
+        #: every write takes the full path); see _update_plain_writes.
         self._plain_encoding: str | None = None
         self._set_codecs(codec_info, errors)
         self._seekable = self._telling = buffer.seekable()
         self._has_read1 = hasattr(buffer, "read1")
         self._fix_encoder_state()
+        self._update_plain_writes()
 
     # -- configuration ------------------------------------------------------
+
+    def _update_plain_writes(self) -> None:
+        """Writes may skip the lock and the encoder object when the codec is
+        stateless and nothing is translated, flushed at once or line-buffered."""
+        plain = (
+            self._encoder is not None
+            and self._encoder_name in _STATELESS_ENCODINGS
+            and self._writenl is None
+            and not self._line_buffering
+            and not self._write_through
+        )
+        self._plain_encoding = self._encoder_name if plain else None
 
     def _set_newline(self, newline: str | None) -> None:
         self._readnl = newline
@@ -221,9 +237,6 @@ class TextIOWrapper(IOBase[str]):
         if buffer.writable():
             self._encoder = codec_info.incrementalencoder(errors)
             self._encoder_name = codec_info.name
-            self._plain_encoding = (
-                codec_info.name if codec_info.name in _STATELESS_ENCODINGS else None
-            )
 
     def _fix_encoder_state(self) -> None:
         """Write a BOM only at the start of the stream, as io does: never in
@@ -431,18 +444,24 @@ class TextIOWrapper(IOBase[str]):
         the buffer once 8 KiB are pending, at once with ``write_through``, and
         the file with a flush when line buffering sees a newline."""
         encoding = self._plain_encoding
+        buffer = self._buffer
+        raw = None if buffer is None else buffer._raw
         if (
             encoding is not None
             and type(text) is str
-            and not self._line_buffering
-            and not self._write_through
-            and (self._writenl is None or "\n" not in text)
-            and self._undisturbed()
+            and raw is not None
+            and not raw._closed
+            and self._lock._owner is None  # _undisturbed(), inlined
         ):
-            # Nothing to translate, flush or wait for: pending at once.
             data = text.encode(encoding, self._errors)
-            if self._pending_count + len(data) < self._chunk_size:
-                self._accept(data)
+            pending = self._pending_count + len(data)
+            if pending < self._chunk_size and self._snapshot is None:
+                # _accept(data), inlined: nothing to flush or wait for.
+                if data:
+                    self._pending.append(data)
+                    self._pending_count = pending
+                if self._decoder is not None:
+                    self._decoder.reset()
             else:
                 await self._write_encoded_locked(data)
             return len(text)
@@ -924,6 +943,7 @@ class TextIOWrapper(IOBase[str]):
         self._change_encoding(encoding, errors, newline_changed)
         self._line_buffering = new_line_buffering
         self._write_through = new_write_through
+        self._update_plain_writes()
 
     def _change_encoding(
         self, encoding: str | None, errors: str | None, newline_changed: bool
@@ -1018,3 +1038,7 @@ def _unpack_cookie(cookie: int) -> tuple[int, int, int, bool, int]:
     packed = int(cookie).to_bytes(_COOKIE.size, "little")
     position, dec_flags, bytes_to_feed, chars_to_skip, need_eof = _COOKIE.unpack(packed)
     return position, dec_flags, bytes_to_feed, bool(need_eof), chars_to_skip
+
+
+if TextWrite is not None:
+    TextIOWrapper.write = TextWrite(TextIOWrapper.write)  # type: ignore[method-assign]

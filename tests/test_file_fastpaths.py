@@ -18,9 +18,12 @@ LINES = [f"line {i:05d} {'x' * (i % 70)}\n" for i in range(3000)]
 
 @pytest.fixture(autouse=True, params=["speedups", "python"])
 def speedups(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each test runs with the C line iterator and without it."""
+    """Each test runs with the C line iterator and write, and without them."""
     if request.param == "python":
         monkeypatch.setattr(_textio, "TextLines", None)
+        if _textio.TextWrite is not None:
+            write = _textio.TextIOWrapper.write.__func__  # type: ignore[attr-defined]
+            monkeypatch.setattr(_textio.TextIOWrapper, "write", write)
     elif _textio.TextLines is None:
         pytest.skip("asyncfile._speedups is not built (no C compiler)")
 
@@ -203,3 +206,18 @@ async def test_a_loop_goes_on_when_the_file_grows(tmp_path: Path) -> None:
         with path.open("a", encoding="utf-8") as appender:
             appender.write("second\nthird\n")
         assert [line async for line in lines] == ["second\n", "third\n"]
+
+
+async def test_write_errors_surface_when_awaited(tmp_path: Path) -> None:
+    """As with any coroutine, a bad write raises when awaited, not when called."""
+    async with asyncfile.open(tmp_path / "f.txt", "w", encoding="ascii") as f:
+        not_text = f.write(b"bytes")  # type: ignore[arg-type]
+        unencodable = f.write("\u00e9")
+        with pytest.raises(TypeError, match="must be str, not bytes"):
+            await not_text
+        with pytest.raises(UnicodeEncodeError):
+            await unencodable
+        assert await f.write(text="by keyword\n") == 11  # type: ignore[call-arg]
+    with pytest.raises(ValueError, match="closed file"):
+        await f.write("after close\n")
+    assert (tmp_path / "f.txt").read_bytes() == b"by keyword\n"
