@@ -460,9 +460,10 @@ start_async(struct context *ctx, struct request *req, PyObject *future)
     /* A lone operation goes to the kernel at once; more in the same loop
      * turn are batched into one submission at the turn's end.  A failed
      * flush leaves the request queued: the end of the turn retries. */
-    if (!ctx->flush_scheduled) {
+    if (!ctx->flush_scheduled || ++ctx->batched >= SUBMIT_BATCH_MAX) {
         ctx->backend->flush(ctx);
         ctx->flush_scheduled = true;
+        ctx->batched = 0;
     }
     return 0;
 }

@@ -34,6 +34,9 @@
 /* How long inline completions may run before the awaiting tasks must give the
  * event loop a turn (nanoseconds). */
 #define INLINE_BUDGET_NS (1000 * 1000)
+/* A loop turn that starts many operations submits them in batches of this
+ * many, so that the first ones reach the device before the turn ends. */
+#define SUBMIT_BATCH_MAX 8
 
 enum opcode {
     OP_READ,      /* result: a new bytes object */
@@ -234,6 +237,7 @@ struct context {
     int64_t streak_started_ns;   /* 0: no inline completion in this loop turn */
     bool budget_spent;           /* inline completions must yield this turn */
     bool flush_scheduled;        /* async requests are batched this turn */
+    unsigned batched;            /* requests batched since the last flush */
     bool turn_scheduled;         /* end_turn is scheduled */
     PyObject *weakreflist;
 };
