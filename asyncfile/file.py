@@ -34,7 +34,7 @@ they will land at the end, asks the file's size with ``fstat``.)
 The implementation ports io's C implementation of the running Python, down
 to its shared read/write buffer, chunk sizes and cookie packing, so the
 results, the exceptions with their messages and the moments bytes reach the
-disk are io's.  Where Python versions differ (3.13 converts the size of an
+disk are io's (with the transfer sizes below).  Where Python versions differ (3.13 converts the size of an
 unsupported read first and writes a whole buffer's worth straight through;
 3.10 accepts mode ``"U"``), the running version's behaviour is followed,
 with one exception below.
@@ -76,6 +76,15 @@ Where io's behaviour and being asynchronous collide:
   has no positional meaning at a character offset.
 - ``readline()`` on an unbuffered seekable file reads ahead with ``pread`` and
   moves past the line only (io reads one byte per system call).
+- Transfers are larger, since each costs a trip through the kernel's queue
+  (this shows only in the raw file's position, never in results):
+  ``buffering=-1`` picks Python 3.14's size, the block size within 128 KiB to
+  8 MiB; a buffered read of half the buffer or more goes straight to the
+  caller; while ``tell()`` is disabled (iterating, or on a pipe) text is read
+  in 64 KiB chunks.
+- ``aiter()`` of a text file is an iterator over its lines (when the C
+  speedups are built), not the file itself; like io's, it goes on after the
+  end of the file if more text arrives.
 """
 
 from __future__ import annotations
