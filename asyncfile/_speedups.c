@@ -12,10 +12,12 @@
 #include <Python.h>
 #include <structmember.h>
 
+#include <stdbool.h>
+
 typedef struct {
     PyTypeObject *text_lines_type;
     PyTypeObject *text_write_type;
-    PyTypeObject *ready_type;
+    PyTypeObject *deferred_type;
     PyObject *str_decoded_chars;
     PyObject *str_decoded_chars_used;
     PyObject *str_plain_readnl;
@@ -33,6 +35,8 @@ typedef struct {
     PyObject *str_chunk_size;
     PyObject *str_snapshot;
     PyObject *str_decoder;
+    PyObject *str_throw;
+    PyObject *str_close;
 } speedups_state;
 
 static speedups_state *
@@ -42,88 +46,275 @@ get_state(PyObject *module)
 }
 
 /* ---------------------------------------------------------------------------
- * Ready: an awaitable whose value is known; awaiting it never suspends.
+ * Deferred: what a coroutine method returns when its common case is in C.
+ *
+ * Like the coroutine it stands for, it does nothing until it is first
+ * stepped, so calls still take effect in the order their tasks run.  Then
+ * `fast` either completes the call at once, or the Python coroutine that does
+ * the general case is created (`fallback(owner, arg)`, or `fallback()`
+ * without an argument) and every step is forwarded to it.
  */
 
-typedef struct {
-    PyObject_HEAD
-    PyObject *value; /* NULL once awaited */
-} ReadyObject;
+typedef struct DeferredObject DeferredObject;
+/* The result if the call completes at once; NULL without an error if not. */
+typedef PyObject *(*deferred_fast)(DeferredObject *);
 
-static PyObject *
-ready_new(speedups_state *state, PyObject *value)
+struct DeferredObject {
+    PyObject_HEAD
+    deferred_fast fast;
+    PyObject *owner;    /* what the call is on (a file, an iterator) */
+    PyObject *arg;      /* its argument, or NULL */
+    PyObject *fallback; /* makes the Python coroutine */
+    PyObject *inner;    /* the Python coroutine, once started */
+    speedups_state *state;
+    bool finished;
+};
+
+static void
+deferred_fill(DeferredObject *self, deferred_fast fast, PyObject *owner, PyObject *arg,
+              PyObject *fallback)
 {
-    ReadyObject *self = PyObject_New(ReadyObject, state->ready_type);
+    self->fast = fast;
+    self->owner = Py_NewRef(owner);
+    self->arg = Py_XNewRef(arg);
+    self->fallback = Py_NewRef(fallback);
+    self->inner = NULL;
+    self->finished = false;
+}
+
+/* A Deferred for one call, reusing `*cache` once nothing else holds it (a
+ * finished one holds no references: it is as good as new). */
+static PyObject *
+deferred_for_call(PyObject **cache, speedups_state *state, deferred_fast fast,
+                  PyObject *owner, PyObject *arg, PyObject *fallback)
+{
+    DeferredObject *self = (DeferredObject *)*cache;
+    if (self != NULL && Py_REFCNT(self) == 1 && self->finished) {
+        deferred_fill(self, fast, owner, arg, fallback);
+        return Py_NewRef(self);
+    }
+    self = PyObject_GC_New(DeferredObject, state->deferred_type);
     if (self == NULL) {
-        Py_DECREF(value);
         return NULL;
     }
-    self->value = value; /* stolen */
+    self->state = state;
+    deferred_fill(self, fast, owner, arg, fallback);
+    PyObject_GC_Track(self);
+    Py_XSETREF(*cache, Py_NewRef(self));
     return (PyObject *)self;
 }
 
 static void
-ready_dealloc(PyObject *op)
+deferred_finish(DeferredObject *self)
 {
-    PyTypeObject *type = Py_TYPE(op);
-    Py_CLEAR(((ReadyObject *)op)->value);
-    PyObject_Free(op);
-    Py_DECREF(type);
+    self->finished = true;
+    Py_CLEAR(self->inner);
+    Py_CLEAR(self->owner);
+    Py_CLEAR(self->arg);
+    Py_CLEAR(self->fallback);
 }
 
-static PyObject *
-ready_await(PyObject *op)
+/* Raise StopIteration(value), through an instance so that a tuple value is
+ * not unpacked. */
+static void
+set_stop_iteration(PyObject *value)
 {
-    return Py_NewRef(op);
-}
-
-static PySendResult
-ready_send(PyObject *op, PyObject *Py_UNUSED(arg), PyObject **result)
-{
-    ReadyObject *self = (ReadyObject *)op;
-    if (self->value == NULL) {
-        PyErr_SetString(PyExc_RuntimeError, "cannot reuse already awaited awaitable");
-        *result = NULL;
-        return PYGEN_ERROR;
+    if (value == Py_None) {
+        PyErr_SetNone(PyExc_StopIteration);
+        return;
     }
-    *result = self->value;
-    self->value = NULL;
-    return PYGEN_RETURN;
-}
-
-static PyObject *
-ready_iternext(PyObject *op)
-{
-    PyObject *value;
-    if (ready_send(op, Py_None, &value) == PYGEN_ERROR) {
-        return NULL;
-    }
-    /* Through an instance, so that a tuple value is not unpacked. */
     PyObject *stop = PyObject_CallOneArg(PyExc_StopIteration, value);
-    Py_DECREF(value);
     if (stop != NULL) {
         PyErr_SetObject(PyExc_StopIteration, stop);
         Py_DECREF(stop);
     }
+}
+
+static PySendResult
+deferred_send(PyObject *op, PyObject *arg, PyObject **result)
+{
+    DeferredObject *self = (DeferredObject *)op;
+    *result = NULL;
+    if (self->finished) {
+        PyErr_SetString(PyExc_RuntimeError, "cannot reuse already awaited coroutine");
+        return PYGEN_ERROR;
+    }
+    if (self->inner == NULL) {
+        if (arg != Py_None) {
+            PyErr_SetString(PyExc_TypeError,
+                            "can't send non-None value to a just-started coroutine");
+            return PYGEN_ERROR;
+        }
+        PyObject *value = self->fast(self);
+        if (value == NULL && !PyErr_Occurred()) {
+            self->inner = self->arg != NULL
+                              ? PyObject_CallFunctionObjArgs(self->fallback, self->owner,
+                                                             self->arg, NULL)
+                              : PyObject_CallNoArgs(self->fallback);
+            if (self->inner != NULL) {
+                goto forward;
+            }
+        }
+        deferred_finish(self);
+        *result = value;
+        return value != NULL ? PYGEN_RETURN : PYGEN_ERROR;
+    }
+forward:;
+    PySendResult status = PyIter_Send(self->inner, arg, result);
+    if (status != PYGEN_NEXT) {
+        deferred_finish(self);
+    }
+    return status;
+}
+
+static PyObject *
+deferred_iternext(PyObject *op)
+{
+    PyObject *value;
+    switch (deferred_send(op, Py_None, &value)) {
+    case PYGEN_NEXT:
+        return value;
+    case PYGEN_RETURN:
+        set_stop_iteration(value);
+        Py_DECREF(value);
+        return NULL;
+    case PYGEN_ERROR:
+        return NULL;
+    }
+    Py_UNREACHABLE();
+}
+
+static PyObject *
+deferred_send_method(PyObject *op, PyObject *arg)
+{
+    PyObject *value;
+    switch (deferred_send(op, arg, &value)) {
+    case PYGEN_NEXT:
+        return value;
+    case PYGEN_RETURN:
+        set_stop_iteration(value);
+        Py_DECREF(value);
+        return NULL;
+    case PYGEN_ERROR:
+        return NULL;
+    }
+    Py_UNREACHABLE();
+}
+
+static PyObject *
+deferred_throw(PyObject *op, PyObject *const *args, Py_ssize_t nargs)
+{
+    DeferredObject *self = (DeferredObject *)op;
+    if (nargs < 1 || nargs > 3) {
+        PyErr_SetString(PyExc_TypeError, "throw() takes from 1 to 3 arguments");
+        return NULL;
+    }
+    if (self->inner != NULL) {
+        PyObject *inner = Py_NewRef(self->inner);
+        PyObject *call_args[4] = {inner, args[0], nargs > 1 ? args[1] : NULL,
+                                  nargs > 2 ? args[2] : NULL};
+        PyObject *result = PyObject_VectorcallMethod(self->state->str_throw, call_args,
+                                                     (size_t)nargs + 1, NULL);
+        Py_DECREF(inner);
+        if (result == NULL) {
+            deferred_finish(self);
+        }
+        return result;
+    }
+    /* Not started: the exception is raised where the call would have begun. */
+    PyObject *exc = args[0];
+    deferred_finish(self);
+    if (PyExceptionClass_Check(exc)) {
+        PyErr_SetObject(exc, nargs > 1 ? args[1] : NULL);
+    }
+    else if (PyExceptionInstance_Check(exc)) {
+        PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
+    }
+    else {
+        PyErr_SetString(PyExc_TypeError,
+                        "exceptions must be classes or instances deriving from "
+                        "BaseException");
+    }
     return NULL;
 }
 
-static PyType_Slot ready_slots[] = {
-    {Py_tp_dealloc, ready_dealloc},
-    {Py_am_await, ready_await},
-    {Py_am_send, ready_send},
+static PyObject *
+deferred_close(PyObject *op, PyObject *Py_UNUSED(ignored))
+{
+    DeferredObject *self = (DeferredObject *)op;
+    PyObject *inner = self->inner != NULL ? Py_NewRef(self->inner) : NULL;
+    deferred_finish(self);
+    if (inner == NULL) {
+        Py_RETURN_NONE;
+    }
+    PyObject *result = PyObject_CallMethodNoArgs(inner, self->state->str_close);
+    Py_DECREF(inner);
+    return result;
+}
+
+static PyObject *
+deferred_await(PyObject *op)
+{
+    return Py_NewRef(op);
+}
+
+static int
+deferred_traverse(PyObject *op, visitproc visit, void *arg)
+{
+    DeferredObject *self = (DeferredObject *)op;
+    Py_VISIT(Py_TYPE(op));
+    Py_VISIT(self->owner);
+    Py_VISIT(self->arg);
+    Py_VISIT(self->fallback);
+    Py_VISIT(self->inner);
+    return 0;
+}
+
+static int
+deferred_clear(PyObject *op)
+{
+    deferred_finish((DeferredObject *)op);
+    return 0;
+}
+
+static void
+deferred_dealloc(PyObject *op)
+{
+    PyTypeObject *type = Py_TYPE(op);
+    PyObject_GC_UnTrack(op);
+    (void)deferred_clear(op);
+    PyObject_GC_Del(op);
+    Py_DECREF(type);
+}
+
+static PyMethodDef deferred_methods[] = {
+    {"send", deferred_send_method, METH_O, "Step the call, as coroutine.send() does."},
+    {"throw", (PyCFunction)(void (*)(void))deferred_throw, METH_FASTCALL,
+     "Raise the exception in the call, as coroutine.throw() does."},
+    {"close", deferred_close, METH_NOARGS, "Stop the call, as coroutine.close() does."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyType_Slot deferred_slots[] = {
+    {Py_tp_dealloc, deferred_dealloc},
+    {Py_tp_traverse, deferred_traverse},
+    {Py_tp_clear, deferred_clear},
+    {Py_am_await, deferred_await},
+    {Py_am_send, deferred_send},
     {Py_tp_iter, PyObject_SelfIter},
-    {Py_tp_iternext, ready_iternext},
-    {Py_tp_doc, (void *)PyDoc_STR("An awaitable that returns a known value at once.")},
+    {Py_tp_iternext, deferred_iternext},
+    {Py_tp_methods, deferred_methods},
+    {Py_tp_doc,
+     (void *)PyDoc_STR("A coroutine method's call whose common case completes in C.")},
     {0, NULL},
 };
 
-static PyType_Spec ready_spec = {
-    .name = "asyncfile._speedups.Ready",
-    .basicsize = sizeof(ReadyObject),
-    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE |
+static PyType_Spec deferred_spec = {
+    .name = "asyncfile._speedups.Deferred",
+    .basicsize = sizeof(DeferredObject),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_IMMUTABLETYPE |
              Py_TPFLAGS_DISALLOW_INSTANTIATION,
-    .slots = ready_slots,
+    .slots = deferred_slots,
 };
 
 /* ---------------------------------------------------------------------------
@@ -141,7 +332,8 @@ typedef struct {
     PyObject *buffer_dict;
     PyObject *raw;
     PyObject *raw_dict;
-    PyObject *ready; /* the last Ready handed out, reused once released */
+    PyObject *anext;    /* text.__anext__, for every line not served here */
+    PyObject *deferred; /* the last call handed out, reused once let go */
     speedups_state *state;
 } TextLinesObject;
 
@@ -279,23 +471,17 @@ text_take_decoded_line(TextLinesObject *self)
 }
 
 static PyObject *
+text_lines_take(DeferredObject *call)
+{
+    return text_take_decoded_line((TextLinesObject *)call->owner);
+}
+
+static PyObject *
 text_lines_anext(PyObject *op)
 {
     TextLinesObject *self = (TextLinesObject *)op;
-    PyObject *line = text_take_decoded_line(self);
-    if (line != NULL) {
-        ReadyObject *ready = (ReadyObject *)self->ready;
-        if (ready != NULL && Py_REFCNT(ready) == 1 && ready->value == NULL) {
-            ready->value = line; /* awaited and let go: use it again */
-            return Py_NewRef(ready);
-        }
-        Py_XSETREF(self->ready, ready_new(self->state, line));
-        return Py_XNewRef(self->ready);
-    }
-    if (PyErr_Occurred()) {
-        return NULL;
-    }
-    return PyObject_CallMethodNoArgs(self->text, self->state->str_anext);
+    return deferred_for_call(&self->deferred, self->state, text_lines_take, op, NULL,
+                             self->anext);
 }
 
 static PyObject *
@@ -310,25 +496,19 @@ text_lines_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
         return NULL;
     }
     speedups_state *st = PyType_GetModuleState(type);
-    PyObject *lock = PyObject_GetAttr(text, st->str_lock);
-    if (lock == NULL) {
-        return NULL;
-    }
-    PyObject *text_dict = PyObject_GenericGetDict(text, NULL);
-    if (text_dict == NULL) {
-        Py_DECREF(lock);
-        return NULL;
-    }
     TextLinesObject *self = (TextLinesObject *)type->tp_alloc(type, 0);
     if (self == NULL) {
-        Py_DECREF(lock);
-        Py_DECREF(text_dict);
         return NULL;
     }
-    self->text = Py_NewRef(text);
-    self->text_dict = text_dict;
-    self->lock = lock;
     self->state = st;
+    self->text = Py_NewRef(text);
+    self->lock = PyObject_GetAttr(text, st->str_lock);
+    self->anext = self->lock != NULL ? PyObject_GetAttr(text, st->str_anext) : NULL;
+    self->text_dict = self->anext != NULL ? PyObject_GenericGetDict(text, NULL) : NULL;
+    if (self->text_dict == NULL) {
+        Py_DECREF(self);
+        return NULL;
+    }
     return (PyObject *)self;
 }
 
@@ -344,6 +524,8 @@ text_lines_traverse(PyObject *op, visitproc visit, void *arg)
     Py_VISIT(self->buffer_dict);
     Py_VISIT(self->raw);
     Py_VISIT(self->raw_dict);
+    Py_VISIT(self->anext);
+    Py_VISIT(self->deferred);
     return 0;
 }
 
@@ -358,7 +540,8 @@ text_lines_clear(PyObject *op)
     Py_CLEAR(self->buffer_dict);
     Py_CLEAR(self->raw);
     Py_CLEAR(self->raw_dict);
-    Py_CLEAR(self->ready);
+    Py_CLEAR(self->anext);
+    Py_CLEAR(self->deferred);
     return 0;
 }
 
@@ -404,6 +587,7 @@ typedef struct {
     PyObject_HEAD
     PyObject *func; /* the Python write: every case but the plain one */
     vectorcallfunc vectorcall;
+    PyObject *deferred; /* the last call handed out, reused once let go */
     speedups_state *state;
 } TextWriteObject;
 
@@ -516,15 +700,19 @@ done:
 }
 
 static PyObject *
+text_write_plain_call(DeferredObject *call)
+{
+    return text_write_plainly(call->state, call->owner, call->arg);
+}
+
+static PyObject *
 text_write_vectorcall(PyObject *op, PyObject *const *args, size_t nargsf,
                       PyObject *kwnames)
 {
     TextWriteObject *self = (TextWriteObject *)op;
     if (PyVectorcall_NARGS(nargsf) == 2 && kwnames == NULL) {
-        PyObject *written = text_write_plainly(self->state, args[0], args[1]);
-        if (written != NULL) {
-            return ready_new(self->state, written);
-        }
+        return deferred_for_call(&self->deferred, self->state, text_write_plain_call,
+                                 args[0], args[1], self->func);
     }
     return PyObject_Vectorcall(self->func, args, nargsf, kwnames);
 }
@@ -581,6 +769,7 @@ text_write_traverse(PyObject *op, visitproc visit, void *arg)
 {
     Py_VISIT(Py_TYPE(op));
     Py_VISIT(((TextWriteObject *)op)->func);
+    Py_VISIT(((TextWriteObject *)op)->deferred);
     return 0;
 }
 
@@ -588,6 +777,7 @@ static int
 text_write_clear(PyObject *op)
 {
     Py_CLEAR(((TextWriteObject *)op)->func);
+    Py_CLEAR(((TextWriteObject *)op)->deferred);
     return 0;
 }
 
@@ -665,14 +855,17 @@ speedups_exec(PyObject *module)
         {&st->str_chunk_size, "_chunk_size"},
         {&st->str_snapshot, "_snapshot"},
         {&st->str_decoder, "_decoder"},
+        {&st->str_throw, "throw"},
+        {&st->str_close, "close"},
     };
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         if ((*names[i].slot = PyUnicode_InternFromString(names[i].text)) == NULL) {
             return -1;
         }
     }
-    st->ready_type = (PyTypeObject *)PyType_FromModuleAndSpec(module, &ready_spec, NULL);
-    if (st->ready_type == NULL) {
+    st->deferred_type =
+        (PyTypeObject *)PyType_FromModuleAndSpec(module, &deferred_spec, NULL);
+    if (st->deferred_type == NULL || PyModule_AddType(module, st->deferred_type) < 0) {
         return -1;
     }
     st->text_lines_type =
@@ -697,7 +890,7 @@ speedups_traverse(PyObject *module, visitproc visit, void *arg)
     speedups_state *st = get_state(module);
     Py_VISIT(st->text_lines_type);
     Py_VISIT(st->text_write_type);
-    Py_VISIT(st->ready_type);
+    Py_VISIT(st->deferred_type);
     return 0;
 }
 
@@ -706,7 +899,7 @@ speedups_clear(PyObject *module)
 {
     speedups_state *st = get_state(module);
     Py_CLEAR(st->text_lines_type);
-    Py_CLEAR(st->ready_type);
+    Py_CLEAR(st->deferred_type);
     Py_CLEAR(st->str_decoded_chars);
     Py_CLEAR(st->str_decoded_chars_used);
     Py_CLEAR(st->str_plain_readnl);
@@ -724,6 +917,8 @@ speedups_clear(PyObject *module)
     Py_CLEAR(st->str_chunk_size);
     Py_CLEAR(st->str_snapshot);
     Py_CLEAR(st->str_decoder);
+    Py_CLEAR(st->str_throw);
+    Py_CLEAR(st->str_close);
     Py_CLEAR(st->text_write_type);
     return 0;
 }

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import codecs
+import collections.abc
 import contextlib
 import io
 import operator
@@ -43,9 +44,12 @@ from ._tasks import TaskLock, serialized
 TextLines: type[AsyncIterator[str]] | None
 TextWrite: Any
 try:
-    from ._speedups import TextLines, TextWrite
+    from ._speedups import Deferred, TextLines, TextWrite
 except ImportError:  # built without a C compiler
     TextLines = TextWrite = None
+else:
+    # What TextWrite and TextLines return behaves as the coroutine it stands for.
+    collections.abc.Coroutine.register(Deferred)
 
 if TYPE_CHECKING:
     from types import EllipsisType

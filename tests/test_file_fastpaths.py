@@ -221,3 +221,28 @@ async def test_write_errors_surface_when_awaited(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="closed file"):
         await f.write("after close\n")
     assert (tmp_path / "f.txt").read_bytes() == b"by keyword\n"
+
+
+async def test_writes_take_effect_in_the_order_their_tasks_run(tmp_path: Path) -> None:
+    """A write that must wait and a plain one after it, each in its own task:
+    the plain one does not overtake (calls start when their task runs, as
+    coroutines do, not when they are made)."""
+    path = tmp_path / "order.txt"
+    async with asyncfile.open(path, "w", encoding="utf-8") as f:
+        first = asyncio.ensure_future(f.write("x" * 10_000 + "\n"))
+        second = asyncio.ensure_future(f.write("y\n"))
+        assert await asyncio.gather(first, second) == [10_001, 2]
+        skipped = asyncio.ensure_future(f.write("never\n"))
+        skipped.cancel()  # before its task ever ran: nothing is written
+        with pytest.raises(asyncio.CancelledError):
+            await skipped
+    assert path.read_text(encoding="utf-8") == "x" * 10_000 + "\ny\n"
+
+
+async def test_a_write_call_is_a_coroutine(tmp_path: Path) -> None:
+    async with asyncfile.open(tmp_path / "f.txt", "w", encoding="utf-8") as f:
+        call = f.write("abc")
+        assert asyncio.iscoroutine(call)
+        call.close()  # never awaited: nothing happens, no warning
+        assert await f.write("def") == 3
+    assert (tmp_path / "f.txt").read_text(encoding="utf-8") == "def"
