@@ -74,7 +74,7 @@ class TaskLock:
         except asyncio.CancelledError:
             if waiter.done() and not waiter.cancelled():
                 self._release_to_next()  # it was handed to us: pass it on
-            else:
+            elif waiter in self._waiters:  # a release may have dropped it already
                 self._waiters.remove(waiter)
             raise
         self._owner, self._depth = task, 1

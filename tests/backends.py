@@ -54,10 +54,22 @@ BACKENDS = (
 )
 
 
+#: scripts/fs-matrix runs the suite once per backend with CAIO_IMPL forced and
+#: names it here too: a test parametrized over the backends then runs only that
+#: one (the others have runs of their own).
+ONLY_BACKEND = os.environ.get("ASYNCFILE_ONLY_BACKEND")
+
+
 def backend_params(**capabilities: bool) -> list[object]:
     """The backends as pytest parameters, those with the given capabilities."""
     return [
-        pytest.param(backend, id=backend.name)
+        pytest.param(
+            backend,
+            id=backend.name,
+            marks=[]
+            if ONLY_BACKEND in (None, backend.name)
+            else [pytest.mark.skip(reason=f"the matrix runs {ONLY_BACKEND} only")],
+        )
         for backend in BACKENDS
         if all(getattr(backend, key) == value for key, value in capabilities.items())
     ]

@@ -219,7 +219,10 @@ def _pread_exactly(fd: int, nbytes: int, offset: int) -> bytes:
     chunks = [data]
     done = len(data)
     while done < nbytes:
-        chunk = os.pread(fd, nbytes - done, offset + done)
+        try:
+            chunk = os.pread(fd, nbytes - done, offset + done)
+        except OSError:
+            break  # what was read before the error is the result, as read(2)'s
         if not chunk:
             break
         chunks.append(chunk)
@@ -230,7 +233,12 @@ def _pread_exactly(fd: int, nbytes: int, offset: int) -> bytes:
 def _preadinto_exactly(fd: int, view: memoryview, offset: int) -> int:
     done = 0
     while done < view.nbytes:
-        count = os.preadv(fd, [view[done:]], offset + done)
+        try:
+            count = os.preadv(fd, [view[done:]], offset + done)
+        except OSError:
+            if done == 0:
+                raise
+            break  # what was read before the error is the result, as read(2)'s
         if count == 0:
             break
         done += count
@@ -240,7 +248,12 @@ def _preadinto_exactly(fd: int, view: memoryview, offset: int) -> int:
 def _pwrite_exactly(fd: int, view: memoryview, offset: int) -> int:
     done = 0
     while done < view.nbytes:
-        count = os.pwrite(fd, view[done:], offset + done)
+        try:
+            count = os.pwrite(fd, view[done:], offset + done)
+        except OSError:
+            if done == 0:
+                raise
+            break  # a short write, as write(2) reports it: ENOSPC comes next time
         if count == 0:
             break
         done += count

@@ -1,0 +1,109 @@
+"""Real file systems for the reliability tests: a tiny tmpfs and a FUSE file
+system that fails chosen byte ranges with EIO.
+
+Each is a context manager that mounts under a directory the test owns and
+unmounts on the way out, even when the test failed; a machine that cannot mount
+(not root, no /dev/fuse, no libfuse) makes the test skip with the reason.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+FAULTFS = Path(__file__).with_name("faultfs.py")
+
+
+def _run(*command: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(command, capture_output=True, text=True, check=False)
+
+
+def _unmount(mountpoint: Path) -> None:
+    if not os.path.ismount(mountpoint):
+        return
+    result = _run("umount", str(mountpoint))
+    if result.returncode != 0:  # busy: detach now, free once the last user goes
+        _run("umount", "-l", str(mountpoint))
+
+
+@contextlib.contextmanager
+def tmpfs(directory: Path, size: str) -> Iterator[Path]:
+    """A fresh tmpfs of ``size`` (mount's syntax: ``1m``) mounted on ``directory``."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root")
+    directory.mkdir(parents=True, exist_ok=True)
+    result = _run("mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(directory))
+    if result.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {result.stderr.strip()}")
+    try:
+        yield directory
+    finally:
+        _unmount(directory)
+
+
+def fuse_unavailable() -> str | None:
+    """Why faultfs cannot run here, or None."""
+    if os.geteuid() != 0:
+        return "mounting FUSE needs root"
+    if not os.path.exists("/dev/fuse"):
+        return "no /dev/fuse"
+    try:
+        import fuse  # type: ignore[import-untyped]  # noqa: F401
+    except (ImportError, OSError) as exc:  # fusepy raises OSError without libfuse
+        return f"fusepy with libfuse 2 is needed: {exc}"
+    return None
+
+
+@contextlib.contextmanager
+def faultfs(
+    directory: Path,
+    *,
+    bad_reads: list[tuple[int, int]] = (),  # type: ignore[assignment]
+    bad_writes: list[tuple[int, int]] = (),  # type: ignore[assignment]
+    bad_fsync: bool = False,
+) -> Iterator[Path]:
+    """tests/faultfs.py mounted on ``directory``: a file system in memory whose
+    reads and writes touching a byte range in ``bad_reads``/``bad_writes``
+    (``[start, end)``, in every file) fail with EIO, and whose fsync fails with
+    EIO if ``bad_fsync``.  It bypasses the page cache (``direct_io``), so every
+    request reaches it."""
+    why = fuse_unavailable()
+    if why:
+        pytest.skip(why)
+    directory.mkdir(parents=True, exist_ok=True)
+    faults = {
+        "read": [list(r) for r in bad_reads],
+        "write": [list(r) for r in bad_writes],
+        "fsync": bad_fsync,
+    }
+    server = subprocess.Popen(
+        [sys.executable, str(FAULTFS), str(directory), json.dumps(faults)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while not os.path.ismount(directory):
+            if server.poll() is not None or time.monotonic() > deadline:
+                output = server.stdout.read() if server.stdout else ""
+                pytest.skip(f"faultfs did not mount: {output.strip()}")
+            time.sleep(0.02)
+        yield directory
+    finally:
+        _unmount(directory)
+        try:
+            server.wait(10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        if server.stdout:
+            server.stdout.close()
