@@ -1,5 +1,4 @@
-from collections.abc import AsyncIterator, Awaitable, Callable
-from collections.abc import Coroutine, Generator
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Generator
 from typing import Any, final
 
 @final

@@ -43,7 +43,9 @@ class TaskLock:
     __slots__ = ("_depth", "_owner", "_waiters")
 
     def __init__(self) -> None:
-        self._owner: asyncio.Task[Any] | None = None
+        #: The task holding the lock, or the waiter it was handed to until
+        #: that waiter's task resumes; None when free.
+        self._owner: asyncio.Future[Any] | None = None
         self._depth = 0
         self._waiters: deque[asyncio.Future[None]] = deque()
 
@@ -55,12 +57,18 @@ class TaskLock:
     def try_acquire(self) -> bool:
         """Take the lock without waiting if it is free or already this task's."""
         task = current_task()
-        if self._owner is None and not self._waiters:
+        owner = self._owner
+        if owner is None and not self._waiters:
             self._owner, self._depth = task, 1
             return True
-        if self._owner is task:
+        if owner is task:
             self._depth += 1
             return True
+        if owner is not None and owner.get_loop().is_closed():
+            # Its holder's loop closed under it: nothing can ever release it.
+            self._waiters = deque(w for w in self._waiters if _alive(w))
+            self._owner, self._depth = None, 0
+            return self.try_acquire()
         return False
 
     async def acquire(self) -> None:
@@ -88,14 +96,16 @@ class TaskLock:
         self._owner = None
         while self._waiters:
             waiter = self._waiters.popleft()
-            if not waiter.done():
-                # The owner is set when the waiter resumes: reserve until then.
-                self._owner = _RESERVED  # type: ignore[assignment]
+            if _alive(waiter):
+                # Its task takes over when it resumes: the waiter holds it until then.
+                self._owner = waiter
                 waiter.set_result(None)
                 return
 
 
-_RESERVED = object()
+def _alive(waiter: asyncio.Future[Any]) -> bool:
+    """A waiter that can still be woken: not done, its loop not closed."""
+    return not waiter.done() and not waiter.get_loop().is_closed()
 
 
 class _HasLock(Protocol):

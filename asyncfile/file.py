@@ -34,10 +34,10 @@ they will land at the end, asks the file's size with ``fstat``.)
 The implementation ports io's C implementation of the running Python, down
 to its shared read/write buffer, chunk sizes and cookie packing, so the
 results, the exceptions with their messages and the moments bytes reach the
-disk are io's (with the transfer sizes below).  Where Python versions differ (3.13 converts the size of an
-unsupported read first and writes a whole buffer's worth straight through;
-3.10 accepts mode ``"U"``), the running version's behaviour is followed,
-with one exception below.
+disk are io's (with the transfer sizes below).  Where Python versions differ
+(3.13 converts the size of an unsupported read first and writes a whole
+buffer's worth straight through; 3.10 accepts mode ``"U"``), the running
+version's behaviour is followed, with one exception below.
 
 Where io's behaviour and being asynchronous collide:
 

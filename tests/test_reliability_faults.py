@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from backends import Backend
+from iocompat import io_open
 from mounts import faultfs, tmpfs
 
 import asyncfile
@@ -125,7 +126,7 @@ async def test_python_aio_reports_a_short_write_instead_of_the_enospc_after_it(
 async def _fill_with_io(path: Path, mode: str, buffering: int, chunk: Any) -> list:
     outcomes = []
     encoding = None if "b" in mode else "latin-1"
-    f = open(path, mode, buffering=buffering, encoding=encoding)  # noqa: ASYNC230, SIM115
+    f = io_open(path, mode, buffering=buffering, encoding=encoding)
     for _ in range(15):
         outcomes.append(_sync_outcome(lambda: f.write(chunk)))
     outcomes.append(_sync_outcome(f.flush))
@@ -229,7 +230,7 @@ OFFSETS_AND_SIZES = ((0, 100), (60 * KiB, 8 * KiB), (70 * KiB, 100), (0, None))
 
 def _io_session(path: Path) -> list:
     outcomes = []
-    f = open(path, "r+b")  # noqa: SIM115
+    f = io_open(path, "r+b")
     for offset, size in OFFSETS_AND_SIZES:
         outcomes.append(_sync_outcome(lambda o=offset: f.seek(o)))
         outcomes.append(_sync_outcome(lambda s=size: f.read(s)))

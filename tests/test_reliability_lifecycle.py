@@ -141,13 +141,8 @@ def _run_loop_closed_script(backend: Backend, path: Path, which: str) -> Any:
     )
 
 
-@pytest.mark.xfail(
-    raises=subprocess.TimeoutExpired,
-    strict=True,
-    reason="a file object whose call was pending when its loop closed keeps "
-    "its task lock taken: close() in a later loop waits forever",
-)
 def test_closing_a_file_whose_loop_closed_with_a_call_pending(tmp_path: Path) -> None:
+    """The call's lock dies with its loop: close() in a later loop works."""
     process = _run_loop_closed_script(BACKENDS[0], tmp_path / "f", "file")
     assert process.returncode == 0, process.stderr[-3000:]
 

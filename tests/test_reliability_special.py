@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 from backends import Backend
+from iocompat import io_open
 
 import asyncfile
 from asyncfile import contexts
@@ -86,7 +87,7 @@ async def _compare(
     """Run ``steps`` on io.open(*open_args(), **kwargs) and on asyncfile.open
     with the same arguments; both runs must give the same outcomes (``random``:
     the same lengths of bytes)."""
-    with open(*open_args(), **kwargs) as f:  # noqa: ASYNC230
+    with io_open(*open_args(), **kwargs) as f:
         expected = _io_run(f, steps, act)
     context = contexts.get_context(backend.name)
     f = await asyncfile.open(*open_args(), **kwargs, context=context)
@@ -129,6 +130,11 @@ async def test_character_devices_read_as_with_io(
     steps = READ_STEPS
     if not buffering:  # FileIO has neither
         steps = [s for s in READ_STEPS if s[0] not in ("peek", "read1")]
+    else:
+        # A buffered seek answers from the kernel's offset, which a character
+        # device leaves at 0 (io says -131072 after this read; see
+        # test_tell_on_character_devices_is_the_kernels).
+        steps = [s for s in READ_STEPS if s[0] not in ("seek", "tell")]
     random = path == "/dev/urandom"
     if random:  # where a line ends is random too
         steps = [s for s in steps if s[0] != "readline"]
