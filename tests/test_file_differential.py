@@ -159,6 +159,8 @@ class FileDifferential(RuleBasedStateMachine):
     def next_line(self, through_iterator: bool) -> None:
         """One step of ``for line in f`` against one of ``async for`` (or a
         direct ``__anext__()``, which is not the iterator's code)."""
+        if sys.version_info < (3, 13) and "+" in self.mode:
+            return  # before 3.13, io's read after a write is wrong (see read1)
 
         async def ours_next() -> Any:
             if self.lines is None:
@@ -181,6 +183,10 @@ class FileDifferential(RuleBasedStateMachine):
         if ours[0] == "raised":
             self.lines = None  # a loop ends with the exception
         self.compare(theirs, ours)
+        if theirs[0] == "ok" and theirs[1] is not StopIteration:
+            # Stopped mid-file, as readlines(hint) does: io's tell() after a
+            # flush re-enables it reads past its buffer (see readlines).
+            self.tell_unreliable = True
 
     @precondition(lambda self: self.theirs is not None and not self.text)
     @rule(size=st.integers(-1, 40))
