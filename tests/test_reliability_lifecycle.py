@@ -136,7 +136,7 @@ def _run_loop_closed_script(backend: Backend, path: Path, which: str) -> Any:
         env=clean_env(CAIO_IMPL=backend.name),
         capture_output=True,
         text=True,
-        timeout=8,
+        timeout=60,  # generous: the sanitizer build on a busy machine is slow
         check=False,
     )
 
