@@ -28,6 +28,13 @@ from .file import (
     TextIOWrapper,
     open,
 )
+from .streams import (
+    ChunkReader,
+    FsyncPolicy,
+    LineStream,
+    LineTooLongError,
+    WriteBehindWriter,
+)
 
 __all__ = (
     "AIOFile",
@@ -35,14 +42,19 @@ __all__ = (
     "BufferedRandom",
     "BufferedReader",
     "BufferedWriter",
+    "ChunkReader",
     "FileIO",
     "FileIOCloner",
     "FileIOWrapperBase",
     "FileOpener",
+    "FsyncPolicy",
     "LineReader",
+    "LineStream",
+    "LineTooLongError",
     "Reader",
     "TextFileWrapper",
     "TextIOWrapper",
+    "WriteBehindWriter",
     "Writer",
     "__version__",
     "async_open",
