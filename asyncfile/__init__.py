@@ -28,6 +28,7 @@ from .file import (
     TextIOWrapper,
     open,
 )
+from .loghandler import AsyncFileHandler
 from .streams import (
     ChunkReader,
     FsyncPolicy,
@@ -38,6 +39,7 @@ from .streams import (
 
 __all__ = (
     "AIOFile",
+    "AsyncFileHandler",
     "BinaryFileWrapper",
     "BufferedRandom",
     "BufferedReader",

@@ -141,6 +141,16 @@ class WriteBehindWriter:
         self._wakeup: asyncio.Future[None] | None = None
         self._room_waiters: deque[tuple[int, asyncio.Future[None]]] = deque()
         self._flush_waiters: list[tuple[int, asyncio.Future[None]]] = []
+        self._on_drained: Callable[[], None] | None = None  # for the log handler
+
+    @classmethod
+    def _over_fd(cls, fd: int, offset: int, buffer_size: int) -> WriteBehindWriter:
+        """A writer on an open descriptor it does not close (the log handler
+        owns it), writing at ``offset``."""
+        writer = cls(None, buffer_size=buffer_size)
+        writer._fd = fd
+        writer._offset = offset
+        return writer
 
     # -- public ---------------------------------------------------------------
 
@@ -390,12 +400,15 @@ class WriteBehindWriter:
 
     def _start_drain(self) -> None:
         """Make sure the drain task runs (call in the serving loop's thread)."""
+        loop = asyncio.get_running_loop()
+        if self._drainer is not None and self._loop is not loop:
+            # Its loop stopped or closed: that task will not run again.
+            self._drainer = None
         if self._drainer is not None:
             wakeup = self._wakeup
             if wakeup is not None and not wakeup.done():
                 wakeup.set_result(None)
             return
-        loop = asyncio.get_running_loop()
         self._loop = loop
         self._drainer = loop.create_task(self._drain())
 
@@ -429,8 +442,11 @@ class WriteBehindWriter:
                     self._fail(exc)
                     return
         finally:
-            self._drainer = None
+            if self._drainer is asyncio.current_task():
+                self._drainer = None
             self._wake_waiters()
+            if self._on_drained is not None:
+                self._on_drained()
 
     async def _idle(self, context: Any) -> bool:
         """Nothing to write: wait for a timed fsync that is due, if any.
