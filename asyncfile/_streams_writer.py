@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 __all__ = ("FsyncPolicy", "WriteBehindWriter")
 
 DEFAULT_BUFFER_SIZE = 1 << 20
+MAX_WRITE = 1 << 20
+"""Joined writes stop growing here: joining is done on the loop's thread."""
 
 
 @dataclass(frozen=True)
@@ -89,7 +91,8 @@ class WriteBehindWriter:
       their order, also across tasks).  Data larger than the buffer waits
       for an empty one.  Memory stays at most ``buffer_size`` besides a
       single larger write.
-    - Small writes are joined into writes of up to half the buffer.
+    - Small writes are joined into writes of up to half the buffer (at most
+      1 MiB, so that joining them never holds the loop long).
     - A failed background write fails the writer: the data it held and all
       that follows is dropped, the error is raised by every later
       :meth:`write` and :meth:`flush`, and by :meth:`close` if no call
@@ -331,7 +334,7 @@ class WriteBehindWriter:
             barrier = queue.popleft()
             assert not isinstance(barrier, bytes)
             return barrier
-        limit = max(1, self.buffer_size // 2)
+        limit = max(1, min(self.buffer_size // 2, MAX_WRITE))
         parts: list[bytes] = []
         size = 0
         while (

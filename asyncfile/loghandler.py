@@ -128,6 +128,18 @@ class AsyncFileHandler(logging.Handler):
                 self._drained()
             super().close()
 
+    async def aclose(self) -> None:
+        """Like :meth:`close`, awaited on the loop: returns once every
+        record is written and the file is closed, without blocking."""
+        writer = self._writer
+        with self.lock or contextlib.nullcontext():
+            self._kick()
+        await writer._wait_written(writer._accepted)
+        self.close()
+        drainer = writer._drainer
+        if drainer is not None:  # it closes the file when it ends
+            await asyncio.wait([drainer])
+
     def __repr__(self) -> str:
         level = logging.getLevelName(self.level)
         return f"<{type(self).__qualname__} {self.baseFilename} ({level})>"

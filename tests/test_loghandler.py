@@ -205,3 +205,15 @@ def test_nothing_lost_on_shutdown(tmp_path: Path, scenario: str) -> None:
     if scenario.startswith("a thread"):
         got = sorted(got, key=lambda line: int(line.split()[1]))
     assert got == [f"r {i}" for i in range(30_000)]
+
+
+async def test_aclose_waits_for_every_record(
+    tmp_path: Path, logger: logging.Logger
+) -> None:
+    path = tmp_path / "app.log"
+    handler = attach(logger, path)
+    for i in range(5000):
+        logger.info("r %d", i)
+    await handler.aclose()
+    assert handler._writer._fd == -1
+    assert lines(path) == [f"r {i}" for i in range(5000)]
