@@ -40,9 +40,12 @@ the drain between two writes (metadata calls on the loop's thread).
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import logging
 import os
+import time
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from ._streams_writer import WriteBehindWriter
@@ -50,6 +53,15 @@ from ._streams_writer import WriteBehindWriter
 __all__ = ("AsyncFileHandler",)
 
 DEFAULT_MAX_BUFFER = 16 << 20
+THREAD_WAIT = 30.0
+"""How long ``flush``/``close`` from another thread wait for a live loop."""
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 
 class AsyncFileHandler(logging.Handler):
@@ -93,6 +105,16 @@ class AsyncFileHandler(logging.Handler):
 
     # -- logging.Handler -------------------------------------------------------
 
+    def handle(self, record: logging.LogRecord) -> Any:
+        """Like ``Handler.handle``, without taking the handler's lock: ``emit``
+        is thread-safe by itself, so a thread waiting in :meth:`flush` or
+        :meth:`close` for the loop (``logging.shutdown()`` holds the lock)
+        never stops the loop's own records."""
+        result = self.filter(record)
+        if result:
+            self.emit(result if isinstance(result, logging.LogRecord) else record)
+        return result
+
     def emit(self, record: logging.LogRecord) -> None:
         """Buffer the formatted record; never blocks a running loop."""
         try:
@@ -109,36 +131,38 @@ class AsyncFileHandler(logging.Handler):
             self.handleError(record)
 
     def flush(self) -> None:
-        """Outside a running loop, write everything buffered now; inside
-        one, make sure the loop is writing it (``flush`` cannot wait there)."""
-        with self.lock or contextlib.nullcontext():
+        """Get everything buffered written.
+
+        With no loop running, it is written before this returns; from another
+        thread while the handler's loop runs, this waits for that loop to
+        write it; on the running loop itself, it only makes sure the loop is
+        writing it (waiting there would block the loop: use ``aclose``).
+        """
+        if not self._wait_for_loop(self._flush_in_loop):
             self._kick()
 
     def close(self) -> None:
-        """Write everything buffered and close the file.
+        """Write everything buffered and close the file; idempotent.
 
-        Outside a running loop this is done before returning; called on a
-        running loop, the loop finishes the writes and then closes the file
-        (a write may be in flight, and its descriptor must stay open).
+        As :meth:`flush`: done before returning when no loop runs or when
+        called from another thread than the running loop's; called on the
+        running loop, the loop finishes the writes, then closes the file.
         """
         with self.lock or contextlib.nullcontext():
-            if not self._closing:
-                self._closing = True
-                self._kick()
-                self._drained()
-            super().close()
+            closing, self._closing = self._closing, True
+        if not closing and not self._wait_for_loop(self._close_in_loop):
+            self._kick()
+            self._drained()
+        super().close()
 
     async def aclose(self) -> None:
         """Like :meth:`close`, awaited on the loop: returns once every
         record is written and the file is closed, without blocking."""
-        writer = self._writer
         with self.lock or contextlib.nullcontext():
-            self._kick()
-        await writer._wait_written(writer._accepted)
-        self.close()
-        drainer = writer._drainer
-        if drainer is not None:  # it closes the file when it ends
-            await asyncio.wait([drainer])
+            closing, self._closing = self._closing, True
+        if not closing:
+            await self._close_in_loop()
+        super().close()
 
     def __repr__(self) -> str:
         level = logging.getLevelName(self.level)
@@ -182,10 +206,7 @@ class AsyncFileHandler(logging.Handler):
         """Get the buffer written: by this thread's loop, by the loop that
         serves the handler (from another thread), or now, if no loop runs."""
         writer = self._writer
-        try:
-            running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
-        except RuntimeError:
-            running = None
+        running = _running_loop()
         bound = self._loop
         if running is not None and (
             bound is None or bound is running or not bound.is_running()
@@ -202,6 +223,45 @@ class AsyncFileHandler(logging.Handler):
 
     def _kick_in_loop(self) -> None:
         self._writer._start_drain()
+
+    def _wait_for_loop(self, work: Callable[[], Coroutine[Any, Any, None]]) -> bool:
+        """From a thread other than the running loop's, run ``work()`` on the
+        handler's loop and wait for it; False if that cannot be done (no
+        loop runs, or this is its thread), and the caller does it here.
+        """
+        loop = self._loop
+        if loop is None or not loop.is_running() or _running_loop() is loop:
+            return False
+        try:
+            future = asyncio.run_coroutine_threadsafe(work(), loop)
+        except RuntimeError:  # closed meanwhile
+            return False
+        deadline = time.monotonic() + THREAD_WAIT
+        while True:
+            try:
+                future.result(timeout=0.05)
+            except concurrent.futures.TimeoutError:
+                if not loop.is_running():
+                    future.cancel()
+                    return False  # it stopped first: no loop runs, write here
+                if time.monotonic() > deadline:
+                    future.cancel()
+                    return True  # the loop is alive but stuck: leave it to it
+                continue
+            return True
+
+    async def _flush_in_loop(self) -> None:
+        writer = self._writer
+        await writer._wait_written(writer._accepted)
+        self._raise_failure()
+
+    async def _close_in_loop(self) -> None:
+        writer = self._writer
+        await writer._wait_written(writer._accepted)
+        drainer = writer._drainer
+        if drainer is not None and drainer is not asyncio.current_task():
+            await asyncio.wait([drainer])  # it closes the file when it ends
+        self._drained()
 
     def _drained(self) -> None:
         """The drain stopped: close the file if ``close()`` asked for it and

@@ -38,6 +38,7 @@ def lines(path: Path) -> list[str]:
     return path.read_text().splitlines()
 
 
+@pytest.mark.every_loop
 async def test_emit_never_awaits_and_keeps_order(
     tmp_path: Path, logger: logging.Logger
 ) -> None:
@@ -50,6 +51,7 @@ async def test_emit_never_awaits_and_keeps_order(
     assert lines(path) == [f"record {i}" for i in range(10_000)]
 
 
+@pytest.mark.every_loop
 async def test_records_from_other_threads(
     tmp_path: Path, logger: logging.Logger
 ) -> None:
@@ -217,3 +219,35 @@ async def test_aclose_waits_for_every_record(
     await handler.aclose()
     assert handler._writer._fd == -1
     assert lines(path) == [f"r {i}" for i in range(5000)]
+
+
+def test_shutdown_from_another_thread_while_the_loop_runs(tmp_path: Path) -> None:
+    """logging.shutdown() (holding the handler's lock) in the main thread
+    waits for the loop running in another thread, which keeps logging."""
+    path = tmp_path / "app.log"
+    code = textwrap.dedent(PROLOGUE) + textwrap.dedent(
+        """
+        started = threading.Event()
+        async def serve():
+            for i in range(20_000):
+                log.info("r %d", i)
+            started.set()
+            while True:
+                await asyncio.sleep(0.001)
+        loop = asyncio.new_event_loop()
+        threading.Thread(target=loop.run_until_complete, args=(serve(),),
+                         daemon=True).start()
+        started.wait()
+        logging.shutdown()
+        with open(sys.argv[1]) as f:
+            assert len(f.read().splitlines()) == 20_000, "not all written"
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert lines(path) == [f"r {i}" for i in range(20_000)]

@@ -29,6 +29,7 @@ async def collect(reader: ChunkReader) -> list[bytes]:
     return [bytes(chunk) async for chunk in reader]
 
 
+@pytest.mark.every_loop
 @pytest.mark.parametrize("reuse", [False, True])
 @pytest.mark.parametrize(
     ("start", "end", "chunk"),
@@ -56,6 +57,7 @@ async def test_end_beyond_the_file_stops_at_its_end(
     assert b"".join(chunks) == data
 
 
+@pytest.mark.every_loop
 async def test_reused_buffers_are_few_and_chunks_valid_until_next(
     data_file: tuple[Path, bytes],
 ) -> None:
@@ -141,6 +143,7 @@ def test_not_a_source() -> None:
         asyncio.run(main())
 
 
+@pytest.mark.every_loop
 async def test_cancelled_read_loses_nothing(tmp_path: Path) -> None:
     """On the thread backend every read suspends, so cancellation lands on a
     pending read; the next call returns that same chunk."""
@@ -174,6 +177,7 @@ async def test_cancelled_read_loses_nothing(tmp_path: Path) -> None:
 TEXT = "".join(f"line {i} é€𝄞{'x' * (i % 50)}\n" for i in range(3000)) + "tail"
 
 
+@pytest.mark.every_loop
 @pytest.mark.parametrize("chunk", [7, 4096])
 async def test_text_lines_match_splitlines(tmp_path: Path, chunk: int) -> None:
     path = tmp_path / "t.txt"

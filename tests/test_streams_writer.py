@@ -14,6 +14,7 @@ from asyncfile import FsyncPolicy, WriteBehindWriter
 from asyncfile.core import python_aio_asyncio
 
 
+@pytest.mark.every_loop
 async def test_everything_written_in_order(tmp_path: Path) -> None:
     path = tmp_path / "out.bin"
     expected = b"".join(f"{i:06d}\n".encode() for i in range(50_000))
@@ -48,6 +49,7 @@ async def test_small_writes_coalesce(tmp_path: Path) -> None:
     assert path.stat().st_size == 10_000
 
 
+@pytest.mark.every_loop
 async def test_backpressure_bounds_the_buffer(tmp_path: Path) -> None:
     """On the thread backend every write suspends; the buffer never holds
     more than buffer_size, and write waits for room."""
@@ -91,6 +93,7 @@ async def test_append_mode_and_file_object(tmp_path: Path) -> None:
     assert path.read_bytes() == b"heXY:tail"
 
 
+@pytest.mark.every_loop
 async def test_background_error_is_raised_and_never_lost(tmp_path: Path) -> None:
     """A full device (/dev/full) fails the background write: the next write
     raises it, and so does flush; close raises it only if nobody saw it."""
@@ -122,6 +125,7 @@ async def test_open_errors_carry_errno_and_path(tmp_path: Path) -> None:
         await WriteBehindWriter(existing, "xb").open()
 
 
+@pytest.mark.every_loop
 async def test_close_completes_despite_cancellation(tmp_path: Path) -> None:
     path = tmp_path / "out.bin"
     async with python_aio_asyncio.AsyncioContext() as ctx:
