@@ -118,6 +118,7 @@ class ChunkReader:
         self._pending: deque[tuple[int, int, Any, Started[Any]]] = deque()
         self._free: list[memoryview] = []
         self._held: memoryview | None = None  # the buffer the caller has
+        self._busy = False
 
     @property
     def offset(self) -> int:
@@ -155,6 +156,15 @@ class ChunkReader:
         ``reuse_buffers``); empty at the end of the range."""
         if self._closed:
             raise ValueError("I/O operation on closed ChunkReader")
+        if self._busy:
+            raise RuntimeError("read_chunk() is already running: one at a time")
+        self._busy = True
+        try:
+            return await self._read_chunk()
+        finally:
+            self._busy = False
+
+    async def _read_chunk(self) -> Any:
         fd = self._opened.fd if self._opened is not None else await self._ensure_open()
         self._release_held()
         self._fill(fd)

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 
+from . import file as _file
 from ._tasks import complete_despite_cancel
 from .contexts import get_context
 
@@ -134,6 +135,7 @@ class WriteBehindWriter:
         self._unsynced = 0
         self._last_sync = time.monotonic()
         self._fd = -1
+        self._opening: asyncio.Future[None] | None = None
         self._file: Any = None  # what close() closes (a file opened here)
         self._error: BaseException | None = None
         self._error_raised = False
@@ -176,7 +178,7 @@ class WriteBehindWriter:
         if self._fd < 0:
             if self._closed or self._closing:
                 raise ValueError("I/O operation on closed WriteBehindWriter")
-            await self._open()
+            await self._ensure_open()
         return self
 
     async def __aenter__(self) -> Self:
@@ -195,7 +197,7 @@ class WriteBehindWriter:
         the buffer is full.  See the class for the guarantees."""
         self._check_writable()
         if self._fd < 0:
-            await self._open()
+            await self._ensure_open()
         payload = bytes(data)
         size = len(payload)
         if not size:
@@ -242,9 +244,15 @@ class WriteBehindWriter:
 
     # -- opening and closing --------------------------------------------------
 
-    async def _open(self) -> None:
-        from . import file as _file
+    async def _ensure_open(self) -> None:
+        """Open once, also when several tasks write first at the same time;
+        a cancelled caller does not cancel the opening (another may wait)."""
+        opening = self._opening
+        if opening is None or (opening.done() and opening.exception() is not None):
+            opening = self._opening = asyncio.ensure_future(self._open())
+        await asyncio.shield(opening)
 
+    async def _open(self) -> None:
         target = self._target
         if isinstance(target, str | bytes | os.PathLike):
             raw = await _file.open(target, self._mode, buffering=0)
@@ -272,6 +280,8 @@ class WriteBehindWriter:
 
     async def _finish(self) -> None:
         try:
+            if self._opening is not None and not self._opening.done():
+                await asyncio.wait([self._opening])
             if self._fd >= 0:
                 await self._wait_written(self._accepted)
                 if self._error is None and self.fsync_policy.on_close:

@@ -9,6 +9,7 @@ import platform
 import subprocess
 import sys
 import tempfile
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -139,7 +140,7 @@ def _plot(summary: dict[str, Any], path: Path) -> Path | None:
         axis.axvline(1.0, color="grey", linewidth=0.8)
         axis.set_title(f"{name}: time vs {base['contender']} (lower is better)")
         axis.set_xlim(0, max(ratios) * 1.6)
-    figure.suptitle(summary["header"], fontsize=8)
+    figure.suptitle("\n".join(textwrap.wrap(summary["header"], 110)), fontsize=8)
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)

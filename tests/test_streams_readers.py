@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import os
 import random
@@ -244,3 +245,48 @@ def test_separator_type_must_match_mode() -> None:
         LineStream("x", encoding="utf-8", separator=b"\n")  # type: ignore[call-overload]
     with pytest.raises(ValueError, match="empty"):
         LineStream("x", separator=b"")
+
+
+@pytest.mark.every_loop
+async def test_streaming_a_cached_file_gives_the_loop_turns(tmp_path: Path) -> None:
+    """Page-cache hits complete inline, but the loop still runs between them:
+    a 1 ms ticker keeps ticking while 128 MiB stream by."""
+    path = tmp_path / "big.bin"
+    path.write_bytes(os.urandom(1 << 20) * 128)
+    path.read_bytes()  # cached
+    loop = asyncio.get_running_loop()
+    gaps: list[float] = []
+
+    async def tick() -> None:
+        last = loop.time()
+        while True:
+            await asyncio.sleep(0.001)
+            now = loop.time()
+            gaps.append(now - last)
+            last = now
+
+    ticker = asyncio.ensure_future(tick())
+    await asyncio.sleep(0.01)
+    gaps.clear()
+    total = 0
+    async with ChunkReader(path, reuse_buffers=True) as chunks:
+        async for chunk in chunks:
+            total += len(chunk)
+    ticker.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await ticker
+    assert total == 128 << 20
+    assert len(gaps) >= 3
+    assert max(gaps) < 0.05, max(gaps)
+
+
+async def test_one_read_at_a_time(data_file: tuple[Path, bytes]) -> None:
+    path, _ = data_file
+    async with (
+        python_aio_asyncio.AsyncioContext() as ctx,  # reads suspend
+        ChunkReader(path, context=ctx) as reader,
+    ):
+        first = asyncio.ensure_future(reader.read_chunk())
+        with pytest.raises(RuntimeError, match="already running"):
+            await asyncio.gather(first, reader.read_chunk())
+        assert len(await first) == 256 * 1024

@@ -194,3 +194,11 @@ def test_fsync_policy_checks() -> None:
 def test_writer_repr_names_public_module(tmp_path: Path) -> None:
     assert repr(WriteBehindWriter(tmp_path)).startswith("<asyncfile.WriteBehindWriter")
     assert os.path.exists(tmp_path)
+
+
+async def test_first_writes_from_many_tasks_open_once(tmp_path: Path) -> None:
+    path = tmp_path / "o.bin"
+    writer = WriteBehindWriter(path)
+    await asyncio.gather(*(writer.write(bytes([65 + i])) for i in range(10)))
+    await writer.close()
+    assert sorted(path.read_bytes()) == list(range(65, 75))
