@@ -28,7 +28,7 @@ class Started(Generic[T]):
     wants a loop turn (it yielded ``None``), or waits on a future.
     """
 
-    __slots__ = ("_coro", "_error", "_value", "_yielded")
+    __slots__ = ("_coro", "_error", "_value", "_yielded", "inline")
 
     def __init__(self, call: Awaitable[T]) -> None:
         self._coro: Any = call  # a coroutine: send, throw, close
@@ -36,6 +36,9 @@ class Started(Generic[T]):
         self._error: BaseException | None = None
         self._yielded: Any = None
         self._step()
+        #: Whether the first step completed the operation (a page-cache hit),
+        #: even if the call still wants to give the loop a turn.
+        self.inline = self.done or self._yielded is None
 
     @property
     def done(self) -> bool:
@@ -49,6 +52,14 @@ class Started(Generic[T]):
             self._value = stop.value
         except BaseException as exc:  # kept for result(), raised there
             self._error = exc
+
+    def value(self) -> T:
+        """The value of a call that is :attr:`done` (or raise its error)."""
+        if self._error is not None:
+            error, self._error = self._error, None
+            self._value = None  # type: ignore[assignment]
+            raise error
+        return self._value
 
     async def result(self) -> T:
         """The call's value, or its exception; waits for it if needed.
@@ -71,11 +82,7 @@ class Started(Generic[T]):
                 except Exception:
                     pass  # the call raises it itself when resumed
             self._step()
-        if self._error is not None:
-            error, self._error = self._error, None
-            self._value = None  # type: ignore[assignment]
-            raise error
-        return self._value
+        return self.value()
 
     def abandon(self) -> None:
         """Stop waiting: a call not yet finished is cancelled (its operation

@@ -65,9 +65,11 @@ class ChunkReader:
     before ``end`` (``end=None``: read to the end of the file, as it is when
     the reads get there).
 
-    While the caller handles one chunk, the next ``depth`` reads are in
-    flight; a read the page cache serves completes when it is started, so
-    cached data streams without a loop turn or a task per chunk.
+    While the caller handles one chunk, the next reads are in flight: up to
+    ``depth`` while reads wait for the device, one while the page cache
+    serves them (such a read completes the moment it is started, so one
+    ahead is already read, and fewer buffers stay warmer).  Cached data
+    streams without a task or a loop turn per chunk.
 
     With ``reuse_buffers=False`` (the default) every chunk is a new ``bytes``
     the caller may keep.  With ``reuse_buffers=True`` chunks are
@@ -75,7 +77,8 @@ class ChunkReader:
     valid only until the next one is requested, and steady-state streaming
     allocates nothing per chunk.  Memory stays at most ``chunk_size * (depth
     + 1)`` in either mode, besides what the caller keeps.  ``context``: the
-    core context to read with (default: the running loop's).
+    core context to read with (default: that of the loop running the first
+    read; a reader serves one loop).
 
     A read error is raised at the chunk it concerns, after the ones before
     it; the reader is then closed.  A cancelled ``__anext__`` delivers
@@ -119,6 +122,7 @@ class ChunkReader:
         self._free: list[memoryview] = []
         self._held: memoryview | None = None  # the buffer the caller has
         self._busy = False
+        self._window = 1  # reads kept in flight: 1 .. depth (see read_chunk)
 
     @property
     def offset(self) -> int:
@@ -160,38 +164,39 @@ class ChunkReader:
             raise RuntimeError("read_chunk() is already running: one at a time")
         self._busy = True
         try:
-            return await self._read_chunk()
+            if self._opened is None:
+                await self._ensure_open()
+            self._release_held()
+            self._fill()
+            if not self._pending:
+                return b""
+            offset, size, buffer, call = self._pending[0]
+            try:
+                value = call.value() if call.done else await call.result()
+            except BaseException as exc:
+                self._pending.popleft()
+                self._abandon_all()
+                if isinstance(exc, Exception):
+                    await self.aclose()
+                raise
+            self._pending.popleft()
+            # Page-cache hits complete as they start: one ahead is enough
+            # (and keeps the buffers warm); reads that wait get depth.
+            self._window = 1 if call.inline else self.depth
+            if buffer is None:
+                chunk, count = value, len(value)
+            else:
+                self._held = buffer
+                chunk, count = buffer[:value], value
+            self._offset = offset + count
+            if count < size:
+                self._eof = True
+                self._abandon_all()
+            else:
+                self._fill()
+            return chunk
         finally:
             self._busy = False
-
-    async def _read_chunk(self) -> Any:
-        fd = self._opened.fd if self._opened is not None else await self._ensure_open()
-        self._release_held()
-        self._fill(fd)
-        if not self._pending:
-            return b""
-        offset, size, buffer, call = self._pending[0]
-        try:
-            value = await call.result()
-        except BaseException as exc:
-            self._pending.popleft()
-            self._abandon_all()
-            if isinstance(exc, Exception):
-                await self.aclose()
-            raise
-        self._pending.popleft()
-        if buffer is None:
-            chunk, count = value, len(value)
-        else:
-            self._held = buffer
-            chunk, count = buffer[:value], value
-        self._offset = offset + count
-        if count < size:
-            self._eof = True
-            self._abandon_all()
-        else:
-            self._fill(fd)
-        return chunk
 
     async def aclose(self) -> None:
         """Stop reading; close the file if this reader opened it. Idempotent."""
@@ -207,19 +212,25 @@ class ChunkReader:
 
     # -- internals ------------------------------------------------------------
 
-    async def _ensure_open(self) -> int:
+    async def _ensure_open(self) -> None:
         if self._opened is None:
             if self._closed:
                 raise ValueError("I/O operation on closed ChunkReader")
             self._opened = await _Opened.open(self._source, "rb")
-        return self._opened.fd
 
-    def _fill(self, fd: int) -> None:
+    def _fill(self) -> None:
         """Start reads until ``depth`` are pending (or the range is done)."""
         pending = self._pending
-        context = self._context if self._context is not None else get_context()
+        window = self._window
+        if len(pending) >= window or self._eof:
+            return
+        assert self._opened is not None
+        fd = self._opened.fd
+        context = self._context
+        if context is None:
+            context = self._context = get_context()
         end = self.end
-        while len(pending) < self.depth and not self._eof:
+        while len(pending) < window and not self._eof:
             offset = self._next
             size = (
                 self.chunk_size if end is None else min(self.chunk_size, end - offset)

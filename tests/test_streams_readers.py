@@ -290,3 +290,20 @@ async def test_one_read_at_a_time(data_file: tuple[Path, bytes]) -> None:
         with pytest.raises(RuntimeError, match="already running"):
             await asyncio.gather(first, reader.read_chunk())
         assert len(await first) == 256 * 1024
+
+
+async def test_read_ahead_widens_to_depth_when_reads_wait(
+    data_file: tuple[Path, bytes],
+) -> None:
+    """Reads that wait for the device (every read, on the thread backend)
+    keep depth in flight; page-cache hits keep one ahead."""
+    path, data = data_file
+    async with (
+        python_aio_asyncio.AsyncioContext() as ctx,
+        ChunkReader(path, chunk_size=4096, depth=5, context=ctx) as r,
+    ):
+        assert await r.read_chunk() == data[:4096]
+        assert len(r._pending) == 5
+    async with ChunkReader(path, chunk_size=4096, depth=5) as r:
+        assert await r.read_chunk() == data[:4096]
+        assert len(r._pending) == 1
