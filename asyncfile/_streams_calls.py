@@ -30,15 +30,24 @@ class Started(Generic[T]):
 
     __slots__ = ("_coro", "_error", "_value", "_yielded", "inline")
 
-    def __init__(self, call: Awaitable[T]) -> None:
+    def __init__(self, call: Awaitable[T], yielded: Any = _PENDING) -> None:
         self._coro: Any = call  # a coroutine: send, throw, close
         self._value: T = _PENDING
         self._error: BaseException | None = None
         self._yielded: Any = None
-        self._step()
+        if yielded is _PENDING:
+            self._step()
+        else:
+            self._yielded = yielded
         #: Whether the first step completed the operation (a page-cache hit),
         #: even if the call still wants to give the loop a turn.
         self.inline = self.done or self._yielded is None
+
+    @classmethod
+    def stepped(cls, call: Awaitable[T], yielded: Any) -> Started[T]:
+        """A call whose first step the caller took, and which yielded
+        ``yielded`` (it did not return)."""
+        return cls(call, yielded)
 
     @property
     def done(self) -> bool:

@@ -65,15 +65,16 @@ class ChunkReader:
     before ``end`` (``end=None``: read to the end of the file, as it is when
     the reads get there).
 
-    While the caller handles one chunk, the next reads are in flight: up to
-    ``depth`` while reads wait for the device, one while the page cache
-    serves them (such a read completes the moment it is started, so one
-    ahead is already read, and fewer buffers stay warmer).  Cached data
-    streams without a task or a loop turn per chunk.
+    While reads wait for the device, ``depth`` of them are in flight, so the
+    next chunks are being read while the caller handles one.  Reads the page
+    cache serves complete the moment they start (a copy on this thread that
+    nothing could overlap), so those are made when a chunk is asked for:
+    cached data streams without a task, a loop turn or a buffer in flight
+    per chunk.  The reader switches between the two as reads go.
 
     With ``reuse_buffers=False`` (the default) every chunk is a new ``bytes``
     the caller may keep.  With ``reuse_buffers=True`` chunks are
-    ``memoryview`` s of ``depth + 1`` buffers allocated once: a chunk is
+    ``memoryview`` s of at most ``depth + 1`` buffers allocated once: a chunk is
     valid only until the next one is requested, and steady-state streaming
     allocates nothing per chunk.  Memory stays at most ``chunk_size * (depth
     + 1)`` in either mode, besides what the caller keeps.  ``context``: the
@@ -122,7 +123,7 @@ class ChunkReader:
         self._free: list[memoryview] = []
         self._held: memoryview | None = None  # the buffer the caller has
         self._busy = False
-        self._window = 1  # reads kept in flight: 1 .. depth (see read_chunk)
+        self._ahead = False  # reads wait for the device: keep depth in flight
 
     @property
     def offset(self) -> int:
@@ -148,52 +149,62 @@ class ChunkReader:
     def __aiter__(self) -> Self:
         return self
 
-    async def __anext__(self) -> Any:
-        chunk = await self.read_chunk()
-        if not chunk:
-            await self.aclose()
-            raise StopAsyncIteration
-        return chunk
-
     async def read_chunk(self) -> Any:
         """The next chunk (``bytes``, or a ``memoryview`` with
-        ``reuse_buffers``); empty at the end of the range."""
+        ``reuse_buffers``); empty at the end of the range (the reader is
+        closed then)."""
+        try:
+            return await self.__anext__()
+        except StopAsyncIteration:
+            return b""
+
+    async def __anext__(self) -> Any:
         if self._closed:
             raise ValueError("I/O operation on closed ChunkReader")
         if self._busy:
-            raise RuntimeError("read_chunk() is already running: one at a time")
+            raise RuntimeError("a read is already running: one at a time")
         self._busy = True
         try:
             if self._opened is None:
                 await self._ensure_open()
             self._release_held()
+            pending = self._pending
+            if not pending:
+                job = self._next_job()
+                if job is None:
+                    await self.aclose()
+                    raise StopAsyncIteration
+                offset, size, buffer, coro = job
+                try:
+                    step = coro.send(None)
+                except StopIteration as stop:  # a page-cache hit: no object kept
+                    chunk = self._deliver(offset, size, buffer, stop.value)
+                    if not chunk:
+                        await self.aclose()
+                        raise StopAsyncIteration from None
+                    return chunk
+                except Exception:
+                    await self.aclose()
+                    raise
+                pending.append((offset, size, buffer, Started.stepped(coro, step)))
+            offset, size, buffer, call = pending[0]
+            # Reads that wait for the device: keep depth of them in flight.
+            self._ahead = not call.inline
             self._fill()
-            if not self._pending:
-                return b""
-            offset, size, buffer, call = self._pending[0]
             try:
                 value = call.value() if call.done else await call.result()
             except BaseException as exc:
-                self._pending.popleft()
+                pending.popleft()
                 self._abandon_all()
                 if isinstance(exc, Exception):
                     await self.aclose()
                 raise
-            self._pending.popleft()
-            # Page-cache hits complete as they start: one ahead is enough
-            # (and keeps the buffers warm); reads that wait get depth.
-            self._window = 1 if call.inline else self.depth
-            if buffer is None:
-                chunk, count = value, len(value)
-            else:
-                self._held = buffer
-                chunk, count = buffer[:value], value
-            self._offset = offset + count
-            if count < size:
-                self._eof = True
-                self._abandon_all()
-            else:
-                self._fill()
+            pending.popleft()
+            chunk = self._deliver(offset, size, buffer, value)
+            if not chunk:
+                await self.aclose()
+                raise StopAsyncIteration
+            self._fill()
             return chunk
         finally:
             self._busy = False
@@ -218,39 +229,55 @@ class ChunkReader:
                 raise ValueError("I/O operation on closed ChunkReader")
             self._opened = await _Opened.open(self._source, "rb")
 
-    def _fill(self) -> None:
-        """Start reads until ``depth`` are pending (or the range is done)."""
-        pending = self._pending
-        window = self._window
-        if len(pending) >= window or self._eof:
-            return
-        assert self._opened is not None
-        fd = self._opened.fd
+    def _next_job(self) -> tuple[int, int, memoryview | None, Any] | None:
+        """The next read of the range, not started: offset, size, buffer
+        (``None`` for a ``bytes`` chunk) and the core call."""
+        if self._eof:
+            return None
+        offset = self._next
+        end = self.end
+        size = self.chunk_size if end is None else min(self.chunk_size, end - offset)
+        if size <= 0:
+            return None
+        self._next = offset + size
         context = self._context
         if context is None:
             context = self._context = get_context()
-        end = self.end
-        while len(pending) < window and not self._eof:
-            offset = self._next
-            size = (
-                self.chunk_size if end is None else min(self.chunk_size, end - offset)
-            )
-            if size <= 0:
+        assert self._opened is not None
+        fd = self._opened.fd
+        if not self.reuse_buffers:
+            return offset, size, None, context.read(size, fd, offset)
+        buffer = (
+            self._free.pop() if self._free else memoryview(bytearray(self.chunk_size))
+        )
+        return offset, size, buffer, context.readinto(buffer[:size], fd, offset)
+
+    def _fill(self) -> None:
+        """While reads wait for the device, start reads until ``depth`` are
+        in flight (page-cache hits are read when asked for: they complete
+        the moment they start, so nothing would overlap)."""
+        pending = self._pending
+        while self._ahead and len(pending) < self.depth:
+            job = self._next_job()
+            if job is None:
                 return
-            self._next = offset + size
-            if self.reuse_buffers:
-                buffer = (
-                    self._free.pop()
-                    if self._free
-                    else memoryview(bytearray(self.chunk_size))
-                )
-                call: Started[Any] = Started(
-                    context.readinto(buffer[:size], fd, offset)
-                )
-                pending.append((offset, size, buffer, call))
-            else:
-                call = Started(context.read(size, fd, offset))
-                pending.append((offset, size, None, call))
+            offset, size, buffer, coro = job
+            pending.append((offset, size, buffer, Started(coro)))
+
+    def _deliver(
+        self, offset: int, size: int, buffer: memoryview | None, value: Any
+    ) -> Any:
+        """Account for a completed read; the chunk to hand out."""
+        if buffer is None:
+            chunk, count = value, len(value)
+        else:
+            self._held = buffer
+            chunk, count = buffer[:value], value
+        self._offset = offset + count
+        if count < size:
+            self._eof = True
+            self._abandon_all()
+        return chunk
 
     def _release_held(self) -> None:
         held, self._held = self._held, None

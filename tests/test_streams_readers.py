@@ -296,7 +296,7 @@ async def test_read_ahead_widens_to_depth_when_reads_wait(
     data_file: tuple[Path, bytes],
 ) -> None:
     """Reads that wait for the device (every read, on the thread backend)
-    keep depth in flight; page-cache hits keep one ahead."""
+    keep depth in flight; page-cache hits are read when asked for."""
     path, data = data_file
     async with (
         python_aio_asyncio.AsyncioContext() as ctx,
@@ -306,4 +306,4 @@ async def test_read_ahead_widens_to_depth_when_reads_wait(
         assert len(r._pending) == 5
     async with ChunkReader(path, chunk_size=4096, depth=5) as r:
         assert await r.read_chunk() == data[:4096]
-        assert len(r._pending) == 1
+        assert len(r._pending) == 0
