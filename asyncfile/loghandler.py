@@ -29,6 +29,10 @@ counted in :attr:`AsyncFileHandler.dropped`; the next record that fits is
 preceded by one line saying how many were dropped, so the gap is visible in
 the file.
 
+The file is opened without ``O_APPEND``: records go at offsets this handler
+tracks (from the file's size when opened), so two processes must not log to
+the same file through it (``RotatingFileHandler`` has the same limit).
+
 Rotation works as ``logging.handlers.RotatingFileHandler``'s: with
 ``maxBytes`` and ``backupCount`` both positive, a record that would take the
 file to ``maxBytes`` or beyond starts a new file, and the old ones are
@@ -101,6 +105,7 @@ class AsyncFileHandler(logging.Handler):
         self._size = os.fstat(fd).st_size
         self._writer = WriteBehindWriter._over_fd(fd, self._size, max_buffer)
         self._closing = False
+        self._kick_scheduled = False
         self._writer._on_drained = self._drained
 
     # -- logging.Handler -------------------------------------------------------
@@ -215,13 +220,18 @@ class AsyncFileHandler(logging.Handler):
             writer._start_drain()
             return
         if bound is not None and bound.is_running():
+            if self._kick_scheduled:
+                return  # one wake-up serves every record queued before it runs
             with contextlib.suppress(RuntimeError):  # closed meanwhile
+                self._kick_scheduled = True
                 bound.call_soon_threadsafe(self._kick_in_loop)
                 return
+            self._kick_scheduled = False
         writer._drain_blocking()
         self._raise_failure()
 
     def _kick_in_loop(self) -> None:
+        self._kick_scheduled = False
         self._writer._start_drain()
 
     def _wait_for_loop(self, work: Callable[[], Coroutine[Any, Any, None]]) -> bool:
