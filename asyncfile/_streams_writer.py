@@ -37,7 +37,7 @@ __all__ = ("FsyncPolicy", "WriteBehindWriter")
 
 DEFAULT_BUFFER_SIZE = 1 << 20
 MAX_WRITE = 1 << 20
-"""Joined writes stop growing here: joining is done on the loop's thread."""
+"""Joined writes stop growing here (half the buffer, if that is less)."""
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,7 @@ class FsyncPolicy:
 
 
 # A queue item: bytes to write, or a barrier (run with nothing in flight).
-Item = bytes | Callable[[], None]
+Item = bytearray | Callable[[], None]
 
 
 class WriteBehindWriter:
@@ -93,7 +93,8 @@ class WriteBehindWriter:
       for an empty one.  Memory stays at most ``buffer_size`` besides a
       single larger write.
     - Small writes are joined into writes of up to half the buffer (at most
-      1 MiB, so that joining them never holds the loop long).
+      1 MiB), copied into place as they come, so a write of the queue never
+      costs the loop more than handing one buffer over.
     - A failed background write fails the writer: the data it held and all
       that follows is dropped, the error is raised by every later
       :meth:`write` and :meth:`flush`, and by :meth:`close` if no call
@@ -128,7 +129,8 @@ class WriteBehindWriter:
         self._mutex = threading.Lock()
         self._queue: deque[Item] = deque()
         self._queued = 0  # bytes in the queue
-        self._in_flight: tuple[int, bytes] | None = None
+        self._in_flight: tuple[int, bytearray] | None = None
+        self._segment = max(1, min(buffer_size // 2, MAX_WRITE))
         self._offset = 0  # where the next write goes
         self._accepted = 0  # bytes ever accepted
         self._written = 0  # bytes ever written
@@ -198,7 +200,7 @@ class WriteBehindWriter:
         self._check_writable()
         if self._fd < 0:
             await self._ensure_open()
-        payload = bytes(data)
+        payload = data if isinstance(data, bytes) else bytes(data)
         size = len(payload)
         if not size:
             return 0
@@ -327,42 +329,42 @@ class WriteBehindWriter:
 
     # -- the queue (thread-safe parts) ----------------------------------------
 
-    def _append(self, item: Item) -> None:
-        """Queue ``item``; the caller holds ``_mutex``."""
-        self._queue.append(item)
-        if isinstance(item, bytes):
-            self._queued += len(item)
-            self._accepted += len(item)
+    def _append(self, item: bytes | Callable[[], None]) -> None:
+        """Queue data or a barrier; the caller holds ``_mutex``.
 
-    def _take(self) -> tuple[int, bytes] | Callable[[], None] | None:
-        """The next job: a barrier, or (offset, data) joined from the queue,
-        now in flight; ``None`` if the queue is empty.  Holds ``_mutex``."""
+        Data is copied onto the end of the last segment while that stays
+        under the write size, so taking a write off the queue is O(1)
+        however small the writes were.
+        """
+        queue = self._queue
+        if not isinstance(item, bytes):
+            queue.append(item)
+            return
+        size = len(item)
+        last = queue[-1] if queue else None
+        if isinstance(last, bytearray) and len(last) + size <= self._segment:
+            last += item
+        else:
+            queue.append(bytearray(item))
+        self._queued += size
+        self._accepted += size
+
+    def _take(self) -> tuple[int, bytearray] | Callable[[], None] | None:
+        """The next job: a barrier, or (offset, data) now in flight; ``None``
+        if the queue is empty.  Holds ``_mutex``."""
         queue = self._queue
         if not queue:
             return None
-        if not isinstance(queue[0], bytes):
-            barrier = queue.popleft()
-            assert not isinstance(barrier, bytes)
-            return barrier
-        limit = max(1, min(self.buffer_size // 2, MAX_WRITE))
-        parts: list[bytes] = []
-        size = 0
-        while (
-            queue
-            and isinstance(queue[0], bytes)
-            and (not parts or size + len(queue[0]) <= limit)
-        ):
-            part = queue.popleft()
-            assert isinstance(part, bytes)
-            parts.append(part)
-            size += len(part)
-        data = parts[0] if len(parts) == 1 else b"".join(parts)
+        item = queue.popleft()
+        if not isinstance(item, bytearray):
+            return item
+        size = len(item)
         self._queued -= size
-        self._in_flight = (self._offset, data)
+        self._in_flight = (self._offset, item)
         self._offset += size
         return self._in_flight
 
-    def _completed(self, job: tuple[int, bytes]) -> None:
+    def _completed(self, job: tuple[int, bytearray]) -> None:
         """``job`` is in the file (unless the blocking drain did it first)."""
         with self._mutex:
             if self._in_flight is job:
@@ -547,7 +549,7 @@ def _resolve(future: asyncio.Future[None]) -> None:
         future.set_result(None)
 
 
-async def _write_all(context: Any, data: bytes, fd: int, offset: int) -> None:
+async def _write_all(context: Any, data: bytearray, fd: int, offset: int) -> None:
     """Write all of ``data`` at ``offset`` (the core reports short counts)."""
     done = 0
     view = memoryview(data)
@@ -558,7 +560,7 @@ async def _write_all(context: Any, data: bytes, fd: int, offset: int) -> None:
         done += count
 
 
-def _pwrite_all(fd: int, data: bytes, offset: int) -> None:
+def _pwrite_all(fd: int, data: bytearray | memoryview, offset: int) -> None:
     view = memoryview(data)
     while view:
         count = os.pwrite(fd, view, offset)
