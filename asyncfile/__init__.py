@@ -28,21 +28,35 @@ from .file import (
     TextIOWrapper,
     open,
 )
+from .loghandler import AsyncFileHandler
+from .streams import (
+    ChunkReader,
+    FsyncPolicy,
+    LineStream,
+    LineTooLongError,
+    WriteBehindWriter,
+)
 
 __all__ = (
     "AIOFile",
+    "AsyncFileHandler",
     "BinaryFileWrapper",
     "BufferedRandom",
     "BufferedReader",
     "BufferedWriter",
+    "ChunkReader",
     "FileIO",
     "FileIOCloner",
     "FileIOWrapperBase",
     "FileOpener",
+    "FsyncPolicy",
     "LineReader",
+    "LineStream",
+    "LineTooLongError",
     "Reader",
     "TextFileWrapper",
     "TextIOWrapper",
+    "WriteBehindWriter",
     "Writer",
     "__version__",
     "async_open",

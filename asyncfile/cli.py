@@ -6,8 +6,13 @@ import argparse
 import json
 import os
 import platform
+import subprocess
 import sys
+import tempfile
+import textwrap
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 from . import __version__
 
@@ -60,6 +65,88 @@ def _run_info(arguments: argparse.Namespace) -> int:
     return 0
 
 
+BENCH_CASES = ("stream", "serve", "log")
+"""What ``bench`` runs unless told otherwise: the streams' side-by-side cases."""
+
+
+def _benchmarks_root() -> Path | None:
+    """The source tree holding the ``benchmarks`` package, if this is one."""
+    root = Path(__file__).resolve().parent.parent
+    return root if (root / "benchmarks" / "__main__.py").is_file() else None
+
+
+def _run_bench(arguments: argparse.Namespace) -> int:
+    root = _benchmarks_root()
+    if root is None:
+        print(
+            "asyncfile bench: the benchmarks live in the source tree "
+            "(benchmarks/ beside asyncfile/); run it from a checkout",
+            file=sys.stderr,
+        )
+        return 2
+    passed = list(arguments.options)
+    if passed[:1] == ["--"]:
+        passed = passed[1:]
+    if "--case" not in passed and not arguments.all:
+        for case in BENCH_CASES:
+            passed += ["--case", case]
+    with tempfile.TemporaryDirectory(prefix="asyncfile-bench-") as scratch:
+        results = Path(scratch) / "results.json"
+        command = [sys.executable, "-m", "benchmarks", "--json", str(results), *passed]
+        status = subprocess.run(command, cwd=root, check=False).returncode
+        if status or not results.exists():
+            return status or 1
+        summary = json.loads(results.read_text())
+    if arguments.plot is not None:
+        written = _plot(summary, arguments.plot)
+        print(f"\nplot: {written}" if written else "\nplot: matplotlib not installed")
+    return 0
+
+
+def _plot(summary: dict[str, Any], path: Path) -> Path | None:
+    """A PNG of every case: each contender's time against the baseline's,
+    with its worst loop lag; ``None`` without matplotlib."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    cases = {name: rows for name, rows in summary["summary"].items() if rows}
+    if not cases:
+        return None
+    baseline = summary["options"]["baseline"]
+    figure, axes = plt.subplots(
+        len(cases), 1, figsize=(9, 1.2 + 0.45 * sum(map(len, cases.values())))
+    )
+    for axis, (name, rows) in zip(
+        [axes] if len(cases) == 1 else axes, cases.items(), strict=True
+    ):
+        base = next((r for r in rows if r["contender"] == baseline), rows[0])
+        names = [r["contender"] for r in rows][::-1]
+        ratios = [r["median_us"] / base["median_us"] for r in rows][::-1]
+        lags = [r["worst_lag_ms"] for r in rows][::-1]
+        bars = axis.barh(names, ratios, color="#4c72b0")
+        for bar, ratio, lag in zip(bars, ratios, lags, strict=True):
+            lag_text = "n/a" if lag is None else f"{lag:.1f} ms"
+            axis.text(
+                bar.get_width(),
+                bar.get_y() + bar.get_height() / 2,
+                f" {ratio:.2f}x, lag {lag_text}",
+                va="center",
+                fontsize=8,
+            )
+        axis.axvline(1.0, color="grey", linewidth=0.8)
+        axis.set_title(f"{name}: time vs {base['contender']} (lower is better)")
+        axis.set_xlim(0, max(ratios) * 1.6)
+    figure.suptitle("\n".join(textwrap.wrap(summary["header"], 110)), fontsize=8)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return path
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m asyncfile",
@@ -76,6 +163,24 @@ def _parser() -> argparse.ArgumentParser:
     )
     info.add_argument("--json", action="store_true", help="print JSON")
     info.set_defaults(run=_run_info)
+    bench = commands.add_parser(
+        "bench",
+        help="run the side-by-side benchmarks and print their tables",
+        description="Run the benchmark suite (python -m benchmarks, from the "
+        "source tree) and print the markdown tables; write a PNG plot when "
+        f"matplotlib is installed.  Default cases: {', '.join(BENCH_CASES)}; "
+        "options after -- go to python -m benchmarks (e.g. -- --quick).",
+    )
+    bench.add_argument("--all", action="store_true", help="every case of the suite")
+    bench.add_argument(
+        "--plot",
+        type=Path,
+        default=Path("benchmarks.png"),
+        metavar="PNG",
+        help="where the plot goes (default benchmarks.png)",
+    )
+    bench.add_argument("options", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    bench.set_defaults(run=_run_bench)
     return parser
 
 

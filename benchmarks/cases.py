@@ -25,11 +25,14 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from benchmarks.filecases import FileWork, ReadChunks, ReadLines, WriteText
+from benchmarks.streamcases import LogRecords, ServeFile
 
 PAGE = 4096
 KiB = 1 << 10
 MiB = 1 << 20
 LINES = 200_000
+STREAM_CHUNK = 256 * KiB
+SERVE_CLIENTS = 2
 """Lines of the ``file-lines`` data file (``file-writes`` writes as many)."""
 
 AsyncRead = Callable[[int, int, int], Awaitable[bytes]]
@@ -288,6 +291,40 @@ CASES: dict[str, Case] = {
             data="none",
             count=LINES,
             goal=Goal(speed_reference="sync", max_slowdown=3.0, max_lag_ms=5.0),
+        ),
+        Case(
+            "stream",
+            "a 1 GiB file streamed in 256 KiB chunks with read-ahead",
+            depth=1,
+            block=STREAM_CHUNK,
+            api="stream",
+            min_mib=1024,
+            sequential=True,
+            warmup=8,
+            work=ReadChunks(STREAM_CHUNK),
+            goal=Goal(speed_reference="sync", max_slowdown=1.1, max_lag_ms=5.0),
+        ),
+        Case(
+            "serve",
+            f"a 1 GiB file served over aiohttp to {SERVE_CLIENTS} curl clients",
+            depth=1,
+            block=MiB,
+            api="serve",
+            min_mib=1024,
+            sequential=True,
+            count=1024 * SERVE_CLIENTS,
+            work=ServeFile(SERVE_CLIENTS, STREAM_CHUNK),
+            goal=Goal(max_lag_ms=5.0),
+        ),
+        Case(
+            "log",
+            f"{LINES:,} log records through a handler, from the loop",
+            depth=1,
+            api="log",
+            data="none",
+            count=LINES,
+            work=LogRecords(LINES),
+            goal=Goal(speed_reference="sync", min_speed=0.5, max_lag_ms=2.0),
         ),
     )
 }

@@ -153,12 +153,55 @@ def _family_sync(found: Discovery) -> None:
     async def open_pread() -> AsyncIterator[CoreHandle]:
         yield CoreHandle(blocking=os.pread)
 
-    openers = {"core": open_pread, "file": _file_opener(FileHandle(blocking=open))}
+    blocking = _file_opener(FileHandle(blocking=open))
+    openers = {
+        "core": open_pread,
+        "file": blocking,
+        "stream": blocking,
+        "serve": blocking,
+        "log": _file_opener(FileHandle(log_handler=_file_handler)),
+    }
     detail = (
-        "os.pread (core) and the built-in open() (file) on the loop thread "
-        "(blocks the loop)"
+        "os.pread (core), the built-in open() (file, stream, serve) and "
+        "logging.FileHandler (log) on the loop thread (blocks the loop)"
     )
     found.add(Contender("sync", "sync", openers, detail))
+    queue_detail = (
+        "logging.handlers.QueueHandler on the loop, QueueListener thread "
+        "writing through logging.FileHandler"
+    )
+    queued = {"log": _file_opener(FileHandle(log_handler=_queue_handler))}
+    found.add(Contender("sync[queue]", "sync", queued, queue_detail))
+
+
+def _file_handler(path: Path) -> tuple[Any, Callable[[], Any]]:
+    import logging
+
+    handler = logging.FileHandler(path, encoding="utf-8")
+
+    async def finish() -> None:
+        handler.close()
+
+    return handler, finish
+
+
+def _queue_handler(path: Path) -> tuple[Any, Callable[[], Any]]:
+    import asyncio
+    import logging
+    import logging.handlers
+    import queue
+
+    records: queue.SimpleQueue[Any] = queue.SimpleQueue()
+    target = logging.FileHandler(path, encoding="utf-8")
+    target.setFormatter(logging.Formatter("%(message)s"))
+    listener = logging.handlers.QueueListener(records, target)
+    listener.start()
+
+    async def finish() -> None:
+        await asyncio.to_thread(listener.stop)
+        target.close()
+
+    return logging.handlers.QueueHandler(records), finish
 
 
 def _family_core(
@@ -215,6 +258,24 @@ def _family_asyncfile(found: Discovery) -> None:
     detail = f"asyncfile.open() (file; the loop's {backend} context)"
     opener = _file_opener(FileHandle(open=opened))
     found.extend("asyncfile", "asyncfile", "file", opener, detail)
+    chunk_reader = package.ChunkReader
+
+    def chunks(f: Any, size: int) -> Any:
+        return chunk_reader(f, chunk_size=size)
+
+    streams = _file_opener(FileHandle(open=opened, chunks=chunks))
+    detail = "stream, serve: asyncfile.ChunkReader(f, chunk_size=n) (depth 4)"
+    found.extend("asyncfile", "asyncfile", "stream", streams, detail)
+    found.extend("asyncfile", "asyncfile", "serve", streams, "")
+    handler_class = package.AsyncFileHandler
+
+    def log_handler(path: Path) -> tuple[Any, Callable[[], Any]]:
+        handler = handler_class(path)
+        return handler, handler.aclose
+
+    logs = _file_opener(FileHandle(log_handler=log_handler))
+    detail = "log: asyncfile.AsyncFileHandler (finished by await handler.aclose())"
+    found.extend("asyncfile", "asyncfile", "log", logs, detail)
 
 
 def _family_aiofile(found: Discovery) -> None:
@@ -249,7 +310,17 @@ def _family_aiofile(found: Discovery) -> None:
         f"LineReader(afp.file, chunk_size={AIOFILE_LINE_CHUNK}); writes: "
         f"await afp.write(s) (caio's default context, {context})"
     )
-    found.add(Contender("aiofile", "aiofile", {"file": _file_opener(handle)}, detail))
+    reader = aiofile.Reader
+    streaming = FileHandle(
+        open=opened, chunks=lambda afp, size: reader(afp.file, chunk_size=size)
+    )
+    openers = {
+        "file": _file_opener(handle),
+        "stream": _file_opener(streaming),
+        "serve": _file_opener(streaming),
+    }
+    detail += "; stream, serve: Reader(afp.file, chunk_size=n)"
+    found.add(Contender("aiofile", "aiofile", openers, detail))
 
 
 def _family_aiofiles(found: Discovery) -> None:
@@ -267,7 +338,27 @@ def _family_aiofiles(found: Discovery) -> None:
 
     opener = _file_opener(FileHandle(open=opened))
     detail = "aiofiles.open() (every call in the loop's default executor)"
-    found.add(Contender("aiofiles", "aiofiles", {"file": opener}, detail))
+    openers = {"file": opener, "stream": opener, "serve": opener}
+    found.add(Contender("aiofiles", "aiofiles", openers, detail))
+
+
+def _family_aiohttp(found: Discovery) -> None:
+    """aiohttp's own ``FileResponse`` (the ``serve`` case only)."""
+    try:
+        web = importlib.import_module("aiohttp.web")
+        file_response = web.FileResponse
+    except Exception as exc:  # any failure means "skip, say why"
+        logger.debug("cannot use aiohttp", exc_info=True)
+        found.add(Unavailable("aiohttp", _describe(exc)))
+        return
+    found.versions["aiohttp"] = _version("aiohttp")
+
+    async def respond(request: Any, path: Path) -> Any:
+        return file_response(path, chunk_size=256 * 1024)
+
+    opener = _file_opener(FileHandle(respond=respond))
+    detail = "aiohttp.web.FileResponse(path) (sendfile on the loop)"
+    found.add(Contender("aiohttp", "aiohttp", {"serve": opener}, detail))
 
 
 def _family_anyio(found: Discovery) -> None:
@@ -299,6 +390,7 @@ FAMILIES: dict[str, Callable[[Discovery], None]] = {
     "aiofile": _family_aiofile,
     "aiofiles": _family_aiofiles,
     "anyio": _family_anyio,
+    "aiohttp": _family_aiohttp,
 }
 """Each family is listed in a process of its own, so one that crashes on
 import costs only its own contenders."""

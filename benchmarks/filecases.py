@@ -39,7 +39,8 @@ AsyncOpen = Callable[[Path, str, "str | None"], AbstractAsyncContextManager[Any]
 
 @dataclass(frozen=True)
 class FileHandle:
-    """A contender's way to open and use files; exactly one of the two is set.
+    """A contender's way to open and use files; one of the two is set (neither
+    for a handle with only ``respond`` or ``log_handler``).
 
     ``open``: an async file whose I/O methods are coroutines (``await
     f.read(n)``, ``async for line in f``, ``await f.write(s)``), closed on
@@ -51,6 +52,12 @@ class FileHandle:
     ``LineReader``; its ``Writer`` would go in ``writer``, but ``await
     afp.write(s)`` is as fast): given the open file, each returns what the
     pass iterates or calls.
+
+    ``respond`` (the ``serve`` case): an aiohttp handler body of the
+    contender's own, ``respond(request, path)``, instead of streaming chunks.
+    ``log_handler`` (the ``log`` case): ``log_handler(path)`` gives a
+    ``logging.Handler`` writing to ``path`` and a coroutine function that
+    finishes it (everything written, file closed).
     """
 
     open: AsyncOpen | None = None
@@ -58,6 +65,10 @@ class FileHandle:
     chunks: Callable[[Any, int], AsyncIterable[bytes]] | None = None
     lines: Callable[[Any], AsyncIterable[str]] | None = None
     writer: Callable[[Any], Callable[[str], Awaitable[object]]] | None = None
+    respond: Callable[[Any, Path], Awaitable[Any]] | None = None
+    log_handler: Callable[[Path], tuple[Any, Callable[[], Awaitable[None]]]] | None = (
+        None
+    )
 
     def opened(self, path: Path, mode: str) -> AbstractAsyncContextManager[Any]:
         """``open(path, mode)`` (UTF-8 in text mode) as an async context."""

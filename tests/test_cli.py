@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -90,3 +91,34 @@ def test_a_source_tree_without_the_build_says_so(tmp_path: Path) -> None:
     assert "the native core is not built in" in result.stdout
     assert "pip install -e ." in result.stdout
     assert "backend: python" in result.stdout
+
+
+def test_bench_prints_the_table_and_plots(tmp_path: Path) -> None:
+    plot = tmp_path / "bench.png"
+    result = run_cli(
+        "bench",
+        "--plot",
+        str(plot),
+        "--",
+        "--case",
+        "log",
+        "--contender",
+        "sync",
+        "--contender",
+        "asyncfile",
+        "--repeat",
+        "1",
+        "--dir",
+        str(tmp_path),
+    )
+    assert result.returncode == 0, result.stderr
+    table = re.search(r"### log:.*?\n\n(\| contender .*?)\n\n", result.stdout, re.S)
+    assert table, result.stdout
+    rows = [line for line in table.group(1).splitlines() if line.startswith("| `")]
+    assert [row.split("`")[1] for row in rows] == ["sync", "asyncfile"]
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        assert "matplotlib not installed" in result.stdout
+    else:
+        assert plot.read_bytes().startswith(b"\x89PNG")

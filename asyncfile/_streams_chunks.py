@@ -1,0 +1,300 @@
+"""Chunks of a file with read-ahead (re-exported by :mod:`asyncfile.streams`)."""
+
+from __future__ import annotations
+
+import os
+from collections import deque
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from . import file as _file
+from ._streams_calls import Started
+from .contexts import get_context
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+    from .core.asyncio_base import AsyncioContextBase
+
+__all__ = ("ChunkReader",)
+
+DEFAULT_CHUNK_SIZE = 256 * 1024
+DEFAULT_DEPTH = 4
+
+PathLike = str | bytes | os.PathLike[str] | os.PathLike[bytes]
+Source = PathLike | Any  # a path, or an open file object with fileno()
+
+
+class _Opened:
+    """A descriptor for positional reads: opened here (and closed here) from
+    a path, or borrowed from an open file object."""
+
+    __slots__ = ("_file", "fd", "name")
+
+    def __init__(self, fd: int, name: object, file: Any | None) -> None:
+        self.fd = fd
+        self.name = name
+        self._file = file
+
+    @classmethod
+    async def open(cls, source: Source, mode: str) -> _Opened:
+        if isinstance(source, str | bytes | os.PathLike):
+            raw = await _file.open(source, mode, buffering=0)
+            return cls(raw.fileno(), raw.name, raw)
+        fileno = getattr(source, "fileno", None)
+        if fileno is None or isinstance(source, int | bool):
+            raise TypeError(
+                f"expected a path or an open file object, got {type(source).__name__}"
+            )
+        return cls(fileno(), getattr(source, "name", None), None)
+
+    async def close(self) -> None:
+        file, self._file = self._file, None
+        if file is not None:
+            await file.close()
+
+
+class ChunkReader:
+    """Chunks of ``source`` from ``start`` to ``end`` with read-ahead.
+
+    ``source`` is a path (opened ``"rb"``, closed by :meth:`aclose`) or an
+    open asyncfile (or any) file object with ``fileno()`` (borrowed: neither
+    its position nor its state changes).  Chunk ``i`` covers
+    ``[start + i * chunk_size, min(end, start + (i + 1) * chunk_size))``; the
+    last one is short, and so is the one where the file ends if it ends
+    before ``end`` (``end=None``: read to the end of the file, as it is when
+    the reads get there).
+
+    While reads wait for the device, ``depth`` of them are in flight, so the
+    next chunks are being read while the caller handles one.  Reads the page
+    cache serves complete the moment they start (a copy on this thread that
+    nothing could overlap), so those are made when a chunk is asked for:
+    cached data streams without a task, a loop turn or a buffer in flight
+    per chunk.  The reader switches between the two as reads go.
+
+    With ``reuse_buffers=False`` (the default) every chunk is a new ``bytes``
+    the caller may keep.  With ``reuse_buffers=True`` chunks are
+    ``memoryview`` s of at most ``depth + 1`` buffers allocated once: a chunk is
+    valid only until the next one is requested, and steady-state streaming
+    allocates nothing per chunk.  Memory stays at most ``chunk_size * (depth
+    + 1)`` in either mode, besides what the caller keeps.  ``context``: the
+    core context to read with (default: that of the loop running the first
+    read; a reader serves one loop).
+
+    A read error is raised at the chunk it concerns, after the ones before
+    it; the reader is then closed.  A cancelled ``__anext__`` delivers
+    nothing and loses nothing: the next call returns the same chunk.  Use as
+    ``async with ChunkReader(...) as chunks: async for chunk in chunks``, or
+    call :meth:`aclose` (iterating to the end closes it too).
+    """
+
+    def __init__(
+        self,
+        source: Source,
+        *,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        start: int = 0,
+        end: int | None = None,
+        depth: int = DEFAULT_DEPTH,
+        reuse_buffers: bool = False,
+        context: AsyncioContextBase | None = None,
+    ) -> None:
+        if chunk_size <= 0:
+            raise ValueError(f"chunk_size must be positive, got {chunk_size}")
+        if depth < 1:
+            raise ValueError(f"depth must be at least 1, got {depth}")
+        if start < 0:
+            raise ValueError(f"start must not be negative, got {start}")
+        if end is not None and end < start:
+            raise ValueError(f"end ({end}) is before start ({start})")
+        self._source = source
+        self.chunk_size = chunk_size
+        self.depth = depth
+        self.start = start
+        self.end = end
+        self.reuse_buffers = reuse_buffers
+        self._context = context
+        self._opened: _Opened | None = None
+        self._closed = False
+        self._offset = start  # where the next chunk handed out starts
+        self._next = start  # where the next read started will start
+        self._eof = False  # a read came back short: start no more
+        self._pending: deque[tuple[int, int, Any, Started[Any]]] = deque()
+        self._free: list[memoryview] = []
+        self._held: memoryview | None = None  # the buffer the caller has
+        self._busy = False
+        self._ahead = False  # reads wait for the device: keep depth in flight
+
+    @property
+    def offset(self) -> int:
+        """Where the next chunk starts (the end of the ones handed out)."""
+        return self._offset
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    async def __aenter__(self) -> Self:
+        await self._ensure_open()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __aiter__(self) -> Self:
+        return self
+
+    async def read_chunk(self) -> Any:
+        """The next chunk (``bytes``, or a ``memoryview`` with
+        ``reuse_buffers``); empty at the end of the range (the reader is
+        closed then)."""
+        try:
+            return await self.__anext__()
+        except StopAsyncIteration:
+            return b""
+
+    async def __anext__(self) -> Any:
+        if self._closed:
+            raise ValueError("I/O operation on closed ChunkReader")
+        if self._busy:
+            raise RuntimeError("a read is already running: one at a time")
+        self._busy = True
+        try:
+            if self._opened is None:
+                await self._ensure_open()
+            self._release_held()
+            pending = self._pending
+            if not pending:
+                job = self._next_job()
+                if job is None:
+                    await self.aclose()
+                    raise StopAsyncIteration
+                offset, size, buffer, coro = job
+                try:
+                    step = coro.send(None)
+                except StopIteration as stop:  # a page-cache hit: no object kept
+                    chunk = self._deliver(offset, size, buffer, stop.value)
+                    if not chunk:
+                        await self.aclose()
+                        raise StopAsyncIteration from None
+                    return chunk
+                except Exception:
+                    await self.aclose()
+                    raise
+                pending.append((offset, size, buffer, Started.stepped(coro, step)))
+            offset, size, buffer, call = pending[0]
+            # Reads that wait for the device: keep depth of them in flight.
+            self._ahead = not call.inline
+            self._fill()
+            try:
+                value = call.value() if call.done else await call.result()
+            except BaseException as exc:
+                pending.popleft()
+                self._abandon_all()
+                if isinstance(exc, Exception):
+                    await self.aclose()
+                raise
+            pending.popleft()
+            chunk = self._deliver(offset, size, buffer, value)
+            if not chunk:
+                await self.aclose()
+                raise StopAsyncIteration
+            self._fill()
+            return chunk
+        finally:
+            self._busy = False
+
+    async def aclose(self) -> None:
+        """Stop reading; close the file if this reader opened it. Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        self._abandon_all()
+        self._free.clear()
+        self._held = None
+        opened, self._opened = self._opened, None
+        if opened is not None:
+            await opened.close()
+
+    # -- internals ------------------------------------------------------------
+
+    async def _ensure_open(self) -> None:
+        if self._opened is None:
+            if self._closed:
+                raise ValueError("I/O operation on closed ChunkReader")
+            self._opened = await _Opened.open(self._source, "rb")
+
+    def _next_job(self) -> tuple[int, int, memoryview | None, Any] | None:
+        """The next read of the range, not started: offset, size, buffer
+        (``None`` for a ``bytes`` chunk) and the core call."""
+        if self._eof:
+            return None
+        offset = self._next
+        end = self.end
+        size = self.chunk_size if end is None else min(self.chunk_size, end - offset)
+        if size <= 0:
+            return None
+        self._next = offset + size
+        context = self._context
+        if context is None:
+            context = self._context = get_context()
+        assert self._opened is not None
+        fd = self._opened.fd
+        if not self.reuse_buffers:
+            return offset, size, None, context.read(size, fd, offset)
+        buffer = (
+            self._free.pop() if self._free else memoryview(bytearray(self.chunk_size))
+        )
+        return offset, size, buffer, context.readinto(buffer[:size], fd, offset)
+
+    def _fill(self) -> None:
+        """While reads wait for the device, start reads until ``depth`` are
+        in flight (page-cache hits are read when asked for: they complete
+        the moment they start, so nothing would overlap)."""
+        pending = self._pending
+        while self._ahead and len(pending) < self.depth:
+            job = self._next_job()
+            if job is None:
+                return
+            offset, size, buffer, coro = job
+            pending.append((offset, size, buffer, Started(coro)))
+
+    def _deliver(
+        self, offset: int, size: int, buffer: memoryview | None, value: Any
+    ) -> Any:
+        """Account for a completed read; the chunk to hand out."""
+        if buffer is None:
+            chunk, count = value, len(value)
+        else:
+            self._held = buffer
+            chunk, count = buffer[:value], value
+        self._offset = offset + count
+        if count < size:
+            self._eof = True
+            self._abandon_all()
+        return chunk
+
+    def _release_held(self) -> None:
+        held, self._held = self._held, None
+        if held is not None:
+            self._free.append(held)
+
+    def _abandon_all(self) -> None:
+        """Forget every pending read; their buffers are not reused, since
+        the kernel may still write into them."""
+        pending, self._pending = self._pending, deque()
+        for _offset, _size, _buffer, call in pending:
+            call.abandon()
+        self._next = self._offset
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else f"offset={self._offset}"
+        return (
+            f"<{type(self).__module__}.{type(self).__qualname__} "
+            f"{self._source!r} {state}>"
+        )

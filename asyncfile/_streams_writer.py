@@ -1,0 +1,568 @@
+"""The write-behind writer (re-exported by :mod:`asyncfile.streams`).
+
+Accepted data waits in a queue of ``bytes``; one drain task per writer, on the
+loop that serves it, joins the queue into large positional writes, one in
+flight at a time.  Every write goes at an offset this object tracks, so a
+write whose outcome is unknown (its loop stopped) can be finished later,
+synchronously, without writing anything twice: that is how the log handler
+loses nothing when the loop goes away (``_drain_blocking``).
+
+The queue and counters sit under a ``threading.Lock`` so that the log
+handler can offer data from any thread; the async API itself is for the
+loop's thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Literal
+
+from . import file as _file
+from ._tasks import complete_despite_cancel
+from .contexts import get_context
+
+if TYPE_CHECKING:
+    from typing_extensions import Buffer, Self
+
+    from .core.asyncio_base import AsyncioContextBase
+
+__all__ = ("FsyncPolicy", "WriteBehindWriter")
+
+DEFAULT_BUFFER_SIZE = 1 << 20
+MAX_WRITE = 1 << 20
+"""Joined writes stop growing here (half the buffer, if that is less)."""
+
+
+@dataclass(frozen=True)
+class FsyncPolicy:
+    """When a :class:`WriteBehindWriter` calls ``fsync``.
+
+    ``on_close``: before the file is closed.  ``every_bytes``: once that many
+    bytes were written since the last fsync.  ``every_seconds``: at most that
+    long after a write, the data it wrote is fsynced.  The default fsyncs
+    never (the data is handed to the kernel, as ``flush()`` does).
+    """
+
+    on_close: bool = False
+    every_bytes: int | None = None
+    every_seconds: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.every_bytes is not None and self.every_bytes <= 0:
+            raise ValueError(f"every_bytes must be positive, got {self.every_bytes}")
+        if self.every_seconds is not None and self.every_seconds <= 0:
+            raise ValueError(
+                f"every_seconds must be positive, got {self.every_seconds}"
+            )
+
+    @classmethod
+    def parse(cls, value: FsyncPolicy | Literal["never", "close"]) -> FsyncPolicy:
+        if isinstance(value, FsyncPolicy):
+            return value
+        if value == "never":
+            return cls()
+        if value == "close":
+            return cls(on_close=True)
+        raise ValueError(f"fsync must be 'never', 'close' or a FsyncPolicy: {value!r}")
+
+
+# A queue item: bytes to write, or a barrier (run with nothing in flight).
+Item = bytearray | Callable[[], None]
+
+
+class WriteBehindWriter:
+    """Writes that return at once, written to ``target`` in the background.
+
+    ``target`` is a path, opened with ``mode`` (``"wb"``, ``"ab"``, ``"xb"``,
+    ...; closed by :meth:`close`), or an open file object with ``fileno()``
+    (borrowed: writing starts at its ``tell()``; it is not closed and its
+    position does not move; do not write to it meanwhile).
+
+    Guarantees:
+
+    - :meth:`write` returns as soon as the data is in the buffer; while the
+      buffer (``buffer_size`` bytes) is full it waits for room (writes keep
+      their order, also across tasks).  Data larger than the buffer waits
+      for an empty one.  Memory stays at most ``buffer_size`` besides a
+      single larger write.
+    - Small writes are joined into writes of up to half the buffer (at most
+      1 MiB), copied into place as they come, so a write of the queue never
+      costs the loop more than handing one buffer over.
+    - A failed background write fails the writer: the data it held and all
+      that follows is dropped, the error is raised by every later
+      :meth:`write` and :meth:`flush`, and by :meth:`close` if no call
+      raised it before.  It is never silently lost.
+    - :meth:`flush` returns once every byte reported written before it was
+      called has been written to the file (handed to the kernel); it does
+      not fsync unless the policy says so.  Cancelling it only stops the
+      wait.
+    - :meth:`close` writes everything, applies the fsync policy, and closes
+      the file; when the calling task is cancelled meanwhile it still runs
+      to the end, and the cancellation is delivered afterwards.
+    """
+
+    def __init__(
+        self,
+        target: Any,
+        mode: str = "wb",
+        *,
+        buffer_size: int = DEFAULT_BUFFER_SIZE,
+        fsync: FsyncPolicy | Literal["never", "close"] = "never",
+        context: AsyncioContextBase | None = None,
+    ) -> None:
+        if buffer_size <= 0:
+            raise ValueError(f"buffer_size must be positive, got {buffer_size}")
+        if "r" in mode and "+" not in mode:
+            raise ValueError(f"mode {mode!r} does not write")
+        self._target = target
+        self._mode = mode
+        self.buffer_size = buffer_size
+        self.fsync_policy = FsyncPolicy.parse(fsync)
+        self._context = context
+        self._mutex = threading.Lock()
+        self._queue: deque[Item] = deque()
+        self._queued = 0  # bytes in the queue
+        self._in_flight: tuple[int, bytearray] | None = None
+        self._segment = max(1, min(buffer_size // 2, MAX_WRITE))
+        self._offset = 0  # where the next write goes
+        self._accepted = 0  # bytes ever accepted
+        self._written = 0  # bytes ever written
+        self._unsynced = 0
+        self._last_sync = time.monotonic()
+        self._fd = -1
+        self._opening: asyncio.Future[None] | None = None
+        self._file: Any = None  # what close() closes (a file opened here)
+        self._error: BaseException | None = None
+        self._error_raised = False
+        self._closing = False
+        self._closed = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._drainer: asyncio.Task[None] | None = None
+        self._wakeup: asyncio.Future[None] | None = None
+        self._room_waiters: deque[tuple[int, asyncio.Future[None]]] = deque()
+        self._flush_waiters: list[tuple[int, asyncio.Future[None]]] = []
+        self._on_drained: Callable[[], None] | None = None  # for the log handler
+
+    @classmethod
+    def _over_fd(cls, fd: int, offset: int, buffer_size: int) -> WriteBehindWriter:
+        """A writer on an open descriptor it does not close (the log handler
+        owns it), writing at ``offset``."""
+        writer = cls(None, buffer_size=buffer_size)
+        writer._fd = fd
+        writer._offset = offset
+        return writer
+
+    # -- public ---------------------------------------------------------------
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @property
+    def buffered(self) -> int:
+        """Bytes reported written that are not in the file yet."""
+        return self._accepted - self._written
+
+    @property
+    def written(self) -> int:
+        """Bytes written to the file so far."""
+        return self._written
+
+    async def open(self) -> Self:
+        """Open the target (done by the first write, or ``async with``)."""
+        if self._fd < 0:
+            if self._closed or self._closing:
+                raise ValueError("I/O operation on closed WriteBehindWriter")
+            await self._ensure_open()
+        return self
+
+    async def __aenter__(self) -> Self:
+        return await self.open()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def write(self, data: Buffer) -> int:
+        """Buffer ``data`` (copied) and return its length; wait only while
+        the buffer is full.  See the class for the guarantees."""
+        self._check_writable()
+        if self._fd < 0:
+            await self._ensure_open()
+        payload = data if isinstance(data, bytes) else bytes(data)
+        size = len(payload)
+        if not size:
+            return 0
+        if self._room_waiters or (
+            self.buffered and self.buffered + size > self.buffer_size
+        ):
+            await self._wait_for_room(size)
+            self._check_writable()
+        with self._mutex:
+            self._append(payload)
+        self._start_drain()
+        return size
+
+    async def flush(self) -> None:
+        """Return once everything reported written so far is in the file."""
+        self._raise_error()
+        if self._closed:
+            raise ValueError("I/O operation on closed WriteBehindWriter")
+        await self._wait_written(self._accepted)
+        self._raise_error()
+
+    async def close(self) -> None:
+        """Write everything, fsync if the policy says so, close; idempotent.
+
+        Runs to the end even if the caller is cancelled meanwhile.
+        """
+        if self._closed or self._closing:
+            if self._closed:
+                self._raise_unreported()
+            return
+        self._closing = True
+        await complete_despite_cancel(self._finish())
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else f"buffered={self.buffered}"
+        return (
+            f"<{type(self).__module__}.{type(self).__qualname__} "
+            f"{self._target!r} {state}>"
+        )
+
+    def _core(self) -> Any:
+        return self._context if self._context is not None else get_context()
+
+    # -- opening and closing --------------------------------------------------
+
+    async def _ensure_open(self) -> None:
+        """Open once, also when several tasks write first at the same time;
+        a cancelled caller does not cancel the opening (another may wait)."""
+        opening = self._opening
+        if opening is None or (opening.done() and opening.exception() is not None):
+            opening = self._opening = asyncio.ensure_future(self._open())
+        await asyncio.shield(opening)
+
+    async def _open(self) -> None:
+        target = self._target
+        if isinstance(target, str | bytes | os.PathLike):
+            raw = await _file.open(target, self._mode, buffering=0)
+            self._adopt(raw.fileno(), raw)
+            if "a" in self._mode:
+                self._offset = os.fstat(self._fd).st_size
+        else:
+            fileno = getattr(target, "fileno", None)
+            if fileno is None or isinstance(target, int | bool):
+                raise TypeError(
+                    "expected a path or an open file object, got "
+                    f"{type(target).__name__}"
+                )
+            flush = getattr(target, "flush", None)
+            if flush is not None:
+                result = flush()
+                if asyncio.iscoroutine(result):
+                    await result
+            self._adopt(fileno(), None)
+            self._offset = target.tell()
+
+    def _adopt(self, fd: int, file: Any) -> None:
+        self._fd = fd
+        self._file = file
+
+    async def _finish(self) -> None:
+        try:
+            if self._opening is not None and not self._opening.done():
+                await asyncio.wait([self._opening])
+            if self._fd >= 0:
+                await self._wait_written(self._accepted)
+                if self._error is None and self.fsync_policy.on_close:
+                    await self._core().fsync(self._fd)
+        except Exception as exc:
+            self._fail(exc)
+        finally:
+            self._closed = True
+            file, self._file = self._file, None
+            self._fd = -1
+            if file is not None:
+                await file.close()
+        self._raise_unreported()
+
+    # -- errors ---------------------------------------------------------------
+
+    def _check_writable(self) -> None:
+        self._raise_error()
+        if self._closed or self._closing:
+            raise ValueError("I/O operation on closed WriteBehindWriter")
+
+    def _raise_error(self) -> None:
+        if self._error is not None:
+            self._error_raised = True
+            raise self._error
+
+    def _raise_unreported(self) -> None:
+        if self._error is not None and not self._error_raised:
+            self._raise_error()
+
+    def _fail(self, exc: BaseException) -> None:
+        """Fail the writer: drop what is not written, wake every waiter."""
+        with self._mutex:
+            if self._error is None:
+                self._error = exc
+            self._queue.clear()
+            self._accepted -= self._queued
+            self._queued = 0
+            if self._in_flight is not None:
+                self._accepted -= len(self._in_flight[1])
+                self._in_flight = None
+        self._wake_waiters()
+
+    # -- the queue (thread-safe parts) ----------------------------------------
+
+    def _append(self, item: bytes | Callable[[], None]) -> None:
+        """Queue data or a barrier; the caller holds ``_mutex``.
+
+        Data is copied onto the end of the last segment while that stays
+        under the write size, so taking a write off the queue is O(1)
+        however small the writes were.
+        """
+        queue = self._queue
+        if not isinstance(item, bytes):
+            queue.append(item)
+            return
+        size = len(item)
+        last = queue[-1] if queue else None
+        if isinstance(last, bytearray) and len(last) + size <= self._segment:
+            last += item
+        else:
+            queue.append(bytearray(item))
+        self._queued += size
+        self._accepted += size
+
+    def _take(self) -> tuple[int, bytearray] | Callable[[], None] | None:
+        """The next job: a barrier, or (offset, data) now in flight; ``None``
+        if the queue is empty.  Holds ``_mutex``."""
+        queue = self._queue
+        if not queue:
+            return None
+        item = queue.popleft()
+        if not isinstance(item, bytearray):
+            return item
+        size = len(item)
+        self._queued -= size
+        self._in_flight = (self._offset, item)
+        self._offset += size
+        return self._in_flight
+
+    def _completed(self, job: tuple[int, bytearray]) -> None:
+        """``job`` is in the file (unless the blocking drain did it first)."""
+        with self._mutex:
+            if self._in_flight is job:
+                self._in_flight = None
+                self._written += len(job[1])
+                self._unsynced += len(job[1])
+
+    def _drain_blocking(self) -> None:
+        """Write the queue now with blocking calls, for when no loop will.
+
+        A write still in flight (its loop stopped) is finished first (see
+        :meth:`_finish_stale_write`).  Barriers run in order.  An error fails
+        the writer (and is raised later, as a background error would be).
+        """
+        error: Exception | None = None
+        with self._mutex:
+            if self._error is not None or self._fd < 0:
+                return
+            try:
+                self._finish_stale_write()
+                while (item := self._take()) is not None:
+                    if isinstance(item, tuple):
+                        _pwrite_all(self._fd, item[1], item[0])
+                        self._in_flight = None
+                        self._written += len(item[1])
+                    else:
+                        item()
+            except Exception as exc:
+                error = exc
+        if error is not None:
+            self._fail(error)
+
+    def _finish_stale_write(self) -> None:
+        """Finish a write whose outcome never arrived (its loop went away),
+        from the file's size: what of it is not there yet is written, and
+        nothing twice.  Holds ``_mutex``."""
+        job = self._in_flight
+        if job is None:
+            return
+        offset, data = job
+        have = max(0, min(len(data), os.fstat(self._fd).st_size - offset))
+        _pwrite_all(self._fd, data[have:], offset + have)
+        self._in_flight = None
+        self._written += len(data)
+        self._unsynced += len(data)
+
+    # -- the drain task -------------------------------------------------------
+
+    def _start_drain(self) -> None:
+        """Make sure the drain task runs (call in the serving loop's thread)."""
+        loop = asyncio.get_running_loop()
+        if self._drainer is not None and self._loop is not loop:
+            # Its loop stopped or closed: that task will not run again.
+            self._drainer = None
+        if self._drainer is not None:
+            wakeup = self._wakeup
+            if wakeup is not None and not wakeup.done():
+                wakeup.set_result(None)
+            return
+        self._loop = loop
+        self._drainer = loop.create_task(self._drain())
+
+    async def _drain(self) -> None:
+        """Write the queue until it is empty; cancellation does not stop it."""
+        try:
+            context = self._core()
+            while True:
+                with self._mutex:
+                    if self._error is not None:
+                        return
+                    self._finish_stale_write()
+                    job = self._take()
+                if job is None:
+                    if not await self._idle(context):
+                        return
+                    continue
+                try:
+                    if isinstance(job, tuple):
+                        await complete_despite_cancel(
+                            _write_all(context, job[1], self._fd, job[0])
+                        )
+                        self._completed(job)
+                        self._wake_waiters()
+                        await self._sync_if_due(context)
+                    else:
+                        job()
+                except asyncio.CancelledError:
+                    return  # the loop is going away: the write stays in flight
+                except Exception as exc:
+                    self._fail(exc)
+                    return
+        finally:
+            if self._drainer is asyncio.current_task():
+                self._drainer = None
+            self._wake_waiters()
+            if self._on_drained is not None:
+                self._on_drained()
+
+    async def _idle(self, context: Any) -> bool:
+        """Nothing to write: wait for a timed fsync that is due, if any.
+
+        Returns whether to go on draining (new data arrived meanwhile).
+        """
+        every = self.fsync_policy.every_seconds
+        if every is None or not self._unsynced or self._closed:
+            return False
+        loop = asyncio.get_running_loop()
+        self._wakeup = wakeup = loop.create_future()
+        delay = self._last_sync + every - time.monotonic()
+        timer = loop.call_later(max(0.0, delay), _resolve, wakeup)
+        try:
+            await wakeup
+        except asyncio.CancelledError:
+            pass
+        finally:
+            timer.cancel()
+            self._wakeup = None
+        if self._queue:
+            return True
+        await self._sync(context)
+        return bool(self._queue)
+
+    async def _sync_if_due(self, context: Any) -> None:
+        policy = self.fsync_policy
+        due = (
+            policy.every_bytes is not None and self._unsynced >= policy.every_bytes
+        ) or (
+            policy.every_seconds is not None
+            and time.monotonic() - self._last_sync >= policy.every_seconds
+        )
+        if due:
+            await self._sync(context)
+
+    async def _sync(self, context: Any) -> None:
+        self._unsynced = 0
+        self._last_sync = time.monotonic()
+        await complete_despite_cancel(context.fsync(self._fd))
+
+    # -- waiting --------------------------------------------------------------
+
+    async def _wait_for_room(self, size: int) -> None:
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._room_waiters.append((size, waiter))
+        self._start_drain()
+        try:
+            await waiter
+        finally:
+            if self._room_waiters and self._room_waiters[0][1] is waiter:
+                self._room_waiters.popleft()
+            elif any(w is waiter for _, w in self._room_waiters):
+                self._room_waiters.remove((size, waiter))
+            self._wake_waiters()
+
+    async def _wait_written(self, target: int) -> None:
+        if self._written >= target or self._error is not None:
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._flush_waiters.append((target, waiter))
+        self._start_drain()
+        try:
+            await waiter
+        finally:
+            if (target, waiter) in self._flush_waiters:
+                self._flush_waiters.remove((target, waiter))
+
+    def _wake_waiters(self) -> None:
+        """Wake flushes that are done, and writes that now fit (in order)."""
+        failed = self._error is not None
+        for target, waiter in list(self._flush_waiters):
+            if (failed or self._written >= target) and not waiter.done():
+                waiter.set_result(None)
+        if self._room_waiters:
+            size, waiter = self._room_waiters[0]
+            buffered = self.buffered
+            fits = failed or not buffered or buffered + size <= self.buffer_size
+            if fits and not waiter.done():
+                waiter.set_result(None)
+
+
+def _resolve(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
+async def _write_all(context: Any, data: bytearray, fd: int, offset: int) -> None:
+    """Write all of ``data`` at ``offset`` (the core reports short counts)."""
+    done = 0
+    view = memoryview(data)
+    while done < len(data):
+        count = await context.write(view[done:], fd, offset + done)
+        if count <= 0:
+            raise OSError(f"write of {len(data) - done} bytes wrote {count}")
+        done += count
+
+
+def _pwrite_all(fd: int, data: bytearray | memoryview, offset: int) -> None:
+    view = memoryview(data)
+    while view:
+        count = os.pwrite(fd, view, offset)
+        view = view[count:]
+        offset += count
