@@ -21,6 +21,7 @@ import errno
 import io
 import os
 import stat
+import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -408,8 +409,6 @@ class AsyncFileIO:
 
     def __del__(self) -> None:
         if self._fd >= 0 and self._closefd and not self._closed:
-            import warnings
-
             warnings.warn(
                 f"unclosed file {self!r}", ResourceWarning, stacklevel=2, source=self
             )
