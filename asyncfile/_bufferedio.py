@@ -872,8 +872,9 @@ class BufferedReader(_BufferedIOMixin):
         ahead = self._readahead()
         if n <= ahead:
             return self._take(n)
-        if ahead == 0 and not self._writes and n * 2 >= self.buffer_size:
-            # _read_generic's first step when nothing is buffered or pending.
+        if ahead == 0 and not self._writes and n % self.buffer_size == 0:
+            # _read_generic when nothing is buffered or pending and n is whole
+            # blocks: one raw read straight into the result.
             self._reset_read_buf()
             data = await self.raw.read(n)
             if len(data) == n or not data:
@@ -896,15 +897,8 @@ class BufferedReader(_BufferedIOMixin):
         tail: list[bytes] = []
         raw = self.raw
         try:
-            # Whole blocks (io's rule) and anything of half a buffer or more (a
-            # copy less: each transfer costs more than a system call here) go
-            # straight to the result, the rest via the buffer.
-            while remaining > 0:
-                block = self.buffer_size * (remaining // self.buffer_size)
-                if remaining * 2 >= self.buffer_size:
-                    block = remaining
-                if block == 0:
-                    break
+            # Whole blocks go straight to the result, the rest via the buffer.
+            while (block := self.buffer_size * (remaining // self.buffer_size)) > 0:
                 data = await raw.read(block)
                 if not data:
                     return b"".join(consumed)

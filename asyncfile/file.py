@@ -76,12 +76,12 @@ Where io's behaviour and being asynchronous collide:
   has no positional meaning at a character offset.
 - ``readline()`` on an unbuffered seekable file reads ahead with ``pread`` and
   moves past the line only (io reads one byte per system call).
-- Transfers are larger, since each costs a trip through the kernel's queue
-  (this shows only in the raw file's position, never in results):
-  ``buffering=-1`` picks Python 3.14's size, the block size within 128 KiB to
-  8 MiB; a buffered read of half the buffer or more goes straight to the
-  caller; while ``tell()`` is disabled (iterating, or on a pipe) text is read
-  in 64 KiB chunks.
+- Transfers are larger, since each costs a trip through the kernel's queue:
+  ``buffering=-1`` gives a file that writes Python 3.14's buffer size (the
+  block size within 128 KiB to 8 MiB), so bytes reach the disk, and a full
+  disk shows, as with 3.14's io; while ``tell()`` is disabled (iterating, or
+  on a pipe) text is read in 64 KiB chunks, which shows only in the raw
+  file's position.
 - ``aiter()`` of a text file is an iterator over its lines (when the C
   speedups are built), not the file itself; like io's, it goes on after the
   end of the file if more text arrives.
@@ -389,14 +389,21 @@ def _parse_mode(mode: str) -> tuple[bool, bool, bool, bool, bool, bool, bool]:
     return creating, reading, writing, appending, updating, "t" in mode, "b" in mode
 
 
-#: The smallest and largest buffers ``buffering=-1`` gives.  Python 3.14's io
-#: makes the same choice; it matters more here, where each transfer costs a
-#: trip through the kernel's queue rather than one system call.
+#: The smallest and largest buffers ``buffering=-1`` gives a file that writes.
+#: Python 3.14's io makes the same choice for every file; it matters more here,
+#: where each flush costs a trip through the kernel's queue rather than one
+#: system call.
 _MIN_DEFAULT_BUFFER = 128 * 1024
 _MAX_DEFAULT_BUFFER = 8 * 1024 * 1024
 
 
-def _default_buffer_size(blksize: int) -> int:
+def _default_buffer_size(blksize: int, raw_mode: str) -> int:
+    """``buffering=-1``: a reader's buffer is io's (the block size), so its
+    read-ahead, and with it what ``read1()`` and ``peek()`` return, is the
+    running Python's; large reads skip it anyway.  A file that writes gets
+    Python 3.14's size."""
+    if "r" in raw_mode and "+" not in raw_mode:
+        return blksize
     return max(min(blksize, _MAX_DEFAULT_BUFFER), _MIN_DEFAULT_BUFFER)
 
 
@@ -416,7 +423,7 @@ def _wrap(
         buffering = -1
         line_buffering = True
     if buffering < 0:
-        buffering = _default_buffer_size(raw._blksize)
+        buffering = _default_buffer_size(raw._blksize, raw_mode)
     if buffering == 0:
         if binary:
             return raw

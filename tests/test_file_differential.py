@@ -38,6 +38,11 @@ EXAMPLES = int(os.environ.get("ASYNCFILE_DIFFERENTIAL_EXAMPLES", "300"))
 
 BINARY_MODES = ["rb", "rb+", "wb", "wb+", "ab", "ab+", "xb", "xb+"]
 TEXT_MODES = ["r", "r+", "w", "w+", "a", "a+", "x", "x+"]
+if sys.version_info < (3, 13):
+    # Text reads go through read1(), which before 3.13 returns stale bytes
+    # after a write on a BufferedRandom and then writes at the wrong place
+    # (see file.py); 3.13's io agrees with asyncfile, and CI runs 3.13.
+    TEXT_MODES = [mode for mode in TEXT_MODES if "+" not in mode]
 ENCODINGS = ["utf-8", "utf-16", "latin-1", "cp1252"]
 NEWLINES = [None, "", "\n", "\r", "\r\n"]
 ERRORS = ["strict", "replace", "ignore", "surrogateescape", "backslashreplace"]

@@ -150,9 +150,10 @@ async def test_a_write_that_cannot_be_encoded_raises_and_writes_nothing(
     assert path.read_bytes() == b"before\nafter\n"
 
 
-async def test_default_buffer_is_at_least_128_kib(tmp_path: Path) -> None:
-    """``buffering=-1`` picks Python 3.14's size: the block size, within
-    128 KiB to 8 MiB (each transfer costs a trip through the kernel's queue)."""
+async def test_default_buffer_of_a_writer_is_at_least_128_kib(tmp_path: Path) -> None:
+    """``buffering=-1`` gives a file that writes Python 3.14's size: the block
+    size within 128 KiB to 8 MiB (each flush costs a trip through the kernel's
+    queue); a reader keeps io's, the block size."""
     path = tmp_path / "f.bin"
     blksize = os.stat(tmp_path).st_blksize
     async with asyncfile.open(path, "wb") as f:
@@ -162,6 +163,8 @@ async def test_default_buffer_is_at_least_128_kib(tmp_path: Path) -> None:
     assert path.stat().st_size == 100 << 10
     async with asyncfile.open(path, "wb", buffering=4096) as f:
         assert f.buffer_size == 4096
+    async with asyncfile.open(path, "rb") as f:
+        assert f.buffer_size == blksize
 
 
 def _io_write(path: Path, encoding: str, texts: list[str]) -> None:
@@ -246,3 +249,23 @@ async def test_a_write_call_is_a_coroutine(tmp_path: Path) -> None:
         call.close()  # never awaited: nothing happens, no warning
         assert await f.write("def") == 3
     assert (tmp_path / "f.txt").read_text(encoding="utf-8") == "def"
+
+
+@pytest.mark.parametrize("buffering", [7, 4096, -1])
+async def test_reads_leave_io_read_ahead_for_read1_and_peek(
+    tmp_path: Path, buffering: int
+) -> None:
+    """Only whole blocks skip the buffer (io's rule), so what read1() and
+    peek() return after a read is what io's buffer holds."""
+    path = tmp_path / "f.bin"
+    path.write_bytes(bytes(range(256)) * 64)
+    sizes = [4, 8192, 3, 4096 * 3, 100]
+    ours = []
+    async with asyncfile.open(path, "rb", buffering=buffering) as f:
+        for size in sizes:
+            ours += [await f.read(size), await f.peek(), await f.read1(-1)]
+    theirs = []
+    with path.open("rb", buffering=buffering) as g:
+        for size in sizes:
+            theirs += [g.read(size), g.peek(), g.read1(-1)]
+    assert ours == theirs
