@@ -314,8 +314,9 @@ class WriteBehindWriter:
         if self._error is not None and not self._error_raised:
             self._raise_error()
 
-    def _fail(self, exc: BaseException) -> None:
-        """Fail the writer: drop what is not written, wake every waiter."""
+    def _fail(self, exc: BaseException, written: int = 0) -> None:
+        """Fail the writer: drop what is not written, wake every waiter.
+        ``written``: how much of the write in flight reached the file."""
         with self._mutex:
             if self._error is None:
                 self._error = exc
@@ -323,7 +324,8 @@ class WriteBehindWriter:
             self._accepted -= self._queued
             self._queued = 0
             if self._in_flight is not None:
-                self._accepted -= len(self._in_flight[1])
+                self._accepted -= len(self._in_flight[1]) - written
+                self._written += written
                 self._in_flight = None
         self._wake_waiters()
 
@@ -380,6 +382,7 @@ class WriteBehindWriter:
         the writer (and is raised later, as a background error would be).
         """
         error: Exception | None = None
+        progress = [0]
         with self._mutex:
             if self._error is not None or self._fd < 0:
                 return
@@ -387,7 +390,8 @@ class WriteBehindWriter:
                 self._finish_stale_write()
                 while (item := self._take()) is not None:
                     if isinstance(item, tuple):
-                        _pwrite_all(self._fd, item[1], item[0])
+                        progress[0] = 0
+                        _pwrite_all(self._fd, item[1], item[0], progress)
                         self._in_flight = None
                         self._written += len(item[1])
                     else:
@@ -395,7 +399,7 @@ class WriteBehindWriter:
             except Exception as exc:
                 error = exc
         if error is not None:
-            self._fail(error)
+            self._fail(error, written=progress[0])
 
     def _finish_stale_write(self) -> None:
         """Finish a write whose outcome never arrived (its loop went away),
@@ -441,10 +445,11 @@ class WriteBehindWriter:
                     if not await self._idle(context):
                         return
                     continue
+                progress = [0]
                 try:
                     if isinstance(job, tuple):
                         await complete_despite_cancel(
-                            _write_all(context, job[1], self._fd, job[0])
+                            _write_all(context, job[1], self._fd, job[0], progress)
                         )
                         self._completed(job)
                         self._wake_waiters()
@@ -454,7 +459,7 @@ class WriteBehindWriter:
                 except asyncio.CancelledError:
                     return  # the loop is going away: the write stays in flight
                 except Exception as exc:
-                    self._fail(exc)
+                    self._fail(exc, written=progress[0])
                     return
         finally:
             if self._drainer is asyncio.current_task():
@@ -549,20 +554,31 @@ def _resolve(future: asyncio.Future[None]) -> None:
         future.set_result(None)
 
 
-async def _write_all(context: Any, data: bytearray, fd: int, offset: int) -> None:
-    """Write all of ``data`` at ``offset`` (the core reports short counts)."""
-    done = 0
+async def _write_all(
+    context: Any, data: bytearray, fd: int, offset: int, progress: list[int]
+) -> None:
+    """Write all of ``data`` at ``offset`` (the core reports short counts);
+    ``progress[0]`` says how much is written, also when this raises."""
     view = memoryview(data)
-    while done < len(data):
+    while progress[0] < len(data):
+        done = progress[0]
         count = await context.write(view[done:], fd, offset + done)
         if count <= 0:
             raise OSError(f"write of {len(data) - done} bytes wrote {count}")
-        done += count
+        progress[0] = done + count
 
 
-def _pwrite_all(fd: int, data: bytearray | memoryview, offset: int) -> None:
+def _pwrite_all(
+    fd: int,
+    data: bytearray | memoryview,
+    offset: int,
+    progress: list[int] | None = None,
+) -> None:
+    """Blocking ``_write_all``: ``progress[0]`` counts what is written."""
     view = memoryview(data)
     while view:
         count = os.pwrite(fd, view, offset)
         view = view[count:]
         offset += count
+        if progress is not None:
+            progress[0] += count

@@ -158,6 +158,7 @@ class AsyncFileHandler(logging.Handler):
         if not closing and not self._wait_for_loop(self._close_in_loop):
             self._kick()
             self._drained()
+            self._raise_failure()
         super().close()
 
     async def aclose(self) -> None:
@@ -272,6 +273,7 @@ class AsyncFileHandler(logging.Handler):
         if drainer is not None and drainer is not asyncio.current_task():
             await asyncio.wait([drainer])  # it closes the file when it ends
         self._drained()
+        self._raise_failure()
 
     def _drained(self) -> None:
         """The drain stopped: close the file if ``close()`` asked for it and
@@ -288,7 +290,6 @@ class AsyncFileHandler(logging.Handler):
             fd, writer._fd = writer._fd, -1
         if fd >= 0:
             os.close(fd)
-        self._raise_failure()
 
     def _raise_failure(self) -> None:
         error = self._writer._error
