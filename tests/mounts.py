@@ -107,3 +107,28 @@ def faultfs(
             server.wait()
         if server.stdout:
             server.stdout.close()
+
+
+def file_system_type(path: Path) -> str:
+    """The type of the file system holding ``path`` (``ext4``, ``tmpfs``, ...),
+    from the longest mount point in /proc/self/mounts that contains it."""
+    resolved = os.path.realpath(path)
+    best, kind = "", "unknown"
+    with open("/proc/self/mounts", encoding="utf-8") as mounts:
+        for line in mounts:
+            fields = line.split()
+            mountpoint = fields[1].replace("\\040", " ")
+            inside = resolved == mountpoint or resolved.startswith(
+                mountpoint.rstrip("/") + "/"
+            )
+            if inside and len(mountpoint) >= len(best):
+                best, kind = mountpoint, fields[2]
+    return kind
+
+
+def skip_if_memory_backed(path: Path, why: str) -> None:
+    """Skip, saying ``why``, when ``path`` is on tmpfs or ramfs: nothing there
+    waits for a device, and O_DIRECT needs no alignment."""
+    kind = file_system_type(path)
+    if kind in ("tmpfs", "ramfs"):
+        pytest.skip(f"{path} is on {kind}: {why}")
