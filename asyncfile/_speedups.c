@@ -168,23 +168,6 @@ forward:;
 }
 
 static PyObject *
-deferred_iternext(PyObject *op)
-{
-    PyObject *value;
-    switch (deferred_send(op, Py_None, &value)) {
-    case PYGEN_NEXT:
-        return value;
-    case PYGEN_RETURN:
-        set_stop_iteration(value);
-        Py_DECREF(value);
-        return NULL;
-    case PYGEN_ERROR:
-        return NULL;
-    }
-    Py_UNREACHABLE();
-}
-
-static PyObject *
 deferred_send_method(PyObject *op, PyObject *arg)
 {
     PyObject *value;
@@ -199,6 +182,12 @@ deferred_send_method(PyObject *op, PyObject *arg)
         return NULL;
     }
     Py_UNREACHABLE();
+}
+
+static PyObject *
+deferred_iternext(PyObject *op)
+{
+    return deferred_send_method(op, Py_None);
 }
 
 static PyObject *
