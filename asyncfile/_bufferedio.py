@@ -27,6 +27,7 @@ call had not been made, or as if it had completed:
 
 from __future__ import annotations
 
+import collections.abc
 import io
 import operator
 import os
@@ -37,6 +38,15 @@ from typing import TYPE_CHECKING, Any, AnyStr, ClassVar, Generic, NoReturn, Type
 
 from ._fileio import DEFAULT_BUFFER_SIZE, AsyncFileIO
 from ._tasks import TaskLock, serialized
+
+Shortcut: Any
+try:
+    from ._speedups import Deferred, Shortcut
+except ImportError:  # built without a C compiler
+    Shortcut = None
+else:
+    # What a Shortcut returns behaves as the coroutine it stands for.
+    collections.abc.Coroutine.register(Deferred)
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -882,6 +892,30 @@ class BufferedReader(_BufferedIOMixin):
             self._install(data)  # short: what came is the read-ahead
         return await self._read_generic(n)
 
+    def _read_at_once(self, size: object) -> bytes | None:
+        """``read(size)``'s result when it needs nothing awaited and no other
+        call holds or waits for the file (so none can run before it returns):
+        bytes already buffered, or whole blocks the page cache has now; None
+        when ``read`` must run."""
+        raw = self._raw
+        if type(size) is not int or size <= 0 or raw is None or self._buf is None:
+            return None
+        if self._lock._owner is not None:
+            return None
+        ahead = self._readahead()
+        if size <= ahead:
+            return self._take(size)
+        if ahead or self._writes or size % self.buffer_size:
+            return None
+        data = raw._read_cached(size)
+        if data is None:
+            return None
+        self._reset_read_buf()
+        if len(data) == size or not data:
+            return data
+        self._install(data)  # short: read() goes on from what came
+        return None
+
     async def _read_all(self) -> bytes:
         consumed = await self._start_reading()
         try:
@@ -1118,3 +1152,7 @@ class BufferedRandom(BufferedWriter, BufferedReader):
         if not raw.writable():
             raise UnsupportedOperation("File or stream is not writable.")
         _BufferedIOMixin.__init__(self, raw, buffer_size)
+
+
+if Shortcut is not None:
+    BufferedReader.read = Shortcut(BufferedReader.read, BufferedReader._read_at_once)  # type: ignore[method-assign]

@@ -73,6 +73,11 @@ class AsyncFileIO:
         self._core_loop: asyncio.AbstractEventLoop | None = None
         self._core_context: AsyncioContextBase | None = None
         self._core_generation = -1
+        #: The cached_reader() of the context given, else of the one _core()
+        #: last found; it answers None once that context no longer serves.
+        self._cached_reader: Callable[[int, int, int], bytes | None] | None = (
+            None if context is None else context.cached_reader()
+        )
         self._closed = False
         # For the public FileIO's @serialized calls (this layer has no lock).
         self._lock = TaskLock()
@@ -215,6 +220,21 @@ class AsyncFileIO:
             return await self._in_thread(os.read, self._fd, size)
         data: bytes = await self._core().read(size, self._fd, self._position)
         self._position += len(data)
+        return data
+
+    def _read_cached(self, size: int) -> bytes | None:
+        """What ``await read(size)`` would give, if the page cache has it and
+        the loop may take it now (the position moves as that read's would);
+        None when the read must be awaited."""
+        reader = self._cached_reader
+        if reader is None or self._closed or not self._readable:
+            return None
+        position = self._position
+        if position is None:
+            return None
+        data = reader(size, self._fd, position)
+        if data is not None:
+            self._position = position + len(data)
         return data
 
     async def readall(self) -> bytes:
@@ -378,6 +398,7 @@ class AsyncFileIO:
         context = get_context()
         self._core_loop, self._core_context = loop, context
         self._core_generation = forks.generation
+        self._cached_reader = context.cached_reader()
         return context
 
     async def _in_thread(self, function: Callable[..., T], *args: Any) -> T:

@@ -1,5 +1,5 @@
 /*
- * asyncfile._speedups: the per-line cost of `async for line in text_file`.
+ * asyncfile._speedups: the per-call cost of the file objects' common cases.
  *
  * A Python async iterator spends a few hundred nanoseconds per line in frames
  * and attribute lookups, several times what io's C readline costs.  TextLines
@@ -7,6 +7,11 @@
  * the file's lock straight from the file's own state (the same state, read and
  * written the same way, as TextIOWrapper._decoded_line); anything else goes to
  * the file's __anext__, so there is one meaning of "the next line".
+ *
+ * A coroutine method costs a frame per call even when it completes at once.
+ * A Shortcut stands for such a method: its common case (text that fits the
+ * pending bytes, a read the buffer or the page cache answers) is a plain
+ * function, and the coroutine runs only when that declines.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -16,7 +21,7 @@
 
 typedef struct {
     PyTypeObject *text_lines_type;
-    PyTypeObject *text_write_type;
+    PyTypeObject *shortcut_type;
     PyTypeObject *deferred_type;
     PyObject *str_decoded_chars;
     PyObject *str_decoded_chars_used;
@@ -62,6 +67,7 @@ typedef PyObject *(*deferred_fast)(DeferredObject *);
 struct DeferredObject {
     PyObject_HEAD
     deferred_fast fast;
+    PyObject *fast_data; /* what `fast` needs besides the call, or NULL */
     PyObject *owner;    /* what the call is on (a file, an iterator) */
     PyObject *arg;      /* its argument, or NULL */
     PyObject *fallback; /* makes the Python coroutine */
@@ -71,10 +77,11 @@ struct DeferredObject {
 };
 
 static void
-deferred_fill(DeferredObject *self, deferred_fast fast, PyObject *owner, PyObject *arg,
-              PyObject *fallback)
+deferred_fill(DeferredObject *self, deferred_fast fast, PyObject *fast_data,
+              PyObject *owner, PyObject *arg, PyObject *fallback)
 {
     self->fast = fast;
+    self->fast_data = Py_XNewRef(fast_data);
     self->owner = Py_NewRef(owner);
     self->arg = Py_XNewRef(arg);
     self->fallback = Py_NewRef(fallback);
@@ -86,11 +93,12 @@ deferred_fill(DeferredObject *self, deferred_fast fast, PyObject *owner, PyObjec
  * finished one holds no references: it is as good as new). */
 static PyObject *
 deferred_for_call(PyObject **cache, speedups_state *state, deferred_fast fast,
-                  PyObject *owner, PyObject *arg, PyObject *fallback)
+                  PyObject *fast_data, PyObject *owner, PyObject *arg,
+                  PyObject *fallback)
 {
     DeferredObject *self = (DeferredObject *)*cache;
     if (self != NULL && Py_REFCNT(self) == 1 && self->finished) {
-        deferred_fill(self, fast, owner, arg, fallback);
+        deferred_fill(self, fast, fast_data, owner, arg, fallback);
         return Py_NewRef(self);
     }
     self = PyObject_GC_New(DeferredObject, state->deferred_type);
@@ -98,7 +106,7 @@ deferred_for_call(PyObject **cache, speedups_state *state, deferred_fast fast,
         return NULL;
     }
     self->state = state;
-    deferred_fill(self, fast, owner, arg, fallback);
+    deferred_fill(self, fast, fast_data, owner, arg, fallback);
     PyObject_GC_Track(self);
     Py_XSETREF(*cache, Py_NewRef(self));
     return (PyObject *)self;
@@ -109,6 +117,7 @@ deferred_finish(DeferredObject *self)
 {
     self->finished = true;
     Py_CLEAR(self->inner);
+    Py_CLEAR(self->fast_data);
     Py_CLEAR(self->owner);
     Py_CLEAR(self->arg);
     Py_CLEAR(self->fallback);
@@ -252,6 +261,7 @@ deferred_traverse(PyObject *op, visitproc visit, void *arg)
 {
     DeferredObject *self = (DeferredObject *)op;
     Py_VISIT(Py_TYPE(op));
+    Py_VISIT(self->fast_data);
     Py_VISIT(self->owner);
     Py_VISIT(self->arg);
     Py_VISIT(self->fallback);
@@ -469,8 +479,8 @@ static PyObject *
 text_lines_anext(PyObject *op)
 {
     TextLinesObject *self = (TextLinesObject *)op;
-    return deferred_for_call(&self->deferred, self->state, text_lines_take, op, NULL,
-                             self->anext);
+    return deferred_for_call(&self->deferred, self->state, text_lines_take, NULL, op,
+                             NULL, self->anext);
 }
 
 static PyObject *
@@ -569,16 +579,8 @@ static PyType_Spec text_lines_spec = {
 };
 
 /* ---------------------------------------------------------------------------
- * TextWrite: TextIOWrapper.write, with the plain case in C.
+ * TextIOWrapper.write's plain case.
  */
-
-typedef struct {
-    PyObject_HEAD
-    PyObject *func; /* the Python write: every case but the plain one */
-    vectorcallfunc vectorcall;
-    PyObject *deferred; /* the last call handed out, reused once let go */
-    speedups_state *state;
-} TextWriteObject;
 
 /* `name` in `obj`'s __dict__ (borrowed); NULL if absent or on error. */
 static PyObject *
@@ -688,26 +690,62 @@ done:
     return result;
 }
 
+PyDoc_STRVAR(write_plainly__doc__,
+"write_plainly(text, s, /)\n--\n\n"
+"TextIOWrapper.write's plain case (a stateless codec, nothing to translate,\n"
+"the text fits the pending bytes, no other call in progress), done at once:\n"
+"the length written, or None when the Python write must run.");
+
 static PyObject *
-text_write_plain_call(DeferredObject *call)
+write_plainly(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
-    return text_write_plainly(call->state, call->owner, call->arg);
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "write_plainly() takes 2 arguments");
+        return NULL;
+    }
+    PyObject *count = text_write_plainly(get_state(module), args[0], args[1]);
+    return count != NULL ? count : Py_NewRef(Py_None);
+}
+
+/* ---------------------------------------------------------------------------
+ * Shortcut: a coroutine method whose common case completes at once.
+ */
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *func;    /* the coroutine method: every case but the common one */
+    PyObject *at_once; /* at_once(self, arg): the result, or None if func must run */
+    vectorcallfunc vectorcall;
+    PyObject *deferred; /* the last call handed out, reused once let go */
+    speedups_state *state;
+} ShortcutObject;
+
+static PyObject *
+shortcut_at_once(DeferredObject *call)
+{
+    PyObject *args[2] = {call->owner, call->arg};
+    PyObject *value = PyObject_Vectorcall(call->fast_data, args, 2, NULL);
+    if (value == Py_None) {
+        Py_DECREF(value);
+        return NULL;
+    }
+    return value;
 }
 
 static PyObject *
-text_write_vectorcall(PyObject *op, PyObject *const *args, size_t nargsf,
-                      PyObject *kwnames)
+shortcut_vectorcall(PyObject *op, PyObject *const *args, size_t nargsf,
+                    PyObject *kwnames)
 {
-    TextWriteObject *self = (TextWriteObject *)op;
+    ShortcutObject *self = (ShortcutObject *)op;
     if (PyVectorcall_NARGS(nargsf) == 2 && kwnames == NULL) {
-        return deferred_for_call(&self->deferred, self->state, text_write_plain_call,
-                                 args[0], args[1], self->func);
+        return deferred_for_call(&self->deferred, self->state, shortcut_at_once,
+                                 self->at_once, args[0], args[1], self->func);
     }
     return PyObject_Vectorcall(self->func, args, nargsf, kwnames);
 }
 
 static PyObject *
-text_write_descr_get(PyObject *op, PyObject *obj, PyObject *type)
+shortcut_descr_get(PyObject *op, PyObject *obj, PyObject *type)
 {
     if (obj == NULL || obj == Py_None) {
         return Py_NewRef(op);
@@ -716,103 +754,110 @@ text_write_descr_get(PyObject *op, PyObject *obj, PyObject *type)
 }
 
 /* Everything else (__name__, __doc__, __code__ with its CO_COROUTINE flag,
- * __wrapped__, ...) is the Python write's, so introspection sees it. */
+ * __wrapped__, ...) is the coroutine method's, so introspection sees it. */
 static PyObject *
-text_write_getattro(PyObject *op, PyObject *name)
+shortcut_getattro(PyObject *op, PyObject *name)
 {
     PyObject *value = PyObject_GenericGetAttr(op, name);
     if (value != NULL || !PyErr_ExceptionMatches(PyExc_AttributeError)) {
         return value;
     }
     PyErr_Clear();
-    return PyObject_GetAttr(((TextWriteObject *)op)->func, name);
+    return PyObject_GetAttr(((ShortcutObject *)op)->func, name);
 }
 
 static PyObject *
-text_write_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+shortcut_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
 {
-    PyObject *func;
+    PyObject *func, *at_once;
     if (kwargs != NULL && PyDict_GET_SIZE(kwargs) != 0) {
-        PyErr_SetString(PyExc_TypeError, "TextWrite() takes no keyword arguments");
+        PyErr_SetString(PyExc_TypeError, "Shortcut() takes no keyword arguments");
         return NULL;
     }
-    if (!PyArg_UnpackTuple(args, "TextWrite", 1, 1, &func)) {
+    if (!PyArg_UnpackTuple(args, "Shortcut", 2, 2, &func, &at_once)) {
         return NULL;
     }
-    if (!PyCallable_Check(func)) {
-        PyErr_SetString(PyExc_TypeError, "TextWrite() needs the Python write function");
+    if (!PyCallable_Check(func) || !PyCallable_Check(at_once)) {
+        PyErr_SetString(PyExc_TypeError, "Shortcut() takes two callables");
         return NULL;
     }
-    TextWriteObject *self = (TextWriteObject *)type->tp_alloc(type, 0);
+    ShortcutObject *self = (ShortcutObject *)type->tp_alloc(type, 0);
     if (self == NULL) {
         return NULL;
     }
     self->func = Py_NewRef(func);
-    self->vectorcall = text_write_vectorcall;
+    self->at_once = Py_NewRef(at_once);
+    self->vectorcall = shortcut_vectorcall;
     self->state = PyType_GetModuleState(type);
     return (PyObject *)self;
 }
 
 static int
-text_write_traverse(PyObject *op, visitproc visit, void *arg)
+shortcut_traverse(PyObject *op, visitproc visit, void *arg)
 {
+    ShortcutObject *self = (ShortcutObject *)op;
     Py_VISIT(Py_TYPE(op));
-    Py_VISIT(((TextWriteObject *)op)->func);
-    Py_VISIT(((TextWriteObject *)op)->deferred);
+    Py_VISIT(self->func);
+    Py_VISIT(self->at_once);
+    Py_VISIT(self->deferred);
     return 0;
 }
 
 static int
-text_write_clear(PyObject *op)
+shortcut_clear(PyObject *op)
 {
-    Py_CLEAR(((TextWriteObject *)op)->func);
-    Py_CLEAR(((TextWriteObject *)op)->deferred);
+    ShortcutObject *self = (ShortcutObject *)op;
+    Py_CLEAR(self->func);
+    Py_CLEAR(self->at_once);
+    Py_CLEAR(self->deferred);
     return 0;
 }
 
 static void
-text_write_dealloc(PyObject *op)
+shortcut_dealloc(PyObject *op)
 {
     PyTypeObject *type = Py_TYPE(op);
     PyObject_GC_UnTrack(op);
-    (void)text_write_clear(op);
+    (void)shortcut_clear(op);
     type->tp_free(op);
     Py_DECREF(type);
 }
 
-static PyMemberDef text_write_members[] = {
-    {"__vectorcalloffset__", T_PYSSIZET, offsetof(TextWriteObject, vectorcall), READONLY,
+static PyMemberDef shortcut_members[] = {
+    {"__vectorcalloffset__", T_PYSSIZET, offsetof(ShortcutObject, vectorcall), READONLY,
      NULL},
-    {"__func__", T_OBJECT, offsetof(TextWriteObject, func), READONLY,
-     "The Python write, which does all but the plain case."},
+    {"__func__", T_OBJECT, offsetof(ShortcutObject, func), READONLY,
+     "The coroutine method, which does all but the common case."},
+    {"at_once", T_OBJECT, offsetof(ShortcutObject, at_once), READONLY,
+     "at_once(self, arg): the common case's result, or None."},
     {NULL, 0, 0, 0, NULL},
 };
 
-PyDoc_STRVAR(text_write__doc__,
-"TextWrite(write, /)\n--\n\n"
-"TextIOWrapper.write with its plain case (a stateless codec, nothing to\n"
-"translate, the text fits the pending bytes, no other call in progress)\n"
-"done in C; `write` does everything else.");
+PyDoc_STRVAR(shortcut__doc__,
+"Shortcut(method, at_once, /)\n--\n\n"
+"A coroutine method `method(self, arg)` whose common case completes without\n"
+"a coroutine frame: when the call is first stepped, `at_once(self, arg)`\n"
+"gives its result, or None, and then `method` runs as usual.");
 
-static PyType_Slot text_write_slots[] = {
-    {Py_tp_new, text_write_new},
-    {Py_tp_dealloc, text_write_dealloc},
-    {Py_tp_traverse, text_write_traverse},
-    {Py_tp_clear, text_write_clear},
+static PyType_Slot shortcut_slots[] = {
+    {Py_tp_new, shortcut_new},
+    {Py_tp_dealloc, shortcut_dealloc},
+    {Py_tp_traverse, shortcut_traverse},
+    {Py_tp_clear, shortcut_clear},
     {Py_tp_call, PyVectorcall_Call},
-    {Py_tp_descr_get, text_write_descr_get},
-    {Py_tp_getattro, text_write_getattro},
-    {Py_tp_members, text_write_members},
-    {Py_tp_doc, (void *)text_write__doc__},
+    {Py_tp_descr_get, shortcut_descr_get},
+    {Py_tp_getattro, shortcut_getattro},
+    {Py_tp_members, shortcut_members},
+    {Py_tp_doc, (void *)shortcut__doc__},
     {0, NULL},
 };
 
-static PyType_Spec text_write_spec = {
-    .name = "asyncfile._speedups.TextWrite",
-    .basicsize = sizeof(TextWriteObject),
+static PyType_Spec shortcut_spec = {
+    .name = "asyncfile._speedups.Shortcut",
+    .basicsize = sizeof(ShortcutObject),
     .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_IMMUTABLETYPE |
              Py_TPFLAGS_HAVE_VECTORCALL | Py_TPFLAGS_METHOD_DESCRIPTOR,
-    .slots = text_write_slots,
+    .slots = shortcut_slots,
 };
 
 /* ---------------------------------------------------------------------------
@@ -862,12 +907,12 @@ speedups_exec(PyObject *module)
     if (st->text_lines_type == NULL) {
         return -1;
     }
-    st->text_write_type =
-        (PyTypeObject *)PyType_FromModuleAndSpec(module, &text_write_spec, NULL);
-    if (st->text_write_type == NULL) {
+    st->shortcut_type =
+        (PyTypeObject *)PyType_FromModuleAndSpec(module, &shortcut_spec, NULL);
+    if (st->shortcut_type == NULL) {
         return -1;
     }
-    if (PyModule_AddType(module, st->text_write_type) < 0) {
+    if (PyModule_AddType(module, st->shortcut_type) < 0) {
         return -1;
     }
     return PyModule_AddType(module, st->text_lines_type);
@@ -878,7 +923,7 @@ speedups_traverse(PyObject *module, visitproc visit, void *arg)
 {
     speedups_state *st = get_state(module);
     Py_VISIT(st->text_lines_type);
-    Py_VISIT(st->text_write_type);
+    Py_VISIT(st->shortcut_type);
     Py_VISIT(st->deferred_type);
     return 0;
 }
@@ -908,7 +953,7 @@ speedups_clear(PyObject *module)
     Py_CLEAR(st->str_decoder);
     Py_CLEAR(st->str_throw);
     Py_CLEAR(st->str_close);
-    Py_CLEAR(st->text_write_type);
+    Py_CLEAR(st->shortcut_type);
     return 0;
 }
 
@@ -917,6 +962,12 @@ speedups_free(void *module)
 {
     speedups_clear((PyObject *)module);
 }
+
+static PyMethodDef speedups_functions[] = {
+    {"write_plainly", (PyCFunction)(void (*)(void))write_plainly, METH_FASTCALL,
+     write_plainly__doc__},
+    {NULL, NULL, 0, NULL},
+};
 
 static PyModuleDef_Slot speedups_slots[] = {
     {Py_mod_exec, speedups_exec},
@@ -931,6 +982,7 @@ static struct PyModuleDef speedups_module = {
     .m_name = "asyncfile._speedups",
     .m_doc = PyDoc_STR("C accelerators for asyncfile's file objects (optional)."),
     .m_size = sizeof(speedups_state),
+    .m_methods = speedups_functions,
     .m_slots = speedups_slots,
     .m_traverse = speedups_traverse,
     .m_clear = speedups_clear,

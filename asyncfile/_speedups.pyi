@@ -8,10 +8,18 @@ class TextLines(AsyncIterator[str]):
     async def __anext__(self) -> str: ...
 
 @final
-class TextWrite:
-    __func__: Callable[[Any, str], Awaitable[int]]
-    def __init__(self, write: Callable[[Any, str], Awaitable[int]], /) -> None: ...
-    def __call__(self, text: Any, s: str, /) -> Awaitable[int]: ...
+class Shortcut:
+    __func__: Callable[[Any, Any], Awaitable[Any]]
+    at_once: Callable[[Any, Any], Any]
+    def __init__(
+        self,
+        method: Callable[[Any, Any], Awaitable[Any]],
+        at_once: Callable[[Any, Any], Any],
+        /,
+    ) -> None: ...
+    def __call__(self, owner: Any, arg: Any, /) -> Awaitable[Any]: ...
+
+def write_plainly(text: Any, s: str, /) -> int | None: ...
 
 @final
 class Deferred(Coroutine[Any, Any, Any]):

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import asyncio
 import codecs
-import collections.abc
 import contextlib
 import io
 import operator
@@ -38,18 +37,21 @@ import warnings
 from collections.abc import AsyncIterator, Iterable
 from typing import TYPE_CHECKING, Any, Final, NoReturn
 
-from ._bufferedio import IOBase, _BufferedIOMixin, c_int, optional_size, ssize
+from ._bufferedio import (
+    IOBase,
+    Shortcut,
+    _BufferedIOMixin,
+    c_int,
+    optional_size,
+    ssize,
+)
 from ._tasks import TaskLock, serialized
 
 TextLines: type[AsyncIterator[str]] | None
-TextWrite: Any
 try:
-    from ._speedups import Deferred, TextLines, TextWrite
+    from ._speedups import TextLines, write_plainly
 except ImportError:  # built without a C compiler
-    TextLines = TextWrite = None
-else:
-    # What TextWrite and TextLines return behaves as the coroutine it stands for.
-    collections.abc.Coroutine.register(Deferred)
+    TextLines = None
 
 if TYPE_CHECKING:
     from types import EllipsisType
@@ -1044,5 +1046,5 @@ def _unpack_cookie(cookie: int) -> tuple[int, int, int, bool, int]:
     return position, dec_flags, bytes_to_feed, bool(need_eof), chars_to_skip
 
 
-if TextWrite is not None:
-    TextIOWrapper.write = TextWrite(TextIOWrapper.write)  # type: ignore[method-assign]
+if Shortcut is not None:
+    TextIOWrapper.write = Shortcut(TextIOWrapper.write, write_plainly)  # type: ignore[method-assign]

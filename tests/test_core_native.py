@@ -9,6 +9,7 @@ by close() or by the garbage collector.
 from __future__ import annotations
 
 import asyncio
+import errno
 import gc
 import os
 import subprocess
@@ -114,6 +115,46 @@ async def test_a_stream_of_hits_still_gives_the_loop_turns(
         )
     assert all(len(data) == 4 * KiB for data in results)
     assert turns >= 3, f"the loop ran only {turns} times in 20 000 awaits"
+
+
+async def test_cached_reader_answers_from_the_page_cache_or_says_none(
+    native_aio: ModuleType, cached_fd: int
+) -> None:
+    """What ``read`` would give, at once, only for a running loop's own
+    context; None (never a wait) for what it cannot answer now."""
+    size = os.fstat(cached_fd).st_size
+    async with native_aio.AsyncioContext() as context:
+        read_cached = context.cached_reader()
+        assert read_cached(4 * KiB, cached_fd, 8 * KiB) == os.pread(
+            cached_fd, 4 * KiB, 8 * KiB
+        )
+        assert read_cached(8 * KiB, cached_fd, size - 100) == os.pread(
+            cached_fd, 100, size - 100
+        )
+        assert read_cached(4 * KiB, cached_fd, size) == b""
+        # Copies that would hold the loop too long are not answered here.
+        assert read_cached(1024 * KiB, cached_fd, 0) is None
+        with pytest.raises(OSError, match="Bad file descriptor") as bad_fd:
+            read_cached(4 * KiB, 10_000, 0)
+        assert bad_fd.value.errno == errno.EBADF
+        assert "10000" in str(bad_fd.value)
+
+        def from_another_loop() -> object:
+            async def read() -> object:
+                return read_cached(4 * KiB, cached_fd, 0)
+
+            return asyncio.run(read())
+
+        assert await asyncio.to_thread(from_another_loop) is None
+    assert read_cached(4 * KiB, cached_fd, 0) is None  # closed
+
+
+async def test_cached_reader_leaves_direct_reads_to_the_kernel(
+    native_aio: ModuleType, direct_fd: int
+) -> None:
+    async with native_aio.AsyncioContext() as context:
+        read_cached = context.cached_reader()
+        assert read_cached(4 * KiB, direct_fd, 0) is None
 
 
 async def test_writes_land_on_both_file_systems(

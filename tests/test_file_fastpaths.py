@@ -1,6 +1,7 @@
 """Calls that complete without the lock (a line already decoded, text that fits
-the pending bytes) keep the guarantees of the locked ones: call order, nothing
-lost, io's results, and errors once the file is closed."""
+the pending bytes, a binary read the buffer or the page cache answers) keep the
+guarantees of the locked ones: call order, nothing lost, io's results, and
+errors once the file is closed."""
 
 from __future__ import annotations
 
@@ -11,19 +12,21 @@ from pathlib import Path
 import pytest
 
 import asyncfile
-from asyncfile import _textio
+from asyncfile import _bufferedio, _textio
 
 LINES = [f"line {i:05d} {'x' * (i % 70)}\n" for i in range(3000)]
 
 
 @pytest.fixture(autouse=True, params=["speedups", "python"])
 def speedups(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each test runs with the C line iterator and write, and without them."""
+    """Each test runs with the C line iterator, write and read, and without them."""
     if request.param == "python":
         monkeypatch.setattr(_textio, "TextLines", None)
-        if _textio.TextWrite is not None:
+        if _bufferedio.Shortcut is not None:
             write = _textio.TextIOWrapper.write.__func__  # type: ignore[attr-defined]
             monkeypatch.setattr(_textio.TextIOWrapper, "write", write)
+            read = _bufferedio.BufferedReader.read.__func__  # type: ignore[attr-defined]
+            monkeypatch.setattr(_bufferedio.BufferedReader, "read", read)
     elif _textio.TextLines is None:
         pytest.skip("asyncfile._speedups is not built (no C compiler)")
 
@@ -269,3 +272,68 @@ async def test_reads_leave_io_read_ahead_for_read1_and_peek(
         for size in sizes:
             theirs += [g.read(size), g.peek(), g.read1(-1)]
     assert ours == theirs
+
+
+@pytest.mark.parametrize("buffering", [4096, 65536, -1])
+async def test_binary_reads_are_io_reads(tmp_path: Path, buffering: int) -> None:
+    """Whole blocks, buffered bytes and the short end of the file, in every
+    mix, give what io gives, and leave the same position."""
+    path = tmp_path / "f.bin"
+    path.write_bytes(os.urandom(5 * 65536 + 1234))
+    sizes = [65536, 4096, 100, 65536, 8192, 1, 65536 * 2, 65536, 65536, 10]
+    async with asyncfile.open(path, "rb", buffering=buffering) as f:
+        ours = [(await f.read(size), f.tell()) for size in sizes]
+    with path.open("rb", buffering=buffering) as g:
+        theirs = [(g.read(size), g.tell()) for size in sizes]
+    assert ours == theirs
+
+
+async def test_a_binary_read_waits_for_a_call_in_progress(tmp_path: Path) -> None:
+    """A read the page cache could answer still waits while another task's
+    call holds the file, and then reads after what that call read."""
+    path = tmp_path / "f.bin"
+    path.write_bytes(bytes(range(256)) * 1024)
+    async with asyncfile.open(path, "rb", buffering=4096) as f:
+        assert await f.read(4096) == path.read_bytes()[:4096]
+        await f._lock.acquire()  # as a call in progress does
+        waiting = asyncio.ensure_future(f.read(4096))
+        await asyncio.sleep(0.01)
+        assert not waiting.done()
+        f._buf[:4096] = bytes(4096)  # what the call holding the file read
+        f._pos, f._read_end = 0, 4096
+        f.raw._position = 8192
+        f._lock.release()
+        assert await waiting == bytes(4096)
+        assert await f.read(4096) == path.read_bytes()[8192:12288]
+
+
+async def test_a_binary_read_after_close_raises_value_error(tmp_path: Path) -> None:
+    path = tmp_path / "f.bin"
+    path.write_bytes(b"x" * 65536)
+    f = await asyncfile.open(path, "rb")
+    assert await f.read(4096) == b"x" * 4096
+    await f.close()
+    with pytest.raises(ValueError, match="closed file"):
+        await f.read(4096)
+
+
+async def test_binary_reads_follow_a_file_shared_with_another_loop(
+    tmp_path: Path,
+) -> None:
+    """A file used in one event loop and then another reads through each
+    loop's own context, with the position carried over."""
+    path = tmp_path / "f.bin"
+    data = os.urandom(8 * 4096)
+    path.write_bytes(data)
+    f = await asyncfile.open(path, "rb", buffering=4096)
+    assert await f.read(4096) == data[:4096]
+
+    def in_another_loop() -> bytes:
+        async def read() -> bytes:
+            return await f.read(8192)
+
+        return asyncio.run(read())
+
+    assert await asyncio.to_thread(in_another_loop) == data[4096:12288]
+    assert await f.read(4096) == data[12288:16384]
+    await f.close()

@@ -86,6 +86,15 @@ aio_exec(PyObject *module)
         state->queue_full_error == NULL) {
         return -1;
     }
+    PyObject *asyncio_events = PyImport_ImportModule("asyncio.events");
+    if (asyncio_events == NULL) {
+        return -1;
+    }
+    state->get_running_loop = PyObject_GetAttrString(asyncio_events, "_get_running_loop");
+    Py_DECREF(asyncio_events);
+    if (state->get_running_loop == NULL) {
+        return -1;
+    }
     if ((state->str_set_result = PyUnicode_InternFromString("set_result")) == NULL ||
         (state->str_set_exception = PyUnicode_InternFromString("set_exception")) == NULL ||
         (state->str_cancelled = PyUnicode_InternFromString("cancelled")) == NULL ||
@@ -118,6 +127,7 @@ aio_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(state->error_from_errno);
     Py_VISIT(state->buffer_type_error);
     Py_VISIT(state->queue_full_error);
+    Py_VISIT(state->get_running_loop);
     return 0;
 }
 
@@ -133,6 +143,7 @@ aio_clear(PyObject *module)
     Py_CLEAR(state->error_from_errno);
     Py_CLEAR(state->buffer_type_error);
     Py_CLEAR(state->queue_full_error);
+    Py_CLEAR(state->get_running_loop);
     Py_CLEAR(state->str_set_result);
     Py_CLEAR(state->str_set_exception);
     Py_CLEAR(state->str_cancelled);

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import deque
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -101,6 +101,14 @@ class AsyncioContextBase:
     ) -> Awaitable[bytes]:
         """Read up to ``nbytes`` at ``offset``; fewer only at end of file."""
         return self.submit(self.OPERATION_CLASS.read(nbytes, fd, offset, priority))  # type: ignore[return-value]
+
+    def cached_reader(self) -> Callable[[int, int, int], bytes | None] | None:
+        """A function ``(nbytes, fd, offset)`` that returns what ``read`` would
+        give if the page cache has it and the running loop may take it now,
+        else None (then ``read`` must be awaited); it answers only while this
+        context serves the running loop.  None when the backend has no such
+        function (only the native ones read without a thread)."""
+        return None
 
     def readinto(
         self, buffer: Buffer, fd: int, offset: int = 0, priority: int = 0

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from . import forks
@@ -75,6 +75,10 @@ class NativeAsyncioContext(AsyncioContextBase):
             return self._when_awaited("aread", nbytes, fd, offset)
         result: Awaitable[bytes] = native.aread(nbytes, fd, offset)
         return result
+
+    def cached_reader(self) -> Callable[[int, int, int], bytes | None] | None:
+        reader: Callable[[int, int, int], bytes | None] = self._native.read_cached
+        return reader
 
     def readinto(
         self, buffer: Buffer, fd: int, offset: int = 0, priority: int = 0

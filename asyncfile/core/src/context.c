@@ -1010,6 +1010,64 @@ context_aread(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     return call_new(CONTEXT(self), OP_READ, fd, offset, nbytes, NULL);
 }
 
+PyDoc_STRVAR(context_read_cached__doc__,
+"read_cached($self, nbytes, fd, offset=0, /)\n--\n\n"
+"The bytes at offset (up to nbytes, fewer only at the end of the file) if\n"
+"the page cache holds them and the running loop, the context's, may take\n"
+"them now; None when reading them would wait, or must wait for the loop,\n"
+"so that the caller awaits aread instead.");
+
+static PyObject *
+context_read_cached(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    size_t nbytes;
+    int fd;
+    uint64_t offset;
+    if (check_arity("read_cached", nargs, 2, 3) < 0 ||
+        !size_converter(args[0], &nbytes) || parse_fd(args[1], &fd) < 0 ||
+        parse_offset(args, nargs, 2, &offset) < 0) {
+        return NULL;
+    }
+    struct context *ctx = CONTEXT(self);
+    /* Whatever cannot be answered at once (a closed or forked context, one
+     * bound to another loop than the running one, no free slot, a spent
+     * budget) is aread's to handle or report. */
+    if (ctx->closed || ctx->fork_generation != aio_fork_generation ||
+        ctx->loop == NULL || ctx->budget_spent || nbytes > INLINE_MAX) {
+        Py_RETURN_NONE;
+    }
+    PyObject *running = PyObject_CallNoArgs(ctx->state->get_running_loop);
+    if (running == NULL) {
+        return NULL;
+    }
+    Py_DECREF(running); /* only its identity is needed */
+    if (running != ctx->loop) {
+        Py_RETURN_NONE;
+    }
+    struct request *req = request_acquire(ctx);
+    if (req == NULL) {
+        Py_RETURN_NONE;
+    }
+    if (request_prepare(req, OP_READ, fd, offset, nbytes, NULL) < 0) {
+        request_release(ctx, req);
+        return NULL;
+    }
+    PyObject *value = Py_None;
+    if (complete_inline(req)) {
+        struct call_outcome out = {0};
+        value = inline_outcome(ctx, req, &out) < 0 ? NULL : out.value;
+        if (out.error != NULL) {
+            PyErr_SetObject((PyObject *)Py_TYPE(out.error), out.error);
+            Py_DECREF(out.error);
+        }
+    }
+    else {
+        Py_INCREF(value);
+    }
+    request_release(ctx, req);
+    return value;
+}
+
 static PyObject *
 buffer_awaitable(PyObject *self, PyObject *const *args, Py_ssize_t nargs,
                  enum opcode opcode, const char *name)
@@ -1279,6 +1337,8 @@ thread_context_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     {"_end_turn", context_end_turn, METH_NOARGS, NULL},                              \
     {"aread", (PyCFunction)(void (*)(void))context_aread, METH_FASTCALL,             \
      context_aread__doc__},                                                          \
+    {"read_cached", (PyCFunction)(void (*)(void))context_read_cached, METH_FASTCALL, \
+     context_read_cached__doc__},                                                    \
     {"areadinto", (PyCFunction)(void (*)(void))context_areadinto, METH_FASTCALL,     \
      context_areadinto__doc__},                                                      \
     {"awrite", (PyCFunction)(void (*)(void))context_awrite, METH_FASTCALL,           \

@@ -191,7 +191,7 @@ typedef struct {
     PyObject *error_from_errno;   /* asyncfile.core.errors.error_from_errno */
     PyObject *buffer_type_error;  /* asyncfile.core.errors.BufferTypeError */
     PyObject *queue_full_error;   /* asyncfile.core.errors.QueueFullError */
-    PyObject *get_running_loop;   /* asyncio.get_running_loop */
+    PyObject *get_running_loop;   /* asyncio._get_running_loop */
     PyObject *str_set_result;
     PyObject *str_set_exception;
     PyObject *str_cancelled;
