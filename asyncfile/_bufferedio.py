@@ -1111,15 +1111,7 @@ class BufferedWriter(_BufferedIOMixin):
             if self._is_closed():
                 raise ValueError("write to closed file")
             length = view.nbytes
-            if not self._valid_read() and not self._valid_write():
-                self._pos = self._raw_pos = 0
-            fits = length <= self.buffer_size - self._pos
-            if fits and not (_WRITES_FULL_BUFFERS and length >= self.buffer_size):
-                self._buffer[self._pos : self._pos + length] = view
-                if not self._valid_write() or self._write_pos > self._pos:
-                    self._write_pos = self._pos
-                self._adjust_position(self._pos + length)
-                self._write_end = max(self._write_end, self._pos)
+            if self._buffer_in_place(view):
                 return length
             await self._flush_unlocked()
             offset = self._raw_offset()
@@ -1139,6 +1131,34 @@ class BufferedWriter(_BufferedIOMixin):
             self._raw_pos = 0
             return length
 
+    def _write_at_once(self, data: Buffer) -> int | None:
+        """``write(data)``'s result when the data fits in the buffer and no
+        other call holds or waits for the file (so none can run before it
+        returns); None when ``write`` must run."""
+        raw = self._raw
+        if self._lock._owner is not None or raw is None or raw._closed:
+            return None  # write() waits, or raises what io raises first
+        with bytes_view(data) as view:
+            if self._buf is None:
+                return None
+            return view.nbytes if self._buffer_in_place(view) else None
+
+    def _buffer_in_place(self, view: memoryview) -> bool:
+        """Copy ``view`` into the buffer if it fits without a flush, as io
+        does; false, and nothing copied, if it does not."""
+        length = view.nbytes
+        if not self._valid_read() and not self._valid_write():
+            self._pos = self._raw_pos = 0
+        fits = length <= self.buffer_size - self._pos
+        if not fits or (_WRITES_FULL_BUFFERS and length >= self.buffer_size):
+            return False
+        self._buffer[self._pos : self._pos + length] = view
+        if not self._valid_write() or self._write_pos > self._pos:
+            self._write_pos = self._pos
+        self._adjust_position(self._pos + length)
+        self._write_end = max(self._write_end, self._pos)
+        return True
+
 
 class BufferedRandom(BufferedWriter, BufferedReader):
     """A buffered reader and writer over a seekable raw file, like
@@ -1156,3 +1176,4 @@ class BufferedRandom(BufferedWriter, BufferedReader):
 
 if Shortcut is not None:
     BufferedReader.read = Shortcut(BufferedReader.read, BufferedReader._read_at_once)  # type: ignore[method-assign]
+    BufferedWriter.write = Shortcut(BufferedWriter.write, BufferedWriter._write_at_once)  # type: ignore[method-assign]

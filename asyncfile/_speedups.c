@@ -34,12 +34,8 @@ typedef struct {
     PyObject *str_closed;
     PyObject *str_telling;
     PyObject *str_anext;
-    PyObject *str_plain_encoding;
-    PyObject *str_errors;
-    PyObject *str_pending_count;
+    PyObject *str_plain_codec;
     PyObject *str_chunk_size;
-    PyObject *str_snapshot;
-    PyObject *str_decoder;
     PyObject *str_throw;
     PyObject *str_close;
 } speedups_state;
@@ -379,7 +375,8 @@ text_undisturbed(TextLinesObject *self)
 {
     speedups_state *st = self->state;
     PyObject *pending = text_field(self, st->str_pending);
-    if (pending == NULL || !PyList_CheckExact(pending) || PyList_GET_SIZE(pending)) {
+    if (pending == NULL || !PyByteArray_CheckExact(pending) ||
+        PyByteArray_GET_SIZE(pending)) {
         return PyErr_Occurred() ? -1 : 0;
     }
     PyObject *owner = PyObject_GetAttr(self->lock, st->str_owner);
@@ -628,7 +625,35 @@ text_is_undisturbed(speedups_state *st, PyObject *text_dict)
     return closed == Py_False;
 }
 
-/* What TextIOWrapper.write does when _plain_encoding is set and the text
+/* Append `s` encoded with `encoding` to `pending`; -1 on error.  ASCII text
+ * is its own encoding in each of the plain codecs (UTF-8, Latin-1, ASCII). */
+static int
+pending_append_encoded(PyObject *pending, PyObject *s, PyObject *encoding,
+                       PyObject *errors)
+{
+    if (PyUnicode_IS_ASCII(s)) {
+        Py_ssize_t size = PyByteArray_GET_SIZE(pending);
+        Py_ssize_t length = PyUnicode_GET_LENGTH(s);
+        if (PyByteArray_Resize(pending, size + length) < 0) {
+            return -1;
+        }
+        memcpy(PyByteArray_AS_STRING(pending) + size, PyUnicode_DATA(s), (size_t)length);
+        return 0;
+    }
+    const char *encoding_name = PyUnicode_AsUTF8(encoding);
+    const char *errors_name = encoding_name ? PyUnicode_AsUTF8(errors) : NULL;
+    PyObject *data =
+        errors_name ? PyUnicode_AsEncodedString(s, encoding_name, errors_name) : NULL;
+    if (data == NULL) {
+        return -1;
+    }
+    PyObject *joined = PySequence_InPlaceConcat(pending, data);
+    Py_DECREF(data);
+    Py_XDECREF(joined);
+    return joined != NULL ? 0 : -1;
+}
+
+/* What TextIOWrapper.write does when _plain_codec is set and the text
  * fits the pending bytes: the length written, or NULL without an error when
  * the Python write must run (which also raises any error, when awaited). */
 static PyObject *
@@ -642,50 +667,33 @@ text_write_plainly(speedups_state *st, PyObject *text, PyObject *s)
         PyErr_Clear();
         return NULL;
     }
-    PyObject *result = NULL, *data = NULL, *count = NULL;
-    PyObject *encoding = PyDict_GetItemWithError(d, st->str_plain_encoding);
-    PyObject *errors = PyDict_GetItemWithError(d, st->str_errors);
+    PyObject *result = NULL;
+    PyObject *codec = PyDict_GetItemWithError(d, st->str_plain_codec);
     PyObject *pending = PyDict_GetItemWithError(d, st->str_pending);
-    PyObject *pending_count = PyDict_GetItemWithError(d, st->str_pending_count);
-    PyObject *chunk_size = PyDict_GetItemWithError(d, st->str_chunk_size);
-    if (encoding == NULL || !PyUnicode_Check(encoding) || errors == NULL ||
-        !PyUnicode_Check(errors) || pending == NULL || !PyList_CheckExact(pending) ||
-        pending_count == NULL || !PyLong_CheckExact(pending_count) ||
-        chunk_size == NULL || !PyLong_CheckExact(chunk_size) ||
-        PyDict_GetItemWithError(d, st->str_snapshot) != Py_None ||
-        PyDict_GetItemWithError(d, st->str_decoder) != Py_None ||
+    PyObject *limit = PyDict_GetItemWithError(d, st->str_chunk_size);
+    if (codec == NULL || !PyTuple_CheckExact(codec) || PyTuple_GET_SIZE(codec) != 2 ||
+        !PyUnicode_Check(PyTuple_GET_ITEM(codec, 0)) ||
+        !PyUnicode_Check(PyTuple_GET_ITEM(codec, 1)) || pending == NULL ||
+        !PyByteArray_CheckExact(pending) || limit == NULL || !PyLong_CheckExact(limit) ||
         text_is_undisturbed(st, d) != 1) {
         goto done;
     }
-    const char *encoding_name = PyUnicode_AsUTF8(encoding);
-    const char *errors_name = encoding_name ? PyUnicode_AsUTF8(errors) : NULL;
-    data = errors_name ? PyUnicode_AsEncodedString(s, encoding_name, errors_name) : NULL;
-    if (data == NULL || !PyBytes_CheckExact(data)) {
+    /* Worst case four bytes a character: anything that might reach the limit
+     * is the buffer's turn, which the Python write takes. */
+    Py_ssize_t length = PyUnicode_GET_LENGTH(s);
+    Py_ssize_t room = PyLong_AsSsize_t(limit) - PyByteArray_GET_SIZE(pending);
+    if (length >= room / 4 && (!PyUnicode_IS_ASCII(s) || length >= room)) {
         goto done;
     }
-    Py_ssize_t total = PyLong_AsSsize_t(pending_count) + PyBytes_GET_SIZE(data);
-    if (total >= PyLong_AsSsize_t(chunk_size) || PyErr_Occurred()) {
-        goto done; /* the buffer's turn: the Python write hands it on */
+    if (pending_append_encoded(pending, s, PyTuple_GET_ITEM(codec, 0),
+                               PyTuple_GET_ITEM(codec, 1)) < 0) {
+        goto done;
     }
-    if (PyBytes_GET_SIZE(data) > 0) {
-        count = PyLong_FromSsize_t(total);
-        if (count == NULL || PyList_Append(pending, data) < 0) {
-            goto done;
-        }
-        if (PyDict_SetItem(d, st->str_pending_count, count) < 0) {
-            /* Keep the count true to the list: take the bytes back. */
-            (void)PyList_SetSlice(pending, PyList_GET_SIZE(pending) - 1,
-                                  PyList_GET_SIZE(pending), NULL);
-            goto done;
-        }
-    }
-    result = PyLong_FromSsize_t(PyUnicode_GET_LENGTH(s));
+    result = PyLong_FromSsize_t(length);
 done:
     if (result == NULL) {
         PyErr_Clear(); /* the Python write meets the same error, when awaited */
     }
-    Py_XDECREF(count);
-    Py_XDECREF(data);
     Py_DECREF(d);
     return result;
 }
@@ -715,6 +723,7 @@ typedef struct {
     PyObject_HEAD
     PyObject *func;    /* the coroutine method: every case but the common one */
     PyObject *at_once; /* at_once(self, arg): the result, or None if func must run */
+    deferred_fast fast; /* calls at_once: straight to C for this module's own */
     vectorcallfunc vectorcall;
     PyObject *deferred; /* the last call handed out, reused once let go */
     speedups_state *state;
@@ -733,12 +742,18 @@ shortcut_at_once(DeferredObject *call)
 }
 
 static PyObject *
+shortcut_write_plainly(DeferredObject *call)
+{
+    return text_write_plainly(call->state, call->owner, call->arg);
+}
+
+static PyObject *
 shortcut_vectorcall(PyObject *op, PyObject *const *args, size_t nargsf,
                     PyObject *kwnames)
 {
     ShortcutObject *self = (ShortcutObject *)op;
     if (PyVectorcall_NARGS(nargsf) == 2 && kwnames == NULL) {
-        return deferred_for_call(&self->deferred, self->state, shortcut_at_once,
+        return deferred_for_call(&self->deferred, self->state, self->fast,
                                  self->at_once, args[0], args[1], self->func);
     }
     return PyObject_Vectorcall(self->func, args, nargsf, kwnames);
@@ -787,6 +802,10 @@ shortcut_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     }
     self->func = Py_NewRef(func);
     self->at_once = Py_NewRef(at_once);
+    bool own_write_plainly =
+        PyCFunction_Check(at_once) &&
+        PyCFunction_GET_FUNCTION(at_once) == (PyCFunction)(void (*)(void))write_plainly;
+    self->fast = own_write_plainly ? shortcut_write_plainly : shortcut_at_once;
     self->vectorcall = shortcut_vectorcall;
     self->state = PyType_GetModuleState(type);
     return (PyObject *)self;
@@ -883,12 +902,8 @@ speedups_exec(PyObject *module)
         {&st->str_closed, "_closed"},
         {&st->str_telling, "_telling"},
         {&st->str_anext, "__anext__"},
-        {&st->str_plain_encoding, "_plain_encoding"},
-        {&st->str_errors, "_errors"},
-        {&st->str_pending_count, "_pending_count"},
+        {&st->str_plain_codec, "_plain_codec"},
         {&st->str_chunk_size, "_chunk_size"},
-        {&st->str_snapshot, "_snapshot"},
-        {&st->str_decoder, "_decoder"},
         {&st->str_throw, "throw"},
         {&st->str_close, "close"},
     };
@@ -945,12 +960,8 @@ speedups_clear(PyObject *module)
     Py_CLEAR(st->str_closed);
     Py_CLEAR(st->str_telling);
     Py_CLEAR(st->str_anext);
-    Py_CLEAR(st->str_plain_encoding);
-    Py_CLEAR(st->str_errors);
-    Py_CLEAR(st->str_pending_count);
+    Py_CLEAR(st->str_plain_codec);
     Py_CLEAR(st->str_chunk_size);
-    Py_CLEAR(st->str_snapshot);
-    Py_CLEAR(st->str_decoder);
     Py_CLEAR(st->str_throw);
     Py_CLEAR(st->str_close);
     Py_CLEAR(st->shortcut_type);

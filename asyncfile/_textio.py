@@ -188,17 +188,18 @@ class TextIOWrapper(IOBase[str]):
         self._buffer = buffer
         self._decoded_chars: str | None = None  # None until the first read
         self._decoded_chars_used = 0
-        self._pending: list[bytes] = []  # encoded text not yet in the buffer
-        self._pending_count = 0
+        #: Encoded text not yet in the buffer; it goes there once
+        #: _chunk_size bytes are pending.
+        self._pending = bytearray()
         # (decoder flags, the input from the snapshot point on), for tell().
         self._snapshot: tuple[int, bytes] | None = None
         self._b2cratio = 0.0
         self._decoder: Any = None
         self._encoder: codecs.IncrementalEncoder | None = None
         self._encoder_name = ""
-        #: The codec for str.encode when a write needs nothing else (None:
+        #: str.encode's arguments when a write needs nothing else (None:
         #: every write takes the full path); see _update_plain_writes.
-        self._plain_encoding: str | None = None
+        self._plain_codec: tuple[str, str] | None = None
         self._set_codecs(codec_info, errors)
         self._seekable = self._telling = buffer.seekable()
         self._has_read1 = hasattr(buffer, "read1")
@@ -209,15 +210,17 @@ class TextIOWrapper(IOBase[str]):
 
     def _update_plain_writes(self) -> None:
         """Writes may skip the lock and the encoder object when the codec is
-        stateless and nothing is translated, flushed at once or line-buffered."""
+        stateless, nothing is translated, flushed at once or line-buffered,
+        and the file is not read too (no read state to reset)."""
         plain = (
             self._encoder is not None
+            and self._decoder is None
             and self._encoder_name in _STATELESS_ENCODINGS
             and self._writenl is None
             and not self._line_buffering
             and not self._write_through
         )
-        self._plain_encoding = self._encoder_name if plain else None
+        self._plain_codec = (self._encoder_name, self._errors) if plain else None
 
     def _set_newline(self, newline: str | None) -> None:
         self._readnl = newline
@@ -431,43 +434,34 @@ class TextIOWrapper(IOBase[str]):
         failure they are dropped, as io drops them."""
         if not self._pending:
             return
-        data = b"".join(self._pending)
+        data = bytes(self._pending)
         try:
             await self.buffer.write(data)
         except asyncio.CancelledError:
-            self._pending = [data]
-            raise
+            raise  # nothing was taken: the bytes stay pending
         except BaseException:
             self._pending.clear()
-            self._pending_count = 0
             raise
         self._pending.clear()
-        self._pending_count = 0
 
     async def write(self, text: str) -> int:
         """Like ``io.TextIOWrapper.write``: encodes ``text`` (translating
         ``"\\n"`` as ``newline`` asks) and returns its length.  The bytes reach
         the buffer once 8 KiB are pending, at once with ``write_through``, and
         the file with a flush when line buffering sees a newline."""
-        encoding = self._plain_encoding
+        codec = self._plain_codec
         buffer = self._buffer
         raw = None if buffer is None else buffer._raw
         if (
-            encoding is not None
+            codec is not None
             and type(text) is str
             and raw is not None
             and not raw._closed
             and self._lock._owner is None  # _undisturbed(), inlined
         ):
-            data = text.encode(encoding, self._errors)
-            pending = self._pending_count + len(data)
-            if pending < self._chunk_size and self._snapshot is None:
-                # _accept(data), inlined: nothing to flush or wait for.
-                if data:
-                    self._pending.append(data)
-                    self._pending_count = pending
-                if self._decoder is not None:
-                    self._decoder.reset()
+            data = text.encode(*codec)
+            if len(self._pending) + len(data) < self._chunk_size:
+                self._pending += data  # _accept(data): no read state to reset
             else:
                 await self._write_encoded_locked(data)
             return len(text)
@@ -509,16 +503,14 @@ class TextIOWrapper(IOBase[str]):
                 self._accept(data)
                 raise
         self._accept(data)
-        if self._pending_count >= self._chunk_size or needflush or self._write_through:
+        if len(self._pending) >= self._chunk_size or needflush or self._write_through:
             await self._writeflush()
         if needflush:
             await self.buffer.flush()
 
     def _accept(self, data: bytes) -> None:
         """Take encoded text as written: pending, and the read state reset."""
-        if data:
-            self._pending.append(data)
-            self._pending_count += len(data)
+        self._pending += data
         if self._snapshot is not None:
             self._set_decoded_chars(None)
             self._snapshot = None
@@ -726,7 +718,7 @@ class TextIOWrapper(IOBase[str]):
             raise UnsupportedOperation("underlying stream is not seekable")
         if not self._telling:
             raise OSError("telling position disabled by next() call")
-        position = self.buffer._tell_flushed(self._pending_count)
+        position = self.buffer._tell_flushed(len(self._pending))
         decoder = self._decoder
         if decoder is None or self._snapshot is None:
             return position

@@ -19,7 +19,8 @@ LINES = [f"line {i:05d} {'x' * (i % 70)}\n" for i in range(3000)]
 
 @pytest.fixture(autouse=True, params=["speedups", "python"])
 def speedups(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each test runs with the C line iterator, write and read, and without them."""
+    """Each test runs with the C line iterator and the shortcuts of text
+    writes and binary reads and writes, and without them."""
     if request.param == "python":
         monkeypatch.setattr(_textio, "TextLines", None)
         if _bufferedio.Shortcut is not None:
@@ -27,6 +28,8 @@ def speedups(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) ->
             monkeypatch.setattr(_textio.TextIOWrapper, "write", write)
             read = _bufferedio.BufferedReader.read.__func__  # type: ignore[attr-defined]
             monkeypatch.setattr(_bufferedio.BufferedReader, "read", read)
+            binary_write = _bufferedio.BufferedWriter.write.__func__  # type: ignore[attr-defined]
+            monkeypatch.setattr(_bufferedio.BufferedWriter, "write", binary_write)
     elif _textio.TextLines is None:
         pytest.skip("asyncfile._speedups is not built (no C compiler)")
 
@@ -337,3 +340,62 @@ async def test_binary_reads_follow_a_file_shared_with_another_loop(
     assert await asyncio.to_thread(in_another_loop) == data[4096:12288]
     assert await f.read(4096) == data[12288:16384]
     await f.close()
+
+
+@pytest.mark.parametrize("mode", ["wb", "w+b", "ab"])
+async def test_binary_writes_are_io_writes(tmp_path: Path, mode: str) -> None:
+    """Writes that fit the buffer, ones that fill it and ones larger than it,
+    mixed with seeks and reads where the mode allows, leave io's bytes and
+    positions."""
+    sizes = [60, 4000, 100, 5000, 9000, 1, 4096, 30000, 7]
+    results = []
+    for path, opener in ((tmp_path / "ours", "ours"), (tmp_path / "theirs", "io")):
+        path.write_bytes(b"-" * 100)
+        seen: list[object] = []
+        if opener == "ours":
+            async with asyncfile.open(path, mode, buffering=8192) as f:
+                for i, size in enumerate(sizes):
+                    seen.append(await f.write(bytes([i]) * size))
+                    seen.append(f.tell())
+                    if "+" in mode and i == 4:
+                        seen.append(await f.seek(50))
+                        seen.append(await f.read(10))
+        else:
+            with path.open(mode, buffering=8192) as g:
+                for i, size in enumerate(sizes):
+                    seen.append(g.write(bytes([i]) * size))
+                    seen.append(g.tell())
+                    if "+" in mode and i == 4:
+                        seen.append(g.seek(50))
+                        seen.append(g.read(10))
+        results.append((seen, path.read_bytes()))
+    assert results[0] == results[1]
+
+
+async def test_a_binary_write_waits_for_a_call_in_progress(tmp_path: Path) -> None:
+    """A write that would only be buffered still waits while another task's
+    call holds the file, and lands after what that call wrote."""
+    path = tmp_path / "f.bin"
+    async with asyncfile.open(path, "wb", buffering=4096) as f:
+        await f.write(b"a")
+        await f._lock.acquire()  # as a call in progress does
+        waiting = asyncio.ensure_future(f.write(b"c"))
+        await asyncio.sleep(0.01)
+        assert not waiting.done()
+        assert f._buffer_in_place(memoryview(b"b"))  # what the holder wrote
+        f._lock.release()
+        assert await waiting == 1
+    assert path.read_bytes() == b"abc"
+
+
+async def test_a_binary_write_to_a_closed_file_raises_value_error(
+    tmp_path: Path,
+) -> None:
+    f = await asyncfile.open(tmp_path / "f.bin", "wb")
+    await f.write(b"kept")
+    await f.close()
+    with pytest.raises(ValueError, match="closed file"):
+        await f.write(b"lost")
+    with pytest.raises(TypeError):
+        await f.write("text")  # type: ignore[arg-type]
+    assert (tmp_path / "f.bin").read_bytes() == b"kept"
