@@ -99,7 +99,10 @@ async def test_background_error_is_raised_and_never_lost(tmp_path: Path) -> None
     raises it, and so does flush; close raises it only if nobody saw it."""
     writer = WriteBehindWriter("/dev/full")
     await writer.write(b"x" * 100)
-    await asyncio.sleep(0.05)
+    for _ in range(500):  # until the background write has failed
+        if writer._error is not None:
+            break
+        await asyncio.sleep(0.01)
     with pytest.raises(OSError, match="space") as info:
         await writer.write(b"more")
     assert info.value.errno == errno.ENOSPC
