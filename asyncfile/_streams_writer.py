@@ -134,8 +134,10 @@ class WriteBehindWriter:
         self._context = context
         self._mutex = threading.Lock()
         # Held while a barrier runs in a worker thread: a blocking drain (its
-        # loop stopped meanwhile) waits for it rather than racing it.
+        # loop stopped meanwhile) waits for it rather than racing it, and
+        # makes it itself if the thread never started it (``_unstarted``).
         self._barrier_lock = threading.Lock()
+        self._unstarted: list[Callable[[], None]] = []
         self._queue: deque[Item] = deque()
         self._queued = 0  # bytes in the queue
         self._in_flight: tuple[int, bytearray] | None = None
@@ -396,6 +398,8 @@ class WriteBehindWriter:
             if self._error is not None or self._fd < 0:
                 return
             try:
+                while self._unstarted:
+                    self._unstarted.pop()()
                 self._finish_stale_write()
                 while (item := self._take()) is not None:
                     if isinstance(item, tuple):
@@ -479,11 +483,15 @@ class WriteBehindWriter:
 
     async def _run_barrier(self, barrier: Callable[[], None]) -> None:
         """Make ``barrier`` in a worker thread (on this thread if the loop
-        has no executor left), holding ``_barrier_lock``."""
+        has no executor left), holding ``_barrier_lock``.  If the loop goes
+        away before the thread starts it, the blocking drain makes it."""
+        unstarted = self._unstarted
+        unstarted.append(barrier)
 
         def run() -> None:
             with self._barrier_lock:
-                barrier()
+                if unstarted:
+                    unstarted.pop()()
 
         try:
             future = asyncio.get_running_loop().run_in_executor(None, run)

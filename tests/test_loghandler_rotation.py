@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 import threading
 import time
@@ -116,3 +117,29 @@ def test_a_blocking_drain_waits_for_a_rotation_in_flight(
     finally:
         loop.run_until_complete(loop.shutdown_default_executor())
         loop.close()
+
+
+def test_a_rotation_the_executor_never_started_is_made_by_close(
+    tmp_path: Path, logger: logging.Logger
+) -> None:
+    """``asyncio.run`` ends while the rollover waits for a busy executor: the
+    job is cancelled unstarted, and ``close()`` makes the rollover first."""
+    path = tmp_path / "app.log"
+    threads: list[int] = []
+    slow_rotation(logger, path, threads)
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        loop.set_default_executor(concurrent.futures.ThreadPoolExecutor(1))
+        busy = loop.run_in_executor(None, time.sleep, ROLLOVER_SECONDS)
+        for i in range(30):
+            logger.info("line %02d", i)
+        await asyncio.sleep(0.05)  # the rollover waits behind the sleep
+        assert not threads
+        busy.cancel()  # too late: it runs on, and asyncio.run waits for it
+
+    asyncio.run(main())
+    for handler in logger.handlers:
+        handler.close()
+    assert threads == [threading.get_ident()] * 2  # both made by close()
+    assert_rotated(path, last=29)
