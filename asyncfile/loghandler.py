@@ -37,8 +37,10 @@ Rotation works as ``logging.handlers.RotatingFileHandler``'s: with
 ``maxBytes`` and ``backupCount`` both positive, a record that would take the
 file to ``maxBytes`` or beyond starts a new file, and the old ones are
 renamed ``name.1`` ... ``name.<backupCount>``.  A file never rolls over
-empty, and a record is never split between files.  The renames are done by
-the drain between two writes (metadata calls on the loop's thread).
+empty, and a record is never split between files.  The renames (and the
+removal of the oldest file, which frees its blocks and so takes time in
+proportion to its size) are made by the drain between two writes, in the
+loop's default executor: records emitted meanwhile wait in the buffer.
 """
 
 from __future__ import annotations
@@ -307,7 +309,8 @@ class AsyncFileHandler(logging.Handler):
 
     def _rollover(self) -> None:
         """Rename the files as RotatingFileHandler does; start a new one.
-        Runs as a barrier of the writer (nothing in flight)."""
+        Runs as a barrier of the writer (nothing in flight, and in a worker
+        thread when a loop drains the writer)."""
         writer = self._writer
         os.close(writer._fd)
         writer._fd = -1

@@ -164,7 +164,10 @@ class Run:
                 result.update(round=rep, position=position)
                 results.append(result)
                 cost, lag = result["us_per_op"], result["lag_max_ms"]
+                own = result.get("own_lag_max_ms")
                 lag_text = "n/a" if lag is None else f"{lag:.1f} ms"
+                if own is not None:
+                    lag_text += f" (own {own:.1f} ms)"
                 progress(f"{tag}: {cost:.2f} µs/op, worst lag {lag_text}")
         self.results += results
         kept = [r for r in results if r["contender"] not in failed]
@@ -316,7 +319,9 @@ class Run:
             f"repetitions, each in a fresh process, ~{a.target:g} s each unless a "
             "case says otherwise. µs/op = wall time / operations; ops/s = "
             f"1e6 / median; ratio = median / median of `{a.baseline}`; worst lag = "
-            "the largest delay of a 1 ms heartbeat on the loop, over all repetitions."
+            "the largest delay of a 1 ms heartbeat on the loop, over all repetitions; "
+            "own lag = the same, less the time other processes (or the hypervisor) "
+            "kept the loop's thread off the CPU while it could have run."
         )
         return f"{report.header(self.versions)}\n\n{method}"
 

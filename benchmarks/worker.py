@@ -62,6 +62,8 @@ def _result(ops: int, seconds: float, lag: LagReport) -> dict[str, Any]:
         "lag_max_ms": lag.max * 1e3,
         "lag_p99_ms": lag.p99 * 1e3,
         "beats": lag.beats,
+        "own_lag_max_ms": None if lag.own_max is None else lag.own_max * 1e3,
+        "kept_off_ms": None if lag.kept_off is None else lag.kept_off * 1e3,
     }
 
 
