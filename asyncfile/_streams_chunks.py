@@ -114,6 +114,8 @@ class ChunkReader:
         self.end = end
         self.reuse_buffers = reuse_buffers
         self._context = context
+        #: The context's cached_reader(), once the context is known.
+        self._cached_reader = None if context is None else context.cached_reader()
         self._opened: _Opened | None = None
         self._closed = False
         self._offset = start  # where the next chunk handed out starts
@@ -170,6 +172,16 @@ class ChunkReader:
             self._release_held()
             pending = self._pending
             if not pending:
+                try:
+                    chunk = self._cached_chunk()
+                except Exception:
+                    await self.aclose()
+                    raise
+                if chunk is not None:
+                    if not chunk:
+                        await self.aclose()
+                        raise StopAsyncIteration
+                    return chunk
                 job = self._next_job()
                 if job is None:
                     await self.aclose()
@@ -235,14 +247,14 @@ class ChunkReader:
         if self._eof:
             return None
         offset = self._next
-        end = self.end
-        size = self.chunk_size if end is None else min(self.chunk_size, end - offset)
+        size = self._size_at(offset)
         if size <= 0:
             return None
         self._next = offset + size
         context = self._context
         if context is None:
             context = self._context = get_context()
+            self._cached_reader = context.cached_reader()
         assert self._opened is not None
         fd = self._opened.fd
         if not self.reuse_buffers:
@@ -251,6 +263,30 @@ class ChunkReader:
             self._free.pop() if self._free else memoryview(bytearray(self.chunk_size))
         )
         return offset, size, buffer, context.readinto(buffer[:size], fd, offset)
+
+    def _cached_chunk(self) -> bytes | None:
+        """The next chunk if the page cache holds it now (read on this
+        thread, as the core reads any cached chunk), else None with nothing
+        started; chunks in reused buffers take the core's calls."""
+        reader = self._cached_reader
+        if reader is None or self.reuse_buffers or self._eof:
+            return None
+        offset = self._next
+        size = self._size_at(offset)
+        if size <= 0:
+            return None
+        assert self._opened is not None
+        data = reader(size, self._opened.fd, offset)
+        if data is None:
+            return None
+        self._next = offset + size
+        chunk: bytes = self._deliver(offset, size, None, data)
+        return chunk
+
+    def _size_at(self, offset: int) -> int:
+        """The size of the chunk starting at ``offset`` (0 or less: none)."""
+        end = self.end
+        return self.chunk_size if end is None else min(self.chunk_size, end - offset)
 
     def _fill(self) -> None:
         """While reads wait for the device, start reads until ``depth`` are

@@ -10,6 +10,7 @@ import random
 from pathlib import Path
 
 import pytest
+from mounts import skip_if_memory_backed
 
 import asyncfile
 from asyncfile import ChunkReader, LineStream, LineTooLongError, contexts, core
@@ -47,6 +48,27 @@ async def test_chunks_cover_exactly_the_range(
     assert b"".join(chunks) == data[start:end]
     assert all(len(c) == chunk for c in chunks[:-1])
     assert reader.closed
+
+
+@pytest.mark.parametrize("reuse", [False, True])
+async def test_chunks_of_a_file_out_of_the_page_cache_are_read_ahead(
+    data_file: tuple[Path, bytes], reuse: bool
+) -> None:
+    """Reads that wait for the device keep ``depth`` in flight and deliver
+    the same chunks as cached ones."""
+    path, data = data_file
+    skip_if_memory_backed(path, "its pages cannot leave the page cache")
+    with path.open("rb") as f:
+        os.fsync(f.fileno())
+        os.posix_fadvise(f.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
+    depths = []
+    chunks = []
+    async with ChunkReader(path, chunk_size=4096, depth=3, reuse_buffers=reuse) as r:
+        async for chunk in r:
+            chunks.append(bytes(chunk))
+            depths.append(len(r._pending))
+    assert b"".join(chunks) == data
+    assert max(depths) == 3, "no read-ahead while the device was read"
 
 
 async def test_end_beyond_the_file_stops_at_its_end(
