@@ -114,7 +114,7 @@ context_rebuild_after_fork(struct context *ctx)
             request_drop_references(&ctx->requests[i]);
         }
     }
-    PyMem_RawFree(ctx->requests);
+    request_table_free(ctx->requests, ctx->max_requests);
     ctx->requests = NULL;
     close(ctx->eventfd);
     ctx->eventfd = -1;
@@ -175,7 +175,7 @@ context_teardown(struct context *ctx, bool run_callbacks)
         }
     }
     if (ctx->in_flight == 0) {
-        PyMem_RawFree(ctx->requests);
+        request_table_free(ctx->requests, ctx->max_requests);
     }
     /* else a backend could not reclaim some request from the kernel: leaking
      * the table is safer than letting the kernel write into freed memory. */
@@ -411,6 +411,21 @@ inline_outcome(struct context *ctx, struct request *req, struct call_outcome *ou
     return 0;
 }
 
+/* Whether `fd` has O_DIRECT.  A loop turn that starts many operations on one
+ * O_DIRECT descriptor asks the kernel once: the answer holds until the turn
+ * ends (a stale one costs a bounce buffer; request_prepare_direct asks again
+ * before it refuses anything). */
+static bool
+context_fd_is_direct(struct context *ctx, int fd)
+{
+    if (ctx->turn_scheduled && fd == ctx->direct_fd) {
+        return true;
+    }
+    bool direct = fd_is_direct(fd);
+    ctx->direct_fd = direct ? fd : -1;
+    return direct;
+}
+
 /* Fill `req` for an awaitable operation; `buffer` for write and readinto. */
 static int
 request_prepare(struct request *req, enum opcode opcode, int fd, uint64_t offset,
@@ -439,6 +454,7 @@ request_prepare(struct request *req, enum opcode opcode, int fd, uint64_t offset
         req->data = req->view.buf;
         req->nbytes = (size_t)req->view.len;
     }
+    req->direct = context_fd_is_direct(req->ctx, fd);
     return request_prepare_direct(req);
 }
 
@@ -913,6 +929,7 @@ context_bind(PyObject *self, PyObject *loop)
     Py_XSETREF(ctx->call_soon, call_soon);
     Py_XSETREF(ctx->end_turn, end_turn);
     ctx->turn_scheduled = false;
+    ctx->direct_fd = -1;
     ctx->flush_scheduled = false;
     ctx->streak_started_ns = 0;
     ctx->budget_spent = false;
@@ -951,6 +968,7 @@ context_end_turn(PyObject *self, PyObject *Py_UNUSED(ignored))
 {
     struct context *ctx = CONTEXT(self);
     ctx->turn_scheduled = false;
+    ctx->direct_fd = -1;
     ctx->streak_started_ns = 0;
     ctx->budget_spent = false;
     if (ctx->flush_scheduled) {
@@ -1212,6 +1230,7 @@ context_create(PyTypeObject *type, const struct backend *backend,
     ctx->pool_size = pool_size;
     ctx->sqpoll_requested = sqpoll;
     ctx->eventfd = -1;
+    ctx->direct_fd = -1;
     ctx->closed = true;
     ctx->overflow = PyList_New(0);
     if (ctx->overflow == NULL || context_open(ctx) < 0) {

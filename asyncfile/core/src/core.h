@@ -72,7 +72,11 @@ struct request {
     char *data;            /* the memory read into or written from */
     PyObject *bytes;       /* OP_READ: the bytes object being filled */
     void *bounce;          /* O_DIRECT OP_READ: aligned memory read into, then
-                              copied into `bytes` on completion (owned) */
+                              copied into `bytes` on completion (owned unless
+                              it is `kept`) */
+    void *kept;            /* aligned memory the slot keeps for the next small
+                              O_DIRECT read (owned; survives release) */
+    size_t kept_size;
     Py_buffer view;        /* OP_WRITE, OP_READINTO: held until completion */
     bool has_view;
     PyObject *owner;       /* the Operation or future waiting (strong) */
@@ -239,6 +243,7 @@ struct context {
     bool flush_scheduled;        /* async requests are batched this turn */
     unsigned batched;            /* requests batched since the last flush */
     bool turn_scheduled;         /* end_turn is scheduled */
+    int direct_fd;               /* found O_DIRECT in this turn, else -1 */
     PyObject *weakreflist;
 };
 
@@ -274,11 +279,16 @@ PyObject *raise_buffer_type_error(aio_state *state, PyObject *obj, bool writable
 /* request.c */
 struct request *request_acquire(struct context *ctx);
 void request_release(struct context *ctx, struct request *req);
+/* Free a context's table of `count` requests, none of them in flight. */
+void request_table_free(struct request *table, unsigned count);
 PyObject *request_value(aio_state *state, struct request *req);
 PyObject *request_error(aio_state *state, struct request *req);
-/* Check a read or write against its descriptor: on an O_DIRECT one, the offset,
- * length and buffer must be aligned (ValueError otherwise), and a read into a new
- * bytes object goes through aligned memory.  0, or -1 with an exception set. */
+/* Whether the descriptor has O_DIRECT (one fcntl). */
+bool fd_is_direct(int fd);
+/* Check a read or write that the caller found (req->direct) to be on an O_DIRECT
+ * descriptor: the offset, length and buffer must be aligned (ValueError
+ * otherwise), and a read into a new bytes object goes through aligned memory.
+ * 0, or -1 with an exception set. */
 int request_prepare_direct(struct request *req);
 /* On completion: copy what an O_DIRECT read brought into its bytes object. */
 void request_settle(struct request *req);
