@@ -10,6 +10,7 @@ import threading
 from types import ModuleType
 
 import pytest
+from backends import Backend
 
 pytestmark = pytest.mark.every_loop
 
@@ -179,3 +180,36 @@ async def test_cancelling_a_waiting_task_carries_the_message(
             await task
         assert caught.value.args == ("enough",)  # as for an asyncio.Future
         assert await context.fsync(fd) is None
+
+
+async def test_a_pending_native_call_waits_on_a_future(
+    native_backend: Backend, fd: int
+) -> None:
+    """What a native call yields speaks asyncio's future protocol: Task,
+    gather, wait and code that awaits it directly all rely on it."""
+    async with native_backend.asyncio_module.AsyncioContext() as context:
+        call = context.fsync(fd)  # never a page-cache hit: always suspends
+        waiter = call.send(None)
+        assert asyncio.isfuture(waiter)
+        assert waiter.get_loop() is asyncio.get_running_loop()
+        assert not waiter.done()
+        with pytest.raises(asyncio.InvalidStateError):
+            waiter.result()
+        with pytest.raises(TypeError):
+            waiter.add_done_callback()
+        with pytest.raises(TypeError):
+            waiter.add_done_callback(print, print)
+        with pytest.raises(TypeError):
+            waiter.add_done_callback(print, loop=None)
+        seen: list[object] = []
+        waiter.add_done_callback(seen.append)
+        waiter.add_done_callback(seen.append, context=contextvars.copy_context())
+        waiter.add_done_callback(print)
+        assert waiter.remove_done_callback(print) == 1
+        waiter._asyncio_future_blocking = False
+        assert await waiter is None  # as `await future` gives its result
+        await asyncio.sleep(0)  # callbacks of a settled waiter run soon after
+        assert seen == [waiter, waiter]
+        assert waiter.exception() is None
+        with pytest.raises(StopIteration):
+            call.send(None)  # the call returns the waiter's value

@@ -251,17 +251,46 @@ waiter_get_loop(PyObject *op, PyObject *Py_UNUSED(ignored))
     return Py_NewRef(WAITER(op)->loop);
 }
 
-static PyObject *
-waiter_add_done_callback(PyObject *op, PyObject *args, PyObject *kwargs)
+/* add_done_callback(fn, /, *, context=None), parsed by hand: a task calls it
+ * for every operation it waits on, and the generic parser cost more than the
+ * rest of the call. */
+static int
+parse_done_callback(PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames,
+                    PyObject **callback, PyObject **context)
 {
-    static char *kwlist[] = {"", "context", NULL};
+    Py_ssize_t nkw = kwnames != NULL ? PyTuple_GET_SIZE(kwnames) : 0;
+    *context = NULL;
+    if (nargs != 1) {
+        PyErr_Format(PyExc_TypeError,
+                     "add_done_callback() takes exactly 1 positional argument (%zd given)",
+                     nargs);
+        return -1;
+    }
+    *callback = args[0];
+    for (Py_ssize_t i = 0; i < nkw; i++) {
+        PyObject *name = PyTuple_GET_ITEM(kwnames, i);
+        if (!PyUnicode_Check(name) ||
+            PyUnicode_CompareWithASCIIString(name, "context") != 0) {
+            PyErr_Format(PyExc_TypeError,
+                         "add_done_callback() got an unexpected keyword argument %R",
+                         name);
+            return -1;
+        }
+        *context = args[nargs + i] == Py_None ? NULL : args[nargs + i];
+    }
+    return 0;
+}
+
+static PyObject *
+waiter_add_done_callback(PyObject *op, PyObject *const *args, Py_ssize_t nargsf,
+                         PyObject *kwnames)
+{
     WaiterObject *self = WAITER(op);
-    PyObject *callback, *context = Py_None;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|$O:add_done_callback", kwlist,
-                                     &callback, &context)) {
+    PyObject *callback, *context;
+    if (parse_done_callback(args, PyVectorcall_NARGS(nargsf), kwnames, &callback,
+                            &context) < 0) {
         return NULL;
     }
-    context = context == Py_None ? NULL : context;
     if (self->state_ != WAITER_PENDING) {
         if (schedule_callback(self, callback, context) < 0) {
             return NULL;
@@ -419,7 +448,7 @@ static PyMethodDef waiter_methods[] = {
      METH_VARARGS | METH_KEYWORDS, "Stop waiting; the operation's outcome is dropped."},
     {"get_loop", waiter_get_loop, METH_NOARGS, "The event loop it belongs to."},
     {"add_done_callback", (PyCFunction)(void (*)(void))waiter_add_done_callback,
-     METH_VARARGS | METH_KEYWORDS, "As asyncio.Future.add_done_callback."},
+     METH_FASTCALL | METH_KEYWORDS, "As asyncio.Future.add_done_callback."},
     {"remove_done_callback", waiter_remove_done_callback, METH_O,
      "As asyncio.Future.remove_done_callback."},
     {NULL, NULL, 0, NULL},
