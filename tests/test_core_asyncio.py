@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import hashlib
 import os
 import threading
 from types import ModuleType
 
 import pytest
+from backends import Backend
 
 pytestmark = pytest.mark.every_loop
 
@@ -126,3 +128,88 @@ async def test_submit_rejects_foreign_objects(aio: ModuleType) -> None:
     async with aio.AsyncioContext() as context:
         with pytest.raises(ValueError, match="expected"):
             await context.submit(object())
+
+
+async def test_a_woken_task_runs_in_its_own_context(aio: ModuleType, fd: int) -> None:
+    """Completions wake their tasks from the context's reader callback: each in
+    the task's contextvars.Context, as a scheduled wake-up would run."""
+    lane: contextvars.ContextVar[int] = contextvars.ContextVar("lane")
+
+    async def sync_as(index: int) -> list[int]:
+        lane.set(index)
+        seen = []
+        for _ in range(8):
+            await context.fsync(fd)  # never a page-cache hit: always suspends
+            seen.append(lane.get())
+        return seen
+
+    async with aio.AsyncioContext() as context:
+        seen = await asyncio.gather(*(sync_as(i) for i in range(16)))
+    assert seen == [[i] * 8 for i in range(16)]
+
+
+async def test_a_task_woken_by_a_completion_may_close_the_context(
+    aio: ModuleType, fd: int
+) -> None:
+    async with aio.AsyncioContext() as context:
+
+        async def sync_then_close() -> None:
+            await context.fsync(fd)
+            context.close()
+
+        outcomes = await asyncio.gather(
+            *(context.fsync(fd) for _ in range(8)),
+            sync_then_close(),
+            *(context.fsync(fd) for _ in range(8)),
+            return_exceptions=True,
+        )
+    # Each finished, or saw the context closed under it; none hangs or leaks.
+    for outcome in outcomes:
+        assert outcome is None or isinstance(outcome, (OSError, RuntimeError)), outcome
+    assert context.closed
+
+
+async def test_cancelling_a_waiting_task_carries_the_message(
+    aio: ModuleType, fd: int
+) -> None:
+    async with aio.AsyncioContext() as context:
+        task = asyncio.ensure_future(context.fsync(fd))
+        await asyncio.sleep(0)  # the task starts the sync and waits for it
+        task.cancel("enough")
+        with pytest.raises(asyncio.CancelledError) as caught:
+            await task
+        assert caught.value.args == ("enough",)  # as for an asyncio.Future
+        assert await context.fsync(fd) is None
+
+
+async def test_a_pending_native_call_waits_on_a_future(
+    native_backend: Backend, fd: int
+) -> None:
+    """What a native call yields speaks asyncio's future protocol: Task,
+    gather, wait and code that awaits it directly all rely on it."""
+    async with native_backend.asyncio_module.AsyncioContext() as context:
+        call = context.fsync(fd)  # never a page-cache hit: always suspends
+        waiter = call.send(None)
+        assert asyncio.isfuture(waiter)
+        assert waiter.get_loop() is asyncio.get_running_loop()
+        assert not waiter.done()
+        with pytest.raises(asyncio.InvalidStateError):
+            waiter.result()
+        with pytest.raises(TypeError):
+            waiter.add_done_callback()
+        with pytest.raises(TypeError):
+            waiter.add_done_callback(print, print)
+        with pytest.raises(TypeError):
+            waiter.add_done_callback(print, loop=None)
+        seen: list[object] = []
+        waiter.add_done_callback(seen.append)
+        waiter.add_done_callback(seen.append, context=contextvars.copy_context())
+        waiter.add_done_callback(print)
+        assert waiter.remove_done_callback(print) == 1
+        waiter._asyncio_future_blocking = False
+        assert await waiter is None  # as `await future` gives its result
+        await asyncio.sleep(0)  # callbacks of a settled waiter run soon after
+        assert seen == [waiter, waiter]
+        assert waiter.exception() is None
+        with pytest.raises(StopIteration):
+            call.send(None)  # the call returns the waiter's value

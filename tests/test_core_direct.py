@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import errno
+import fcntl
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -82,6 +84,26 @@ async def test_misaligned_memory_is_refused(
         with pytest.raises((ValueError, OSError)) as caught:
             await context.write(misaligned, direct_fd, 0)
     _assert_refused(backend, caught.value)
+
+
+async def test_descriptor_dropping_o_direct_within_a_turn_reads_misaligned(
+    aio: ModuleType, direct_fd: int
+) -> None:
+    """The O_DIRECT answer a context keeps for one loop turn is asked again
+    before it refuses anything: the descriptor may have changed since."""
+
+    async def misaligned_once_buffered() -> bytes:
+        flags = fcntl.fcntl(direct_fd, fcntl.F_GETFL)
+        fcntl.fcntl(direct_fd, fcntl.F_SETFL, flags & ~os.O_DIRECT)
+        return await context.read(BLOCK, direct_fd, 1)
+
+    async with aio.AsyncioContext() as context:
+        # Both start in the same loop turn, the aligned one first.
+        aligned, misaligned = await asyncio.gather(
+            context.read(BLOCK, direct_fd, 0), misaligned_once_buffered()
+        )
+    assert aligned == _pattern(0, BLOCK)
+    assert misaligned == _pattern(1, BLOCK)
 
 
 def _skip_where_the_kernel_accepts_anything(backend: Backend, tmp_path: Path) -> None:

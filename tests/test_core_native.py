@@ -185,13 +185,46 @@ def direct_fd(tmp_path: Path) -> Iterator[int]:
 SUBMIT_BATCH_MAX = 8  # core.h: a turn's operations go to the kernel in batches
 
 
-@pytest.mark.parametrize("module_name", ["linux_uring", "linux_aio"])
-async def test_one_loop_turn_submits_in_batches(
-    module_name: str, direct_fd: int, tmp_path: Path
-) -> None:
+async def test_one_loop_turn_submits_in_batches(tmp_path: Path) -> None:
     """The first operation of a turn goes at once, the others in batches of
     eight and the rest at the turn's end: a few system calls for many
-    operations, and the device starts on the first ones early."""
+    operations, and the kernel starts on the first ones early."""
+    if core.linux_uring is None:
+        pytest.skip(f"linux_uring is unavailable here: {core.unavailable}")
+    skip_if_memory_backed(tmp_path, "buffered writes complete inline there")
+    path = tmp_path / "written.bin"
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        async with core.linux_uring_asyncio.AsyncioContext() as context:
+            native = context.context
+            before = native.submit_calls
+            # Buffered writes never complete inline: each goes to the ring.
+            written = await asyncio.gather(
+                *(
+                    context.write(bytes([i]) * 4096, descriptor, i * 4096)
+                    for i in range(33)
+                )
+            )
+            # 1 at once, then 8, 8, 8 and 8 as the batches fill: 5 submissions.
+            assert native.submit_calls - before == 1 + 32 // SUBMIT_BATCH_MAX
+            lone_before = native.submit_calls
+            await context.write(b"x" * 4096, descriptor, 33 * 4096)
+            assert native.submit_calls - lone_before == 1
+    finally:
+        os.close(descriptor)
+    assert written == [4096] * 33
+    assert path.read_bytes() == b"".join(bytes([i]) * 4096 for i in range(33)) + (
+        b"x" * 4096
+    )
+
+
+@pytest.mark.parametrize("module_name", ["linux_uring", "linux_aio"])
+async def test_o_direct_reads_go_to_the_kernel_one_by_one(
+    module_name: str, direct_fd: int, tmp_path: Path
+) -> None:
+    """An O_DIRECT read waits for the device, which starts it sooner when it
+    is handed over at once (batches of eight measured ~6% fewer reads per
+    second at 64 in flight): each is its own submission, as fio makes them."""
     if getattr(core, module_name) is None:
         pytest.skip(f"{module_name} is unavailable here: {core.unavailable}")
     skip_if_memory_backed(tmp_path, "O_DIRECT reads never reach the kernel's queue")
@@ -203,11 +236,7 @@ async def test_one_loop_turn_submits_in_batches(
         results = await asyncio.gather(
             *(context.read(4 * KiB, direct_fd, offset) for offset in offsets)
         )
-        # 1 at once, then 8, 8, 8 and 8 as the batches fill: 5 submissions.
-        assert native.submit_calls - before == 1 + 32 // SUBMIT_BATCH_MAX
-        lone_before = native.submit_calls
-        await context.read(4 * KiB, direct_fd, 4096 * KiB)
-        assert native.submit_calls - lone_before == 1
+        assert native.submit_calls - before == len(offsets)
     expected = (tmp_path / "cold.bin").read_bytes()
     for offset, data in zip(offsets, results, strict=True):
         assert data == expected[offset : offset + 4 * KiB]

@@ -86,29 +86,21 @@ aio_exec(PyObject *module)
         state->queue_full_error == NULL) {
         return -1;
     }
-    PyObject *asyncio_events = PyImport_ImportModule("asyncio.events");
-    if (asyncio_events == NULL) {
+    if ((state->str_call_soon = PyUnicode_InternFromString("call_soon")) == NULL) {
         return -1;
     }
-    state->get_running_loop = PyObject_GetAttrString(asyncio_events, "_get_running_loop");
-    Py_DECREF(asyncio_events);
-    if (state->get_running_loop == NULL) {
+    PyObject *asyncio = PyImport_ImportModule("asyncio");
+    if (asyncio == NULL) {
         return -1;
     }
-    if ((state->str_set_result = PyUnicode_InternFromString("set_result")) == NULL ||
-        (state->str_set_exception = PyUnicode_InternFromString("set_exception")) == NULL ||
-        (state->str_cancelled = PyUnicode_InternFromString("cancelled")) == NULL ||
-        (state->str_create_future = PyUnicode_InternFromString("create_future")) == NULL ||
-        (state->str_call_soon = PyUnicode_InternFromString("call_soon")) == NULL ||
-        (state->str_blocking = PyUnicode_InternFromString("_asyncio_future_blocking")) ==
-            NULL ||
-        (state->str_done = PyUnicode_InternFromString("done")) == NULL ||
-        (state->str_result = PyUnicode_InternFromString("result")) == NULL ||
-        (state->str_cancel = PyUnicode_InternFromString("cancel")) == NULL) {
+    state->current_task = PyObject_GetAttrString(asyncio, "current_task");
+    state->get_running_loop = PyObject_GetAttrString(asyncio, "_get_running_loop");
+    Py_DECREF(asyncio);
+    if (state->current_task == NULL || state->get_running_loop == NULL) {
         return -1;
     }
     if (operation_module_init(module, state) < 0 ||
-        call_module_init(module, state) < 0 ||
+        call_module_init(module, state) < 0 || waiter_module_init(module, state) < 0 ||
         context_module_init(module, state) < 0) {
         return -1;
     }
@@ -124,10 +116,14 @@ aio_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(state->kaio_context_type);
     Py_VISIT(state->thread_context_type);
     Py_VISIT(state->call_type);
+    Py_VISIT(state->waiter_type);
+    Py_VISIT(state->current_task);
+    Py_VISIT(state->get_running_loop);
+    Py_VISIT(state->cancelled_error);
+    Py_VISIT(state->invalid_state_error);
     Py_VISIT(state->error_from_errno);
     Py_VISIT(state->buffer_type_error);
     Py_VISIT(state->queue_full_error);
-    Py_VISIT(state->get_running_loop);
     return 0;
 }
 
@@ -140,19 +136,16 @@ aio_clear(PyObject *module)
     Py_CLEAR(state->kaio_context_type);
     Py_CLEAR(state->thread_context_type);
     Py_CLEAR(state->call_type);
+    Py_CLEAR(state->waiter_type);
+    Py_CLEAR(state->current_task);
+    Py_CLEAR(state->get_running_loop);
+    Py_CLEAR(state->cancelled_error);
+    Py_CLEAR(state->invalid_state_error);
+    Py_CLEAR(state->kwnames_context);
     Py_CLEAR(state->error_from_errno);
     Py_CLEAR(state->buffer_type_error);
     Py_CLEAR(state->queue_full_error);
-    Py_CLEAR(state->get_running_loop);
-    Py_CLEAR(state->str_set_result);
-    Py_CLEAR(state->str_set_exception);
-    Py_CLEAR(state->str_cancelled);
-    Py_CLEAR(state->str_create_future);
     Py_CLEAR(state->str_call_soon);
-    Py_CLEAR(state->str_blocking);
-    Py_CLEAR(state->str_done);
-    Py_CLEAR(state->str_result);
-    Py_CLEAR(state->str_cancel);
     return 0;
 }
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
+from threading import get_ident
 from typing import TYPE_CHECKING, Any
 
 from . import forks
@@ -36,6 +37,8 @@ class NativeAsyncioContext(AsyncioContextBase):
         # caio's opt-in batching; here submissions batch by themselves.
         self.deferred = deferred
         self._reader_fd = -1
+        # The bound loop if it says which thread runs it (asyncio's own loops).
+        self._loop_with_thread_id: Any = None
         super().__init__(max_requests, loop, **context_options)
 
     def _create_context(self, max_requests: int, **options: Any) -> AbstractContext:
@@ -51,11 +54,27 @@ class NativeAsyncioContext(AsyncioContextBase):
         native.bind(loop)
         self._reader_fd = native.fileno
         loop.add_reader(self._reader_fd, native.on_ready)
+        if isinstance(loop, asyncio.BaseEventLoop):
+            self._loop_with_thread_id = loop
+
+    def _forget_loop(self) -> None:
+        self._loop_with_thread_id = None
+        super()._forget_loop()
 
     def _serving(self) -> Any:
         """The native context, serving the running loop; None outside a loop."""
         if self._closed:
             raise RuntimeError("AsyncioContext is closed")
+        # Only one loop runs on a thread: a BaseEventLoop running on this one
+        # is the running loop.  Cheaper than asking asyncio, which makes a
+        # getpid() system call on Python 3.11 and older.
+        bound = self._loop_with_thread_id
+        if (
+            bound is not None
+            and bound._thread_id == get_ident()
+            and self._generation == forks.generation
+        ):
+            return self._native
         running = asyncio._get_running_loop()
         if running is None:
             return None

@@ -92,16 +92,11 @@ call_return_outcome(CallObject *self, PyObject **result)
     return PYGEN_RETURN;
 }
 
-/* Suspend the task on the future, as Future.__await__ does. */
+/* Suspend the task on the waiter, as Future.__await__ does. */
 static PySendResult
 call_yield_future(CallObject *self, PyObject **result)
 {
-    if (PyObject_SetAttr(self->outcome.future, CONTEXT(self->context)->state->str_blocking,
-                         Py_True) < 0) {
-        self->state = CALL_FINISHED;
-        *result = NULL;
-        return PYGEN_ERROR;
-    }
+    waiter_mark_blocking(self->outcome.future);
     *result = Py_NewRef(self->outcome.future);
     return PYGEN_NEXT;
 }
@@ -129,25 +124,17 @@ call_start(CallObject *self, PyObject **result)
     return call_return_outcome(self, result);
 }
 
-/* The task woke up: the future is done (or someone stepped us too early). */
+/* The task woke up: the waiter is settled (or someone stepped us too early). */
 static PySendResult
 call_resume(CallObject *self, PyObject **result)
 {
-    aio_state *state = CONTEXT(self->context)->state;
-    PyObject *future = self->outcome.future;
-    PyObject *done = PyObject_CallMethodNoArgs(future, state->str_done);
-    int is_done = done == NULL ? -1 : PyObject_IsTrue(done);
-    Py_XDECREF(done);
-    if (is_done == 0) {
+    self->state = CALL_FINISHED;
+    if (waiter_is_pending(self->outcome.future)) {
         PyErr_SetString(PyExc_RuntimeError, "await wasn't used with future");
-    }
-    if (is_done <= 0) {
-        self->state = CALL_FINISHED;
         *result = NULL;
         return PYGEN_ERROR;
     }
-    self->state = CALL_FINISHED;
-    *result = PyObject_CallMethodNoArgs(future, state->str_result);
+    *result = waiter_outcome(self->outcome.future);
     Py_CLEAR(self->outcome.future);
     return *result == NULL ? PYGEN_ERROR : PYGEN_RETURN;
 }
@@ -209,18 +196,13 @@ call_send_method(PyObject *op, PyObject *arg)
     return call_iternext(op);
 }
 
-/* Stop waiting: a pending future is cancelled (the context then drops the
+/* Stop waiting: a pending waiter is cancelled (the context then drops the
  * operation's outcome; one still queued for a slot never starts). */
 static void
 call_abandon(CallObject *self)
 {
     if (self->outcome.future != NULL) {
-        aio_state *state = CONTEXT(self->context)->state;
-        PyObject *ret = PyObject_CallMethodNoArgs(self->outcome.future, state->str_cancel);
-        if (ret == NULL) {
-            PyErr_WriteUnraisable(self->outcome.future);
-        }
-        Py_XDECREF(ret);
+        waiter_cancel(self->outcome.future, NULL);
     }
     call_clear_outcome(self);
     Py_CLEAR(self->buffer);

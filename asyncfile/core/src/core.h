@@ -6,7 +6,8 @@
  * list at a time: the free list, a backend's queue, or the completed list.
  *
  * Two kinds of owner wait for a request: an Operation (caio's raw API, which
- * reports through a callback) and an asyncio future (the fast awaitable path).
+ * reports through a callback) and a Waiter (waiter.c: the future of the fast
+ * awaitable path).
  *
  * Everything here is compiled with -fvisibility=hidden: only PyInit__aio is
  * exported from the shared object.
@@ -72,7 +73,11 @@ struct request {
     char *data;            /* the memory read into or written from */
     PyObject *bytes;       /* OP_READ: the bytes object being filled */
     void *bounce;          /* O_DIRECT OP_READ: aligned memory read into, then
-                              copied into `bytes` on completion (owned) */
+                              copied into `bytes` on completion (owned unless
+                              it is `kept`) */
+    void *kept;            /* aligned memory the slot keeps for the next small
+                              O_DIRECT read (owned; survives release) */
+    size_t kept_size;
     Py_buffer view;        /* OP_WRITE, OP_READINTO: held until completion */
     bool has_view;
     PyObject *owner;       /* the Operation or future waiting (strong) */
@@ -188,19 +193,16 @@ typedef struct {
     PyTypeObject *kaio_context_type;
     PyTypeObject *thread_context_type;
     PyTypeObject *call_type;
+    PyTypeObject *waiter_type;
     PyObject *error_from_errno;   /* asyncfile.core.errors.error_from_errno */
     PyObject *buffer_type_error;  /* asyncfile.core.errors.BufferTypeError */
     PyObject *queue_full_error;   /* asyncfile.core.errors.QueueFullError */
     PyObject *get_running_loop;   /* asyncio._get_running_loop */
-    PyObject *str_set_result;
-    PyObject *str_set_exception;
-    PyObject *str_cancelled;
-    PyObject *str_create_future;
+    PyObject *current_task;       /* asyncio.current_task */
+    PyObject *cancelled_error;    /* asyncio.CancelledError */
+    PyObject *invalid_state_error; /* asyncio.InvalidStateError */
+    PyObject *kwnames_context;    /* ("context",) */
     PyObject *str_call_soon;
-    PyObject *str_blocking;       /* _asyncio_future_blocking */
-    PyObject *str_done;
-    PyObject *str_result;
-    PyObject *str_cancel;
 } aio_state;
 
 /* Argument converters for PyArg_Parse* ("O&"); they also serve the fast paths. */
@@ -230,7 +232,6 @@ struct context {
     unsigned pool_size;
     /* asyncio binding */
     PyObject *loop;
-    PyObject *create_future;     /* loop.create_future */
     PyObject *call_soon;         /* loop.call_soon */
     PyObject *end_turn;          /* self._end_turn, run at the loop's next turn */
     PyObject *overflow;          /* awaitable operations waiting for a slot */
@@ -239,6 +240,9 @@ struct context {
     bool flush_scheduled;        /* async requests are batched this turn */
     unsigned batched;            /* requests batched since the last flush */
     bool turn_scheduled;         /* end_turn is scheduled */
+    bool run_callbacks_now;      /* dispatching from a loop callback, no task
+                                    running: waiters may wake their tasks here */
+    int direct_fd;               /* found O_DIRECT in this turn, else -1 */
     PyObject *weakreflist;
 };
 
@@ -274,18 +278,23 @@ PyObject *raise_buffer_type_error(aio_state *state, PyObject *obj, bool writable
 /* request.c */
 struct request *request_acquire(struct context *ctx);
 void request_release(struct context *ctx, struct request *req);
+/* Free a context's table of `count` requests, none of them in flight. */
+void request_table_free(struct request *table, unsigned count);
 PyObject *request_value(aio_state *state, struct request *req);
 PyObject *request_error(aio_state *state, struct request *req);
-/* Check a read or write against its descriptor: on an O_DIRECT one, the offset,
- * length and buffer must be aligned (ValueError otherwise), and a read into a new
- * bytes object goes through aligned memory.  0, or -1 with an exception set. */
+/* Whether the descriptor has O_DIRECT (one fcntl). */
+bool fd_is_direct(int fd);
+/* Check a read or write that the caller found (req->direct) to be on an O_DIRECT
+ * descriptor: the offset, length and buffer must be aligned (ValueError
+ * otherwise), and a read into a new bytes object goes through aligned memory.
+ * 0, or -1 with an exception set. */
 int request_prepare_direct(struct request *req);
 /* On completion: copy what an O_DIRECT read brought into its bytes object. */
 void request_settle(struct request *req);
 void request_drop_references(struct request *req);
 
 /* How an awaitable operation went when it started: either pending on
- * `future`, or done inline with `value` or `error`. */
+ * `future` (a Waiter), or done inline with `value` or `error`. */
 struct call_outcome {
     PyObject *future;
     PyObject *value;
@@ -302,6 +311,22 @@ int call_module_init(PyObject *module, aio_state *state);
 /* The coroutine that starts the operation when first awaited. */
 PyObject *call_new(struct context *ctx, enum opcode opcode, int fd, uint64_t offset,
                    size_t nbytes, PyObject *buffer);
+
+/* waiter.c: the future a pending awaitable operation waits on. */
+int waiter_module_init(PyObject *module, aio_state *state);
+PyObject *waiter_new(aio_state *state, PyObject *loop);
+bool waiter_is_pending(PyObject *waiter);
+/* Its task is about to suspend on it (_asyncio_future_blocking). */
+void waiter_mark_blocking(PyObject *waiter);
+/* Settle a pending waiter with `value` or `error` (both stolen; dropped if it
+ * was cancelled) and run its done callbacks now (`run_now`: only from a loop
+ * callback with no task running) or schedule them with loop.call_soon. */
+void waiter_settle(PyObject *waiter, PyObject *value, PyObject *error, bool run_now);
+/* The value of a settled waiter (new reference), or NULL with its error, or
+ * CancelledError, set. */
+PyObject *waiter_outcome(PyObject *waiter);
+/* Cancel a pending waiter (message may be NULL); false if it was not pending. */
+bool waiter_cancel(PyObject *waiter, PyObject *message);
 
 /* Raise the errno as asyncfile.core's OSError subclass, naming the fd. */
 PyObject *raise_errno(aio_state *state, int code, int fd);

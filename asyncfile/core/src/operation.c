@@ -397,6 +397,7 @@ operation_claim(PyObject *op, struct context *ctx)
         req->data = req->view.buf;
         req->nbytes = (size_t)req->view.len;
     }
+    req->direct = fd_is_direct(req->fd);
     if (request_prepare_direct(req) < 0) {
         request_release(ctx, req);
         return NULL;

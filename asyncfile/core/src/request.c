@@ -48,7 +48,9 @@ request_drop_references(struct request *req)
     }
     Py_CLEAR(req->bytes);
     Py_CLEAR(req->owner);
-    free(req->bounce);
+    if (req->bounce != req->kept) {
+        free(req->bounce);
+    }
     req->bounce = NULL;
     req->data = NULL;
 }
@@ -67,17 +69,46 @@ direct_io_alignment(int fd, size_t *memory, size_t *file)
     }
 }
 
+bool
+fd_is_direct(int fd)
+{
+    int flags = fcntl(fd, F_GETFL);
+    /* A bad descriptor is the system call's to report. */
+    return flags >= 0 && (flags & O_DIRECT);
+}
+
+/* Reads up to this size reuse their slot's aligned memory, so that a stream of
+ * small O_DIRECT reads allocates nothing; larger ones get their own. */
+#define KEPT_BOUNCE_MAX ((size_t)64 << 10)
+#define KEPT_BOUNCE_ALIGN ((size_t)4096)
+
+/* Aligned memory for an O_DIRECT read into a new bytes object; NULL when
+ * out of memory. */
+static void *
+bounce_take(struct request *req, size_t align)
+{
+    void *memory;
+    if (req->nbytes > KEPT_BOUNCE_MAX || align > KEPT_BOUNCE_ALIGN) {
+        return posix_memalign(&memory, align, req->nbytes) == 0 ? memory : NULL;
+    }
+    if (req->kept_size < req->nbytes) {
+        if (posix_memalign(&memory, KEPT_BOUNCE_ALIGN, req->nbytes) != 0) {
+            return NULL;
+        }
+        free(req->kept);
+        req->kept = memory;
+        req->kept_size = req->nbytes;
+    }
+    return req->kept;
+}
+
 int
 request_prepare_direct(struct request *req)
 {
-    if (req->opcode == OP_FSYNC || req->opcode == OP_FDSYNC) {
+    if (!req->direct || req->opcode == OP_FSYNC || req->opcode == OP_FDSYNC) {
+        req->direct = false;
         return 0;
     }
-    int flags = fcntl(req->fd, F_GETFL);
-    if (flags < 0 || !(flags & O_DIRECT)) {
-        return 0; /* a bad descriptor is the system call's to report */
-    }
-    req->direct = true;
     bool own_buffer = req->opcode == OP_READ;
     size_t memory = 4096, file = 4096;
     /* Linux block devices need at most a page: page-aligned requests are
@@ -88,6 +119,12 @@ request_prepare_direct(struct request *req)
     }
     if (req->offset % file != 0 || req->nbytes % file != 0 ||
         (!own_buffer && (uintptr_t)req->data % memory != 0)) {
+        if (!fd_is_direct(req->fd)) {
+            /* The caller's answer was stale (the descriptor changed): no
+             * alignment to demand after all. */
+            req->direct = false;
+            return 0;
+        }
         PyErr_Format(PyExc_ValueError,
                      "O_DIRECT on descriptor %d needs an offset and a length that are "
                      "multiples of %zu and a buffer aligned to %zu bytes; got offset "
@@ -98,9 +135,8 @@ request_prepare_direct(struct request *req)
         return -1;
     }
     if (own_buffer && req->nbytes > 0) {
-        void *bounce;
-        int error = posix_memalign(&bounce, memory, req->nbytes);
-        if (error != 0) {
+        void *bounce = bounce_take(req, memory);
+        if (bounce == NULL) {
             PyErr_NoMemory();
             return -1;
         }
@@ -127,6 +163,15 @@ request_release(struct context *ctx, struct request *req)
     req->next = ctx->free;
     ctx->free = req;
     ctx->in_flight--;
+}
+
+void
+request_table_free(struct request *table, unsigned count)
+{
+    for (unsigned i = 0; i < count; i++) {
+        free(table[i].kept);
+    }
+    PyMem_RawFree(table);
 }
 
 /* One positional transfer of up to CHUNK_MAX bytes at the request's progress. */
