@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import fcntl
 import gc
 import os
 import subprocess
@@ -155,6 +156,30 @@ async def test_cached_reader_leaves_direct_reads_to_the_kernel(
     async with native_aio.AsyncioContext() as context:
         read_cached = context.cached_reader()
         assert read_cached(4 * KiB, direct_fd, 0) is None
+
+
+async def test_cached_reader_declines_a_descriptor_that_turned_direct(
+    native_aio: ModuleType, tmp_path: Path
+) -> None:
+    """The answer "no O_DIRECT" holds for a loop turn; a descriptor given
+    O_DIRECT within it makes a misaligned read answer None, not fail, and
+    the next turn asks the kernel again."""
+    skip_if_memory_backed(tmp_path, "O_DIRECT needs a device")
+    path = tmp_path / "turned.bin"
+    data = os.urandom(64 * KiB)
+    path.write_bytes(data)
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        async with native_aio.AsyncioContext() as context:
+            read_cached = context.cached_reader()
+            assert read_cached(100, fd, 0) == data[:100]
+            flags = fcntl.fcntl(fd, fcntl.F_GETFL)
+            fcntl.fcntl(fd, fcntl.F_SETFL, flags | os.O_DIRECT)
+            assert read_cached(100, fd, 1) is None  # same turn: EINVAL, no error
+            await asyncio.sleep(0)
+            assert read_cached(4 * KiB, fd, 0) is None  # asked again: direct
+    finally:
+        os.close(fd)
 
 
 async def test_writes_land_on_both_file_systems(

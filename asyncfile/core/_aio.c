@@ -86,7 +86,8 @@ aio_exec(PyObject *module)
         state->queue_full_error == NULL) {
         return -1;
     }
-    if ((state->str_call_soon = PyUnicode_InternFromString("call_soon")) == NULL) {
+    if ((state->str_call_soon = PyUnicode_InternFromString("call_soon")) == NULL ||
+        (state->str_thread_id = PyUnicode_InternFromString("_thread_id")) == NULL) {
         return -1;
     }
     PyObject *asyncio = PyImport_ImportModule("asyncio");
@@ -146,6 +147,7 @@ aio_clear(PyObject *module)
     Py_CLEAR(state->buffer_type_error);
     Py_CLEAR(state->queue_full_error);
     Py_CLEAR(state->str_call_soon);
+    Py_CLEAR(state->str_thread_id);
     return 0;
 }
 

@@ -418,10 +418,11 @@ context_fd_is_direct(struct context *ctx, int fd)
     return direct;
 }
 
-/* Fill `req` for an awaitable operation; `buffer` for write and readinto. */
+/* Fill `req` for an operation on a descriptor without O_DIRECT; `buffer`
+ * for write and readinto. */
 static int
-request_prepare(struct request *req, enum opcode opcode, int fd, uint64_t offset,
-                size_t nbytes, PyObject *buffer)
+request_fill(struct request *req, enum opcode opcode, int fd, uint64_t offset,
+             size_t nbytes, PyObject *buffer)
 {
     req->opcode = opcode;
     req->fd = fd;
@@ -445,6 +446,18 @@ request_prepare(struct request *req, enum opcode opcode, int fd, uint64_t offset
         req->has_view = true;
         req->data = req->view.buf;
         req->nbytes = (size_t)req->view.len;
+    }
+    req->direct = false;
+    return 0;
+}
+
+/* Fill `req` for an awaitable operation; `buffer` for write and readinto. */
+static int
+request_prepare(struct request *req, enum opcode opcode, int fd, uint64_t offset,
+                size_t nbytes, PyObject *buffer)
+{
+    if (request_fill(req, opcode, fd, offset, nbytes, buffer) < 0) {
+        return -1;
     }
     req->direct = context_fd_is_direct(req->ctx, fd);
     return request_prepare_direct(req);
@@ -900,6 +913,7 @@ context_bind(PyObject *self, PyObject *loop)
     Py_XSETREF(ctx->end_turn, end_turn);
     ctx->turn_scheduled = false;
     ctx->direct_fd = -1;
+    ctx->buffered_fd = -1;
     ctx->flush_scheduled = false;
     ctx->streak_started_ns = 0;
     ctx->budget_spent = false;
@@ -959,6 +973,7 @@ context_end_turn(PyObject *self, PyObject *Py_UNUSED(ignored))
     struct context *ctx = CONTEXT(self);
     ctx->turn_scheduled = false;
     ctx->direct_fd = -1;
+    ctx->buffered_fd = -1;
     ctx->streak_started_ns = 0;
     ctx->budget_spent = false;
     if (ctx->flush_scheduled) {
@@ -1018,6 +1033,49 @@ context_aread(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     return call_new(CONTEXT(self), OP_READ, fd, offset, nbytes, NULL);
 }
 
+/* 1 if the running loop is the one `ctx` is bound to, 0 if not, -1 on
+ * error.  A BaseEventLoop running on this thread is the running loop (one
+ * runs per thread): cheaper than asking asyncio, which makes a getpid()
+ * system call on Python 3.11 and older. */
+static int
+context_serves_running_loop(struct context *ctx)
+{
+    PyObject *thread_id = PyObject_GetAttr(ctx->loop, ctx->state->str_thread_id);
+    if (thread_id != NULL) {
+        unsigned long id = PyLong_Check(thread_id) ? PyLong_AsUnsignedLong(thread_id) : 0;
+        Py_DECREF(thread_id);
+        if (id == PyThread_get_thread_ident()) {
+            return 1;
+        }
+    }
+    PyErr_Clear(); /* no such attribute (uvloop), or not an int: ask asyncio */
+    PyObject *running = PyObject_CallNoArgs(ctx->state->get_running_loop);
+    if (running == NULL) {
+        return -1;
+    }
+    Py_DECREF(running); /* only its identity is needed */
+    return running == ctx->loop;
+}
+
+/* Whether `fd` is without O_DIRECT, asking the kernel once a loop turn: the
+ * reads read_cached makes in one turn go on one descriptor.  Should it gain
+ * O_DIRECT within the turn, a misaligned read fails with EINVAL (answered
+ * None, so aread bounces it) and an aligned one waits for the device once. */
+static bool
+context_fd_is_buffered(struct context *ctx, int fd)
+{
+    if (ctx->turn_scheduled && fd == ctx->buffered_fd) {
+        return true;
+    }
+    if (fd_is_direct(fd)) {
+        return false;
+    }
+    /* The answer holds until the turn ends, which must then be scheduled. */
+    ctx->buffered_fd = schedule_end_of_turn(ctx) == 0 ? fd : -1;
+    PyErr_Clear();
+    return true;
+}
+
 PyDoc_STRVAR(context_read_cached__doc__,
 "read_cached($self, nbytes, fd, offset=0, /)\n--\n\n"
 "The bytes at offset (up to nbytes, fewer only at the end of the file) if\n"
@@ -1044,24 +1102,23 @@ context_read_cached(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         ctx->loop == NULL || ctx->budget_spent || nbytes > INLINE_MAX) {
         Py_RETURN_NONE;
     }
-    PyObject *running = PyObject_CallNoArgs(ctx->state->get_running_loop);
-    if (running == NULL) {
-        return NULL;
+    int serving = context_serves_running_loop(ctx);
+    if (serving <= 0) {
+        return serving < 0 ? NULL : Py_NewRef(Py_None);
     }
-    Py_DECREF(running); /* only its identity is needed */
-    if (running != ctx->loop) {
-        Py_RETURN_NONE;
+    if (!context_fd_is_buffered(ctx, fd)) {
+        Py_RETURN_NONE; /* O_DIRECT reads wait for the device: aread's */
     }
     struct request *req = request_acquire(ctx);
     if (req == NULL) {
         Py_RETURN_NONE;
     }
-    if (request_prepare(req, OP_READ, fd, offset, nbytes, NULL) < 0) {
+    if (request_fill(req, OP_READ, fd, offset, nbytes, NULL) < 0) {
         request_release(ctx, req);
         return NULL;
     }
     PyObject *value = Py_None;
-    if (complete_inline(req)) {
+    if (complete_inline(req) && req->result != -EINVAL) {
         struct call_outcome out = {0};
         value = inline_outcome(ctx, req, &out) < 0 ? NULL : out.value;
         if (out.error != NULL) {
@@ -1277,6 +1334,7 @@ context_create(PyTypeObject *type, const struct backend *backend,
     ctx->sqpoll_requested = sqpoll;
     ctx->eventfd = -1;
     ctx->direct_fd = -1;
+    ctx->buffered_fd = -1;
     ctx->closed = true;
     ctx->overflow = PyList_New(0);
     if (ctx->overflow == NULL || context_open(ctx) < 0) {

@@ -203,6 +203,7 @@ typedef struct {
     PyObject *invalid_state_error; /* asyncio.InvalidStateError */
     PyObject *kwnames_context;    /* ("context",) */
     PyObject *str_call_soon;
+    PyObject *str_thread_id;      /* _thread_id: a BaseEventLoop's running thread */
 } aio_state;
 
 /* Argument converters for PyArg_Parse* ("O&"); they also serve the fast paths. */
@@ -243,6 +244,7 @@ struct context {
     bool run_callbacks_now;      /* dispatching from a loop callback, no task
                                     running: waiters may wake their tasks here */
     int direct_fd;               /* found O_DIRECT in this turn, else -1 */
+    int buffered_fd;             /* found without O_DIRECT in this turn, else -1 */
     PyObject *weakreflist;
 };
 
