@@ -75,9 +75,7 @@ class AsyncFileIO:
         self._core_generation = -1
         #: The cached_reader() of the context given, else of the one _core()
         #: last found; it answers None once that context no longer serves.
-        self._cached_reader: Callable[[int, int, int], bytes | None] | None = (
-            None if context is None else context.cached_reader()
-        )
+        self._cached_reader = None if context is None else cached_reader_of(context)
         self._closed = False
         # For the public FileIO's @serialized calls (this layer has no lock).
         self._lock = TaskLock()
@@ -398,7 +396,7 @@ class AsyncFileIO:
         context = get_context()
         self._core_loop, self._core_context = loop, context
         self._core_generation = forks.generation
-        self._cached_reader = context.cached_reader()
+        self._cached_reader = cached_reader_of(context)
         return context
 
     async def _in_thread(self, function: Callable[..., T], *args: Any) -> T:
@@ -435,6 +433,15 @@ class AsyncFileIO:
             )
             self._closed = True
             os.close(self._fd)
+
+
+def cached_reader_of(
+    context: AsyncioContextBase,
+) -> Callable[[int, int, int], bytes | None] | None:
+    """``context.cached_reader()``; None for a context without one (caio's,
+    or any other that speaks only caio's API)."""
+    method = getattr(context, "cached_reader", None)
+    return None if method is None else method()
 
 
 def _open_flags(mode: str) -> int:

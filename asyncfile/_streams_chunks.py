@@ -8,6 +8,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from . import file as _file
+from ._fileio import cached_reader_of
 from ._streams_calls import Started
 from .contexts import get_context
 
@@ -115,7 +116,7 @@ class ChunkReader:
         self.reuse_buffers = reuse_buffers
         self._context = context
         #: The context's cached_reader(), once the context is known.
-        self._cached_reader = None if context is None else context.cached_reader()
+        self._cached_reader = None if context is None else cached_reader_of(context)
         self._opened: _Opened | None = None
         self._closed = False
         self._offset = start  # where the next chunk handed out starts
@@ -254,7 +255,7 @@ class ChunkReader:
         context = self._context
         if context is None:
             context = self._context = get_context()
-            self._cached_reader = context.cached_reader()
+            self._cached_reader = cached_reader_of(context)
         assert self._opened is not None
         fd = self._opened.fd
         if not self.reuse_buffers:
