@@ -3,6 +3,7 @@ from __future__ import annotations
 import asyncio
 import fcntl
 import gc
+import logging
 import os
 import threading
 import time
@@ -119,3 +120,15 @@ def fd(tmp_path: Any) -> Iterator[int]:
     descriptor = os.open(tmp_path / "data.bin", os.O_RDWR | os.O_CREAT, 0o600)
     yield descriptor
     os.close(descriptor)
+
+
+@pytest.fixture
+def logger() -> Iterator[logging.Logger]:
+    """A fresh logger that does not propagate; its handlers are closed after."""
+    log = logging.getLogger(f"asyncfile-test-{id(object())}")
+    log.setLevel(logging.DEBUG)
+    log.propagate = False
+    yield log
+    for handler in list(log.handlers):
+        log.removeHandler(handler)
+        handler.close()

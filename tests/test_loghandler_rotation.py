@@ -7,25 +7,11 @@ import concurrent.futures
 import logging
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from asyncfile import AsyncFileHandler
 
 ROLLOVER_SECONDS = 0.3
-
-
-@pytest.fixture
-def logger() -> Iterator[logging.Logger]:
-    log = logging.getLogger(f"asyncfile-test-{id(object())}")
-    log.setLevel(logging.DEBUG)
-    log.propagate = False
-    yield log
-    for handler in list(log.handlers):
-        log.removeHandler(handler)
-        handler.close()
 
 
 def slow_rotation(
