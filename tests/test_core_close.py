@@ -115,8 +115,11 @@ async def test_pending_calls_fail_rather_than_hang_on_close(
     aio: ModuleType, fd: int, tmp_path: Path
 ) -> None:
     skip_if_memory_backed(tmp_path, "every read completes before close()")
-    stride = 64 * 1024
-    os.pwrite(fd, os.urandom(50 * stride), 0)
+    stride = 16 * 1024
+    # Enough reads that a fast disk cannot serve them all in one loop turn:
+    # the close() below must find some still queued.
+    count = 400
+    os.pwrite(fd, os.urandom(count * stride), 0)
     # Out of the page cache, and no read-ahead bringing pages back, so that no
     # read can finish inline before close().
     os.fdatasync(fd)
@@ -124,7 +127,7 @@ async def test_pending_calls_fail_rather_than_hang_on_close(
     os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_RANDOM)
     context = aio.AsyncioContext(max_requests=2)
     tasks = [
-        asyncio.ensure_future(context.read(4096, fd, stride * i)) for i in range(50)
+        asyncio.ensure_future(context.read(4096, fd, stride * i)) for i in range(count)
     ]
     await asyncio.sleep(0)
     context.close()
@@ -134,7 +137,7 @@ async def test_pending_calls_fail_rather_than_hang_on_close(
     failures = [r for r in results if isinstance(r, BaseException)]
     successes = [r for r in results if isinstance(r, bytes)]
     assert failures, "close() let every queued call run"
-    assert len(failures) + len(successes) == 50
+    assert len(failures) + len(successes) == count
     for failure in failures:
         assert isinstance(failure, RuntimeError | OSError), failure
         if isinstance(failure, OSError):
