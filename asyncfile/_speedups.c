@@ -34,10 +34,13 @@ typedef struct {
     PyObject *str_closed;
     PyObject *str_telling;
     PyObject *str_anext;
-    PyObject *str_plain_codec;
-    PyObject *str_chunk_size;
+    PyObject *str_plain_writes;
     PyObject *str_throw;
     PyObject *str_close;
+    /* The lock type whose _owner slot is at lock_owner_offset (0: not a
+     * plain slot, looked up by name) */
+    PyTypeObject *lock_type;
+    Py_ssize_t lock_owner_offset;
 } speedups_state;
 
 static speedups_state *
@@ -367,6 +370,50 @@ text_lines_follow(TextLinesObject *self, PyObject *buffer, PyObject *raw)
     return 1;
 }
 
+/* Where `type` keeps `_owner`: TaskLock's is a __slots__ member, whose
+ * offset, found once per type, spares a by-name lookup per call (a hundred
+ * and more instructions on every write and line). */
+static void
+learn_lock_type(speedups_state *st, PyTypeObject *type)
+{
+    Py_ssize_t offset = 0;
+    PyObject *descr = PyObject_GetAttr((PyObject *)type, st->str_owner);
+    if (descr == NULL) {
+        PyErr_Clear();
+    }
+    else {
+        if (Py_IS_TYPE(descr, &PyMemberDescr_Type)) {
+            PyMemberDef *member = ((PyMemberDescrObject *)descr)->d_member;
+            if (member->type == T_OBJECT_EX && member->offset > 0) {
+                offset = member->offset;
+            }
+        }
+        Py_DECREF(descr);
+    }
+    Py_XSETREF(st->lock_type, (PyTypeObject *)Py_NewRef(type));
+    st->lock_owner_offset = offset;
+}
+
+/* 1 if no task holds or waits for `lock` (its _owner is None), 0 if one
+ * does, -1 on error. */
+static int
+lock_is_free(speedups_state *st, PyObject *lock)
+{
+    if (Py_TYPE(lock) != st->lock_type) {
+        learn_lock_type(st, Py_TYPE(lock));
+    }
+    if (st->lock_owner_offset > 0) {
+        PyObject *owner = *(PyObject **)((char *)lock + st->lock_owner_offset);
+        return owner == Py_None; /* unset (NULL): the Python call finds out */
+    }
+    PyObject *owner = PyObject_GetAttr(lock, st->str_owner);
+    if (owner == NULL) {
+        return -1;
+    }
+    Py_DECREF(owner);
+    return owner == Py_None;
+}
+
 /* 1 if a line may be taken without the lock: no call holds or waits for the
  * file, no text waits to be written, and the file is open and attached (the
  * conditions of TextIOWrapper._undisturbed); 0 if not; -1 on error. */
@@ -379,13 +426,9 @@ text_undisturbed(TextLinesObject *self)
         PyByteArray_GET_SIZE(pending)) {
         return PyErr_Occurred() ? -1 : 0;
     }
-    PyObject *owner = PyObject_GetAttr(self->lock, st->str_owner);
-    if (owner == NULL) {
-        return -1;
-    }
-    Py_DECREF(owner);
-    if (owner != Py_None) {
-        return 0;
+    int free = lock_is_free(st, self->lock);
+    if (free != 1) {
+        return free;
     }
     PyObject *buffer = text_field(self, st->str_buffer);
     if (buffer == NULL && PyErr_Occurred()) {
@@ -592,28 +635,11 @@ instance_field(PyObject *obj, PyObject *name)
     return value;
 }
 
-/* 1 if `text` (a TextIOWrapper) is open and attached and no call holds or
- * waits for it, so a call that needs no I/O may complete at once (the
- * conditions of TextIOWrapper._undisturbed); 0 if not; -1 on error. */
+/* 1 if `buffer` is attached to a raw file that is open; 0 if not; -1 on
+ * error. */
 static int
-text_is_undisturbed(speedups_state *st, PyObject *text_dict)
+buffer_is_open(speedups_state *st, PyObject *buffer)
 {
-    PyObject *lock = PyDict_GetItemWithError(text_dict, st->str_lock);
-    if (lock == NULL) {
-        return PyErr_Occurred() ? -1 : 0;
-    }
-    PyObject *owner = PyObject_GetAttr(lock, st->str_owner);
-    if (owner == NULL) {
-        return -1;
-    }
-    Py_DECREF(owner);
-    if (owner != Py_None) {
-        return 0;
-    }
-    PyObject *buffer = PyDict_GetItemWithError(text_dict, st->str_buffer);
-    if (buffer == NULL || buffer == Py_None) {
-        return PyErr_Occurred() ? -1 : 0;
-    }
     PyObject *raw = instance_field(buffer, st->str_raw_field);
     if (raw == NULL || raw == Py_None) {
         return PyErr_Occurred() ? -1 : 0;
@@ -625,20 +651,40 @@ text_is_undisturbed(speedups_state *st, PyObject *text_dict)
     return closed == Py_False;
 }
 
+/* Append `length` bytes at `data` to the bytearray `pending`; -1 on error.
+ * Growing by PyByteArray_Resize reallocates every few appends (it grows by
+ * an eighth, and the pending bytes are cleared every `reserve` bytes), so
+ * the first append after a clear reserves `reserve` bytes at once and the
+ * next ones only copy, as bytearray's own resize does when there is room. */
+static int
+pending_append(PyObject *pending, const char *data, Py_ssize_t length,
+               Py_ssize_t reserve)
+{
+    PyByteArrayObject *array = (PyByteArrayObject *)pending;
+    Py_ssize_t size = Py_SIZE(array);
+    Py_ssize_t needed = size + length;
+    bool room = array->ob_exports == 0 && array->ob_start == array->ob_bytes &&
+                needed < array->ob_alloc;
+    if (!room) {
+        if (PyByteArray_Resize(pending, Py_MAX(needed, reserve)) < 0) {
+            return -1;
+        }
+    }
+    memcpy(array->ob_start + size, data, (size_t)length);
+    Py_SET_SIZE(array, needed);
+    array->ob_start[needed] = '\0';
+    return 0;
+}
+
 /* Append `s` encoded with `encoding` to `pending`; -1 on error.  ASCII text
  * is its own encoding in each of the plain codecs (UTF-8, Latin-1, ASCII). */
 static int
 pending_append_encoded(PyObject *pending, PyObject *s, PyObject *encoding,
-                       PyObject *errors)
+                       PyObject *errors, Py_ssize_t reserve)
 {
     if (PyUnicode_IS_ASCII(s)) {
-        Py_ssize_t size = PyByteArray_GET_SIZE(pending);
-        Py_ssize_t length = PyUnicode_GET_LENGTH(s);
-        if (PyByteArray_Resize(pending, size + length) < 0) {
-            return -1;
-        }
-        memcpy(PyByteArray_AS_STRING(pending) + size, PyUnicode_DATA(s), (size_t)length);
-        return 0;
+        return pending_append(pending, PyUnicode_DATA(s), PyUnicode_GET_LENGTH(s),
+                              reserve);
     }
     const char *encoding_name = PyUnicode_AsUTF8(encoding);
     const char *errors_name = encoding_name ? PyUnicode_AsUTF8(errors) : NULL;
@@ -647,13 +693,24 @@ pending_append_encoded(PyObject *pending, PyObject *s, PyObject *encoding,
     if (data == NULL) {
         return -1;
     }
-    PyObject *joined = PySequence_InPlaceConcat(pending, data);
+    int status = pending_append(pending, PyBytes_AS_STRING(data), PyBytes_GET_SIZE(data),
+                                reserve);
     Py_DECREF(data);
-    Py_XDECREF(joined);
-    return joined != NULL ? 0 : -1;
+    return status;
 }
 
-/* What TextIOWrapper.write does when _plain_codec is set and the text
+/* TextIOWrapper._plain_writes (a _PlainWrites tuple), by position. */
+enum {
+    PLAIN_ENCODING,
+    PLAIN_ERRORS,
+    PLAIN_PENDING,
+    PLAIN_LIMIT,
+    PLAIN_LOCK,
+    PLAIN_BUFFER,
+    PLAIN_FIELDS
+};
+
+/* What TextIOWrapper.write does when _plain_writes is set and the text
  * fits the pending bytes: the length written, or NULL without an error when
  * the Python write must run (which also raises any error, when awaited). */
 static PyObject *
@@ -662,31 +719,35 @@ text_write_plainly(speedups_state *st, PyObject *text, PyObject *s)
     if (!PyUnicode_CheckExact(s)) {
         return NULL;
     }
-    PyObject *d = PyObject_GenericGetDict(text, NULL);
-    if (d == NULL) {
+    PyObject *plain = instance_field(text, st->str_plain_writes);
+    if (plain == NULL || !PyTuple_Check(plain) || PyTuple_GET_SIZE(plain) != PLAIN_FIELDS) {
         PyErr_Clear();
         return NULL;
     }
+    Py_INCREF(plain); /* lock_is_free may run Python code that replaces it */
     PyObject *result = NULL;
-    PyObject *codec = PyDict_GetItemWithError(d, st->str_plain_codec);
-    PyObject *pending = PyDict_GetItemWithError(d, st->str_pending);
-    PyObject *limit = PyDict_GetItemWithError(d, st->str_chunk_size);
-    if (codec == NULL || !PyTuple_CheckExact(codec) || PyTuple_GET_SIZE(codec) != 2 ||
-        !PyUnicode_Check(PyTuple_GET_ITEM(codec, 0)) ||
-        !PyUnicode_Check(PyTuple_GET_ITEM(codec, 1)) || pending == NULL ||
-        !PyByteArray_CheckExact(pending) || limit == NULL || !PyLong_CheckExact(limit) ||
-        text_is_undisturbed(st, d) != 1) {
+    PyObject *encoding = PyTuple_GET_ITEM(plain, PLAIN_ENCODING);
+    PyObject *errors = PyTuple_GET_ITEM(plain, PLAIN_ERRORS);
+    PyObject *pending = PyTuple_GET_ITEM(plain, PLAIN_PENDING);
+    PyObject *limit = PyTuple_GET_ITEM(plain, PLAIN_LIMIT);
+    if (!PyUnicode_Check(encoding) || !PyUnicode_Check(errors) ||
+        !PyByteArray_CheckExact(pending) || !PyLong_CheckExact(limit) ||
+        lock_is_free(st, PyTuple_GET_ITEM(plain, PLAIN_LOCK)) != 1 ||
+        buffer_is_open(st, PyTuple_GET_ITEM(plain, PLAIN_BUFFER)) != 1) {
         goto done;
     }
     /* Worst case four bytes a character: anything that might reach the limit
      * is the buffer's turn, which the Python write takes. */
     Py_ssize_t length = PyUnicode_GET_LENGTH(s);
-    Py_ssize_t room = PyLong_AsSsize_t(limit) - PyByteArray_GET_SIZE(pending);
+    Py_ssize_t most = PyLong_AsSsize_t(limit);
+    Py_ssize_t room = most - PyByteArray_GET_SIZE(pending);
     if (length >= room / 4 && (!PyUnicode_IS_ASCII(s) || length >= room)) {
         goto done;
     }
-    if (pending_append_encoded(pending, s, PyTuple_GET_ITEM(codec, 0),
-                               PyTuple_GET_ITEM(codec, 1)) < 0) {
+    /* A chunk size set absurdly high must not make every write fail to
+     * allocate: reserving stops at a mebibyte. */
+    Py_ssize_t reserve = Py_MIN(most, (Py_ssize_t)1 << 20);
+    if (pending_append_encoded(pending, s, encoding, errors, reserve) < 0) {
         goto done;
     }
     result = PyLong_FromSsize_t(length);
@@ -694,7 +755,7 @@ done:
     if (result == NULL) {
         PyErr_Clear(); /* the Python write meets the same error, when awaited */
     }
-    Py_DECREF(d);
+    Py_DECREF(plain);
     return result;
 }
 
@@ -902,8 +963,7 @@ speedups_exec(PyObject *module)
         {&st->str_closed, "_closed"},
         {&st->str_telling, "_telling"},
         {&st->str_anext, "__anext__"},
-        {&st->str_plain_codec, "_plain_codec"},
-        {&st->str_chunk_size, "_chunk_size"},
+        {&st->str_plain_writes, "_plain_writes"},
         {&st->str_throw, "throw"},
         {&st->str_close, "close"},
     };
@@ -940,6 +1000,7 @@ speedups_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(st->text_lines_type);
     Py_VISIT(st->shortcut_type);
     Py_VISIT(st->deferred_type);
+    Py_VISIT(st->lock_type);
     return 0;
 }
 
@@ -960,11 +1021,11 @@ speedups_clear(PyObject *module)
     Py_CLEAR(st->str_closed);
     Py_CLEAR(st->str_telling);
     Py_CLEAR(st->str_anext);
-    Py_CLEAR(st->str_plain_codec);
-    Py_CLEAR(st->str_chunk_size);
+    Py_CLEAR(st->str_plain_writes);
     Py_CLEAR(st->str_throw);
     Py_CLEAR(st->str_close);
     Py_CLEAR(st->shortcut_type);
+    Py_CLEAR(st->lock_type);
     return 0;
 }
 

@@ -35,7 +35,7 @@ import struct
 import sys
 import warnings
 from collections.abc import AsyncIterator, Iterable
-from typing import TYPE_CHECKING, Any, Final, NoReturn
+from typing import TYPE_CHECKING, Any, Final, NamedTuple, NoReturn
 
 from ._bufferedio import (
     IOBase,
@@ -99,6 +99,19 @@ def _lookup_text_encoding(encoding: str) -> codecs.CodecInfo:
 def _check_newline(newline: str | None) -> None:
     if newline not in _NEWLINES:
         raise ValueError(f"illegal newline value: {newline}")
+
+
+class _PlainWrites(NamedTuple):
+    """What a write needs when it only encodes: a stateless codec, nothing to
+    translate or flush at once, the file not read too.  The C write_plainly
+    reads the fields by position."""
+
+    encoding: str
+    errors: str
+    pending: bytearray  # the TextIOWrapper's own _pending
+    limit: int  # its _chunk_size
+    lock: TaskLock
+    buffer: _BufferedIOMixin
 
 
 class _Rollback:
@@ -197,9 +210,9 @@ class TextIOWrapper(IOBase[str]):
         self._decoder: Any = None
         self._encoder: codecs.IncrementalEncoder | None = None
         self._encoder_name = ""
-        #: str.encode's arguments when a write needs nothing else (None:
-        #: every write takes the full path); see _update_plain_writes.
-        self._plain_codec: tuple[str, str] | None = None
+        #: What a write needs when it only encodes (None: every write takes
+        #: the full path); see _update_plain_writes.
+        self._plain_writes: _PlainWrites | None = None
         self._set_codecs(codec_info, errors)
         self._seekable = self._telling = buffer.seekable()
         self._has_read1 = hasattr(buffer, "read1")
@@ -212,6 +225,7 @@ class TextIOWrapper(IOBase[str]):
         """Writes may skip the lock and the encoder object when the codec is
         stateless, nothing is translated, flushed at once or line-buffered,
         and the file is not read too (no read state to reset)."""
+        buffer = self._buffer
         plain = (
             self._encoder is not None
             and self._decoder is None
@@ -220,7 +234,16 @@ class TextIOWrapper(IOBase[str]):
             and not self._line_buffering
             and not self._write_through
         )
-        self._plain_codec = (self._encoder_name, self._errors) if plain else None
+        self._plain_writes = None
+        if plain and buffer is not None:
+            self._plain_writes = _PlainWrites(
+                self._encoder_name,
+                self._errors,
+                self._pending,
+                self._chunk_size,
+                self._lock,
+                buffer,
+            )
 
     def _set_newline(self, newline: str | None) -> None:
         self._readnl = newline
@@ -315,6 +338,7 @@ class TextIOWrapper(IOBase[str]):
         if value <= 0:
             raise ValueError("a strictly positive integer is required")
         self._chunk_size = value
+        self._update_plain_writes()
 
     @property
     def closed(self) -> bool:
@@ -449,18 +473,17 @@ class TextIOWrapper(IOBase[str]):
         ``"\\n"`` as ``newline`` asks) and returns its length.  The bytes reach
         the buffer once 8 KiB are pending, at once with ``write_through``, and
         the file with a flush when line buffering sees a newline."""
-        codec = self._plain_codec
-        buffer = self._buffer
-        raw = None if buffer is None else buffer._raw
+        plain = self._plain_writes
+        raw = None if plain is None else plain.buffer._raw
         if (
-            codec is not None
+            plain is not None
             and type(text) is str
             and raw is not None
             and not raw._closed
-            and self._lock._owner is None  # _undisturbed(), inlined
+            and plain.lock._owner is None  # _undisturbed(), inlined
         ):
-            data = text.encode(*codec)
-            if len(self._pending) + len(data) < self._chunk_size:
+            data = text.encode(plain.encoding, plain.errors)
+            if len(self._pending) + len(data) < plain.limit:
                 self._pending += data  # _accept(data): no read state to reset
             else:
                 await self._write_encoded_locked(data)
@@ -891,6 +914,7 @@ class TextIOWrapper(IOBase[str]):
         await self._flush()
         buffer = self.buffer
         self._buffer = None
+        self._update_plain_writes()
         return buffer
 
     @serialized
