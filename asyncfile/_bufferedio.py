@@ -37,7 +37,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any, AnyStr, ClassVar, Generic, NoReturn, TypeVar
 
 from ._fileio import DEFAULT_BUFFER_SIZE, AsyncFileIO
-from ._tasks import TaskLock, serialized
+from ._tasks import TaskLock, runs_to_the_end, serialized
 
 Shortcut: Any
 try:
@@ -768,6 +768,7 @@ class _BufferedIOMixin(BufferedIOBase):
         await self._flush_and_rewind()
 
     @serialized
+    @runs_to_the_end
     async def close(self) -> None:
         """Flush, then close the raw file even if the flush failed; idempotent."""
         raw = self.raw

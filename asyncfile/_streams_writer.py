@@ -31,7 +31,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 
 from . import file as _file
-from ._tasks import complete_despite_cancel
+from ._tasks import complete_despite_cancel, runs_to_the_end
 from .contexts import get_context
 
 if TYPE_CHECKING:
@@ -233,6 +233,7 @@ class WriteBehindWriter:
         await self._wait_written(self._accepted)
         self._raise_error()
 
+    @runs_to_the_end
     async def close(self) -> None:
         """Write everything, fsync if the policy says so, close; idempotent.
 

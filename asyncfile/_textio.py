@@ -45,7 +45,7 @@ from ._bufferedio import (
     optional_size,
     ssize,
 )
-from ._tasks import TaskLock, serialized
+from ._tasks import TaskLock, runs_to_the_end, serialized
 
 TextLines: type[AsyncIterator[str]] | None
 try:
@@ -898,6 +898,7 @@ class TextIOWrapper(IOBase[str]):
         await self._flush()
 
     @serialized
+    @runs_to_the_end
     async def close(self) -> None:
         """Flush, then close the buffer even if the flush failed; idempotent."""
         buffer = self.buffer

@@ -85,7 +85,7 @@ from typing import (
 )
 
 from . import core
-from ._tasks import TaskLock, complete_despite_cancel, serialized
+from ._tasks import TaskLock, complete_despite_cancel, runs_to_the_end, serialized
 from .contexts import get_context
 from .file import FileIO, OpenBinaryMode, OpenTextMode
 from .file import open as open_file
@@ -348,6 +348,7 @@ class AIOFile:
         self._clones += 1
         return self
 
+    @runs_to_the_end
     async def close(self) -> None:
         """Sync the data of a writable file (``fdsync``) and close it, once
         every clone is closed; idempotent.  A file from :meth:`from_fp` stays
@@ -806,6 +807,7 @@ class FileIOWrapperBase(ABC, Generic[AnyStr]):
         else:
             await self.file.fdsync()
 
+    @runs_to_the_end
     async def close(self) -> None:
         """Close this wrapper and its ``AIOFile`` (see ``AIOFile.close``);
         closing it again does nothing, so a clone is counted once."""

@@ -4,10 +4,18 @@ cannot tear."""
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
+from pathlib import Path
+from typing import Any
 
 import pytest
+from backends import Backend
+from mounts import skip_if_memory_backed
 
+from asyncfile import contexts
 from asyncfile._tasks import TaskLock, complete_despite_cancel, serialized
+from asyncfile.file import open as aopen
 
 
 class Recorder:
@@ -97,3 +105,115 @@ async def test_errors_of_the_operation_propagate() -> None:
 
     with pytest.raises(OSError, match="Input/output"):
         await complete_despite_cancel(failing())
+
+
+async def test_a_core_call_holds_a_cancellation_back_until_it_completes(
+    native_backend: Backend, tmp_path: Path
+) -> None:
+    skip_if_memory_backed(tmp_path, "a write there may complete before any cancel")
+    context = native_backend.asyncio_module.AsyncioContext()
+    data = os.urandom(64 << 20)
+    fd = os.open(tmp_path / "f", os.O_RDWR | os.O_CREAT)
+    outcome: list[object] = []
+
+    async def writer() -> None:
+        call = context.write(data, fd, 0).despite_cancel()
+        outcome.append(await call)
+        outcome.append(call.deferred_cancel)
+
+    try:
+        task = asyncio.create_task(writer())
+        await asyncio.sleep(0)  # the write starts and waits for the kernel
+        assert not task.done(), "the write completed before it could be cancelled"
+        task.cancel("stop")
+        await task  # the call swallowed the cancellation: the caller delivers it
+        count, held_back = outcome
+        assert count == len(data)
+        assert isinstance(held_back, asyncio.CancelledError)
+        assert held_back.args == ("stop",)
+        assert os.pread(fd, len(data), 0) == data
+    finally:
+        os.close(fd)
+        context.close()
+
+
+async def test_a_cancelled_writer_stops_before_its_next_write(
+    backend: Backend, tmp_path: Path
+) -> None:
+    skip_if_memory_backed(tmp_path, "its writes may never suspend")
+    context = contexts.get_context(backend.name)
+    chunk = b"x" * (1 << 20)
+    written = 0
+
+    async def writer() -> None:
+        nonlocal written
+        async with await aopen(tmp_path / "f", "wb", 0, context=context) as f:
+            for _ in range(200):
+                await f.write(chunk)
+                written += 1
+
+    task = asyncio.create_task(writer())
+    for _ in range(10_000):
+        if written >= 3:
+            break
+        await asyncio.sleep(0)
+    assert not task.done()
+    task.cancel()
+    at_cancel = written
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    # The write under way completes and is reported; none starts after it.
+    assert written in (at_cancel, at_cancel + 1)
+    assert (tmp_path / "f").stat().st_size == written * len(chunk)
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="asyncio.timeout() is 3.11's")
+async def test_a_timeout_during_a_write_is_a_timeout_error(
+    backend: Backend, tmp_path: Path
+) -> None:
+    context = contexts.get_context(backend.name)
+    data = os.urandom(64 << 20)
+    reported: list[int] = []
+
+    async def write_then_wait(f: Any) -> None:
+        async with asyncio.timeout(0.001):  # type: ignore[attr-defined]
+            reported.append(await f.write(data))
+            await asyncio.sleep(10)
+
+    async with await aopen(tmp_path / "f", "wb", 0, context=context) as f:
+        with pytest.raises(TimeoutError):
+            await write_then_wait(f)
+        assert asyncio.current_task().cancelling() == 0  # type: ignore[union-attr]
+    assert reported == [len(data)]
+    assert (tmp_path / "f").read_bytes() == data
+
+
+async def test_close_writes_what_was_reported_despite_a_held_back_cancel(
+    backend: Backend, tmp_path: Path
+) -> None:
+    skip_if_memory_backed(tmp_path, "its writes may never suspend")
+    context = contexts.get_context(backend.name)
+    path = tmp_path / "f"
+    body, tail = os.urandom(64 << 20), b"tail"
+    in_body = asyncio.Event()
+    reported: list[bytes] = []
+
+    async def writer() -> None:
+        f = await aopen(path, "wb", context=context)
+        try:
+            in_body.set()
+            await f.write(body)  # straight to the file: cancelled meanwhile
+            reported.append(body)
+            await f.write(tail)  # only fills the buffer
+            reported.append(tail)
+        finally:
+            await f.close()  # its flush starts although the cancel is pending
+
+    task = asyncio.create_task(writer())
+    await in_body.wait()
+    assert not task.done()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert reported == [body, tail]
+    assert path.read_bytes() == body + tail

@@ -7,6 +7,11 @@
  * completes there and then, without suspending the task (unless the loop's
  * inline budget is spent: then it yields once, as asyncio.sleep(0) does);
  * anything else suspends on a future that the context resolves.
+ *
+ * despite_cancel() makes it complete whatever happens to its task: a
+ * cancellation that arrives meanwhile is held back (deferred_cancel) for the
+ * caller to deliver once the outcome is known, which is what a write that may
+ * already be in the kernel needs, without a task and a shield around it.
  */
 #include "core.h"
 
@@ -31,6 +36,8 @@ typedef struct {
     size_t nbytes;
     enum call_state state;
     struct call_outcome outcome;
+    bool despite_cancel;
+    PyObject *deferred_cancel; /* the CancelledError held back, or NULL */
 } CallObject;
 
 static const char *const call_names[] = {
@@ -114,6 +121,9 @@ call_start(CallObject *self, PyObject **result)
     Py_CLEAR(self->buffer);
     if (self->outcome.future != NULL) {
         self->state = CALL_WAITING;
+        if (self->despite_cancel) {
+            waiter_refuse_cancel(self->outcome.future);
+        }
         return call_yield_future(self, result);
     }
     if (self->outcome.must_yield) {
@@ -158,11 +168,12 @@ call_send(PyObject *op, PyObject *Py_UNUSED(arg), PyObject **result)
     return PYGEN_ERROR;
 }
 
+/* A step's outcome as an iterator's: the value yielded, or NULL with
+ * StopIteration(value) or the error set. */
 static PyObject *
-call_iternext(PyObject *op)
+call_step_as_iterator(PySendResult status, PyObject *result)
 {
-    PyObject *result;
-    switch (call_send(op, Py_None, &result)) {
+    switch (status) {
     case PYGEN_NEXT:
         return result;
     case PYGEN_RETURN:
@@ -183,6 +194,14 @@ call_iternext(PyObject *op)
         return NULL;
     }
     Py_UNREACHABLE();
+}
+
+static PyObject *
+call_iternext(PyObject *op)
+{
+    PyObject *result;
+    PySendResult status = call_send(op, Py_None, &result);
+    return call_step_as_iterator(status, result);
 }
 
 static PyObject *
@@ -209,6 +228,30 @@ call_abandon(CallObject *self)
     self->state = CALL_FINISHED;
 }
 
+/* A cancellation thrown into a call that completes despite it: keep the
+ * first one for the caller, then go on waiting, or finish if the operation
+ * has. */
+static PyObject *
+call_defer_cancel(CallObject *self, PyObject *exc, PyObject *value)
+{
+    if (self->deferred_cancel == NULL) {
+        if (PyExceptionInstance_Check(exc)) {
+            self->deferred_cancel = Py_NewRef(exc);
+        }
+        else {
+            PyErr_SetObject(exc, value); /* raised and fetched: an instance */
+            self->deferred_cancel = fetch_exception();
+        }
+    }
+    if (self->state == CALL_WAITING && waiter_is_pending(self->outcome.future)) {
+        waiter_mark_blocking(self->outcome.future);
+        return Py_NewRef(self->outcome.future);
+    }
+    PyObject *result;
+    PySendResult status = call_send((PyObject *)self, Py_None, &result);
+    return call_step_as_iterator(status, result);
+}
+
 static PyObject *
 call_throw(PyObject *op, PyObject *const *args, Py_ssize_t nargs)
 {
@@ -224,6 +267,11 @@ call_throw(PyObject *op, PyObject *const *args, Py_ssize_t nargs)
                         "exceptions must be classes or instances deriving from "
                         "BaseException");
         return NULL;
+    }
+    if (self->despite_cancel &&
+        (self->state == CALL_WAITING || self->state == CALL_YIELDED) &&
+        PyErr_GivenExceptionMatches(exc, CONTEXT(self->context)->state->cancelled_error)) {
+        return call_defer_cancel(self, exc, value);
     }
     call_abandon(self);
     if (PyExceptionClass_Check(exc)) {
@@ -246,6 +294,26 @@ static PyObject *
 call_await(PyObject *op)
 {
     return Py_NewRef(op);
+}
+
+static PyObject *
+call_despite_cancel(PyObject *op, PyObject *Py_UNUSED(ignored))
+{
+    CallObject *self = (CallObject *)op;
+    if (self->state != CALL_NEW) {
+        PyErr_SetString(PyExc_RuntimeError,
+                        "despite_cancel() must come before the call is awaited");
+        return NULL;
+    }
+    self->despite_cancel = true;
+    return Py_NewRef(op);
+}
+
+static PyObject *
+call_get_deferred_cancel(PyObject *op, void *Py_UNUSED(closure))
+{
+    PyObject *error = ((CallObject *)op)->deferred_cancel;
+    return Py_NewRef(error != NULL ? error : Py_None);
 }
 
 static PyObject *
@@ -296,6 +364,7 @@ call_traverse(PyObject *op, visitproc visit, void *arg)
     Py_VISIT(self->outcome.future);
     Py_VISIT(self->outcome.value);
     Py_VISIT(self->outcome.error);
+    Py_VISIT(self->deferred_cancel);
     return 0;
 }
 
@@ -306,6 +375,7 @@ call_clear(PyObject *op)
     call_clear_outcome(self);
     Py_CLEAR(self->buffer);
     Py_CLEAR(self->context);
+    Py_CLEAR(self->deferred_cancel);
     return 0;
 }
 
@@ -344,6 +414,9 @@ static PyMethodDef call_methods[] = {
     {"throw", (PyCFunction)(void (*)(void))call_throw, METH_FASTCALL,
      "Stop waiting and raise the exception here, as coroutine.throw() does."},
     {"close", call_close, METH_NOARGS, "Stop waiting, as coroutine.close() does."},
+    {"despite_cancel", call_despite_cancel, METH_NOARGS,
+     "Complete even if the awaiting task is cancelled meanwhile, holding the\n"
+     "cancellation back (see deferred_cancel); returns the call itself."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -352,6 +425,8 @@ static PyGetSetDef call_getset[] = {
     {"__qualname__", call_get_qualname, NULL, NULL, NULL},
     {"cr_running", call_get_running, NULL, NULL, NULL},
     {"cr_await", call_get_await, NULL, NULL, NULL},
+    {"deferred_cancel", call_get_deferred_cancel, NULL,
+     "The CancelledError that despite_cancel() held back, or None.", NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };
 

@@ -320,6 +320,8 @@ PyObject *waiter_new(aio_state *state, PyObject *loop);
 bool waiter_is_pending(PyObject *waiter);
 /* Its task is about to suspend on it (_asyncio_future_blocking). */
 void waiter_mark_blocking(PyObject *waiter);
+/* Make its cancel() method decline: the operation must be waited out. */
+void waiter_refuse_cancel(PyObject *waiter);
 /* Settle a pending waiter with `value` or `error` (both stolen; dropped if it
  * was cancelled) and run its done callbacks now (`run_now`: only from a loop
  * callback with no task running) or schedule them with loop.call_soon. */

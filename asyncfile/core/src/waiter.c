@@ -31,6 +31,7 @@ typedef struct {
     PyObject *cancel_message;
     enum waiter_state state_;
     bool blocking;       /* _asyncio_future_blocking */
+    bool refuses_cancel; /* cancel() from outside declines while pending */
 } WaiterObject;
 
 #define WAITER(op) ((WaiterObject *)(op))
@@ -183,6 +184,12 @@ waiter_mark_blocking(PyObject *op)
     WAITER(op)->blocking = true;
 }
 
+void
+waiter_refuse_cancel(PyObject *op)
+{
+    WAITER(op)->refuses_cancel = true;
+}
+
 bool
 waiter_cancel(PyObject *op, PyObject *message)
 {
@@ -241,6 +248,11 @@ waiter_cancel_method(PyObject *op, PyObject *args, PyObject *kwargs)
     PyObject *message = Py_None;
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|O:cancel", kwlist, &message)) {
         return NULL;
+    }
+    if (WAITER(op)->refuses_cancel) {
+        /* A task cancelled meanwhile wakes when the operation is done, and
+         * its call holds the cancellation back (call_defer_cancel). */
+        return Py_NewRef(Py_False);
     }
     return PyBool_FromLong(waiter_cancel(op, message == Py_None ? NULL : message));
 }
