@@ -56,7 +56,9 @@ Where io's behaviour and being asynchronous collide:
   order (a method may use the object's other methods).
 - Cancellation leaves each object consistent.  A write that has started
   completes (it may already be in the kernel) and the cancellation arrives
-  at the caller's next suspension; a write cancelled before its turn does
+  at the caller's next suspension, at the latest before the next write
+  starts (``close()`` still writes what was reported); it is the same one
+  request for ``asyncio.timeout()``.  A write cancelled before its turn does
   nothing, except that a text write's encoded bytes stay pending and are
   written whole later.  A read that is cancelled puts back what it took, so
   the position is unchanged and the next read returns the same data.  On
