@@ -92,7 +92,11 @@ def _run_bench(arguments: argparse.Namespace) -> int:
             passed += ["--case", case]
     with tempfile.TemporaryDirectory(prefix="asyncfile-bench-") as scratch:
         results = Path(scratch) / "results.json"
-        command = [sys.executable, "-m", "benchmarks", "--json", str(results), *passed]
+        if "--json" in passed[:-1]:  # the caller keeps the results: plot from there
+            results = root / passed[passed.index("--json") + 1]
+        else:
+            passed = ["--json", str(results), *passed]
+        command = [sys.executable, "-m", "benchmarks", *passed]
         status = subprocess.run(command, cwd=root, check=False).returncode
         if status or not results.exists():
             return status or 1

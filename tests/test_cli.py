@@ -122,3 +122,26 @@ def test_bench_prints_the_table_and_plots(tmp_path: Path) -> None:
         assert "matplotlib not installed" in result.stdout
     else:
         assert plot.read_bytes().startswith(b"\x89PNG")
+
+
+def test_bench_keeps_the_results_where_json_asks(tmp_path: Path) -> None:
+    results = tmp_path / "results.json"
+    result = run_cli(
+        "bench",
+        "--plot",
+        str(tmp_path / "bench.png"),
+        "--",
+        "--json",
+        str(results),
+        "--case",
+        "log",
+        "--contender",
+        "sync",
+        "--repeat",
+        "1",
+        "--dir",
+        str(tmp_path),
+    )
+    assert result.returncode == 0, result.stderr
+    assert "log" in json.loads(results.read_text())["summary"]
+    assert "plot:" in result.stdout
