@@ -155,16 +155,9 @@ async def complete_despite_cancel(operation: Awaitable[T]) -> T:
     ``asyncio.timeout()`` and task groups, and the next such operation does not
     start before it is delivered (except inside :func:`runs_to_the_end`).
     """
-    task = current_task() if _held_back and not _closing.get() else None
-    if task is not None and task in _held_back:
-        _held_back.discard(task)
-        try:
-            await asyncio.sleep(0)  # where the held-back cancellation arrives
-        except BaseException:
-            close = getattr(operation, "close", None)
-            if close is not None:
-                close()  # never started: no "never awaited" warning
-            raise
+    if _held_back and not _closing.get() and not asyncio.isfuture(operation):
+        # A future (an executor job) runs already: it is waited out below.
+        await _take_held_back_cancel(operation)
     despite_cancel = getattr(operation, "despite_cancel", None)
     if despite_cancel is not None:
         # The core's own calls hold a cancellation back themselves: no task,
@@ -185,6 +178,22 @@ async def complete_despite_cancel(operation: Awaitable[T]) -> T:
             held_back = held_back or cancellation
     _deliver_later(held_back)
     return result
+
+
+async def _take_held_back_cancel(operation: Awaitable[Any]) -> None:
+    """Let a cancellation held back for this task arrive before ``operation``
+    (not started yet) starts; it is then closed, never awaited."""
+    task = current_task()
+    if task is None or task not in _held_back:
+        return
+    _held_back.discard(task)
+    try:
+        await asyncio.sleep(0)  # where the held-back cancellation arrives
+    except BaseException:
+        close = getattr(operation, "close", None)
+        if close is not None:
+            close()  # no "never awaited" warning
+        raise
 
 
 def runs_to_the_end(

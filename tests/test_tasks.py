@@ -217,3 +217,29 @@ async def test_close_writes_what_was_reported_despite_a_held_back_cancel(
         await task
     assert reported == [body, tail]
     assert path.read_bytes() == body + tail
+
+
+async def test_an_open_under_way_is_waited_out_despite_a_held_back_cancel(
+    backend: Backend, tmp_path: Path
+) -> None:
+    skip_if_memory_backed(tmp_path, "its writes may never suspend")
+    context = contexts.get_context(backend.name)
+    in_write = asyncio.Event()
+    opened: list[Any] = []
+
+    async def writer() -> None:
+        async with await aopen(tmp_path / "a", "wb", 0, context=context) as f:
+            in_write.set()
+            await f.write(os.urandom(64 << 20))  # cancelled meanwhile
+            # The open runs in an executor once asked for: it must be waited
+            # out and handed over, not left to leak its descriptor.
+            opened.append(await aopen(tmp_path / "b", "wb", context=context))
+            await asyncio.sleep(10)
+
+    task = asyncio.create_task(writer())
+    await in_write.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert len(opened) == 1
+    await opened[0].close()
