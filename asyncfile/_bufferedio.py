@@ -41,7 +41,7 @@ from ._tasks import TaskLock, runs_to_the_end, serialized
 
 Shortcut: Any
 try:
-    from ._speedups import Deferred, Shortcut
+    from ._speedups import Deferred, Shortcut, read_at_once
 except ImportError:  # built without a C compiler
     Shortcut = None
 else:
@@ -893,33 +893,6 @@ class BufferedReader(_BufferedIOMixin):
             self._install(data)  # short: what came is the read-ahead
         return await self._read_generic(n)
 
-    def _read_at_once(self, size: object) -> bytes | None:
-        """``read(size)``'s result when it needs nothing awaited and no other
-        call holds or waits for the file (so none can run before it returns):
-        bytes already buffered, or whole blocks the page cache has now; None
-        when ``read`` must run."""
-        raw = self._raw
-        if type(size) is not int or size <= 0 or raw is None or self._buf is None:
-            return None
-        if self._lock._owner is not None:
-            return None
-        # _readahead() and _reset_read_buf() inlined: this runs once per read,
-        # and each helper's frame cost a tenth of a 64 KiB read.
-        read_end = self._read_end
-        ahead = read_end - self._pos if self._reads and read_end != -1 else 0
-        if size <= ahead:
-            return self._take(size)
-        if ahead or self._writes or size % self.buffer_size:
-            return None
-        data = raw._read_cached(size)
-        if data is None:
-            return None
-        self._read_end = -1
-        if len(data) == size or not data:
-            return data
-        self._install(data)  # short: read() goes on from what came
-        return None
-
     async def _read_all(self) -> bytes:
         consumed = await self._start_reading()
         try:
@@ -1179,5 +1152,5 @@ class BufferedRandom(BufferedWriter, BufferedReader):
 
 
 if Shortcut is not None:
-    BufferedReader.read = Shortcut(BufferedReader.read, BufferedReader._read_at_once)  # type: ignore[method-assign]
+    BufferedReader.read = Shortcut(BufferedReader.read, read_at_once)  # type: ignore[method-assign]
     BufferedWriter.write = Shortcut(BufferedWriter.write, BufferedWriter._write_at_once)  # type: ignore[method-assign]

@@ -41,6 +41,21 @@ typedef struct {
      * plain slot, looked up by name) */
     PyTypeObject *lock_type;
     Py_ssize_t lock_owner_offset;
+    PyObject *str_reads;
+    PyObject *str_writes;
+    PyObject *str_buf;
+    PyObject *str_pos;
+    PyObject *str_read_end;
+    PyObject *str_buffer_size;
+    PyObject *str_install;
+    PyObject *str_cached_reader;
+    PyObject *str_readable;
+    PyObject *str_fd;
+    PyObject *str_position;
+    /* The buffered class whose _reads and _writes flags these are */
+    PyTypeObject *buffered_type;
+    bool buffered_reads;
+    bool buffered_writes;
 } speedups_state;
 
 static speedups_state *
@@ -777,6 +792,220 @@ write_plainly(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 }
 
 /* ---------------------------------------------------------------------------
+ * BufferedReader.read's common cases (BufferedReader._read_at_once, in C).
+ */
+
+/* Learn whether `type` reads and writes (its _reads and _writes class
+ * flags): once per type, not two lookups per read.  -1 on error. */
+static int
+learn_buffered_type(speedups_state *st, PyTypeObject *type)
+{
+    PyObject *names[2] = {st->str_reads, st->str_writes};
+    int flags[2];
+    for (int i = 0; i < 2; i++) {
+        PyObject *flag = PyObject_GetAttr((PyObject *)type, names[i]);
+        if (flag == NULL) {
+            return -1;
+        }
+        flags[i] = PyObject_IsTrue(flag);
+        Py_DECREF(flag);
+        if (flags[i] < 0) {
+            return -1;
+        }
+    }
+    Py_XSETREF(st->buffered_type, (PyTypeObject *)Py_NewRef(type));
+    st->buffered_reads = flags[0];
+    st->buffered_writes = flags[1];
+    return 0;
+}
+
+/* `dict[name]` into `*value`: 1 if it is an int that fits a Py_ssize_t, 0
+ * if it is absent or anything else (no error set either way). */
+static int
+dict_ssize(PyObject *dict, PyObject *name, Py_ssize_t *value)
+{
+    PyObject *item = PyDict_GetItemWithError(dict, name);
+    if (item == NULL || !PyLong_CheckExact(item)) {
+        PyErr_Clear();
+        return 0;
+    }
+    *value = PyLong_AsSsize_t(item);
+    if (*value == -1 && PyErr_Occurred()) {
+        PyErr_Clear();
+        return 0;
+    }
+    return 1;
+}
+
+/* `dict[name] = value`; -1 on error. */
+static int
+dict_set_ssize(PyObject *dict, PyObject *name, Py_ssize_t value)
+{
+    PyObject *item = PyLong_FromSsize_t(value);
+    if (item == NULL) {
+        return -1;
+    }
+    int status = PyDict_SetItem(dict, name, item);
+    Py_DECREF(item);
+    return status;
+}
+
+/* AsyncFileIO._read_cached(size) on the raw file whose __dict__ is `raw`:
+ * the bytes the page cache has now, read at the position (which moves past
+ * them); NULL without an error when the read must be awaited. */
+static PyObject *
+raw_read_cached(speedups_state *st, PyObject *raw, PyObject *size)
+{
+    PyObject *reader = PyDict_GetItemWithError(raw, st->str_cached_reader);
+    PyObject *closed = PyDict_GetItemWithError(raw, st->str_closed);
+    PyObject *readable = PyDict_GetItemWithError(raw, st->str_readable);
+    PyObject *fd = PyDict_GetItemWithError(raw, st->str_fd);
+    PyObject *position = PyDict_GetItemWithError(raw, st->str_position);
+    Py_ssize_t offset;
+    if (reader == NULL || reader == Py_None || closed != Py_False ||
+        readable != Py_True || fd == NULL || position == NULL ||
+        !dict_ssize(raw, st->str_position, &offset)) {
+        PyErr_Clear();
+        return NULL;
+    }
+    /* The core's reader runs no Python code, but what it is handed is held
+     * all the same. */
+    PyObject *args[4] = {NULL, Py_NewRef(size), Py_NewRef(fd), Py_NewRef(position)};
+    Py_INCREF(reader);
+    PyObject *data = PyObject_Vectorcall(reader, args + 1,
+                                         3 | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL);
+    Py_DECREF(reader);
+    Py_DECREF(args[1]);
+    Py_DECREF(args[2]);
+    Py_DECREF(args[3]);
+    if (data == NULL) {
+        return NULL; /* the read failed: that is read()'s error */
+    }
+    if (!PyBytes_CheckExact(data)) {
+        Py_DECREF(data); /* None: the read must be awaited */
+        return NULL;
+    }
+    if (dict_set_ssize(raw, st->str_position, offset + PyBytes_GET_SIZE(data)) < 0) {
+        Py_DECREF(data);
+        return NULL;
+    }
+    return data;
+}
+
+/* What BufferedReader.read(size) returns when it needs nothing awaited and
+ * no other call holds or waits for the file: bytes already buffered, or
+ * whole blocks the page cache has now.  NULL without an error when the
+ * Python read must run; with one, the read failed. */
+static PyObject *
+buffered_read_at_once(speedups_state *st, PyObject *self, PyObject *size)
+{
+    if (!PyLong_CheckExact(size)) {
+        return NULL;
+    }
+    Py_ssize_t count = PyLong_AsSsize_t(size);
+    if (count <= 0) {
+        PyErr_Clear(); /* too big for one read: the Python read says so */
+        return NULL;
+    }
+    if (Py_TYPE(self) != st->buffered_type &&
+        learn_buffered_type(st, Py_TYPE(self)) < 0) {
+        PyErr_Clear();
+        return NULL;
+    }
+    if (!st->buffered_reads) {
+        return NULL;
+    }
+    PyObject *dict = PyObject_GenericGetDict(self, NULL);
+    if (dict == NULL) {
+        PyErr_Clear();
+        return NULL;
+    }
+    PyObject *result = NULL;
+    PyObject *raw = PyDict_GetItemWithError(dict, st->str_raw_field);
+    PyObject *buf = PyDict_GetItemWithError(dict, st->str_buf);
+    PyObject *lock = PyDict_GetItemWithError(dict, st->str_lock);
+    Py_ssize_t read_end, pos, block;
+    if (raw == NULL || raw == Py_None || buf == NULL || !PyByteArray_CheckExact(buf) ||
+        lock == NULL || !dict_ssize(dict, st->str_read_end, &read_end) ||
+        !dict_ssize(dict, st->str_pos, &pos) ||
+        !dict_ssize(dict, st->str_buffer_size, &block) || block <= 0) {
+        goto fallback;
+    }
+    Py_INCREF(raw);
+    Py_INCREF(buf);
+    Py_INCREF(lock);
+    if (lock_is_free(st, lock) != 1) {
+        PyErr_Clear(); /* the Python read meets it, when awaited */
+        goto release;
+    }
+    Py_ssize_t ahead = read_end != -1 ? read_end - pos : 0;
+    if (count <= ahead) {
+        if (pos < 0 || read_end > PyByteArray_GET_SIZE(buf)) {
+            goto release;
+        }
+        result = PyBytes_FromStringAndSize(PyByteArray_AS_STRING(buf) + pos, count);
+        if (result != NULL && dict_set_ssize(dict, st->str_pos, pos + count) < 0) {
+            Py_CLEAR(result);
+        }
+        goto release;
+    }
+    if (ahead != 0 || st->buffered_writes || count % block != 0) {
+        goto release;
+    }
+    PyObject *raw_dict = PyObject_GenericGetDict(raw, NULL);
+    if (raw_dict == NULL) {
+        PyErr_Clear();
+        goto release;
+    }
+    result = raw_read_cached(st, raw_dict, size);
+    Py_DECREF(raw_dict);
+    if (result == NULL) {
+        goto release;
+    }
+    if (read_end != -1 && dict_set_ssize(dict, st->str_read_end, -1) < 0) {
+        Py_CLEAR(result);
+        goto release;
+    }
+    Py_ssize_t got = PyBytes_GET_SIZE(result);
+    if (got != count && got != 0) {
+        /* Short: the bytes are the read-ahead, and read() goes on from them. */
+        PyObject *installed = PyObject_CallMethodOneArg(self, st->str_install, result);
+        Py_CLEAR(result);
+        Py_XDECREF(installed);
+    }
+release:
+    Py_DECREF(raw);
+    Py_DECREF(buf);
+    Py_DECREF(lock);
+    Py_DECREF(dict);
+    return result;
+fallback:
+    PyErr_Clear(); /* a lookup's: the Python read meets it, when awaited */
+    Py_DECREF(dict);
+    return NULL;
+}
+
+PyDoc_STRVAR(read_at_once__doc__,
+"read_at_once(buffered, size, /)\n--\n\n"
+"BufferedReader.read(size) done at once when it needs nothing awaited and no\n"
+"other call holds or waits for the file (bytes already buffered, or whole\n"
+"blocks the page cache has now): the bytes, or None when read() must run.");
+
+static PyObject *
+read_at_once(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "read_at_once() takes 2 arguments");
+        return NULL;
+    }
+    PyObject *data = buffered_read_at_once(get_state(module), args[0], args[1]);
+    if (data == NULL) {
+        return PyErr_Occurred() ? NULL : Py_NewRef(Py_None);
+    }
+    return data;
+}
+
+/* ---------------------------------------------------------------------------
  * Shortcut: a coroutine method whose common case completes at once.
  */
 
@@ -806,6 +1035,28 @@ static PyObject *
 shortcut_write_plainly(DeferredObject *call)
 {
     return text_write_plainly(call->state, call->owner, call->arg);
+}
+
+static PyObject *
+shortcut_read_at_once(DeferredObject *call)
+{
+    return buffered_read_at_once(call->state, call->owner, call->arg);
+}
+
+/* How a Shortcut calls `at_once`: this module's own functions directly. */
+static deferred_fast
+fast_path_of(PyObject *at_once)
+{
+    if (PyCFunction_Check(at_once)) {
+        PyCFunction function = PyCFunction_GET_FUNCTION(at_once);
+        if (function == (PyCFunction)(void (*)(void))write_plainly) {
+            return shortcut_write_plainly;
+        }
+        if (function == (PyCFunction)(void (*)(void))read_at_once) {
+            return shortcut_read_at_once;
+        }
+    }
+    return shortcut_at_once;
 }
 
 static PyObject *
@@ -863,10 +1114,7 @@ shortcut_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     }
     self->func = Py_NewRef(func);
     self->at_once = Py_NewRef(at_once);
-    bool own_write_plainly =
-        PyCFunction_Check(at_once) &&
-        PyCFunction_GET_FUNCTION(at_once) == (PyCFunction)(void (*)(void))write_plainly;
-    self->fast = own_write_plainly ? shortcut_write_plainly : shortcut_at_once;
+    self->fast = fast_path_of(at_once);
     self->vectorcall = shortcut_vectorcall;
     self->state = PyType_GetModuleState(type);
     return (PyObject *)self;
@@ -966,6 +1214,17 @@ speedups_exec(PyObject *module)
         {&st->str_plain_writes, "_plain_writes"},
         {&st->str_throw, "throw"},
         {&st->str_close, "close"},
+        {&st->str_reads, "_reads"},
+        {&st->str_writes, "_writes"},
+        {&st->str_buf, "_buf"},
+        {&st->str_pos, "_pos"},
+        {&st->str_read_end, "_read_end"},
+        {&st->str_buffer_size, "buffer_size"},
+        {&st->str_install, "_install"},
+        {&st->str_cached_reader, "_cached_reader"},
+        {&st->str_readable, "_readable"},
+        {&st->str_fd, "_fd"},
+        {&st->str_position, "_position"},
     };
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         if ((*names[i].slot = PyUnicode_InternFromString(names[i].text)) == NULL) {
@@ -1001,6 +1260,7 @@ speedups_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(st->shortcut_type);
     Py_VISIT(st->deferred_type);
     Py_VISIT(st->lock_type);
+    Py_VISIT(st->buffered_type);
     return 0;
 }
 
@@ -1026,6 +1286,18 @@ speedups_clear(PyObject *module)
     Py_CLEAR(st->str_close);
     Py_CLEAR(st->shortcut_type);
     Py_CLEAR(st->lock_type);
+    Py_CLEAR(st->str_reads);
+    Py_CLEAR(st->str_writes);
+    Py_CLEAR(st->str_buf);
+    Py_CLEAR(st->str_pos);
+    Py_CLEAR(st->str_read_end);
+    Py_CLEAR(st->str_buffer_size);
+    Py_CLEAR(st->str_install);
+    Py_CLEAR(st->str_cached_reader);
+    Py_CLEAR(st->str_readable);
+    Py_CLEAR(st->str_fd);
+    Py_CLEAR(st->str_position);
+    Py_CLEAR(st->buffered_type);
     return 0;
 }
 
@@ -1038,6 +1310,8 @@ speedups_free(void *module)
 static PyMethodDef speedups_functions[] = {
     {"write_plainly", (PyCFunction)(void (*)(void))write_plainly, METH_FASTCALL,
      write_plainly__doc__},
+    {"read_at_once", (PyCFunction)(void (*)(void))read_at_once, METH_FASTCALL,
+     read_at_once__doc__},
     {NULL, NULL, 0, NULL},
 };
 

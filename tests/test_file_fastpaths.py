@@ -277,16 +277,19 @@ async def test_reads_leave_io_read_ahead_for_read1_and_peek(
     assert ours == theirs
 
 
+@pytest.mark.parametrize("mode", ["rb", "r+b"])
 @pytest.mark.parametrize("buffering", [4096, 65536, -1])
-async def test_binary_reads_are_io_reads(tmp_path: Path, buffering: int) -> None:
+async def test_binary_reads_are_io_reads(
+    tmp_path: Path, buffering: int, mode: str
+) -> None:
     """Whole blocks, buffered bytes and the short end of the file, in every
     mix, give what io gives, and leave the same position."""
     path = tmp_path / "f.bin"
     path.write_bytes(os.urandom(5 * 65536 + 1234))
     sizes = [65536, 4096, 100, 65536, 8192, 1, 65536 * 2, 65536, 65536, 10]
-    async with asyncfile.open(path, "rb", buffering=buffering) as f:
+    async with asyncfile.open(path, mode, buffering=buffering) as f:
         ours = [(await f.read(size), f.tell()) for size in sizes]
-    with path.open("rb", buffering=buffering) as g:
+    with path.open(mode, buffering=buffering) as g:
         theirs = [(g.read(size), g.tell()) for size in sizes]
     assert ours == theirs
 
