@@ -52,6 +52,17 @@ typedef struct {
     PyObject *str_readable;
     PyObject *str_fd;
     PyObject *str_position;
+    PyObject *str_opened;
+    PyObject *str_fd_field;
+    PyObject *str_chunk_size;
+    PyObject *str_end;
+    PyObject *str_busy;
+    PyObject *str_eof;
+    PyObject *str_held;
+    PyObject *str_reuse_buffers;
+    PyObject *str_next;
+    PyObject *str_offset;
+    PyTypeObject *chunks_type;
     /* The buffered class whose _reads and _writes flags these are */
     PyTypeObject *buffered_type;
     bool buffered_reads;
@@ -1189,6 +1200,228 @@ static PyType_Spec shortcut_spec = {
 };
 
 /* ---------------------------------------------------------------------------
+ * Chunks: `async for` over a ChunkReader.
+ */
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *reader;
+    PyObject *reader_dict; /* reader.__dict__, where its state lives */
+    /* The reader's _Opened last seen, and its descriptor */
+    PyObject *opened;
+    PyObject *fd;
+    PyObject *anext;    /* reader.__anext__, for every chunk not served here */
+    PyObject *deferred; /* the last call handed out, reused once let go */
+    speedups_state *state;
+} ChunksObject;
+
+/* 1 if `name` is `expected` in the reader's __dict__, else 0. */
+static int
+reader_field_is(ChunksObject *self, PyObject *name, PyObject *expected)
+{
+    PyObject *value = PyDict_GetItemWithError(self->reader_dict, name);
+    PyErr_Clear();
+    return value == expected;
+}
+
+/* The reader's descriptor, while it has one open; NULL without an error if
+ * not. */
+static PyObject *
+chunks_fd(ChunksObject *self)
+{
+    speedups_state *st = self->state;
+    PyObject *opened = PyDict_GetItemWithError(self->reader_dict, st->str_opened);
+    if (opened == NULL || opened == Py_None) {
+        PyErr_Clear();
+        return NULL;
+    }
+    if (opened != self->opened) {
+        PyObject *fd = PyObject_GetAttr(opened, st->str_fd_field);
+        if (fd == NULL) {
+            PyErr_Clear();
+            return NULL;
+        }
+        Py_XSETREF(self->opened, Py_NewRef(opened));
+        Py_XSETREF(self->fd, fd);
+    }
+    return self->fd;
+}
+
+/* What ChunkReader.__anext__ returns when nothing is pending and the page
+ * cache has the next chunk now (ChunkReader._cached_chunk, without its
+ * frames); NULL without an error when __anext__ must run, with one when the
+ * read failed. */
+static PyObject *
+chunks_take_cached(DeferredObject *call)
+{
+    ChunksObject *self = (ChunksObject *)call->owner;
+    speedups_state *st = self->state;
+    PyObject *dict = self->reader_dict;
+    PyObject *reader = PyDict_GetItemWithError(dict, st->str_cached_reader);
+    PyObject *pending = PyDict_GetItemWithError(dict, st->str_pending);
+    PyObject *size_field = PyDict_GetItemWithError(dict, st->str_chunk_size);
+    PyObject *end = PyDict_GetItemWithError(dict, st->str_end);
+    PyObject *fd = chunks_fd(self);
+    Py_ssize_t next, chunk_size;
+    if (reader == NULL || reader == Py_None || pending == NULL || size_field == NULL ||
+        end == NULL || fd == NULL || !reader_field_is(self, st->str_closed, Py_False) ||
+        !reader_field_is(self, st->str_busy, Py_False) ||
+        !reader_field_is(self, st->str_eof, Py_False) ||
+        !reader_field_is(self, st->str_held, Py_None) ||
+        !reader_field_is(self, st->str_reuse_buffers, Py_False) ||
+        !dict_ssize(dict, st->str_next, &next) ||
+        !dict_ssize(dict, st->str_chunk_size, &chunk_size)) {
+        PyErr_Clear();
+        return NULL;
+    }
+    Py_ssize_t waiting = PyObject_Size(pending);
+    if (waiting != 0) {
+        PyErr_Clear();
+        return NULL;
+    }
+    Py_ssize_t size = chunk_size;
+    if (end != Py_None) {
+        Py_ssize_t stop;
+        if (!dict_ssize(dict, st->str_end, &stop)) {
+            return NULL;
+        }
+        size = Py_MIN(chunk_size, stop - next);
+    }
+    if (size <= 0) {
+        return NULL; /* the end of the range: __anext__ closes the reader */
+    }
+    PyObject *args[4] = {NULL, NULL, Py_NewRef(fd), NULL};
+    args[1] = size == chunk_size ? Py_NewRef(size_field) : PyLong_FromSsize_t(size);
+    args[3] = PyDict_GetItemWithError(dict, st->str_next);
+    if (args[1] == NULL || args[3] == NULL) {
+        Py_XDECREF(args[1]);
+        Py_DECREF(args[2]);
+        return NULL;
+    }
+    Py_INCREF(args[3]);
+    Py_INCREF(reader);
+    PyObject *data = PyObject_Vectorcall(reader, args + 1,
+                                         3 | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL);
+    Py_DECREF(reader);
+    Py_DECREF(args[1]);
+    Py_DECREF(args[2]);
+    Py_DECREF(args[3]);
+    if (data == NULL || !PyBytes_CheckExact(data) || PyBytes_GET_SIZE(data) == 0) {
+        /* None (the read must be awaited); or an error, or the end of the
+         * file, which __anext__ meets again and closes the reader for. */
+        PyErr_Clear();
+        Py_XDECREF(data);
+        return NULL;
+    }
+    Py_ssize_t got = PyBytes_GET_SIZE(data);
+    PyObject *offset = PyLong_FromSsize_t(next + got);
+    if (offset == NULL || PyDict_SetItem(dict, st->str_next, offset) < 0 ||
+        PyDict_SetItem(dict, st->str_offset, offset) < 0 ||
+        (got < size && PyDict_SetItem(dict, st->str_eof, Py_True) < 0)) {
+        Py_XDECREF(offset);
+        Py_DECREF(data);
+        return NULL;
+    }
+    Py_DECREF(offset);
+    return data;
+}
+
+static PyObject *
+chunks_anext(PyObject *op)
+{
+    ChunksObject *self = (ChunksObject *)op;
+    return deferred_for_call(&self->deferred, self->state, chunks_take_cached, NULL, op,
+                             NULL, self->anext);
+}
+
+static PyObject *
+chunks_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+{
+    PyObject *reader;
+    if (kwargs != NULL && PyDict_GET_SIZE(kwargs) != 0) {
+        PyErr_SetString(PyExc_TypeError, "Chunks() takes no keyword arguments");
+        return NULL;
+    }
+    if (!PyArg_UnpackTuple(args, "Chunks", 1, 1, &reader)) {
+        return NULL;
+    }
+    speedups_state *st = PyType_GetModuleState(type);
+    ChunksObject *self = (ChunksObject *)type->tp_alloc(type, 0);
+    if (self == NULL) {
+        return NULL;
+    }
+    self->state = st;
+    self->reader = Py_NewRef(reader);
+    self->anext = PyObject_GetAttr(reader, st->str_anext);
+    self->reader_dict = self->anext != NULL ? PyObject_GenericGetDict(reader, NULL) : NULL;
+    if (self->reader_dict == NULL) {
+        Py_DECREF(self);
+        return NULL;
+    }
+    return (PyObject *)self;
+}
+
+static int
+chunks_traverse(PyObject *op, visitproc visit, void *arg)
+{
+    ChunksObject *self = (ChunksObject *)op;
+    Py_VISIT(Py_TYPE(op));
+    Py_VISIT(self->reader);
+    Py_VISIT(self->reader_dict);
+    Py_VISIT(self->opened);
+    Py_VISIT(self->fd);
+    Py_VISIT(self->anext);
+    Py_VISIT(self->deferred);
+    return 0;
+}
+
+static int
+chunks_clear(PyObject *op)
+{
+    ChunksObject *self = (ChunksObject *)op;
+    Py_CLEAR(self->reader);
+    Py_CLEAR(self->reader_dict);
+    Py_CLEAR(self->opened);
+    Py_CLEAR(self->fd);
+    Py_CLEAR(self->anext);
+    Py_CLEAR(self->deferred);
+    return 0;
+}
+
+static void
+chunks_dealloc(PyObject *op)
+{
+    PyTypeObject *type = Py_TYPE(op);
+    PyObject_GC_UnTrack(op);
+    (void)chunks_clear(op);
+    type->tp_free(op);
+    Py_DECREF(type);
+}
+
+PyDoc_STRVAR(chunks__doc__,
+"Chunks(reader, /)\n--\n\n"
+"The chunks of an asyncfile ChunkReader for `async for`: each is what\n"
+"`await reader.__anext__()` returns.");
+
+static PyType_Slot chunks_slots[] = {
+    {Py_tp_new, chunks_new},
+    {Py_tp_dealloc, chunks_dealloc},
+    {Py_tp_traverse, chunks_traverse},
+    {Py_tp_clear, chunks_clear},
+    {Py_am_aiter, PyObject_SelfIter},
+    {Py_am_anext, chunks_anext},
+    {Py_tp_doc, (void *)chunks__doc__},
+    {0, NULL},
+};
+
+static PyType_Spec chunks_spec = {
+    .name = "asyncfile._speedups.Chunks",
+    .basicsize = sizeof(ChunksObject),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_IMMUTABLETYPE,
+    .slots = chunks_slots,
+};
+
+/* ---------------------------------------------------------------------------
  * The module
  */
 
@@ -1225,6 +1458,16 @@ speedups_exec(PyObject *module)
         {&st->str_readable, "_readable"},
         {&st->str_fd, "_fd"},
         {&st->str_position, "_position"},
+        {&st->str_opened, "_opened"},
+        {&st->str_fd_field, "fd"},
+        {&st->str_chunk_size, "chunk_size"},
+        {&st->str_end, "end"},
+        {&st->str_busy, "_busy"},
+        {&st->str_eof, "_eof"},
+        {&st->str_held, "_held"},
+        {&st->str_reuse_buffers, "reuse_buffers"},
+        {&st->str_next, "_next"},
+        {&st->str_offset, "_offset"},
     };
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         if ((*names[i].slot = PyUnicode_InternFromString(names[i].text)) == NULL) {
@@ -1249,6 +1492,11 @@ speedups_exec(PyObject *module)
     if (PyModule_AddType(module, st->shortcut_type) < 0) {
         return -1;
     }
+    st->chunks_type =
+        (PyTypeObject *)PyType_FromModuleAndSpec(module, &chunks_spec, NULL);
+    if (st->chunks_type == NULL || PyModule_AddType(module, st->chunks_type) < 0) {
+        return -1;
+    }
     return PyModule_AddType(module, st->text_lines_type);
 }
 
@@ -1261,6 +1509,7 @@ speedups_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(st->deferred_type);
     Py_VISIT(st->lock_type);
     Py_VISIT(st->buffered_type);
+    Py_VISIT(st->chunks_type);
     return 0;
 }
 
@@ -1298,6 +1547,17 @@ speedups_clear(PyObject *module)
     Py_CLEAR(st->str_fd);
     Py_CLEAR(st->str_position);
     Py_CLEAR(st->buffered_type);
+    Py_CLEAR(st->str_opened);
+    Py_CLEAR(st->str_fd_field);
+    Py_CLEAR(st->str_chunk_size);
+    Py_CLEAR(st->str_end);
+    Py_CLEAR(st->str_busy);
+    Py_CLEAR(st->str_eof);
+    Py_CLEAR(st->str_held);
+    Py_CLEAR(st->str_reuse_buffers);
+    Py_CLEAR(st->str_next);
+    Py_CLEAR(st->str_offset);
+    Py_CLEAR(st->chunks_type);
     return 0;
 }
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections import deque
+from collections.abc import AsyncIterator
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -11,6 +12,12 @@ from . import file as _file
 from ._fileio import cached_reader_of
 from ._streams_calls import Started
 from .contexts import get_context
+
+Chunks: type[AsyncIterator[Any]] | None
+try:
+    from ._speedups import Chunks
+except ImportError:  # built without a C compiler
+    Chunks = None
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -149,8 +156,11 @@ class ChunkReader:
     ) -> None:
         await self.aclose()
 
-    def __aiter__(self) -> Self:
-        return self
+    def __aiter__(self) -> AsyncIterator[Any]:
+        # The C iterator serves cached chunks without __anext__'s frames.
+        if Chunks is None:
+            return self
+        return Chunks(self)  # type: ignore[call-arg]
 
     async def read_chunk(self) -> Any:
         """The next chunk (``bytes``, or a ``memoryview`` with

@@ -13,10 +13,30 @@ import pytest
 from mounts import skip_if_memory_backed
 
 import asyncfile
-from asyncfile import ChunkReader, LineStream, LineTooLongError, contexts, core
+from asyncfile import (
+    ChunkReader,
+    LineStream,
+    LineTooLongError,
+    _streams_chunks,
+    contexts,
+    core,
+)
 from asyncfile.core import python_aio_asyncio
 
 SIZE = 1_000_003
+
+
+@pytest.fixture(params=["speedups", "python"])
+def chunk_iterator(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> str:
+    """``async for`` over a ChunkReader through the C iterator (which serves
+    cached chunks itself), and through ``__anext__`` alone."""
+    if request.param == "python":
+        monkeypatch.setattr(_streams_chunks, "Chunks", None)
+    elif _streams_chunks.Chunks is None:
+        pytest.skip("asyncfile._speedups is not built (no C compiler)")
+    return str(request.param)
 
 
 @pytest.fixture
@@ -38,7 +58,12 @@ async def collect(reader: ChunkReader) -> list[bytes]:
     [(0, None, 65536), (123, 500_001, 4096), (SIZE - 5, None, 4096), (7, 7, 100)],
 )
 async def test_chunks_cover_exactly_the_range(
-    data_file: tuple[Path, bytes], reuse: bool, start: int, end: int | None, chunk: int
+    data_file: tuple[Path, bytes],
+    reuse: bool,
+    start: int,
+    end: int | None,
+    chunk: int,
+    chunk_iterator: str,
 ) -> None:
     path, data = data_file
     reader = ChunkReader(
@@ -72,7 +97,7 @@ async def test_chunks_of_a_file_out_of_the_page_cache_are_read_ahead(
 
 
 async def test_end_beyond_the_file_stops_at_its_end(
-    data_file: tuple[Path, bytes],
+    data_file: tuple[Path, bytes], chunk_iterator: str
 ) -> None:
     path, data = data_file
     chunks = await collect(ChunkReader(path, chunk_size=300_000, end=SIZE * 2))
@@ -105,7 +130,9 @@ async def test_bytes_chunks_may_be_kept(data_file: tuple[Path, bytes]) -> None:
     assert b"".join(chunks) == data
 
 
-async def test_file_object_source_is_borrowed(data_file: tuple[Path, bytes]) -> None:
+async def test_file_object_source_is_borrowed(
+    data_file: tuple[Path, bytes], chunk_iterator: str
+) -> None:
     path, data = data_file
     async with asyncfile.open(path, "rb") as f:
         await f.seek(10)
@@ -142,6 +169,41 @@ async def test_read_error_is_raised_in_order_and_closes(tmp_path: Path) -> None:
             await reader.read_chunk()
     finally:
         os.close(fd)
+
+
+async def test_a_loop_meets_a_read_error_after_the_chunks_before_it(
+    tmp_path: Path, chunk_iterator: str
+) -> None:
+    """``async for`` raises a read error where it happens and closes the
+    reader; a file that shrinks under the loop ends it where it ends."""
+    path = tmp_path / "dir"
+    path.mkdir()
+    fd = os.open(path, os.O_RDONLY)
+    try:
+
+        class Dir:
+            def fileno(self) -> int:
+                return fd
+
+        reader = ChunkReader(Dir())
+        with pytest.raises(IsADirectoryError):
+            async for _chunk in reader:
+                pass
+        assert reader.closed
+    finally:
+        os.close(fd)
+    data = os.urandom(10 * 4096)
+    path = tmp_path / "shrinks.bin"
+    path.write_bytes(data)
+    got = []
+    async with ChunkReader(path, chunk_size=4096) as reader:
+        async for chunk in reader:
+            got.append(chunk)
+            if len(got) == 3:
+                os.truncate(path, 5 * 4096 + 10)
+        assert reader.offset == 5 * 4096 + 10
+    assert b"".join(got) == data[: 5 * 4096 + 10]
+    assert reader.closed
 
 
 @pytest.mark.parametrize(
@@ -270,7 +332,9 @@ def test_separator_type_must_match_mode() -> None:
 
 
 @pytest.mark.every_loop
-async def test_streaming_a_cached_file_gives_the_loop_turns(tmp_path: Path) -> None:
+async def test_streaming_a_cached_file_gives_the_loop_turns(
+    tmp_path: Path, chunk_iterator: str
+) -> None:
     """Page-cache hits complete inline, but the loop still runs between them:
     a 1 ms ticker keeps ticking while 128 MiB stream by."""
     path = tmp_path / "big.bin"
