@@ -32,7 +32,7 @@ from .core import forks
 if TYPE_CHECKING:
     from typing_extensions import Buffer
 
-    from .core.asyncio_base import AsyncioContextBase
+    from .core.asyncio_base import AsyncioContextBase, CachedReader
 
 __all__ = ("AsyncFileIO",)
 
@@ -218,21 +218,6 @@ class AsyncFileIO:
             return await self._in_thread(os.read, self._fd, size)
         data: bytes = await self._core().read(size, self._fd, self._position)
         self._position += len(data)
-        return data
-
-    def _read_cached(self, size: int) -> bytes | None:
-        """What ``await read(size)`` would give, if the page cache has it and
-        the loop may take it now (the position moves as that read's would);
-        None when the read must be awaited."""
-        reader = self._cached_reader
-        if reader is None or self._closed or not self._readable:
-            return None
-        position = self._position
-        if position is None:
-            return None
-        data = reader(size, self._fd, position)
-        if data is not None:
-            self._position = position + len(data)
         return data
 
     async def readall(self) -> bytes:
@@ -435,9 +420,7 @@ class AsyncFileIO:
             os.close(self._fd)
 
 
-def cached_reader_of(
-    context: AsyncioContextBase,
-) -> Callable[[int, int, int], bytes | None] | None:
+def cached_reader_of(context: AsyncioContextBase) -> CachedReader | None:
     """``context.cached_reader()``; None for a context without one (caio's,
     or any other that speaks only caio's API)."""
     method = getattr(context, "cached_reader", None)

@@ -82,7 +82,10 @@ get_state(PyObject *module)
  * stepped, so calls still take effect in the order their tasks run.  Then
  * `fast` either completes the call at once, or the Python coroutine that does
  * the general case is created (`fallback(owner, arg)`, or `fallback()`
- * without an argument) and every step is forwarded to it.
+ * without an argument) and every step is forwarded to it.  A `fast` that
+ * can complete the call once the loop has run may first ask for that turn
+ * (wants_turn): the call yields as asyncio.sleep(0) does, and `fast` runs
+ * again when it is next stepped.
  */
 
 typedef struct DeferredObject DeferredObject;
@@ -99,6 +102,10 @@ struct DeferredObject {
     PyObject *inner;    /* the Python coroutine, once started */
     speedups_state *state;
     bool finished;
+    /* Set by `fast` with a NULL result: let the loop run one turn (a bare
+     * yield, as asyncio.sleep(0)'s), then try `fast` again.  Once a call. */
+    bool wants_turn;
+    bool had_turn;
 };
 
 static void
@@ -112,6 +119,8 @@ deferred_fill(DeferredObject *self, deferred_fast fast, PyObject *fast_data,
     self->fallback = Py_NewRef(fallback);
     self->inner = NULL;
     self->finished = false;
+    self->wants_turn = false;
+    self->had_turn = false;
 }
 
 /* A Deferred for one call, reusing `*cache` once nothing else holds it (a
@@ -181,6 +190,12 @@ deferred_send(PyObject *op, PyObject *arg, PyObject **result)
         }
         PyObject *value = self->fast(self);
         if (value == NULL && !PyErr_Occurred()) {
+            if (self->wants_turn && !self->had_turn) {
+                self->wants_turn = false;
+                self->had_turn = true;
+                *result = Py_NewRef(Py_None);
+                return PYGEN_NEXT;
+            }
             self->inner = self->arg != NULL
                               ? PyObject_CallFunctionObjArgs(self->fallback, self->owner,
                                                              self->arg, NULL)
@@ -861,9 +876,10 @@ dict_set_ssize(PyObject *dict, PyObject *name, Py_ssize_t value)
     return status;
 }
 
-/* AsyncFileIO._read_cached(size) on the raw file whose __dict__ is `raw`:
- * the bytes the page cache has now, read at the position (which moves past
- * them); NULL without an error when the read must be awaited. */
+/* What the AsyncFileIO whose __dict__ is `raw` would read at its position
+ * (which moves past them), if the page cache has the bytes and the core's
+ * cached reader may take them now; NULL without an error when the read must
+ * be awaited. */
 static PyObject *
 raw_read_cached(speedups_state *st, PyObject *raw, PyObject *size)
 {
@@ -893,7 +909,8 @@ raw_read_cached(speedups_state *st, PyObject *raw, PyObject *size)
         return NULL; /* the read failed: that is read()'s error */
     }
     if (!PyBytes_CheckExact(data)) {
-        Py_DECREF(data); /* None: the read must be awaited */
+        /* None, or False (after a loop turn): read()'s await takes both. */
+        Py_DECREF(data);
         return NULL;
     }
     if (dict_set_ssize(raw, st->str_position, offset + PyBytes_GET_SIZE(data)) < 0) {
@@ -1306,6 +1323,14 @@ chunks_take_cached(DeferredObject *call)
     Py_DECREF(args[1]);
     Py_DECREF(args[2]);
     Py_DECREF(args[3]);
+    if (data == Py_False) {
+        /* The loop must run first.  Nothing here holds the reader across
+         * that turn (one read at a time is the caller's rule), so the
+         * next chunk is read then, at once, rather than by __anext__. */
+        Py_DECREF(data);
+        call->wants_turn = true;
+        return NULL;
+    }
     if (data == NULL || !PyBytes_CheckExact(data) || PyBytes_GET_SIZE(data) == 0) {
         /* None (the read must be awaited); or an error, or the end of the
          * file, which __anext__ meets again and closes the reader for. */

@@ -288,8 +288,8 @@ class ChunkReader:
             return None
         assert self._opened is not None
         data = reader(size, self._opened.fd, offset)
-        if data is None:
-            return None
+        if data is None or data is False:
+            return None  # False too: aread's call takes the loop turn
         self._next = offset + size
         chunk: bytes = self._deliver(offset, size, None, data)
         return chunk

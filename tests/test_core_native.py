@@ -17,6 +17,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -148,6 +149,29 @@ async def test_cached_reader_answers_from_the_page_cache_or_says_none(
 
         assert await asyncio.to_thread(from_another_loop) is None
     assert read_cached(4 * KiB, cached_fd, 0) is None  # closed
+
+
+async def test_cached_reader_says_false_until_the_loop_has_run(
+    native_aio: ModuleType, cached_fd: int
+) -> None:
+    """Once inline copies have held the loop for its budget (1 ms) in one
+    turn, the reader answers False, not None: the bytes are there, but only
+    after the loop has run; one turn later it answers again."""
+    async with native_aio.AsyncioContext() as context:
+        read_cached = context.cached_reader()
+        expected = os.pread(cached_fd, 64 * KiB, 0)
+        answers = []
+        started = time.monotonic()
+        while time.monotonic() - started < 0.5:
+            answer = read_cached(64 * KiB, cached_fd, 0)
+            answers.append(answer)
+            if answer is False:
+                break
+        assert answers[-1] is False, "the budget never ran out in 0.5 s"
+        assert all(answer == expected for answer in answers[:-1])
+        assert read_cached(64 * KiB, cached_fd, 0) is False
+        await asyncio.sleep(0)
+        assert read_cached(64 * KiB, cached_fd, 0) == expected
 
 
 async def test_cached_reader_leaves_direct_reads_to_the_kernel(

@@ -332,8 +332,9 @@ def test_separator_type_must_match_mode() -> None:
 
 
 @pytest.mark.every_loop
+@pytest.mark.parametrize("reuse", [False, True])
 async def test_streaming_a_cached_file_gives_the_loop_turns(
-    tmp_path: Path, chunk_iterator: str
+    tmp_path: Path, chunk_iterator: str, reuse: bool
 ) -> None:
     """Page-cache hits complete inline, but the loop still runs between them:
     a 1 ms ticker keeps ticking while 128 MiB stream by."""
@@ -355,7 +356,7 @@ async def test_streaming_a_cached_file_gives_the_loop_turns(
     await asyncio.sleep(0.01)
     gaps.clear()
     total = 0
-    async with ChunkReader(path, reuse_buffers=True) as chunks:
+    async with ChunkReader(path, reuse_buffers=reuse) as chunks:
         async for chunk in chunks:
             total += len(chunk)
     ticker.cancel()

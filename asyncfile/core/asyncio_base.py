@@ -7,7 +7,7 @@ import contextlib
 from collections import deque
 from collections.abc import Awaitable, Callable
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from . import forks
 from .abstract import AbstractContext, AbstractOperation
@@ -15,7 +15,11 @@ from .abstract import AbstractContext, AbstractOperation
 if TYPE_CHECKING:
     from typing_extensions import Buffer, Self
 
-__all__ = ("AsyncioContextBase",)
+__all__ = ("AsyncioContextBase", "CachedReader")
+
+CachedReader = Callable[[int, int, int], "bytes | Literal[False] | None"]
+"""``cached_reader()``'s function: ``(nbytes, fd, offset)`` to the bytes,
+False (ask again after a loop turn) or None (await ``read``)."""
 
 
 class AsyncioContextBase:
@@ -102,12 +106,14 @@ class AsyncioContextBase:
         """Read up to ``nbytes`` at ``offset``; fewer only at end of file."""
         return self.submit(self.OPERATION_CLASS.read(nbytes, fd, offset, priority))  # type: ignore[return-value]
 
-    def cached_reader(self) -> Callable[[int, int, int], bytes | None] | None:
+    def cached_reader(self) -> CachedReader | None:
         """A function ``(nbytes, fd, offset)`` that returns what ``read`` would
-        give if the page cache has it and the running loop may take it now,
-        else None (then ``read`` must be awaited); it answers only while this
-        context serves the running loop.  None when the backend has no such
-        function (only the native ones read without a thread)."""
+        give if the page cache has it and the running loop may take it now;
+        False when the loop must run first (then ask again after a loop
+        turn, e.g. ``await asyncio.sleep(0)``); else None (then ``read`` must
+        be awaited).  It answers only while this context serves the running
+        loop.  None when the backend has no such function (only the native
+        ones read without a thread)."""
         return None
 
     def readinto(

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from threading import get_ident
 from typing import TYPE_CHECKING, Any
 
 from . import forks
 from .abstract import AbstractContext
-from .asyncio_base import AsyncioContextBase
+from .asyncio_base import AsyncioContextBase, CachedReader
 
 if TYPE_CHECKING:
     from typing_extensions import Buffer
@@ -95,8 +95,8 @@ class NativeAsyncioContext(AsyncioContextBase):
         result: Awaitable[bytes] = native.aread(nbytes, fd, offset)
         return result
 
-    def cached_reader(self) -> Callable[[int, int, int], bytes | None] | None:
-        reader: Callable[[int, int, int], bytes | None] = self._native.read_cached
+    def cached_reader(self) -> CachedReader | None:
+        reader: CachedReader = self._native.read_cached
         return reader
 
     def readinto(

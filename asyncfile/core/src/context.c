@@ -1080,8 +1080,9 @@ PyDoc_STRVAR(context_read_cached__doc__,
 "read_cached($self, nbytes, fd, offset=0, /)\n--\n\n"
 "The bytes at offset (up to nbytes, fewer only at the end of the file) if\n"
 "the page cache holds them and the running loop, the context's, may take\n"
-"them now; None when reading them would wait, or must wait for the loop,\n"
-"so that the caller awaits aread instead.");
+"them now; False when the loop must run first (this turn's inline budget is\n"
+"spent: ask again after a loop turn); None when reading them would wait, or\n"
+"cannot be done here, so that the caller awaits aread instead.");
 
 static PyObject *
 context_read_cached(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
@@ -1099,7 +1100,7 @@ context_read_cached(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
      * bound to another loop than the running one, no free slot, a spent
      * budget) is aread's to handle or report. */
     if (ctx->closed || ctx->fork_generation != aio_fork_generation ||
-        ctx->loop == NULL || ctx->budget_spent || nbytes > INLINE_MAX) {
+        ctx->loop == NULL || nbytes > INLINE_MAX) {
         Py_RETURN_NONE;
     }
     int serving = context_serves_running_loop(ctx);
@@ -1108,6 +1109,10 @@ context_read_cached(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     }
     if (!context_fd_is_buffered(ctx, fd)) {
         Py_RETURN_NONE; /* O_DIRECT reads wait for the device: aread's */
+    }
+    if (ctx->budget_spent) {
+        /* A loop turn resets the budget: a yield costs less than aread. */
+        Py_RETURN_FALSE;
     }
     struct request *req = request_acquire(ctx);
     if (req == NULL) {
