@@ -7,6 +7,7 @@ import contextlib
 import errno
 import os
 import random
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -151,47 +152,46 @@ async def test_missing_path_raises_with_errno_and_path(tmp_path: Path) -> None:
     assert info.value.filename == str(missing)
 
 
-async def test_read_error_is_raised_in_order_and_closes(tmp_path: Path) -> None:
+class _Directory:
+    """A source whose reads fail: a directory's descriptor (EISDIR)."""
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+
+    def fileno(self) -> int:
+        return self._fd
+
+
+@pytest.fixture
+def directory(tmp_path: Path) -> Iterator[_Directory]:
     path = tmp_path / "dir"
     path.mkdir()
     fd = os.open(path, os.O_RDONLY)
     try:
-
-        class Dir:
-            def fileno(self) -> int:
-                return fd
-
-        reader = ChunkReader(Dir())
-        with pytest.raises(IsADirectoryError):
-            await reader.read_chunk()
-        assert reader.closed
-        with pytest.raises(ValueError, match="closed"):
-            await reader.read_chunk()
+        yield _Directory(fd)
     finally:
         os.close(fd)
+
+
+async def test_read_error_is_raised_in_order_and_closes(directory: _Directory) -> None:
+    reader = ChunkReader(directory)
+    with pytest.raises(IsADirectoryError):
+        await reader.read_chunk()
+    assert reader.closed
+    with pytest.raises(ValueError, match="closed"):
+        await reader.read_chunk()
 
 
 async def test_a_loop_meets_a_read_error_after_the_chunks_before_it(
-    tmp_path: Path, chunk_iterator: str
+    tmp_path: Path, directory: _Directory, chunk_iterator: str
 ) -> None:
     """``async for`` raises a read error where it happens and closes the
     reader; a file that shrinks under the loop ends it where it ends."""
-    path = tmp_path / "dir"
-    path.mkdir()
-    fd = os.open(path, os.O_RDONLY)
-    try:
-
-        class Dir:
-            def fileno(self) -> int:
-                return fd
-
-        reader = ChunkReader(Dir())
-        with pytest.raises(IsADirectoryError):
-            async for _chunk in reader:
-                pass
-        assert reader.closed
-    finally:
-        os.close(fd)
+    reader = ChunkReader(directory)
+    with pytest.raises(IsADirectoryError):
+        async for _chunk in reader:
+            pass
+    assert reader.closed
     data = os.urandom(10 * 4096)
     path = tmp_path / "shrinks.bin"
     path.write_bytes(data)
