@@ -845,14 +845,12 @@ learn_buffered_type(speedups_state *st, PyTypeObject *type)
     return 0;
 }
 
-/* `dict[name]` into `*value`: 1 if it is an int that fits a Py_ssize_t, 0
- * if it is absent or anything else (no error set either way). */
+/* `item` into `*value`: 1 if it is an int that fits a Py_ssize_t, 0 if it
+ * is NULL or anything else (no error set either way). */
 static int
-dict_ssize(PyObject *dict, PyObject *name, Py_ssize_t *value)
+exact_ssize(PyObject *item, Py_ssize_t *value)
 {
-    PyObject *item = PyDict_GetItemWithError(dict, name);
     if (item == NULL || !PyLong_CheckExact(item)) {
-        PyErr_Clear();
         return 0;
     }
     *value = PyLong_AsSsize_t(item);
@@ -861,6 +859,15 @@ dict_ssize(PyObject *dict, PyObject *name, Py_ssize_t *value)
         return 0;
     }
     return 1;
+}
+
+/* `dict[name]` into `*value`, as exact_ssize. */
+static int
+dict_ssize(PyObject *dict, PyObject *name, Py_ssize_t *value)
+{
+    PyObject *item = PyDict_GetItemWithError(dict, name);
+    PyErr_Clear();
+    return exact_ssize(item, value);
 }
 
 /* `dict[name] = value`; -1 on error. */
@@ -890,8 +897,7 @@ raw_read_cached(speedups_state *st, PyObject *raw, PyObject *size)
     PyObject *position = PyDict_GetItemWithError(raw, st->str_position);
     Py_ssize_t offset;
     if (reader == NULL || reader == Py_None || closed != Py_False ||
-        readable != Py_True || fd == NULL || position == NULL ||
-        !dict_ssize(raw, st->str_position, &offset)) {
+        readable != Py_True || fd == NULL || !exact_ssize(position, &offset)) {
         PyErr_Clear();
         return NULL;
     }
@@ -1278,16 +1284,16 @@ chunks_take_cached(DeferredObject *call)
     PyObject *pending = PyDict_GetItemWithError(dict, st->str_pending);
     PyObject *size_field = PyDict_GetItemWithError(dict, st->str_chunk_size);
     PyObject *end = PyDict_GetItemWithError(dict, st->str_end);
+    PyObject *next_field = PyDict_GetItemWithError(dict, st->str_next);
     PyObject *fd = chunks_fd(self);
     Py_ssize_t next, chunk_size;
-    if (reader == NULL || reader == Py_None || pending == NULL || size_field == NULL ||
-        end == NULL || fd == NULL || !reader_field_is(self, st->str_closed, Py_False) ||
+    if (reader == NULL || reader == Py_None || pending == NULL || end == NULL ||
+        fd == NULL || !reader_field_is(self, st->str_closed, Py_False) ||
         !reader_field_is(self, st->str_busy, Py_False) ||
         !reader_field_is(self, st->str_eof, Py_False) ||
         !reader_field_is(self, st->str_held, Py_None) ||
         !reader_field_is(self, st->str_reuse_buffers, Py_False) ||
-        !dict_ssize(dict, st->str_next, &next) ||
-        !dict_ssize(dict, st->str_chunk_size, &chunk_size)) {
+        !exact_ssize(next_field, &next) || !exact_ssize(size_field, &chunk_size)) {
         PyErr_Clear();
         return NULL;
     }
@@ -1299,7 +1305,7 @@ chunks_take_cached(DeferredObject *call)
     Py_ssize_t size = chunk_size;
     if (end != Py_None) {
         Py_ssize_t stop;
-        if (!dict_ssize(dict, st->str_end, &stop)) {
+        if (!exact_ssize(end, &stop)) {
             return NULL;
         }
         size = Py_MIN(chunk_size, stop - next);
@@ -1307,15 +1313,13 @@ chunks_take_cached(DeferredObject *call)
     if (size <= 0) {
         return NULL; /* the end of the range: __anext__ closes the reader */
     }
-    PyObject *args[4] = {NULL, NULL, Py_NewRef(fd), NULL};
+    PyObject *args[4] = {NULL, NULL, Py_NewRef(fd), Py_NewRef(next_field)};
     args[1] = size == chunk_size ? Py_NewRef(size_field) : PyLong_FromSsize_t(size);
-    args[3] = PyDict_GetItemWithError(dict, st->str_next);
-    if (args[1] == NULL || args[3] == NULL) {
-        Py_XDECREF(args[1]);
+    if (args[1] == NULL) {
         Py_DECREF(args[2]);
+        Py_DECREF(args[3]);
         return NULL;
     }
-    Py_INCREF(args[3]);
     Py_INCREF(reader);
     PyObject *data = PyObject_Vectorcall(reader, args + 1,
                                          3 | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL);

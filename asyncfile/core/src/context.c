@@ -1097,8 +1097,8 @@ context_read_cached(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     }
     struct context *ctx = CONTEXT(self);
     /* Whatever cannot be answered at once (a closed or forked context, one
-     * bound to another loop than the running one, no free slot, a spent
-     * budget) is aread's to handle or report. */
+     * bound to another loop than the running one, no free slot) is aread's
+     * to handle or report; a spent budget only waits for the loop's turn. */
     if (ctx->closed || ctx->fork_generation != aio_fork_generation ||
         ctx->loop == NULL || nbytes > INLINE_MAX) {
         Py_RETURN_NONE;
