@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import os
 import random
+import time
 from pathlib import Path
 
 CHUNK = 1 << 20
 DROP_CACHES = Path("/proc/sys/vm/drop_caches")
+REPORTING_PASSES = Path("/sys/module/page_reporting/parameters/passes")
+"""How many free page reporting passes the guest kernel has run, on kernels
+that count them (this machine's does; mainline has only ``page_reporting_order``)."""
 MEMORY_FILESYSTEMS = frozenset({"tmpfs", "ramfs", "devtmpfs", "hugetlbfs"})
 DISK_FILESYSTEMS = frozenset({"ext2", "ext3", "ext4", "xfs", "btrfs", "f2fs"})
 """File systems taken as device-backed even when ``st_dev`` names no block
@@ -150,6 +154,33 @@ def drop_page_cache() -> None:
         os.write(fd, b"3\n")
     finally:
         os.close(fd)
+
+
+def await_page_reporting(timeout: float = 5.0) -> bool:
+    """Return right after the kernel's next free page reporting pass ends.
+
+    In a VM with free page reporting (virtio-balloon), the guest hands freed
+    memory back to the host in passes that start about 2 s after the memory
+    is freed. Dropping the page cache frees hundreds of MiB, and the pass
+    that reports them can stall the whole VM for 10-30 ms: every thread,
+    every backend, the heartbeat's own process too (measured here: each
+    >5 ms cold-pass stall that overlapped a reporting pass). The next pass
+    cannot start for 2 s (``PAGE_REPORTING_DELAY``), so a cold pass started
+    now measures the contender, not the hypervisor.
+
+    Returns ``False`` at once where the kernel does not count its passes,
+    and after ``timeout`` s if none ran.
+    """
+    try:
+        before = REPORTING_PASSES.read_text()
+    except OSError:
+        return False
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        time.sleep(0.005)
+        if REPORTING_PASSES.read_text() != before:
+            return True
+    return False
 
 
 def drop_caches_problem(probe: bool) -> str | None:

@@ -227,7 +227,11 @@ class Run:
         if case.direct:
             text += ", read through an O_DIRECT descriptor (no page cache)"
         if case.cold:
-            text += "; `sync` and `echo 3 > /proc/sys/vm/drop_caches` before every pass"
+            text += (
+                "; `sync` and `echo 3 > /proc/sys/vm/drop_caches` before every pass"
+                ", which starts right after the next free page reporting pass"
+                " where the kernel counts them"
+            )
         if case.sequential:
             reads = size // case.block
             text += (

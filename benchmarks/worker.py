@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 
 from benchmarks.cases import CASES, Case, CoreHandle, random_offsets
 from benchmarks.contenders import FAMILIES, Contender, discover, family_of
-from benchmarks.datafile import drop_page_cache, warm
+from benchmarks.datafile import await_page_reporting, drop_page_cache, warm
 from benchmarks.lag import Heartbeat, LagReport
 
 T = TypeVar("T")
@@ -73,6 +73,7 @@ async def _timed(
     lanes = case.lanes(offs)
     if case.cold:
         drop_page_cache()
+        await_page_reporting()
     nbytes, seconds, lag = await _clocked(case.run(handle, fd, lanes))
     if nbytes != len(offs) * case.block:
         raise AssertionError(f"read {nbytes} bytes, expected {len(offs) * case.block}")
