@@ -162,11 +162,11 @@ def await_page_reporting(timeout: float = 5.0) -> bool:
     In a VM with free page reporting (virtio-balloon), the guest hands freed
     memory back to the host in passes that start about 2 s after the memory
     is freed. Dropping the page cache frees hundreds of MiB, and the pass
-    that reports them can stall the whole VM for 10-30 ms: every thread,
-    every backend, the heartbeat's own process too (measured here: each
-    >5 ms cold-pass stall that overlapped a reporting pass). The next pass
-    cannot start for 2 s (``PAGE_REPORTING_DELAY``), so a cold pass started
-    now measures the contender, not the hypervisor.
+    that reports them can stall the whole VM for 10-30 ms: perf showed every
+    thread, of every backend and of caio alike, running many times slower
+    while one ran. The next pass cannot start for 2 s
+    (``PAGE_REPORTING_DELAY``), so a cold pass started now measures the
+    contender, not the hypervisor.
 
     Returns ``False`` at once where the kernel does not count its passes,
     and after ``timeout`` s if none ran.
