@@ -107,6 +107,73 @@ async def test_big_reads_leave_the_loop_thread(
         assert turns >= 1
 
 
+def _system_calls(kind: str) -> int:
+    """This process's read (``syscr``) or write (``syscw``) system calls so far,
+    all threads counted."""
+    try:
+        text = Path("/proc/self/io").read_text()
+    except OSError as exc:
+        pytest.skip(f"no /proc/self/io (task I/O accounting) here: {exc}")
+    counts = dict(line.split(": ") for line in text.splitlines())
+    return int(counts[kind])
+
+
+@pytest.mark.parametrize("operation", ["read", "readinto"])
+def test_a_worker_reads_a_big_range_in_steps(
+    filesystem_dir: Path, operation: str
+) -> None:
+    # One big copy would hold whatever CPU the worker runs on, the loop's too.
+    thread_aio = core.thread_aio
+    if thread_aio is None:
+        pytest.skip(f"thread_aio is unavailable here: {core.unavailable}")
+    path = filesystem_dir / "big.bin"
+    data = os.urandom(9 * 1024 * KiB + 12345)  # past one 8 MiB advice window
+    path.write_bytes(data)
+    offset = 1000
+    size = len(data)  # runs past the end of the file
+    descriptor = os.open(path, os.O_RDONLY)
+    context = thread_aio.Context()
+    try:
+        target = bytearray(size)
+        if operation == "read":
+            op = thread_aio.Operation.read(size, descriptor, offset)
+        else:
+            op = thread_aio.Operation.readinto(target, descriptor, offset)
+        before = _system_calls("syscr")
+        run_to_completion(context, op)
+        calls = _system_calls("syscr") - before
+        value = op.get_value()
+        got = value if operation == "read" else bytes(target[:value])
+        assert got == data[offset:]
+        steps = (len(data) - offset) // (128 * KiB)
+        assert calls >= steps, f"{calls} read calls for {steps} steps of 128 KiB"
+    finally:
+        context.close()
+        os.close(descriptor)
+
+
+def test_a_worker_writes_a_big_buffer_at_once(filesystem_dir: Path) -> None:
+    # Steps could let another writer land between two of them.
+    thread_aio = core.thread_aio
+    if thread_aio is None:
+        pytest.skip(f"thread_aio is unavailable here: {core.unavailable}")
+    path = filesystem_dir / "written.bin"
+    data = os.urandom(4096 * KiB)
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    context = thread_aio.Context()
+    try:
+        op = thread_aio.Operation.write(data, descriptor, 0)
+        before = _system_calls("syscw")
+        run_to_completion(context, op)
+        calls = _system_calls("syscw") - before
+        assert op.get_value() == len(data)
+        assert path.read_bytes() == data
+        assert calls < 8, f"{calls} write calls for one 4 MiB write"
+    finally:
+        context.close()
+        os.close(descriptor)
+
+
 async def test_a_stream_of_hits_still_gives_the_loop_turns(
     native_aio: ModuleType, cached_fd: int
 ) -> None:

@@ -155,11 +155,14 @@ void pool_destroy(struct pool *pool, struct request_list *unstarted,
 void pool_abandon(struct pool *pool);
 unsigned pool_threads(struct pool *pool);
 
-/* Run one request from req->done to the end with positional system calls
- * (pool workers, and the inline path); sets req->result to the total count or
- * -errno and returns 0.  With RWF_NOWAIT, returns -EAGAIN or -EOPNOTSUPP when
- * the kernel would block, req->done saying how far it got. */
+/* Run one request from req->done to the end with positional system calls (the
+ * inline path); sets req->result to the total count or -errno and returns 0.
+ * With RWF_NOWAIT, returns -EAGAIN or -EOPNOTSUPP when the kernel would block,
+ * req->done saying how far it got. */
 int request_perform(struct request *req, int rw_flags);
+/* The same, blocking, on a pool worker: a large buffered read goes in steps, so
+ * that the worker never holds a CPU the loop wants for long. */
+void request_perform_in_worker(struct request *req);
 
 /* Backends. */
 struct backend {

@@ -75,7 +75,7 @@ worker_main(void *arg)
         req->state = REQ_RUNNING;
         pthread_mutex_unlock(&pool->lock);
 
-        request_perform(req, 0);
+        request_perform_in_worker(req);
 
         pthread_mutex_lock(&pool->lock);
         bool was_empty = pool->done.head == NULL;
