@@ -1,9 +1,10 @@
 """What the native core promises beyond caio's API, on ext4 and on tmpfs.
 
 Inline completion of page-cache hits, the loop's turn once the inline budget is
-spent, one submission per loop turn, buffers held until completion, the pool
-growing with depth, the GIL released while waiting, fork, and resources freed
-by close() or by the garbage collector.
+spent, one submission per loop turn, buffers held until completion, big reads
+in steps on the pool (python_aio's threads too), the pool growing with depth,
+the GIL released while waiting, fork, and resources freed by close() or by the
+garbage collector.
 """
 
 from __future__ import annotations
@@ -118,27 +119,34 @@ def _system_calls(kind: str) -> int:
     return int(counts[kind])
 
 
+def _pool_backend(name: str) -> ModuleType:
+    """thread_aio or python_aio: the backends whose own threads read."""
+    module: ModuleType | None = getattr(core, name)
+    if module is None:
+        pytest.skip(f"{name} is unavailable here: {core.unavailable}")
+    return module
+
+
+@pytest.mark.parametrize("backend_name", ["thread_aio", "python_aio"])
 @pytest.mark.parametrize("operation", ["read", "readinto"])
 def test_a_worker_reads_a_big_range_in_steps(
-    filesystem_dir: Path, operation: str
+    filesystem_dir: Path, operation: str, backend_name: str
 ) -> None:
     # One big copy would hold whatever CPU the worker runs on, the loop's too.
-    thread_aio = core.thread_aio
-    if thread_aio is None:
-        pytest.skip(f"thread_aio is unavailable here: {core.unavailable}")
+    pool_aio = _pool_backend(backend_name)
     path = filesystem_dir / "big.bin"
     data = os.urandom(9 * 1024 * KiB + 12345)  # past one 8 MiB advice window
     path.write_bytes(data)
     offset = 1000
     size = len(data)  # runs past the end of the file
     descriptor = os.open(path, os.O_RDONLY)
-    context = thread_aio.Context()
+    context = pool_aio.Context()
     try:
         target = bytearray(size)
         if operation == "read":
-            op = thread_aio.Operation.read(size, descriptor, offset)
+            op = pool_aio.Operation.read(size, descriptor, offset)
         else:
-            op = thread_aio.Operation.readinto(target, descriptor, offset)
+            op = pool_aio.Operation.readinto(target, descriptor, offset)
         before = _system_calls("syscr")
         run_to_completion(context, op)
         calls = _system_calls("syscr") - before
@@ -152,17 +160,18 @@ def test_a_worker_reads_a_big_range_in_steps(
         os.close(descriptor)
 
 
-def test_a_worker_writes_a_big_buffer_at_once(filesystem_dir: Path) -> None:
+@pytest.mark.parametrize("backend_name", ["thread_aio", "python_aio"])
+def test_a_worker_writes_a_big_buffer_at_once(
+    filesystem_dir: Path, backend_name: str
+) -> None:
     # Steps could let another writer land between two of them.
-    thread_aio = core.thread_aio
-    if thread_aio is None:
-        pytest.skip(f"thread_aio is unavailable here: {core.unavailable}")
+    pool_aio = _pool_backend(backend_name)
     path = filesystem_dir / "written.bin"
     data = os.urandom(4096 * KiB)
     descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    context = thread_aio.Context()
+    context = pool_aio.Context()
     try:
-        op = thread_aio.Operation.write(data, descriptor, 0)
+        op = pool_aio.Operation.write(data, descriptor, 0)
         before = _system_calls("syscw")
         run_to_completion(context, op)
         calls = _system_calls("syscw") - before

@@ -8,6 +8,7 @@ Linux), and the reference the native backends are tested against.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import enum
 import fcntl
 import functools
@@ -205,36 +206,70 @@ class Operation(AbstractOperation):
             )
 
 
+#: A large buffered read goes in steps of this size, as on the native pool: a
+#: kernel without full preemption cannot take the CPU from one long copy, and
+#: a worker sharing the loop's CPU would hold the loop off for all of it.
+_READ_STEP = 128 * 1024
+
+#: The device is asked for this much of a stepped read at once, so that the
+#: steps do not turn one device request into several.
+_READ_ADVICE_WINDOW = 8 * 1024 * 1024
+
+
+def _is_direct(fd: int) -> bool:
+    return bool(fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_DIRECT)
+
+
+def _read_ahead(fd: int, offset: int, nbytes: int) -> None:
+    """Start the device reading the next window of a stepped read."""
+    with contextlib.suppress(OSError):  # advice only: the steps read anyway
+        window = min(nbytes, _READ_ADVICE_WINDOW)
+        os.posix_fadvise(fd, offset, window, os.POSIX_FADV_WILLNEED)
+
+
 def _pread_exactly(fd: int, nbytes: int, offset: int) -> bytes:
     """Read ``nbytes`` or up to end of file: one call caps below 2 GiB, so loop."""
-    if nbytes > 0 and fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_DIRECT:
+    if nbytes > 0 and _is_direct(fd):
         # O_DIRECT reads into aligned memory only, which bytes objects are not.
         with aligned_buffer(nbytes) as bounce:
             with memoryview(bounce) as view:
-                count = _preadinto_exactly(fd, view, offset)
+                count = _preadinto_exactly(fd, view, offset, direct=True)
             return bounce[:count]
-    data = os.pread(fd, nbytes, offset)
-    if len(data) == nbytes or not data:
-        return data
-    chunks = [data]
-    done = len(data)
+    step = min(nbytes, _READ_STEP)
+    chunks: list[bytes] = []
+    done = advised_until = 0
     while done < nbytes:
+        if step < nbytes and done >= advised_until:
+            _read_ahead(fd, offset + done, nbytes - done)
+            advised_until = done + _READ_ADVICE_WINDOW
         try:
-            chunk = os.pread(fd, nbytes - done, offset + done)
+            chunk = os.pread(fd, min(step, nbytes - done), offset + done)
         except OSError:
+            if not chunks:
+                raise
             break  # what was read before the error is the result, as read(2)'s
         if not chunk:
             break
         chunks.append(chunk)
         done += len(chunk)
-    return b"".join(chunks)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
-def _preadinto_exactly(fd: int, view: memoryview, offset: int) -> int:
-    done = 0
-    while done < view.nbytes:
+def _preadinto_exactly(
+    fd: int, view: memoryview, offset: int, direct: bool | None = None
+) -> int:
+    """Fill ``view`` or up to end of file; ``direct`` says whether ``fd`` has
+    ``O_DIRECT`` (None: ask, if it matters)."""
+    nbytes = view.nbytes
+    stepped = nbytes > _READ_STEP and not (_is_direct(fd) if direct is None else direct)
+    step = _READ_STEP if stepped else nbytes
+    done = advised_until = 0
+    while done < nbytes:
+        if stepped and done >= advised_until:
+            _read_ahead(fd, offset + done, nbytes - done)
+            advised_until = done + _READ_ADVICE_WINDOW
         try:
-            count = os.preadv(fd, [view[done:]], offset + done)
+            count = os.preadv(fd, [view[done : done + step]], offset + done)
         except OSError:
             if done == 0:
                 raise
