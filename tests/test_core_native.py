@@ -119,34 +119,26 @@ def _system_calls(kind: str) -> int:
     return int(counts[kind])
 
 
-def _pool_backend(name: str) -> ModuleType:
-    """thread_aio or python_aio: the backends whose own threads read."""
-    module: ModuleType | None = getattr(core, name)
-    if module is None:
-        pytest.skip(f"{name} is unavailable here: {core.unavailable}")
-    return module
-
-
-@pytest.mark.parametrize("backend_name", ["thread_aio", "python_aio"])
 @pytest.mark.parametrize("operation", ["read", "readinto"])
 def test_a_worker_reads_a_big_range_in_steps(
-    filesystem_dir: Path, operation: str, backend_name: str
+    backend: Backend, filesystem_dir: Path, operation: str
 ) -> None:
     # One big copy would hold whatever CPU the worker runs on, the loop's too.
-    pool_aio = _pool_backend(backend_name)
+    # Every backend reads a range this big on its pool, io_uring's included.
+    aio = backend.module
     path = filesystem_dir / "big.bin"
     data = os.urandom(9 * 1024 * KiB + 12345)  # past one 8 MiB advice window
     path.write_bytes(data)
     offset = 1000
     size = len(data)  # runs past the end of the file
     descriptor = os.open(path, os.O_RDONLY)
-    context = pool_aio.Context()
+    context = aio.Context()
     try:
         target = bytearray(size)
         if operation == "read":
-            op = pool_aio.Operation.read(size, descriptor, offset)
+            op = aio.Operation.read(size, descriptor, offset)
         else:
-            op = pool_aio.Operation.readinto(target, descriptor, offset)
+            op = aio.Operation.readinto(target, descriptor, offset)
         before = _system_calls("syscr")
         run_to_completion(context, op)
         calls = _system_calls("syscr") - before
@@ -160,18 +152,17 @@ def test_a_worker_reads_a_big_range_in_steps(
         os.close(descriptor)
 
 
-@pytest.mark.parametrize("backend_name", ["thread_aio", "python_aio"])
 def test_a_worker_writes_a_big_buffer_at_once(
-    filesystem_dir: Path, backend_name: str
+    backend: Backend, filesystem_dir: Path
 ) -> None:
     # Steps could let another writer land between two of them.
-    pool_aio = _pool_backend(backend_name)
+    aio = backend.module
     path = filesystem_dir / "written.bin"
     data = os.urandom(4096 * KiB)
     descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    context = pool_aio.Context()
+    context = aio.Context()
     try:
-        op = pool_aio.Operation.write(data, descriptor, 0)
+        op = aio.Operation.write(data, descriptor, 0)
         before = _system_calls("syscw")
         run_to_completion(context, op)
         calls = _system_calls("syscw") - before
@@ -181,6 +172,58 @@ def test_a_worker_writes_a_big_buffer_at_once(
     finally:
         context.close()
         os.close(descriptor)
+
+
+def test_waiting_on_the_ring_sees_the_pools_completions(cached_fd: int) -> None:
+    # A big read goes to the pool, whose completions do not end a wait on the
+    # ring: the wait must look at the pool too, not sleep out its timeout.
+    linux_uring = core.linux_uring
+    if linux_uring is None:
+        pytest.skip(f"linux_uring is unavailable here: {core.unavailable}")
+    context = linux_uring.Context()
+    try:
+        op = linux_uring.Operation.read(2048 * KiB, cached_fd, 0)
+        assert context.submit(op) == 1
+        started = time.monotonic()
+        assert context.process_events(min_requests=1, timeout=5) == 1
+        assert time.monotonic() - started < 2.5, "the wait slept out its timeout"
+        assert op.get_value() == os.pread(cached_fd, 2048 * KiB, 0)
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("ending", ["cancel", "close"])
+def test_reads_queued_in_the_pool_are_cancelled_whole(
+    native_backend: Backend, cached_fd: int, ending: str
+) -> None:
+    aio = native_backend.module
+    context = aio.Context(max_requests=16, pool_size=1)
+    size = 1024 * KiB
+    targets = [bytearray(size) for _ in range(12)]
+    operations = [aio.Operation.readinto(t, cached_fd, 0) for t in targets]
+    try:
+        assert context.submit(*operations) == len(operations)
+        if ending == "cancel":
+            context.cancel(*operations[4:])
+            deadline = time.monotonic() + 10
+            while any(op.result == 0 and not op.error for op in operations):
+                assert time.monotonic() < deadline, "an operation never completed"
+                if hasattr(context, "process_events"):
+                    context.process_events(min_requests=0, timeout=0.01)
+                else:
+                    time.sleep(0.001)
+    finally:
+        context.close()
+    expected = os.pread(cached_fd, size, 0)
+    cancelled = 0
+    for target, op in zip(targets, operations, strict=True):
+        if op.error:
+            assert op.error == errno.ECANCELED
+            cancelled += 1
+        else:
+            assert op.get_value() == size
+            assert bytes(target) == expected
+    assert cancelled > 0, "one worker ran twelve 1 MiB reads before any ending"
 
 
 async def test_a_stream_of_hits_still_gives_the_loop_turns(

@@ -230,6 +230,16 @@ context_take_pool_done(struct context *ctx)
     return count;
 }
 
+bool
+context_cancel_in_pool(struct context *ctx, struct request *req)
+{
+    if (!pool_dequeue(ctx->pool, req)) {
+        return false; /* a worker runs it already */
+    }
+    context_complete(ctx, req, -ECANCELED);
+    return true;
+}
+
 void
 context_close_pool(struct context *ctx)
 {
@@ -1352,17 +1362,19 @@ context_create(PyTypeObject *type, const struct backend *backend,
 static PyObject *
 uring_context_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
 {
-    static char *kwlist[] = {"max_requests", "sqpoll", NULL};
-    int max_requests = 32, sqpoll = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|ip:Context", kwlist,
-                                     &max_requests, &sqpoll)) {
+    static char *kwlist[] = {"max_requests", "sqpoll", "pool_size", NULL};
+    int max_requests = 32, sqpoll = 0, pool_size = 64;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|ipi:Context", kwlist,
+                                     &max_requests, &sqpoll, &pool_size)) {
         return NULL;
     }
-    if (max_requests <= 0) {
-        return PyErr_Format(PyExc_ValueError, "max_requests must be positive, got %d",
-                            max_requests);
+    if (max_requests <= 0 || pool_size <= 0) {
+        return PyErr_Format(PyExc_ValueError,
+                            "max_requests and pool_size must be positive, got %d, %d",
+                            max_requests, pool_size);
     }
-    return context_create(type, &uring_backend, (unsigned)max_requests, 1, sqpoll);
+    return context_create(type, &uring_backend, (unsigned)max_requests,
+                          (unsigned)pool_size, sqpoll);
 }
 
 static PyObject *
@@ -1455,10 +1467,11 @@ static PyMemberDef context_members[] = {
 };
 
 PyDoc_STRVAR(uring_context__doc__,
-"UringContext(max_requests=32, sqpoll=False)\n--\n\n"
+"UringContext(max_requests=32, sqpoll=False, pool_size=64)\n--\n\n"
 "linux_uring context: io_uring, one ring and one eventfd.  sqpoll=True asks\n"
 "for a kernel thread polling the submission queue (off by default: it costs\n"
-"a CPU and was slower here).");
+"a CPU and was slower here).  Buffered reads too big to copy on the loop\n"
+"thread go to a thread pool of up to pool_size threads.");
 
 PyDoc_STRVAR(kaio_context__doc__,
 "LinuxAioContext(max_requests=32, pool_size=64)\n--\n\n"

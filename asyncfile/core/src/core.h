@@ -32,6 +32,10 @@
  * would hold the loop too long, so it goes to the kernel or the pool. */
 #define INLINE_MAX ((size_t)256 << 10)
 
+/* A backend waiting on its kernel queue while the pool has work wakes this
+ * often to look at the pool's completions, which do not end that wait. */
+#define POOL_POLL_NS ((int64_t)10 * 1000 * 1000)
+
 /* How long inline completions may run before the awaiting tasks must give the
  * event loop a turn (nanoseconds). */
 #define INLINE_BUDGET_NS (1000 * 1000)
@@ -259,6 +263,8 @@ void context_complete(struct context *ctx, struct request *req, int64_t result);
 int context_dispatch(struct context *ctx, int max);
 /* Complete the requests the pool has finished; returns how many. */
 int context_take_pool_done(struct context *ctx);
+/* Cancel a request still queued in the pool; false once a worker runs it. */
+bool context_cancel_in_pool(struct context *ctx, struct request *req);
 /* Stop the pool, waiting without the GIL for the requests it runs: those
  * finished complete with their result, those never started with ECANCELED. */
 void context_close_pool(struct context *ctx);

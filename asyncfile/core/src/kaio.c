@@ -257,13 +257,12 @@ kaio_reap(struct context *ctx, int min_wait, int64_t timeout_ns)
         if (wait > 0 && deadline >= 0) {
             int64_t left = deadline - monotonic_ns();
             left = left > 0 ? left : 0;
-            /* Poll briefly so pool completions are noticed too. */
-            left = left < 10 * 1000 * 1000 ? left : 10 * 1000 * 1000;
+            left = left < POOL_POLL_NS ? left : POOL_POLL_NS;
             ts.tv_sec = left / 1000000000;
             ts.tv_nsec = left % 1000000000;
         }
         else if (wait > 0) {
-            ts.tv_nsec = 10 * 1000 * 1000;
+            ts.tv_nsec = POOL_POLL_NS;
         }
         int ret;
         Py_BEGIN_ALLOW_THREADS
@@ -292,11 +291,7 @@ kaio_cancel(struct context *ctx, struct request *req)
 {
     struct kaio *kaio = ctx->impl;
     if (req->via_pool) {
-        if (!pool_dequeue(ctx->pool, req)) {
-            return false;
-        }
-        context_complete(ctx, req, -ECANCELED);
-        return true;
+        return context_cancel_in_pool(ctx, req);
     }
     for (unsigned i = 0; i < kaio->batch_len; i++) {
         if (kaio->batch[i] == &req->iocb) {

@@ -37,11 +37,7 @@ thread_reap(struct context *ctx, int min_wait, int64_t timeout_ns)
 static bool
 thread_cancel(struct context *ctx, struct request *req)
 {
-    if (!pool_dequeue(ctx->pool, req)) {
-        return false;
-    }
-    context_complete(ctx, req, -ECANCELED);
-    return true;
+    return context_cancel_in_pool(ctx, req);
 }
 
 static void

@@ -6,6 +6,10 @@
  * their slot's address as user_data; cancellations carry CANCEL_TAG so their
  * own completions are skipped.
  *
+ * Buffered reads too big to copy on the loop thread go to the thread pool, not
+ * to io-wq: a pool worker copies in steps the scheduler can preempt, where an
+ * io-wq worker's one long copy held the loop off its CPU for milliseconds.
+ *
  * Pointers into memory shared with the kernel start with `k`.  The kernel
  * writes the SQ head and the CQ tail, we write the SQ tail and the CQ head:
  * each side publishes with a release store and reads the other's index with an
@@ -47,6 +51,7 @@ struct uring {
     unsigned *kcq_tail;
     struct io_uring_cqe *kcqes;
     unsigned cq_mask;
+    unsigned in_pool;        /* requests handed to the thread pool */
 };
 
 static inline unsigned
@@ -179,6 +184,14 @@ uring_open(struct context *ctx)
         close(ring->ring_fd);
         goto err;
     }
+    ctx->pool = pool_create(ctx->eventfd, ctx->pool_size);
+    if (ctx->pool == NULL) {
+        unmap_rings(ring);
+        close(ring->ring_fd);
+        PyErr_NoMemory();
+        ret = -1;
+        goto err;
+    }
     ctx->sqpoll_active = ring->sqpoll;
     ctx->impl = ring;
     return 0;
@@ -287,10 +300,43 @@ prepare_transfer(struct io_uring_sqe *sqe, struct request *req)
     }
 }
 
+static bool
+belongs_to_pool(const struct request *req)
+{
+    return (req->opcode == OP_READ || req->opcode == OP_READINTO) && !req->direct &&
+           req->nbytes - req->done > INLINE_MAX;
+}
+
+static int
+send_to_pool(struct context *ctx, struct request *req)
+{
+    struct uring *ring = ctx->impl;
+    req->via_pool = true;
+    int ret = pool_enqueue(ctx->pool, req);
+    ring->in_pool += ret == 0;
+    return ret;
+}
+
+/* Complete what the pool has finished; returns how many. */
+static int
+take_pool_done(struct context *ctx)
+{
+    struct uring *ring = ctx->impl;
+    if (ring->in_pool == 0) {
+        return 0; /* nothing to take, and no lock to take for it */
+    }
+    int count = context_take_pool_done(ctx);
+    ring->in_pool -= (unsigned)count;
+    return count;
+}
+
 static int
 uring_start(struct context *ctx, struct request *req)
 {
     struct uring *ring = ctx->impl;
+    if (belongs_to_pool(req)) {
+        return send_to_pool(ctx, req);
+    }
     struct io_uring_sqe *sqe = get_sqe(ring);
     if (sqe == NULL) {
         int ret = uring_flush(ctx);
@@ -367,28 +413,45 @@ static int
 uring_reap(struct context *ctx, int min_wait, int64_t timeout_ns)
 {
     struct uring *ring = ctx->impl;
-    int count = reap_cq(ctx);
-    if (count >= min_wait) {
-        uring_flush(ctx); /* continuations of capped transfers */
-        return count;
+    int count = reap_cq(ctx) + take_pool_done(ctx);
+    int64_t deadline = timeout_ns < 0 ? -1 : monotonic_ns() + timeout_ns;
+    while (count < min_wait) {
+        int64_t wait_ns = -1;
+        if (deadline >= 0) {
+            wait_ns = deadline - monotonic_ns();
+            wait_ns = wait_ns > 0 ? wait_ns : 0;
+        }
+        if (ring->in_pool > 0 && (wait_ns < 0 || wait_ns > POOL_POLL_NS)) {
+            wait_ns = POOL_POLL_NS;
+        }
+        publish_sqes(ring);
+        int ret = enter(ring, ring->sqpoll ? 0 : ring->to_submit,
+                        (unsigned)(min_wait - count), IORING_ENTER_GETEVENTS, wait_ns);
+        if (ret < 0) {
+            return ret;
+        }
+        if (!ring->sqpoll) {
+            ring->to_submit -= (unsigned)ret < ring->to_submit ? (unsigned)ret
+                                                                : ring->to_submit;
+        }
+        count += reap_cq(ctx) + take_pool_done(ctx);
+        if (deadline >= 0 && monotonic_ns() >= deadline) {
+            break;
+        }
     }
-    publish_sqes(ring);
-    int ret = enter(ring, ring->sqpoll ? 0 : ring->to_submit,
-                    (unsigned)(min_wait - count), IORING_ENTER_GETEVENTS, timeout_ns);
-    if (ret < 0) {
-        return ret;
-    }
-    if (!ring->sqpoll) {
-        ring->to_submit -= (unsigned)ret < ring->to_submit ? (unsigned)ret
-                                                            : ring->to_submit;
-    }
-    return count + reap_cq(ctx);
+    uring_flush(ctx); /* continuations of capped transfers */
+    return count;
 }
 
 static bool
 uring_cancel(struct context *ctx, struct request *req)
 {
     struct uring *ring = ctx->impl;
+    if (req->via_pool) {
+        bool cancelled = context_cancel_in_pool(ctx, req);
+        ring->in_pool -= cancelled;
+        return cancelled;
+    }
     if (req->state != REQ_RUNNING) {
         return false;
     }
@@ -417,6 +480,8 @@ static void
 uring_close(struct context *ctx)
 {
     struct uring *ring = ctx->impl;
+    context_close_pool(ctx); /* waits for what the pool runs, cancels the rest */
+    ring->in_pool = 0;
     uring_flush(ctx);
     if (ctx->in_flight > 0) {
         /* Ask the kernel to cancel everything, then wait for every request
@@ -451,7 +516,9 @@ static void
 uring_abandon(struct context *ctx)
 {
     /* The mappings and the fd are this process's copies: dropping them leaves
-     * the parent's ring alone. */
+     * the parent's ring alone.  The pool's threads stayed in the parent. */
+    pool_abandon(ctx->pool);
+    ctx->pool = NULL;
     release_ring(ctx->impl);
     ctx->impl = NULL;
 }
