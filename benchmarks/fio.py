@@ -25,6 +25,8 @@ NAME = "fio"
 API = "fio"
 """The interface a case names in ``Case.reference`` to get this row."""
 ENGINE = "io_uring"
+#: fio's untimed start (--ramp_time), about what the case's warm-up reads take.
+RAMP_SECONDS = 0.25
 
 
 def listing() -> dict[str, Any]:
@@ -69,6 +71,8 @@ def command(case: Case, path: Path, seconds: float, seed: int) -> list[str]:
         "--numjobs=1",
         "--time_based",
         f"--runtime={max(1, round(seconds * 1000))}ms",
+        # Untimed, as the Python contenders' warm-up reads (the case's warmup).
+        f"--ramp_time={round(RAMP_SECONDS * 1000)}ms",
         "--norandommap",
         f"--randseed={seed}",
         # Leave the page cache alone: O_DIRECT does not use it, and the
