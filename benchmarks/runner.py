@@ -143,6 +143,8 @@ class Run:
         failed = self.failed.setdefault(case.name, {})
         size = path.stat().st_size if path.exists() else 0
         self.data[case.name] = {"path": str(path), "bytes": size}
+        if case.direct:
+            datafile.read_past_the_page_cache(path)
         fixed = case.fixed_ops(size)
         if fixed is not None:
             ops = dict.fromkeys(names, fixed)
