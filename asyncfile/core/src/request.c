@@ -178,8 +178,8 @@ request_table_free(struct request *table, unsigned count)
  * A kernel without full preemption switches tasks only where its code offers
  * to, such as a system call's end; copying 1 MiB out of the page cache can
  * take a few milliseconds, and a worker the scheduler starts on the loop's CPU
- * holds the loop off for the whole copy (2-3 ms beats in every cold 1 MiB
- * sequential pass on the benchmark VM; 1.1 ms with steps). */
+ * holds the loop off for the whole copy (cold 1 MiB sequential reads on the
+ * benchmark VM: beats late by 2-4 ms in every pass, 1.1-1.9 ms with steps). */
 #define READ_STEP ((size_t)128 << 10)
 
 /* Steps would turn one device request into several (each step's readahead
