@@ -85,6 +85,55 @@ async def _loop_turns_during(awaitable_factory: object, count: int) -> tuple[int
     return turns, results
 
 
+async def test_the_methods_take_keywords_and_a_priority(
+    native_aio: ModuleType, fd: int
+) -> None:
+    async with native_aio.AsyncioContext() as context:
+        assert await context.write(payload=b"abcdef", fd=fd, offset=0) == 6
+        assert await context.read(3, fd, 1, 0) == b"bcd"
+        assert await context.read(nbytes=2, fd=fd) == b"ab"
+        target = bytearray(3)
+        assert await context.readinto(target, fd, offset=3, priority=1) == 3
+        assert target == b"def"
+        with pytest.raises(TypeError):
+            context.read(3, fd, 0, 0, 0)
+        with pytest.raises(TypeError):
+            context.read(3, fd, size=3)
+
+
+async def test_calls_the_c_methods_cannot_start_go_to_python(
+    native_aio: ModuleType, fd: int
+) -> None:
+    os.pwrite(fd, b"0123456789", 0)
+    context = native_aio.AsyncioContext()
+    deferred: list[str] = []
+    for name in ("_read", "_readinto", "_write"):
+        method = getattr(context, name)
+
+        def spy(*args: object, _method: object = method, **kwargs: object) -> object:
+            deferred.append(f"{_method.__name__}{args}{kwargs}")  # type: ignore[attr-defined]
+            return _method(*args, **kwargs)  # type: ignore[operator]
+
+        setattr(context, name, spy)
+    try:
+        # Serving the running loop, called positionally: started in C.
+        assert await context.read(4, fd, 0) == b"0123"
+        assert await context.write(b"ab", fd, 0, 0) == 2
+        assert await context.readinto(bytearray(2), fd, 8) == 2
+        assert deferred == []
+        # Keywords: Python decides.
+        assert await context.read(2, fd=fd, offset=2) == b"23"
+        assert deferred == [f"_read(2,){{'fd': {fd}, 'offset': 2}}"]
+        context.close()
+        with pytest.raises(RuntimeError, match="closed"):
+            await context.write(b"x", fd, 0)
+        assert len(deferred) == 2
+    finally:
+        context.close()
+    with pytest.raises(TypeError, match="native context"):
+        context._native = object()
+
+
 async def test_a_page_cache_hit_completes_without_a_loop_turn(
     native_aio: ModuleType, cached_fd: int
 ) -> None:

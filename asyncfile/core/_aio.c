@@ -5,7 +5,7 @@
  * probes that tell the Python layer which kernel interfaces this process may
  * use.  The probes run when a backend module asks, never at import.  The
  * types live in src/: operation.c, context.c (with uring.c, kaio.c, thread.c
- * and pool.c behind it) and call.c.
+ * and pool.c behind it), call.c, and adapter.c for the asyncio adapter.
  */
 #include "core.h"
 
@@ -102,7 +102,7 @@ aio_exec(PyObject *module)
     }
     if (operation_module_init(module, state) < 0 ||
         call_module_init(module, state) < 0 || waiter_module_init(module, state) < 0 ||
-        context_module_init(module, state) < 0) {
+        context_module_init(module, state) < 0 || adapter_module_init(module, state) < 0) {
         return -1;
     }
     return 0;
@@ -118,6 +118,7 @@ aio_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(state->thread_context_type);
     Py_VISIT(state->call_type);
     Py_VISIT(state->waiter_type);
+    Py_VISIT(state->methods_type);
     Py_VISIT(state->current_task);
     Py_VISIT(state->get_running_loop);
     Py_VISIT(state->cancelled_error);
@@ -138,6 +139,7 @@ aio_clear(PyObject *module)
     Py_CLEAR(state->thread_context_type);
     Py_CLEAR(state->call_type);
     Py_CLEAR(state->waiter_type);
+    Py_CLEAR(state->methods_type);
     Py_CLEAR(state->current_task);
     Py_CLEAR(state->get_running_loop);
     Py_CLEAR(state->cancelled_error);
@@ -148,6 +150,9 @@ aio_clear(PyObject *module)
     Py_CLEAR(state->queue_full_error);
     Py_CLEAR(state->str_call_soon);
     Py_CLEAR(state->str_thread_id);
+    for (size_t i = 0; i < DEFERRED_COUNT; i++) {
+        Py_CLEAR(state->str_deferred[i]);
+    }
     return 0;
 }
 
@@ -167,7 +172,7 @@ static PyModuleDef_Slot aio_slots[] = {
 
 PyDoc_STRVAR(aio__doc__, "Native asynchronous file I/O backends for asyncfile.core.");
 
-static struct PyModuleDef aio_module = {
+struct PyModuleDef aio_module = {
     PyModuleDef_HEAD_INIT,
     .m_name = "asyncfile.core._aio",
     .m_doc = aio__doc__,

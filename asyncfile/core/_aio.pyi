@@ -1,4 +1,4 @@
-from collections.abc import Callable, Coroutine, Generator
+from collections.abc import Awaitable, Callable, Coroutine, Generator
 from typing import Any, Literal, TypeVar
 
 from typing_extensions import Buffer, Self
@@ -99,3 +99,17 @@ class LinuxAioContext(_PolledContext):
 
 class ThreadContext(_NativeContext):
     def __init__(self, max_requests: int = 32, pool_size: int = 64) -> None: ...
+
+class AsyncioMethods:
+    """The C half of the native backends' AsyncioContext."""
+
+    _native: Any
+    def read(
+        self, nbytes: int, fd: int, offset: int = 0, priority: int = 0
+    ) -> Awaitable[bytes]: ...
+    def readinto(
+        self, buffer: Buffer, fd: int, offset: int = 0, priority: int = 0
+    ) -> Awaitable[int]: ...
+    def write(
+        self, payload: Buffer, fd: int, offset: int = 0, priority: int = 0
+    ) -> Awaitable[int]: ...

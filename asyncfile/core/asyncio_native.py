@@ -3,7 +3,10 @@
 The native context completes page-cache hits on the spot and returns an
 awaitable that does not suspend the task (giving the loop a turn once its
 inline budget is spent); the rest complete through the eventfd, registered
-once with the loop's ``add_reader``.
+once with the loop's ``add_reader``.  ``read``, ``readinto`` and ``write`` are
+C methods (``_aio.AsyncioMethods``) that start the operation at once while the
+context serves the running loop, and call ``_read``, ``_readinto`` or
+``_write`` here for anything else.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from threading import get_ident
 from typing import TYPE_CHECKING, Any
 
 from . import forks
+from ._aio import AsyncioMethods
 from .abstract import AbstractContext
 from .asyncio_base import AsyncioContextBase, CachedReader
 
@@ -24,7 +28,7 @@ if TYPE_CHECKING:
 __all__ = ("NativeAsyncioContext",)
 
 
-class NativeAsyncioContext(AsyncioContextBase):
+class NativeAsyncioContext(AsyncioMethods, AsyncioContextBase):
     """Awaitable operations on a native context, served by one event loop."""
 
     def __init__(
@@ -43,7 +47,7 @@ class NativeAsyncioContext(AsyncioContextBase):
 
     def _create_context(self, max_requests: int, **options: Any) -> AbstractContext:
         context = self._new_native_context(max_requests, **options)
-        self._native: Any = context
+        self._native = context
         return context
 
     def _new_native_context(self, max_requests: int, **options: Any) -> AbstractContext:
@@ -86,7 +90,7 @@ class NativeAsyncioContext(AsyncioContextBase):
         """A call made outside any loop: bind and start it once awaited."""
         return await getattr(self._serving(), method)(*args)
 
-    def read(
+    def _read(
         self, nbytes: int, fd: int, offset: int = 0, priority: int = 0
     ) -> Awaitable[bytes]:
         native = self._serving()
@@ -99,7 +103,7 @@ class NativeAsyncioContext(AsyncioContextBase):
         reader: CachedReader = self._native.read_cached
         return reader
 
-    def readinto(
+    def _readinto(
         self, buffer: Buffer, fd: int, offset: int = 0, priority: int = 0
     ) -> Awaitable[int]:
         native = self._serving()
@@ -108,7 +112,7 @@ class NativeAsyncioContext(AsyncioContextBase):
         result: Awaitable[int] = native.areadinto(buffer, fd, offset)
         return result
 
-    def write(
+    def _write(
         self, payload: Buffer, fd: int, offset: int = 0, priority: int = 0
     ) -> Awaitable[int]:
         native = self._serving()

@@ -1026,7 +1026,7 @@ PyDoc_STRVAR(context_aread__doc__,
 "aread($self, nbytes, fd, offset=0, /)\n--\n\n"
 "Awaitable read of up to nbytes at offset; its value is the bytes read.");
 
-static PyObject *
+PyObject *
 context_aread(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     size_t nbytes;
@@ -1047,7 +1047,7 @@ context_aread(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
  * error.  A BaseEventLoop running on this thread is the running loop (one
  * runs per thread): cheaper than asking asyncio, which makes a getpid()
  * system call on Python 3.11 and older. */
-static int
+int
 context_serves_running_loop(struct context *ctx)
 {
     PyObject *thread_id = PyObject_GetAttr(ctx->loop, ctx->state->str_thread_id);
@@ -1165,7 +1165,7 @@ PyDoc_STRVAR(context_areadinto__doc__,
 "areadinto($self, buffer, fd, offset=0, /)\n--\n\n"
 "Awaitable read into a writable buffer; its value is the count read.");
 
-static PyObject *
+PyObject *
 context_areadinto(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     return buffer_awaitable(self, args, nargs, OP_READINTO, "areadinto");
@@ -1175,7 +1175,7 @@ PyDoc_STRVAR(context_awrite__doc__,
 "awrite($self, buffer, fd, offset=0, /)\n--\n\n"
 "Awaitable write of a contiguous buffer; its value is the count written.");
 
-static PyObject *
+PyObject *
 context_awrite(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     return buffer_awaitable(self, args, nargs, OP_WRITE, "awrite");

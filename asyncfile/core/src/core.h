@@ -193,6 +193,9 @@ extern const struct backend uring_backend;
 extern const struct backend kaio_backend;
 extern const struct backend thread_backend;
 
+/* The Python methods AsyncioMethods (adapter.c) defers calls to. */
+enum deferred_method { DEFERRED_READ, DEFERRED_READINTO, DEFERRED_WRITE, DEFERRED_COUNT };
+
 /* Module state. */
 typedef struct {
     PyTypeObject *operation_type;
@@ -201,6 +204,7 @@ typedef struct {
     PyTypeObject *thread_context_type;
     PyTypeObject *call_type;
     PyTypeObject *waiter_type;
+    PyTypeObject *methods_type;   /* AsyncioMethods */
     PyObject *error_from_errno;   /* asyncfile.core.errors.error_from_errno */
     PyObject *buffer_type_error;  /* asyncfile.core.errors.BufferTypeError */
     PyObject *queue_full_error;   /* asyncfile.core.errors.QueueFullError */
@@ -211,7 +215,10 @@ typedef struct {
     PyObject *kwnames_context;    /* ("context",) */
     PyObject *str_call_soon;
     PyObject *str_thread_id;      /* _thread_id: a BaseEventLoop's running thread */
+    PyObject *str_deferred[DEFERRED_COUNT]; /* "_read", "_readinto", "_write" */
 } aio_state;
+
+extern struct PyModuleDef aio_module;
 
 /* Argument converters for PyArg_Parse* ("O&"); they also serve the fast paths. */
 int fd_converter(PyObject *arg, void *out);
@@ -270,6 +277,15 @@ bool context_cancel_in_pool(struct context *ctx, struct request *req);
 void context_close_pool(struct context *ctx);
 int64_t monotonic_ns(void);
 extern unsigned aio_fork_generation;
+/* 1 if the running loop is the one `ctx` is bound to, 0 if not, -1 on error. */
+int context_serves_running_loop(struct context *ctx);
+/* The awaitable methods aread, areadinto and awrite of a native context. */
+PyObject *context_aread(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
+PyObject *context_areadinto(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
+PyObject *context_awrite(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
+
+/* adapter.c */
+int adapter_module_init(PyObject *module, aio_state *state);
 
 /* operation.c */
 int operation_module_init(PyObject *module, aio_state *state);
