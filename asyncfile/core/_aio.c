@@ -172,7 +172,7 @@ static PyModuleDef_Slot aio_slots[] = {
 
 PyDoc_STRVAR(aio__doc__, "Native asynchronous file I/O backends for asyncfile.core.");
 
-struct PyModuleDef aio_module = {
+static struct PyModuleDef aio_module = {
     PyModuleDef_HEAD_INIT,
     .m_name = "asyncfile.core._aio",
     .m_doc = aio__doc__,

@@ -128,14 +128,7 @@ methods_set_native(PyObject *self, PyObject *value, void *Py_UNUSED(closure))
         Py_CLEAR(METHODS(self)->native);
         return 0;
     }
-    PyObject *module = PyType_GetModuleByDef(Py_TYPE(self), &aio_module);
-    if (module == NULL) {
-        return -1;
-    }
-    aio_state *state = PyModule_GetState(module);
-    if (!PyObject_TypeCheck(value, state->uring_context_type) &&
-        !PyObject_TypeCheck(value, state->kaio_context_type) &&
-        !PyObject_TypeCheck(value, state->thread_context_type)) {
+    if (!is_native_context(value)) {
         PyErr_Format(PyExc_TypeError, "_native must be a native context, not %.200s",
                      Py_TYPE(value)->tp_name);
         return -1;

@@ -1321,6 +1321,13 @@ context_dealloc(PyObject *self)
     Py_DECREF(type);
 }
 
+bool
+is_native_context(PyObject *obj)
+{
+    /* The three context types share it, and none can be subclassed. */
+    return Py_TYPE(obj)->tp_dealloc == context_dealloc;
+}
+
 static PyObject *
 context_create(PyTypeObject *type, const struct backend *backend,
                unsigned max_requests, unsigned pool_size, bool sqpoll)

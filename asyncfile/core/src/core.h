@@ -218,8 +218,6 @@ typedef struct {
     PyObject *str_deferred[DEFERRED_COUNT]; /* "_read", "_readinto", "_write" */
 } aio_state;
 
-extern struct PyModuleDef aio_module;
-
 /* Argument converters for PyArg_Parse* ("O&"); they also serve the fast paths. */
 int fd_converter(PyObject *arg, void *out);
 int offset_converter(PyObject *arg, void *out);
@@ -277,6 +275,8 @@ bool context_cancel_in_pool(struct context *ctx, struct request *req);
 void context_close_pool(struct context *ctx);
 int64_t monotonic_ns(void);
 extern unsigned aio_fork_generation;
+/* Whether `obj` is a UringContext, LinuxAioContext or ThreadContext. */
+bool is_native_context(PyObject *obj);
 /* 1 if the running loop is the one `ctx` is bound to, 0 if not, -1 on error. */
 int context_serves_running_loop(struct context *ctx);
 /* The awaitable methods aread, areadinto and awrite of a native context. */
