@@ -24,7 +24,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-from backends import Backend, run_to_completion
+from backends import ONLY_BACKEND, Backend, run_to_completion
 from mounts import skip_if_memory_backed
 
 import asyncfile.core as core
@@ -217,7 +217,8 @@ def test_a_worker_writes_a_big_buffer_at_once(
         calls = _system_calls("syscw") - before
         assert op.get_value() == len(data)
         assert path.read_bytes() == data
-        assert calls < 8, f"{calls} write calls for one 4 MiB write"
+        # Steps of 128 KiB would take 32; valgrind adds writes of its own.
+        assert calls < 32, f"{calls} write calls for one 4 MiB write"
     finally:
         context.close()
         os.close(descriptor)
@@ -226,6 +227,8 @@ def test_a_worker_writes_a_big_buffer_at_once(
 def test_waiting_on_the_ring_sees_the_pools_completions(cached_fd: int) -> None:
     # A big read goes to the pool, whose completions do not end a wait on the
     # ring: the wait must look at the pool too, not sleep out its timeout.
+    if ONLY_BACKEND not in (None, "uring"):
+        pytest.skip(f"the matrix runs {ONLY_BACKEND} only")
     linux_uring = core.linux_uring
     if linux_uring is None:
         pytest.skip(f"linux_uring is unavailable here: {core.unavailable}")
