@@ -139,7 +139,6 @@ setup_ring(struct uring *ring, unsigned entries, bool sqpoll)
     struct io_uring_params params;
     memset(&params, 0, sizeof(params));
     params.flags = IORING_SETUP_CLAMP | (sqpoll ? IORING_SETUP_SQPOLL : 0);
-    if (getenv("URCOOP")) params.flags |= IORING_SETUP_COOP_TASKRUN;
     params.sq_thread_idle = 100;
     /* Completions never outnumber the slots, plus the cancellations. */
     params.flags |= IORING_SETUP_CQSIZE;
