@@ -97,6 +97,11 @@ class Case:
     ``"none"``, a path in the run's directory that each pass creates.
     ``count`` fixes the operations per measurement (0: the data file's size
     in ``block`` units, for a ``sequential`` case).
+
+    Before timing, a worker reads ``warmup`` blocks, and more batches of as
+    many until ``warmup_seconds`` have passed; fio's ``--ramp_time`` is
+    ``warmup_seconds`` too. ``min_repeat``: rounds this case runs at least,
+    whatever ``--repeat`` asks (not with ``--quick``).
     """
 
     name: str
@@ -109,6 +114,8 @@ class Case:
     cold: bool = False
     sequential: bool = False
     warmup: int = 2048
+    warmup_seconds: float = 0.0
+    min_repeat: int = 0
     reference: str | None = None
     goal: Goal | None = None
     work: FileWork | None = None
@@ -248,9 +255,13 @@ CASES: dict[str, Case] = {
             depth=64,
             min_mib=1024,
             direct=True,
-            # About fio's --ramp_time at this device's 75-90k IOPS: a device
-            # that idled under the contender before runs slower for a while.
-            warmup=20_000,
+            # By time, not count, so that every contender (6k to 90k reads a
+            # second) and fio warm up alike.
+            warmup=4096,
+            warmup_seconds=0.25,
+            # The device's speed drifts by 10-15% within seconds: two full
+            # rotations of the contenders, each in every position twice.
+            min_repeat=12,
             reference="fio",
             goal=Goal(speed_reference="fio", min_speed=0.9),
         ),

@@ -25,8 +25,6 @@ NAME = "fio"
 API = "fio"
 """The interface a case names in ``Case.reference`` to get this row."""
 ENGINE = "io_uring"
-#: fio's untimed start (--ramp_time), about what the case's warm-up reads take.
-RAMP_SECONDS = 0.25
 
 
 def listing() -> dict[str, Any]:
@@ -57,7 +55,7 @@ def listing() -> dict[str, Any]:
 
 def command(case: Case, path: Path, seconds: float, seed: int) -> list[str]:
     """The fio command line for ``case`` on ``path``, running ``seconds``."""
-    return [
+    argv = [
         shutil.which("fio") or "fio",
         "--readonly",
         "--output-format=json",
@@ -71,14 +69,16 @@ def command(case: Case, path: Path, seconds: float, seed: int) -> list[str]:
         "--numjobs=1",
         "--time_based",
         f"--runtime={max(1, round(seconds * 1000))}ms",
-        # Untimed, as the Python contenders' warm-up reads (the case's warmup).
-        f"--ramp_time={round(RAMP_SECONDS * 1000)}ms",
         "--norandommap",
         f"--randseed={seed}",
         # Leave the page cache alone: O_DIRECT does not use it, and the
         # buffered cases' warm file must stay warm.
         "--invalidate=0",
     ]
+    if case.warmup_seconds > 0:
+        # Untimed, as long as the Python contenders' warm-up.
+        argv.append(f"--ramp_time={round(case.warmup_seconds * 1000)}ms")
+    return argv
 
 
 def measure(case: Case, path: Path, seconds: float, seed: int) -> dict[str, Any]:

@@ -4,7 +4,7 @@ For each case: one calibration run per contender (not counted) fixes the
 operation count that makes its measurement last about ``--target`` seconds
 (a ``sequential`` case reads its whole file instead, and a ``"file"`` case
 does its fixed work: no calibration; the ``fio`` reference is time-based:
-none either); then ``--repeat`` rounds each
+none either); then ``--repeat`` rounds (or the case's ``min_repeat``) each
 run every contender once, in a seeded shuffled order rotated by one place per
 round, every run in a new ``python -m benchmarks.worker`` process (``fio``:
 an ``fio`` process). A contender whose run fails (error, wrong data, crash,
@@ -153,11 +153,12 @@ class Run:
         order = [n for n in names if n in ops]
         self.rng.shuffle(order)
         results = []
-        for rep in range(self.args.repeat):
+        rounds = self.rounds(case)
+        for rep in range(rounds):
             shift = rep % len(order) if order else 0
             rotated = order[shift:] + order[:shift]
             for position, name in enumerate(n for n in rotated if n not in failed):
-                tag = f"[{case.name} {rep + 1}/{self.args.repeat}] {name}"
+                tag = f"[{case.name} {rep + 1}/{rounds}] {name}"
                 result = self._measure(case, name, path, ["--ops", str(ops[name])])
                 if not result["ok"]:
                     failed[name] = result["error"]
@@ -178,6 +179,12 @@ class Run:
             {**dataclasses.asdict(row), "ops_per_s": row.ops_per_s} for row in rows
         ]
         return rows
+
+    def rounds(self, case: Case) -> int:
+        """Interleaved rounds of ``case``: ``--repeat``, or the case's minimum."""
+        if self.args.quick:
+            return int(self.args.repeat)
+        return max(int(self.args.repeat), case.min_repeat)
 
     def _calibrate(
         self, case: Case, names: list[str], path: Path, failed: dict[str, str]
@@ -322,8 +329,9 @@ class Run:
         method = (
             f"Data: seeded random data on {storage}; {a.size_mib} MiB and "
             f"page-cached unless a case says otherwise. {a.repeat} interleaved "
-            f"repetitions, each in a fresh process, ~{a.target:g} s each unless a "
-            "case says otherwise. µs/op = wall time / operations; ops/s = "
+            "repetitions (or the case's minimum), each in a fresh process, "
+            f"~{a.target:g} s each unless a case says otherwise. µs/op = wall "
+            "time / operations; ops/s = "
             f"1e6 / median; ratio = median / median of `{a.baseline}`; worst lag = "
             "the largest delay of a 1 ms heartbeat on the loop, over all repetitions; "
             "own lag = the same, less the time other processes (or the hypervisor) "

@@ -40,6 +40,9 @@ MARKER = "@@benchmark-result "
 VERIFY_OPS = 64
 MIN_OPS = 2000
 MAX_OPS = 2_000_000
+#: Added to --seed for the warm-up's offsets (+1 is the verification's), so
+#: that no timed read finds a block the warm-up just read.
+WARMUP_SEED = 2
 
 
 async def _clocked(work: Awaitable[T]) -> tuple[T, float, LagReport]:
@@ -65,6 +68,20 @@ def _result(ops: int, seconds: float, lag: LagReport) -> dict[str, Any]:
         "own_lag_max_ms": None if lag.own_max is None else lag.own_max * 1e3,
         "kept_off_ms": None if lag.kept_off is None else lag.kept_off * 1e3,
     }
+
+
+async def _warm_up(
+    case: Case, handle: CoreHandle, fd: int, seed: int, size: int
+) -> None:
+    """``case.warmup`` untimed reads, repeated until ``case.warmup_seconds``."""
+    deadline = time.perf_counter() + case.warmup_seconds
+    batch = 0
+    while True:
+        offsets = case.offsets(seed + WARMUP_SEED + batch, case.warmup, size)
+        await case.run(handle, fd, case.lanes(offsets))
+        batch += 1
+        if time.perf_counter() >= deadline:
+            return
 
 
 async def _timed(
@@ -121,8 +138,7 @@ async def measure(
         async with contender.open(case.api) as handle:
             check = random_offsets(seed + 1, VERIFY_OPS, pages, case.block)
             await case.verify(handle, fd, check, buffered)
-            warmup = case.offsets(seed, case.warmup, size)
-            await case.run(handle, fd, case.lanes(warmup))
+            await _warm_up(case, handle, fd, seed, size)
             if calibrate > 0:
                 count, trial = await _calibrate(case, handle, fd, seed, size, calibrate)
                 result = {"ops": count, "calibration": trial}
