@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,20 @@ def lines(path: Path) -> list[str]:
     return path.read_text().splitlines()
 
 
+async def written(path: Path, count: int, timeout: float = 10.0) -> list[str]:
+    """The file's lines once it holds ``count`` (or at ``timeout``): the
+    writes run behind the loop, at the speed of a loaded machine's disk."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            got = lines(path)
+        except FileNotFoundError:
+            got = []
+        if len(got) >= count or time.monotonic() > deadline:
+            return got
+        await asyncio.sleep(0.01)
+
+
 @pytest.mark.every_loop
 async def test_emit_never_awaits_and_keeps_order(
     tmp_path: Path, logger: logging.Logger
@@ -35,8 +50,7 @@ async def test_emit_never_awaits_and_keeps_order(
     for i in range(10_000):
         logger.info("record %d", i)
     assert handler._writer.written == 0  # all behind the loop so far
-    await asyncio.sleep(0.05)
-    assert lines(path) == [f"record {i}" for i in range(10_000)]
+    assert await written(path, 10_000) == [f"record {i}" for i in range(10_000)]
 
 
 @pytest.mark.every_loop
@@ -56,8 +70,7 @@ async def test_records_from_other_threads(
     logger.info("loop")
     for thread in threads:
         await asyncio.to_thread(thread.join)
-    await asyncio.sleep(0.05)
-    got = lines(path)
+    got = await written(path, 6001)
     assert len(got) == 6001
     for n in range(3):
         mine = [line for line in got if line.startswith(f"t{n} ")]
@@ -72,10 +85,9 @@ async def test_overflow_drops_and_says_so(
     for i in range(200):  # 10 bytes each: 100 fit before the loop runs
         logger.info("rec %05d", i)
     assert handler.dropped == 100
-    await asyncio.sleep(0.05)
+    await handler._flush_in_loop()  # the buffer has room again
     logger.info("after")
-    await asyncio.sleep(0.05)
-    got = lines(path)
+    got = await written(path, 102)
     assert got[:100] == [f"rec {i:05d}" for i in range(100)]
     assert got[100] == "[asyncfile] 100 log records dropped: the buffer was full"
     assert got[101] == "after"
