@@ -45,7 +45,6 @@ def test_reads_every_byte_with_o_direct(tmp_path: Path) -> None:
 
 def test_warm_up_reads_other_blocks_for_its_time(tmp_path: Path) -> None:
     """The warm-up lasts the case's seconds, and no timed read repeats it."""
-
     case = dataclasses.replace(CASES["direct-qd64"], warmup=256, warmup_seconds=0.2)
     path = datafile.create(tmp_path, 1 << 20, seed=1)
     size = path.stat().st_size
@@ -71,7 +70,6 @@ def test_warm_up_reads_other_blocks_for_its_time(tmp_path: Path) -> None:
 
 
 def test_fio_ramps_up_as_long_as_the_contenders_warm_up(tmp_path: Path) -> None:
-
     case = CASES["direct-qd64"]
     assert case.warmup_seconds > 0
     argv = fio.command(case, tmp_path / "data", 1.0, seed=1)
@@ -88,7 +86,6 @@ def test_fio_ramps_up_as_long_as_the_contenders_warm_up(tmp_path: Path) -> None:
 def test_direct_case_runs_its_minimum_rounds(
     repeat: int, quick: bool, expected: int
 ) -> None:
-
     args = argparse.Namespace(contender=None, repeat=repeat, quick=quick, seed=1)
     listing: dict[str, object] = {"contenders": [], "unavailable": [], "versions": {}}
     run = Run(args, listing)
