@@ -9,7 +9,10 @@ which interfaces it offers (see :mod:`benchmarks.contenders`); a contender is
 run only on the cases whose ``api`` it offers.
 
 ``"core"``: caio-style positional reads, ``await ctx.read(nbytes, fd, offset)``
-(:class:`CoreHandle`). ``"file"``: files opened by path and used through their
+(:class:`CoreHandle`). ``"into"``: the same reads into memory the reader owns,
+``await ctx.readinto(buffer, fd, offset)`` (:class:`IntoHandle`): each lane
+reads into one page-aligned buffer of its own, as an ``O_DIRECT`` program (and
+fio) does, so nothing is copied. ``"file"``: files opened by path and used through their
 methods, ``asyncfile.open`` against aiofile, aiofiles, anyio and the built-in
 ``open()`` (:class:`~benchmarks.filecases.FileHandle`); such a case names its
 ``work`` (:mod:`benchmarks.filecases`), does a fixed amount of it per
@@ -19,6 +22,8 @@ measurement and reports each contender's total time too.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import mmap
 import os
 import random
 from collections.abc import Awaitable, Callable, Sequence
@@ -41,6 +46,12 @@ AsyncRead = Callable[[int, int, int], Awaitable[bytes]]
 BlockingPread = Callable[[int, int, int], bytes]
 """``pread(fd, nbytes, offset)``: the ``os.pread`` shape."""
 
+AsyncReadinto = Callable[[mmap.mmap, int, int], Awaitable[int]]
+"""``readinto(buffer, fd, offset)``: the ``AsyncioContext.readinto`` shape."""
+
+BlockingPreadinto = Callable[[int, mmap.mmap, int], int]
+"""``preadinto(fd, buffer, offset)``: ``os.preadv`` of one buffer."""
+
 
 @dataclass(frozen=True)
 class CoreHandle:
@@ -52,6 +63,14 @@ class CoreHandle:
 
     read: AsyncRead | None = None
     blocking: BlockingPread | None = None
+
+
+@dataclass(frozen=True)
+class IntoHandle:
+    """A contender's positional reader into a given buffer; exactly one set."""
+
+    readinto: AsyncReadinto | None = None
+    blocking: BlockingPreadinto | None = None
 
 
 @dataclass(frozen=True)
@@ -174,22 +193,37 @@ class Case:
             return [offsets]
         return [offsets[i :: self.depth] for i in range(self.depth)]
 
-    async def run(self, handle: CoreHandle, fd: int, lanes: list[Sequence[int]]) -> int:
+    async def run(
+        self, handle: CoreHandle | IntoHandle, fd: int, lanes: list[Sequence[int]]
+    ) -> int:
         """Do every read of ``lanes``; return the number of bytes read."""
-        if handle.blocking is not None:
-            blocking = handle.blocking
-            return sum([_blocking_lane(blocking, fd, ln, self.block) for ln in lanes])
-        read = handle.read
-        if read is None:
-            raise TypeError("CoreHandle has neither read nor blocking")
-        if len(lanes) == 1:
-            return await _async_lane(read, fd, lanes[0], self.block)
-        lane_coros = (_async_lane(read, fd, ln, self.block) for ln in lanes)
+        size = self.block
+        lane_coros: list[Awaitable[int]]
+        if isinstance(handle, IntoHandle):
+            if handle.blocking is not None:
+                preadinto = handle.blocking
+                return sum(
+                    [_blocking_into_lane(preadinto, fd, ln, size) for ln in lanes]
+                )
+            readinto = handle.readinto
+            if readinto is None:
+                raise TypeError("IntoHandle has neither readinto nor blocking")
+            lane_coros = [_async_into_lane(readinto, fd, ln, size) for ln in lanes]
+        else:
+            if handle.blocking is not None:
+                pread = handle.blocking
+                return sum([_blocking_lane(pread, fd, ln, size) for ln in lanes])
+            read = handle.read
+            if read is None:
+                raise TypeError("CoreHandle has neither read nor blocking")
+            lane_coros = [_async_lane(read, fd, ln, size) for ln in lanes]
+        if len(lane_coros) == 1:
+            return await lane_coros[0]
         return sum(await asyncio.gather(*lane_coros))
 
     async def verify(
         self,
-        handle: CoreHandle,
+        handle: CoreHandle | IntoHandle,
         fd: int,
         offsets: Sequence[int],
         buffered_fd: int | None = None,
@@ -200,9 +234,15 @@ class Case:
         ``fd``). Raises ``AssertionError`` naming the first offset that
         differs, so a contender returning wrong or short data cannot post a
         time; a contender's own error (e.g. ``EINVAL`` from an unaligned
-        ``O_DIRECT`` buffer) propagates.
+        ``O_DIRECT`` buffer) propagates. An ``IntoHandle`` reads each offset
+        into a new aligned buffer.
         """
-        if handle.blocking is not None:
+        got: Sequence[bytes | mmap.mmap]
+        if isinstance(handle, IntoHandle):
+            got = await asyncio.gather(
+                *(_read_into_new_buffer(handle, fd, self.block, o) for o in offsets)
+            )
+        elif handle.blocking is not None:
             got = [handle.blocking(fd, self.block, off) for off in offsets]
         elif handle.read is not None:
             read = handle.read
@@ -244,26 +284,71 @@ def _blocking_lane(
     return total
 
 
+async def _async_into_lane(
+    readinto: AsyncReadinto, fd: int, offsets: Sequence[int], size: int
+) -> int:
+    buffer = mmap.mmap(-1, size)  # page-aligned, as O_DIRECT needs
+    total = 0
+    for offset in offsets:
+        total += await readinto(buffer, fd, offset)
+    return total
+
+
+def _blocking_into_lane(
+    preadinto: BlockingPreadinto, fd: int, offsets: Sequence[int], size: int
+) -> int:
+    buffer = mmap.mmap(-1, size)
+    total = 0
+    for offset in offsets:
+        total += preadinto(fd, buffer, offset)
+    return total
+
+
+async def _read_into_new_buffer(
+    handle: IntoHandle, fd: int, size: int, offset: int
+) -> bytes:
+    """The bytes ``handle`` reads at ``offset`` into a new aligned buffer."""
+    buffer = mmap.mmap(-1, size)
+    if handle.readinto is not None:
+        count = await handle.readinto(buffer, fd, offset)
+    elif handle.blocking is not None:
+        count = handle.blocking(fd, buffer, offset)
+    else:
+        raise TypeError("IntoHandle has neither readinto nor blocking")
+    return buffer[:count]
+
+
+DIRECT_QD64 = Case(
+    "direct-qd64",
+    "4 KiB random O_DIRECT reads into aligned buffers, 64 in flight",
+    api="into",
+    depth=64,
+    min_mib=1024,
+    direct=True,
+    # By time, not count, so that every contender (6k to 90k reads a
+    # second) and fio warm up alike.
+    warmup=4096,
+    warmup_seconds=0.25,
+    # The device's speed drifts by 10-15% within seconds: two full
+    # rotations of the contenders, each in every position twice.
+    min_repeat=12,
+    reference="fio",
+    goal=Goal(speed_reference="fio", min_speed=0.9),
+)
+"""Reads into each lane's own buffer, as fio does: the device against fio."""
+
 CASES: dict[str, Case] = {
     case.name: case
     for case in (
         Case("qd1", "4 KiB random reads, one at a time", depth=1),
         Case("qd64", "4 KiB random reads, 64 in flight", depth=64),
-        Case(
-            "direct-qd64",
-            "4 KiB random O_DIRECT reads, 64 in flight",
-            depth=64,
-            min_mib=1024,
-            direct=True,
-            # By time, not count, so that every contender (6k to 90k reads a
-            # second) and fio warm up alike.
-            warmup=4096,
-            warmup_seconds=0.25,
-            # The device's speed drifts by 10-15% within seconds: two full
-            # rotations of the contenders, each in every position twice.
-            min_repeat=12,
-            reference="fio",
-            goal=Goal(speed_reference="fio", min_speed=0.9),
+        DIRECT_QD64,
+        dataclasses.replace(
+            DIRECT_QD64,
+            name="direct-qd64-bytes",
+            title="4 KiB random O_DIRECT reads into new bytes (read), 64 in flight",
+            api="core",
+            goal=None,
         ),
         Case(
             "cold-seq",

@@ -8,9 +8,10 @@ never raises for a missing or broken peer.
 A contender has an opener per interface it serves (``Contender.openers``, keyed
 by a case's ``api``): an async context manager entered on the running loop of
 the measured process, which yields the handle that ``api`` defines (see
-:mod:`benchmarks.cases`: ``"core"`` a ``CoreHandle``, ``"file"`` a
-``FileHandle``). ``sync`` and ``asyncfile`` serve both; the caio variants only
-``"core"``; aiofile, aiofiles and anyio only ``"file"``.
+:mod:`benchmarks.cases`: ``"core"`` a ``CoreHandle``, ``"into"`` an
+``IntoHandle``, ``"file"`` a ``FileHandle``). ``sync`` and ``asyncfile`` serve
+all three; the caio variants only ``"core"`` (caio has no ``readinto``);
+aiofile, aiofiles and anyio only ``"file"``.
 
 To add a family: write a ``_family_<name>(found)`` that imports the peer inside
 a ``try`` and adds a ``Contender`` per configuration (or an ``Unavailable``
@@ -30,7 +31,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from benchmarks.cases import CoreHandle
+from benchmarks.cases import CoreHandle, IntoHandle
 from benchmarks.filecases import FileHandle
 
 logger = logging.getLogger(__name__)
@@ -128,14 +129,23 @@ def _backend_name(module: ModuleType) -> str:
 def _core_contender(
     name: str, family: str, context_class: Any, detail: str, **kwargs: Any
 ) -> Contender:
-    """A contender over a caio-style ``AsyncioContext`` class."""
+    """A contender over a caio-style ``AsyncioContext`` class; ``"into"`` too
+    if the class has ``readinto`` (caio's has not)."""
 
     @contextlib.asynccontextmanager
     async def open_context() -> AsyncIterator[CoreHandle]:
         async with context_class(**kwargs) as ctx:
             yield CoreHandle(read=ctx.read)
 
-    return Contender(name, family, {"core": open_context}, detail)
+    @contextlib.asynccontextmanager
+    async def open_into() -> AsyncIterator[IntoHandle]:
+        async with context_class(**kwargs) as ctx:
+            yield IntoHandle(readinto=ctx.readinto)
+
+    openers: dict[str, Opener] = {"core": open_context}
+    if hasattr(context_class, "readinto"):
+        openers["into"] = open_into
+    return Contender(name, family, openers, detail)
 
 
 def _file_opener(handle: FileHandle) -> Opener:
@@ -153,17 +163,24 @@ def _family_sync(found: Discovery) -> None:
     async def open_pread() -> AsyncIterator[CoreHandle]:
         yield CoreHandle(blocking=os.pread)
 
+    @contextlib.asynccontextmanager
+    async def open_preadv() -> AsyncIterator[IntoHandle]:
+        yield IntoHandle(
+            blocking=lambda fd, buffer, offset: os.preadv(fd, [buffer], offset)
+        )
+
     blocking = _file_opener(FileHandle(blocking=open))
     openers = {
         "core": open_pread,
+        "into": open_preadv,
         "file": blocking,
         "stream": blocking,
         "serve": blocking,
         "log": _file_opener(FileHandle(log_handler=_file_handler)),
     }
     detail = (
-        "os.pread (core), the built-in open() (file, stream, serve) and "
-        "logging.FileHandler (log) on the loop thread (blocks the loop)"
+        "os.pread (core), os.preadv (into), the built-in open() (file, stream, "
+        "serve) and logging.FileHandler (log) on the loop thread (blocks the loop)"
     )
     found.add(Contender("sync", "sync", openers, detail))
     queue_detail = (

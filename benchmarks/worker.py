@@ -27,7 +27,7 @@ from collections.abc import Awaitable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from benchmarks.cases import CASES, Case, CoreHandle, random_offsets
+from benchmarks.cases import CASES, Case, CoreHandle, IntoHandle, random_offsets
 from benchmarks.contenders import FAMILIES, Contender, discover, family_of
 from benchmarks.datafile import await_page_reporting, drop_page_cache, warm
 from benchmarks.lag import Heartbeat, LagReport
@@ -71,7 +71,7 @@ def _result(ops: int, seconds: float, lag: LagReport) -> dict[str, Any]:
 
 
 async def _warm_up(
-    case: Case, handle: CoreHandle, fd: int, seed: int, size: int
+    case: Case, handle: CoreHandle | IntoHandle, fd: int, seed: int, size: int
 ) -> None:
     """``case.warmup`` untimed reads, repeated until ``case.warmup_seconds``."""
     deadline = time.perf_counter() + case.warmup_seconds
@@ -85,7 +85,7 @@ async def _warm_up(
 
 
 async def _timed(
-    case: Case, handle: CoreHandle, fd: int, offs: list[int]
+    case: Case, handle: CoreHandle | IntoHandle, fd: int, offs: list[int]
 ) -> dict[str, Any]:
     lanes = case.lanes(offs)
     if case.cold:
@@ -104,7 +104,12 @@ def _round_ops(ops: float) -> int:
 
 
 async def _calibrate(
-    case: Case, handle: CoreHandle, fd: int, seed: int, size: int, target: float
+    case: Case,
+    handle: CoreHandle | IntoHandle,
+    fd: int,
+    seed: int,
+    size: int,
+    target: float,
 ) -> tuple[int, dict[str, Any]]:
     """Operation count that makes one measurement last about ``target`` s."""
     count = MIN_OPS
