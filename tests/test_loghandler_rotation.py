@@ -92,7 +92,11 @@ def test_a_blocking_drain_waits_for_a_rotation_in_flight(
     async def main() -> None:
         for i in range(30):
             logger.info("line %02d", i)
-        await asyncio.sleep(0.05)
+        deadline = time.monotonic() + 10  # a loaded machine starts threads late
+        while True:
+            if threads or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.005)
         assert threads, "no rollover started"
 
     loop = asyncio.new_event_loop()
