@@ -13,7 +13,10 @@ import asyncio
 import errno
 import fcntl
 import gc
+import hashlib
 import os
+import re
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -199,6 +202,57 @@ def test_a_worker_reads_a_big_range_in_steps(
     finally:
         context.close()
         os.close(descriptor)
+
+
+STRACE_WILLNEED = re.compile(r"fadvise64\(\d+, (\d+), (\d+), POSIX_FADV_WILLNEED\)")
+
+
+def test_a_worker_advises_and_yields_a_step_at_a_time(
+    backend: Backend, tmp_path: Path
+) -> None:
+    """A big read's read-ahead advice goes a step at a time too, and between
+    two steps the worker offers its CPU (``sched_yield``): the loop's thread,
+    woken on that CPU, need not wait for the worker's time slice to end."""
+    strace = shutil.which("strace")
+    if strace is None:
+        pytest.skip("strace is not installed: the worker's system calls are unseen")
+    path = tmp_path / "big.bin"
+    data = os.urandom(3 * 1024 * KiB + 777)
+    path.write_bytes(data)
+    log = tmp_path / "strace.log"
+    child = textwrap.dedent(
+        f"""
+        import asyncio, hashlib, os, sys
+        from {backend.asyncio_module.__name__} import AsyncioContext
+
+        async def main():
+            fd = os.open(sys.argv[1], os.O_RDONLY)
+            async with AsyncioContext() as context:
+                data = await context.read({len(data)}, fd, 0)
+            print(hashlib.sha256(data).hexdigest())
+
+        asyncio.run(main())
+        """
+    )
+    trace = ["-f", "-qq", "-e", "trace=fadvise64,sched_yield", "-o", str(log)]
+    done = subprocess.run(
+        [strace, *trace, sys.executable, "-c", child, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == hashlib.sha256(data).hexdigest()
+    calls = log.read_text()
+    advised = [(int(o), int(n)) for o, n in STRACE_WILLNEED.findall(calls)]
+    assert advised, calls[-2000:]
+    assert all(length <= 128 * KiB for _, length in advised), advised
+    assert sorted(advised) == [
+        (o, min(128 * KiB, len(data) - o)) for o in range(0, len(data), 128 * KiB)
+    ]
+    steps = -(-len(data) // (128 * KiB))
+    assert calls.count("sched_yield()") >= steps - 1
 
 
 def test_a_worker_writes_a_big_buffer_at_once(

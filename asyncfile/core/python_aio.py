@@ -220,11 +220,27 @@ def _is_direct(fd: int) -> bool:
     return bool(fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_DIRECT)
 
 
+def _offer_cpu() -> None:
+    """Let a thread waiting for this CPU (the loop's) run before going on.
+
+    The scheduler lets the running thread finish its slice (1.5 ms on two
+    CPUs) before a woken one gets the CPU; yielding between steps bounds the
+    loop's wait by one step. It returns at once when nothing else waits.
+    """
+    os.sched_yield()
+
+
 def _read_ahead(fd: int, offset: int, nbytes: int) -> None:
-    """Start the device reading the next window of a stepped read."""
-    with contextlib.suppress(OSError):  # advice only: the steps read anyway
-        window = min(nbytes, _READ_ADVICE_WINDOW)
-        os.posix_fadvise(fd, offset, window, os.POSIX_FADV_WILLNEED)
+    """Start the device reading the next window of a stepped read, a step at
+    a time: one call for the whole window queues all its pages without a
+    break, and the queue holds the whole window anyway before the first step.
+    """
+    window = min(nbytes, _READ_ADVICE_WINDOW)
+    for advised in range(0, window, _READ_STEP):
+        with contextlib.suppress(OSError):  # advice only: the steps read anyway
+            length = min(_READ_STEP, window - advised)
+            os.posix_fadvise(fd, offset + advised, length, os.POSIX_FADV_WILLNEED)
+        _offer_cpu()
 
 
 def _pread_exactly(fd: int, nbytes: int, offset: int) -> bytes:
@@ -252,6 +268,8 @@ def _pread_exactly(fd: int, nbytes: int, offset: int) -> bytes:
             break
         chunks.append(chunk)
         done += len(chunk)
+        if step < nbytes and done < nbytes:
+            _offer_cpu()
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
@@ -277,6 +295,8 @@ def _preadinto_exactly(
         if count == 0:
             break
         done += count
+        if stepped and done < nbytes:
+            _offer_cpu()
     return done
 
 
