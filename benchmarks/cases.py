@@ -12,11 +12,11 @@ run only on the cases whose ``api`` it offers.
 (:class:`CoreHandle`). ``"into"``: the same reads into memory the reader owns,
 ``await ctx.readinto(buffer, fd, offset)`` (:class:`IntoHandle`): each lane
 reads into one page-aligned buffer of its own, as an ``O_DIRECT`` program (and
-fio) does, so nothing is copied. ``"file"``: files opened by path and used through their
-methods, ``asyncfile.open`` against aiofile, aiofiles, anyio and the built-in
-``open()`` (:class:`~benchmarks.filecases.FileHandle`); such a case names its
-``work`` (:mod:`benchmarks.filecases`), does a fixed amount of it per
-measurement and reports each contender's total time too.
+fio) does, so nothing is copied. ``"file"``: files opened by path and used
+through their methods, ``asyncfile.open`` against aiofile, aiofiles, anyio and
+the built-in ``open()`` (:class:`~benchmarks.filecases.FileHandle`); such a
+case names its ``work`` (:mod:`benchmarks.filecases`), does a fixed amount of
+it per measurement and reports each contender's total time too.
 """
 
 from __future__ import annotations
@@ -237,7 +237,7 @@ class Case:
         ``O_DIRECT`` buffer) propagates. An ``IntoHandle`` reads each offset
         into a new aligned buffer.
         """
-        got: Sequence[bytes | mmap.mmap]
+        got: Sequence[bytes]
         if isinstance(handle, IntoHandle):
             got = await asyncio.gather(
                 *(_read_into_new_buffer(handle, fd, self.block, o) for o in offsets)

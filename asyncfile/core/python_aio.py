@@ -8,7 +8,6 @@ Linux), and the reference the native backends are tested against.
 from __future__ import annotations
 
 import atexit
-import contextlib
 import enum
 import fcntl
 import functools
@@ -237,9 +236,11 @@ def _read_ahead(fd: int, offset: int, nbytes: int) -> None:
     """
     window = min(nbytes, _READ_ADVICE_WINDOW)
     for advised in range(0, window, _READ_STEP):
-        with contextlib.suppress(OSError):  # advice only: the steps read anyway
-            length = min(_READ_STEP, window - advised)
+        length = min(_READ_STEP, window - advised)
+        try:
             os.posix_fadvise(fd, offset + advised, length, os.POSIX_FADV_WILLNEED)
+        except OSError:
+            return  # advice only: the steps read anyway, and the rest would fail too
         _offer_cpu()
 
 

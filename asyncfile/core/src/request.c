@@ -236,9 +236,12 @@ advise_read_ahead(const struct request *req)
     size_t window = remaining < READ_ADVICE_WINDOW ? remaining : READ_ADVICE_WINDOW;
     for (size_t advised = 0; advised < window; advised += READ_STEP) {
         size_t length = window - advised < READ_STEP ? window - advised : READ_STEP;
-        /* Advice only: the steps read what it did not start. */
-        (void)posix_fadvise(req->fd, (off_t)(req->offset + req->done + advised),
-                            (off_t)length, POSIX_FADV_WILLNEED);
+        /* Advice only: the steps read what it did not start, and a refusal
+         * would be the same for the rest of the window. */
+        if (posix_fadvise(req->fd, (off_t)(req->offset + req->done + advised),
+                          (off_t)length, POSIX_FADV_WILLNEED) != 0) {
+            return;
+        }
         offer_cpu();
     }
 }
