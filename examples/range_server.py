@@ -132,7 +132,7 @@ async def resolve_under(root: Path, relative: str) -> Path | None:
 
 def no_wait_opener(path: str, flags: int) -> int:
     # A FIFO under the root would block open() until a writer came.
-    return os.open(path, flags | os.O_NONBLOCK)
+    return os.open(path, flags | getattr(os, "O_NONBLOCK", 0))
 
 
 async def serve_file(request: web.Request) -> web.StreamResponse:
@@ -198,7 +198,7 @@ async def send(
             async for chunk in chunks:
                 await response.write(chunk)
                 sent += len(chunk)
-    except ConnectionResetError:  # aiohttp's ClientConnectionResetError is one
+    except ConnectionError:  # aiohttp's ClientConnectionResetError is one
         log.info(
             "%s %s: the client left after %d of %d bytes",
             request.remote,

@@ -75,6 +75,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     (root / "sub").mkdir()
     (root / "sub" / "page.html").write_text("<p>hello</p>\n")
     (root / "link-out").symlink_to(top / "secret.txt")
+    os.mkfifo(root / "fifo")
     with (root / "big.bin").open("wb") as big:
         big.truncate(BIG_SIZE)
     log = top / "server.log"
@@ -239,6 +240,7 @@ def test_head_sends_the_headers_and_no_body(server: Server) -> None:
         "/files/../secret.txt",
         "/files/link-out",
         "/files/sub",
+        "/files/fifo",
         "/files/missing.bin",
         "/files/small.bin%00",
     ],
