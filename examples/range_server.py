@@ -16,8 +16,9 @@ symbolic link, answers 404):
   HEAD (range requests are defined for GET only), for another unit than
   ``bytes``, for invalid syntax (``bytes=5-2``, ``bytes=x``), when
   ``If-Range`` names another version of the file, and for several ranges in
-  one request: serving those as ``multipart/byteranges`` would take more code
-  than clients gain from it (they fall back to one range at a time).
+  one request: the whole file holds them all, and a ``multipart/byteranges``
+  answer would take more code than this example should (the cost: a client
+  asking for two small pieces of a large file gets all of it).
 - 304 when ``If-None-Match`` (or, without it, ``If-Modified-Since``) shows
   the client's copy is current.
 - HEAD: the headers GET would send, and no body.
