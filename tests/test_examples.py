@@ -122,7 +122,7 @@ async def test_range_server_streams_whole_and_ranges(
         assert suffix[2] == sha(data[-4096:])
         assert tail[2] == sha(data[-10:])
 
-        for bad in (f"bytes={size}-", "bytes=-0", "bytes=5-2", "lines=1-2"):
+        for bad in (f"bytes={size}-", "bytes=-0"):
             async with session.get(url, headers={"Range": bad}) as response:
                 assert response.status == 416, bad
                 assert response.headers["Content-Range"] == f"bytes */{size}"
