@@ -80,6 +80,12 @@ def extensions() -> list[Extension]:
 class OptionalBuildExt(build_ext):
     """Builds every extension it can; says why an optional one did not build."""
 
+    def run(self) -> None:
+        # build_ext.run builds in the build directory, then copies the
+        # modules into the source tree when inplace: notes go to both.
+        self.notes_in_source = bool(self.inplace)
+        super().run()
+
     def build_extensions(self) -> None:
         self.failures: dict[str, str] = {}
         super().build_extensions()
@@ -94,21 +100,25 @@ class OptionalBuildExt(build_ext):
             )
 
     def build_extension(self, ext: Extension) -> None:
-        built = self.get_ext_fullpath(ext.name)
-        module = ext.name.rsplit(".", 1)[-1]
-        note = os.path.join(os.path.dirname(built), f"{module}.build-error")
+        *package, module = ext.name.split(".")
+        places = [os.path.dirname(self.get_ext_fullpath(ext.name))]
+        if getattr(self, "notes_in_source", False):
+            places.append(os.path.join(*package))
+        notes = [os.path.join(place, f"{module}.build-error") for place in places]
         try:
             super().build_extension(ext)
         except (CCompilerError, BaseError):
             if not ext.optional:
                 raise
             self.failures[ext.name] = why = self._why()
-            os.makedirs(os.path.dirname(note), exist_ok=True)
-            with open(note, "w", encoding="utf-8") as file:
-                file.write(why + "\n")
+            for note in notes:
+                os.makedirs(os.path.dirname(note), exist_ok=True)
+                with open(note, "w", encoding="utf-8") as file:
+                    file.write(why + "\n")
         else:
-            if os.path.exists(note):
-                os.unlink(note)
+            for note in notes:
+                if os.path.exists(note):
+                    os.unlink(note)
 
     def _why(self) -> str:
         command = getattr(self.compiler, "compiler_so", None) or [""]

@@ -60,15 +60,16 @@ def info_in(python: Path, cwd: Path) -> str:
 
 @pytest.mark.timeout(300)
 @pytest.mark.parametrize(
-    ("compiler", "cause"),
+    ("compiler", "cause", "editable"),
     [
-        ("/nonexistent/cc", "no C compiler ('/nonexistent/cc' not found)"),
-        ("/bin/false", "the C compiler ('/bin/false') failed"),
+        ("/nonexistent/cc", "no C compiler ('/nonexistent/cc' not found)", False),
+        ("/bin/false", "the C compiler ('/bin/false') failed", False),
+        ("/nonexistent/cc", "no C compiler ('/nonexistent/cc' not found)", True),
     ],
-    ids=["no-compiler", "compiler-fails"],
+    ids=["no-compiler", "compiler-fails", "editable-no-compiler"],
 )
 def test_install_without_a_working_compiler_says_why_once(
-    compiler: str, cause: str, tmp_path: Path
+    compiler: str, cause: str, editable: bool, tmp_path: Path
 ) -> None:
     source = copy_source_tree(tmp_path / "src")
     venv = tmp_path / "venv"
@@ -79,7 +80,7 @@ def test_install_without_a_working_compiler_says_why_once(
     install = subprocess.run(
         [
             *(sys.executable, "-m", "pip", "--python", python, "install", "-v"),
-            *("--no-deps", "--no-cache-dir", source),
+            *("--no-deps", "--no-cache-dir", *(["-e"] if editable else []), source),
         ],
         capture_output=True,
         text=True,
