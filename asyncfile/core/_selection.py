@@ -61,7 +61,7 @@ def _stacklevel_outside_package(frame: FrameType | None) -> int:
     first caller outside asyncfile (the import system's frames are skipped by
     :mod:`warnings` itself, so they are not counted)."""
     level = 1
-    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+    while frame is not None and _in_package(frame):
         caller = frame.f_back
         while caller is not None and _is_import_machinery(caller):
             caller = caller.f_back
@@ -69,6 +69,10 @@ def _stacklevel_outside_package(frame: FrameType | None) -> int:
             break
         frame, level = caller, level + 1
     return level
+
+
+def _in_package(frame: FrameType) -> bool:
+    return os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE_DIR)
 
 
 def _is_import_machinery(frame: FrameType) -> bool:

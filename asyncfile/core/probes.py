@@ -61,7 +61,7 @@ def _why_not_built(here: str) -> str:
             "to import the installed package"
         )
     if not sys.platform.startswith("linux"):
-        return f"the native core is built on Linux only (this is {sys.platform})"
+        return f"the native core is not built on this platform ({sys.platform})"
     return (
         "the native core is not in this installation; reinstall with "
         "`pip install -v asyncfile-io` to see why it was not built"
