@@ -432,11 +432,13 @@ class BufferedIOBase(IOBase[bytes]):
     raise ``io.UnsupportedOperation``, as io's do."""
 
     async def read(self, size: int | None = -1) -> bytes:
+        """Like ``io.BufferedIOBase.read``: unsupported on this object."""
         if _CONVERTS_FIRST:
             c_int(size)
         raise UnsupportedOperation("read")
 
     async def read1(self, size: int = -1) -> bytes:
+        """Like ``io.BufferedIOBase.read1``: unsupported on this object."""
         if _CONVERTS_FIRST:
             c_int(size)
         raise UnsupportedOperation("read1")
@@ -472,6 +474,7 @@ class BufferedIOBase(IOBase[bytes]):
         return await self.readline() or None
 
     async def write(self, data: Buffer) -> int:
+        """Like ``io.BufferedIOBase.write``: unsupported on this object."""
         raise UnsupportedOperation("write")
 
     async def writelines(self, lines: Iterable[Buffer]) -> None:
@@ -540,18 +543,23 @@ class _BufferedIOMixin(BufferedIOBase):
         return self.raw.mode
 
     def fileno(self) -> int:
+        """The file descriptor (the raw file's)."""
         return self.raw.fileno()
 
     def isatty(self) -> bool:
+        """Whether the file is a terminal (the raw file's answer)."""
         return self.raw.isatty()
 
     def seekable(self) -> bool:
+        """Whether ``seek`` and ``tell`` work (the raw file's answer)."""
         return self.raw.seekable()
 
     def readable(self) -> bool:
+        """Whether the object reads: False unless it is a reader."""
         return False
 
     def writable(self) -> bool:
+        """Whether the object writes: False unless it is a writer."""
         return False
 
     def tell(self) -> int:
@@ -868,6 +876,7 @@ class BufferedReader(_BufferedIOMixin):
         super().__init__(raw, buffer_size)
 
     def readable(self) -> bool:
+        """Whether the raw file reads (True once constructed)."""
         return self.raw.readable()
 
     @serialized
@@ -1077,6 +1086,7 @@ class BufferedWriter(_BufferedIOMixin):
         super().__init__(raw, buffer_size)
 
     def writable(self) -> bool:
+        """Whether the raw file writes (True once constructed)."""
         return self.raw.writable()
 
     @serialized

@@ -181,22 +181,27 @@ class AsyncFileIO:
         return "wb"
 
     def fileno(self) -> int:
+        """The file descriptor; ``ValueError`` once closed, as io's."""
         self._check_closed()
         return self._fd
 
     def readable(self) -> bool:
+        """Whether the file was opened for reading."""
         self._check_closed()
         return self._readable
 
     def writable(self) -> bool:
+        """Whether the file was opened for writing (or appending)."""
         self._check_closed()
         return self._writable
 
     def seekable(self) -> bool:
+        """Whether ``seek`` and ``tell`` work (not on a pipe or socket)."""
         self._check_closed()
         return self._position is not None
 
     def isatty(self) -> bool:
+        """Whether the file is a terminal."""
         self._check_closed()
         return os.isatty(self._fd)
 

@@ -1041,6 +1041,11 @@ read_at_once(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 
 /* ---------------------------------------------------------------------------
  * Shortcut: a coroutine method whose common case completes at once.
+ *
+ * Shortcut(method, at_once) stands for the coroutine method `method(self, arg)`:
+ * when a call is first stepped, `at_once(self, arg)` gives its result, or None,
+ * and then `method` runs as usual.  It has no docstring of its own: help(),
+ * inspect.getdoc and inspect.signature show the method's.
  */
 
 typedef struct {
@@ -1114,11 +1119,15 @@ shortcut_descr_get(PyObject *op, PyObject *obj, PyObject *type)
     return PyMethod_New(op, obj);
 }
 
-/* Everything else (__name__, __doc__, __code__ with its CO_COROUTINE flag,
- * __wrapped__, ...) is the coroutine method's, so introspection sees it. */
+/* Everything else (__name__, __code__ with its CO_COROUTINE flag,
+ * __wrapped__, ...) is the coroutine method's, so introspection sees it; so
+ * is __module__, which the type's dict holds for the type. */
 static PyObject *
 shortcut_getattro(PyObject *op, PyObject *name)
 {
+    if (PyUnicode_Check(name) && PyUnicode_CompareWithASCIIString(name, "__module__") == 0) {
+        return PyObject_GetAttr(((ShortcutObject *)op)->func, name);
+    }
     PyObject *value = PyObject_GenericGetAttr(op, name);
     if (value != NULL || !PyErr_ExceptionMatches(PyExc_AttributeError)) {
         return value;
@@ -1195,11 +1204,18 @@ static PyMemberDef shortcut_members[] = {
     {NULL, 0, 0, 0, NULL},
 };
 
-PyDoc_STRVAR(shortcut__doc__,
-"Shortcut(method, at_once, /)\n--\n\n"
-"A coroutine method `method(self, arg)` whose common case completes without\n"
-"a coroutine frame: when the call is first stepped, `at_once(self, arg)`\n"
-"gives its result, or None, and then `method` runs as usual.");
+/* A descriptor in place of the type's docstring (which would shadow it): pydoc
+ * reads a method's __doc__ with object.__getattribute__, past tp_getattro. */
+static PyObject *
+shortcut_get_doc(PyObject *op, void *closure)
+{
+    return PyObject_GetAttrString(((ShortcutObject *)op)->func, "__doc__");
+}
+
+static PyGetSetDef shortcut_getset[] = {
+    {"__doc__", shortcut_get_doc, NULL, "The docstring of the coroutine method.", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
 
 static PyType_Slot shortcut_slots[] = {
     {Py_tp_new, shortcut_new},
@@ -1210,7 +1226,7 @@ static PyType_Slot shortcut_slots[] = {
     {Py_tp_descr_get, shortcut_descr_get},
     {Py_tp_getattro, shortcut_getattro},
     {Py_tp_members, shortcut_members},
-    {Py_tp_doc, (void *)shortcut__doc__},
+    {Py_tp_getset, shortcut_getset},
     {0, NULL},
 };
 

@@ -6,7 +6,7 @@ import os
 from collections import deque
 from collections.abc import AsyncIterator
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, cast, overload
 
 from . import file as _file
 from ._fileio import cached_reader_of
@@ -30,6 +30,9 @@ DEFAULT_CHUNK_SIZE = 256 * 1024
 DEFAULT_DEPTH = 4
 
 PathLike = str | bytes | os.PathLike[str] | os.PathLike[bytes]
+
+#: What a ChunkReader hands out: ``bytes``, or ``memoryview`` with reuse_buffers.
+ChunkT = TypeVar("ChunkT", bound="bytes | memoryview")
 Source = PathLike | Any  # a path, or an open file object with fileno()
 
 
@@ -62,7 +65,7 @@ class _Opened:
             await file.close()
 
 
-class ChunkReader:
+class ChunkReader(Generic[ChunkT]):
     """Chunks of ``source`` from ``start`` to ``end`` with read-ahead.
 
     ``source`` is a path (opened ``"rb"``, closed by :meth:`aclose`) or an
@@ -96,6 +99,42 @@ class ChunkReader:
     call :meth:`aclose` (iterating to the end closes it too).
     """
 
+    @overload
+    def __init__(
+        self: ChunkReader[bytes],
+        source: Source,
+        *,
+        chunk_size: int = ...,
+        start: int = ...,
+        end: int | None = ...,
+        depth: int = ...,
+        reuse_buffers: Literal[False] = ...,
+        context: AsyncioContextBase | None = ...,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: ChunkReader[memoryview],
+        source: Source,
+        *,
+        chunk_size: int = ...,
+        start: int = ...,
+        end: int | None = ...,
+        depth: int = ...,
+        reuse_buffers: Literal[True],
+        context: AsyncioContextBase | None = ...,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: ChunkReader[bytes | memoryview],
+        source: Source,
+        *,
+        chunk_size: int = ...,
+        start: int = ...,
+        end: int | None = ...,
+        depth: int = ...,
+        reuse_buffers: bool,
+        context: AsyncioContextBase | None = ...,
+    ) -> None: ...
     def __init__(
         self,
         source: Source,
@@ -156,13 +195,13 @@ class ChunkReader:
     ) -> None:
         await self.aclose()
 
-    def __aiter__(self) -> AsyncIterator[Any]:
+    def __aiter__(self) -> AsyncIterator[ChunkT]:
         # The C iterator serves cached chunks without __anext__'s frames.
         if Chunks is None:
             return self
         return Chunks(self)  # type: ignore[call-arg]
 
-    async def read_chunk(self) -> Any:
+    async def read_chunk(self) -> ChunkT | bytes:
         """The next chunk (``bytes``, or a ``memoryview`` with
         ``reuse_buffers``); empty at the end of the range (the reader is
         closed then)."""
@@ -171,7 +210,7 @@ class ChunkReader:
         except StopAsyncIteration:
             return b""
 
-    async def __anext__(self) -> Any:
+    async def __anext__(self) -> ChunkT:
         if self._closed:
             raise ValueError("I/O operation on closed ChunkReader")
         if self._busy:
@@ -275,7 +314,7 @@ class ChunkReader:
         )
         return offset, size, buffer, context.readinto(buffer[:size], fd, offset)
 
-    def _cached_chunk(self) -> bytes | None:
+    def _cached_chunk(self) -> ChunkT | None:
         """The next chunk if the page cache holds it now (read on this
         thread, as the core reads any cached chunk), else None with nothing
         started; chunks in reused buffers take the core's calls."""
@@ -291,8 +330,7 @@ class ChunkReader:
         if data is None or data is False:
             return None  # False too: aread's call takes the loop turn
         self._next = offset + size
-        chunk: bytes = self._deliver(offset, size, None, data)
-        return chunk
+        return self._deliver(offset, size, None, data)
 
     def _size_at(self, offset: int) -> int:
         """The size of the chunk starting at ``offset`` (0 or less: none)."""
@@ -313,7 +351,7 @@ class ChunkReader:
 
     def _deliver(
         self, offset: int, size: int, buffer: memoryview | None, value: Any
-    ) -> Any:
+    ) -> ChunkT:
         """Account for a completed read; the chunk to hand out."""
         if buffer is None:
             chunk, count = value, len(value)
@@ -324,7 +362,8 @@ class ChunkReader:
         if count < size:
             self._eof = True
             self._abandon_all()
-        return chunk
+        # bytes without reuse_buffers, a memoryview with: what ChunkT says.
+        return cast("ChunkT", chunk)
 
     def _release_held(self) -> None:
         held, self._held = self._held, None

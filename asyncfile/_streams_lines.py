@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import codecs
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, AnyStr, Generic, overload
+from typing import TYPE_CHECKING, Any, AnyStr, Generic, cast, overload
 
 from ._streams_chunks import DEFAULT_CHUNK_SIZE, ChunkReader, Source
 
@@ -87,7 +87,7 @@ class LineStream(Generic[AnyStr]):
         self,
         source: Source,
         *,
-        separator: Any = None,
+        separator: bytes | str | None = None,
         encoding: str | None = None,
         errors: str | None = None,
         max_line_length: int | None = DEFAULT_MAX_LINE,
@@ -118,13 +118,14 @@ class LineStream(Generic[AnyStr]):
             context=context,
         )
         self._name = source
-        self.separator: AnyStr = separator
+        # The overloads tie the separator's type to encoding; checked above.
+        self.separator: AnyStr = cast("AnyStr", separator)
         self.max_line_length = max_line_length
         self._decoder: Any = None
         if encoding is not None:
             decoder_class = codecs.getincrementaldecoder(encoding)
             self._decoder = decoder_class(errors or "strict")
-        self._empty: AnyStr = separator[:0]
+        self._empty: AnyStr = self.separator[:0]
         self._rest: AnyStr = self._empty
         self._lines: list[AnyStr] = []
         self._index = 0

@@ -70,6 +70,8 @@ class FsyncPolicy:
 
     @classmethod
     def parse(cls, value: FsyncPolicy | Literal["never", "close"]) -> FsyncPolicy:
+        """A policy from ``fsync=``: a FsyncPolicy as is, ``"never"`` or
+        ``"close"``; anything else raises ``ValueError``."""
         if isinstance(value, FsyncPolicy):
             return value
         if value == "never":

@@ -349,18 +349,23 @@ class TextIOWrapper(IOBase[str]):
         return self.buffer.name
 
     def fileno(self) -> int:
+        """The file descriptor (the binary buffer's)."""
         return self.buffer.fileno()
 
     def isatty(self) -> bool:
+        """Whether the file is a terminal (the binary buffer's answer)."""
         return self.buffer.isatty()
 
     def readable(self) -> bool:
+        """Whether the file reads (the binary buffer's answer)."""
         return self.buffer.readable()
 
     def writable(self) -> bool:
+        """Whether the file writes (the binary buffer's answer)."""
         return self.buffer.writable()
 
     def seekable(self) -> bool:
+        """Whether ``seek`` and ``tell`` work (the binary buffer's answer)."""
         return self.buffer.seekable()
 
     def __repr__(self) -> str:

@@ -447,9 +447,11 @@ class AIOFile:
         return written
 
     def encode_bytes(self, data: str) -> bytes:
+        """``data`` encoded with the file's encoding, as aiofile does."""
         return data.encode(self._encoding)
 
     def decode_bytes(self, data: bytes) -> str:
+        """``data`` decoded with the file's encoding, as aiofile does."""
         return data.decode(self._encoding)
 
     async def fsync(self) -> None:

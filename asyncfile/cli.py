@@ -24,10 +24,17 @@ def _info() -> dict[str, object]:
     from .core import probes
 
     native = probes.native_core()
+
+    def once(why: str) -> str:
+        # The native core's absence explains several lines: say it once.
+        if isinstance(native, str) and native in why:
+            return "needs the native core (see above)"
+        return why
+
     backends: dict[str, str] = {}
     for name in core.BACKENDS:
         if name in core.unavailable:
-            backends[name] = f"unavailable: {core.unavailable[name]}"
+            backends[name] = f"unavailable: {once(core.unavailable[name])}"
         else:
             backends[name] = "available"
     return {
@@ -35,13 +42,30 @@ def _info() -> dict[str, object]:
         "python": f"{platform.python_implementation()} {platform.python_version()}",
         "kernel": f"{os.uname().sysname} {os.uname().release} {os.uname().machine}",
         "native core": native if isinstance(native, str) else "built",
+        "speedups": _speedups_state(),
         "kernel interfaces": {
-            "io_uring": probes.io_uring_unavailable() or "usable",
-            "linux aio": probes.linux_aio_unavailable() or "usable",
+            "io_uring": once(probes.io_uring_unavailable() or "usable"),
+            "linux aio": once(probes.linux_aio_unavailable() or "usable"),
         },
         "backends": backends,
-        "selected": {"backend": core.selection.name, "because": core.selection.reason},
+        "selected": {
+            "backend": core.selection.name,
+            "because": core.selection.reason,
+            "ignored": list(core.selection.ignored),
+        },
     }
+
+
+def _speedups_state() -> str:
+    """Whether the file objects' C accelerators load, and if not, why."""
+    try:
+        from . import _speedups  # noqa: F401
+    except ImportError as exc:
+        note = Path(__file__).with_name("_speedups.build-error")
+        if note.is_file():
+            return f"not built when asyncfile was installed: {note.read_text().strip()}"
+        return f"not built ({exc})"
+    return "built"
 
 
 def _print_tree(value: object, indent: int = 0) -> None:
@@ -51,6 +75,9 @@ def _print_tree(value: object, indent: int = 0) -> None:
         if isinstance(item, dict):
             print(f"{' ' * indent}{key}:")
             _print_tree(item, indent + 2)
+        elif isinstance(item, list):
+            for entry in item:  # nothing to say when empty
+                print(f"{' ' * indent}{key + ':':<{width + 1}} {entry}")
         else:
             print(f"{' ' * indent}{key + ':':<{width + 1}} {item}")
 

@@ -75,7 +75,7 @@ class IntoHandle:
 
 @dataclass(frozen=True)
 class Goal:
-    """What the issue asks of every contender of the ``subject`` family.
+    """The target every contender of the ``subject`` family must meet.
 
     ``min_speed``: ops/s at least this fraction of ``speed_reference``'s
     (a contender name, e.g. ``fio``). ``max_slowdown``: median µs/op at most

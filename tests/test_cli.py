@@ -5,13 +5,11 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from backends import clean_env
 
 import asyncfile
 import asyncfile.core as core
@@ -51,7 +49,11 @@ def test_info_json_is_machine_readable() -> None:
 
 def test_info_explains_an_environment_choice() -> None:
     info = json.loads(run_cli("info", "--json", env={"CAIO_IMPL": "python"}).stdout)
-    assert info["selected"] == {"backend": "python", "because": "$CAIO_IMPL=python"}
+    assert info["selected"] == {
+        "backend": "python",
+        "because": "$CAIO_IMPL=python",
+        "ignored": [],
+    }
 
 
 @pytest.mark.parametrize("arguments", [(), ("frobnicate",)])
@@ -69,28 +71,6 @@ def test_help_lists_the_commands() -> None:
 
 def test_package_ships_type_information() -> None:
     assert os.path.exists(os.path.join(os.path.dirname(asyncfile.__file__), "py.typed"))
-
-
-def test_a_source_tree_without_the_build_says_so(tmp_path: Path) -> None:
-    # `pip install .` then `python -m asyncfile` inside the checkout imports the
-    # checkout, which has no compiled core: info must say that, plainly.
-    source = Path(asyncfile.__file__).parent
-    shutil.copytree(
-        source,
-        tmp_path / "asyncfile",
-        ignore=shutil.ignore_patterns("*.so", "__pycache__"),
-    )
-    result = subprocess.run(
-        [sys.executable, "-m", "asyncfile", "info"],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env=clean_env(),
-    )
-    assert result.returncode == 0, result.stderr
-    assert "the native core is not built in" in result.stdout
-    assert "pip install -e ." in result.stdout
-    assert "backend: python" in result.stdout
 
 
 def test_bench_prints_the_table_and_plots(tmp_path: Path) -> None:

@@ -83,7 +83,7 @@ def test_file_skips_comments_and_unknown_lines(tmp_path: Path) -> None:
     assert selection.name == "thread"
 
 
-@pytest.mark.parametrize("value", ["bogus", "URING", "python_aio"])
+@pytest.mark.parametrize("value", ["bogus", "io_uring", "python_aio"])
 def test_unknown_environment_value_warns_and_falls_back(value: str) -> None:
     with pytest.warns(RuntimeWarning, match="not a backend"):
         selection = select_backend(

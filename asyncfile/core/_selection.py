@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import importlib
 import os
+import sys
 import warnings
 from dataclasses import dataclass
-from types import ModuleType
+from types import FrameType, ModuleType
 
 __all__ = ("BACKENDS", "Selection", "import_backend", "select_backend")
 
@@ -20,14 +21,18 @@ BACKENDS: dict[str, str] = {
 
 ENVIRONMENT_VARIABLE = "CAIO_IMPL"
 DEFAULT_FILE = os.path.join(os.path.dirname(__file__), "default_implementation")
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
 
 @dataclass(frozen=True)
 class Selection:
-    """The backend chosen, and why."""
+    """The backend chosen, and why; ``ignored`` lists the requests (from
+    ``CAIO_IMPL`` or the ``default_implementation`` file) that could not be
+    honoured, each with its reason, as the warnings said them."""
 
     name: str
     reason: str
+    ignored: tuple[str, ...] = ()
 
 
 def import_backend(name: str) -> tuple[ModuleType, ModuleType] | str:
@@ -51,6 +56,31 @@ def _requests_in_file(path: str) -> list[str]:
     return [line for line in lines if line and not line.startswith("#")]
 
 
+def _stacklevel_outside_package(frame: FrameType | None) -> int:
+    """The ``stacklevel`` for a warning issued by ``frame`` that names the
+    first caller outside asyncfile (the import system's frames are skipped by
+    :mod:`warnings` itself, so they are not counted)."""
+    level = 1
+    while frame is not None and _in_package(frame):
+        caller = frame.f_back
+        while caller is not None and _is_import_machinery(caller):
+            caller = caller.f_back
+        if caller is None:
+            break
+        frame, level = caller, level + 1
+    return level
+
+
+def _in_package(frame: FrameType) -> bool:
+    return os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE_DIR)
+
+
+def _is_import_machinery(frame: FrameType) -> bool:
+    # The test warnings.warn applies to skip a frame.
+    filename = frame.f_code.co_filename
+    return "importlib" in filename and "_bootstrap" in filename
+
+
 def select_backend(
     available: list[str],
     unavailable: dict[str, str],
@@ -58,25 +88,36 @@ def select_backend(
     default_file: str = DEFAULT_FILE,
 ) -> Selection:
     """Choose by ``CAIO_IMPL``, else the first valid line of ``default_file``,
-    else the best available; a request that cannot be honoured warns."""
+    else the best available.  Names are matched case-insensitively, ignoring
+    surrounding whitespace.  A request that cannot be honoured warns (a
+    ``RuntimeWarning`` attributed to the first caller outside asyncfile, e.g.
+    the user's ``import asyncfile``) and is listed in ``Selection.ignored``."""
     environ = dict(os.environ) if environ is None else environ
+    ignored: list[str] = []
 
     def usable(request: str, source: str) -> bool:
-        if request in available:
+        if request.lower() in available:
             return True
-        if request in unavailable:
-            why = f"is unavailable here ({unavailable[request]})"
+        if request.lower() in unavailable:
+            why = f"is unavailable here ({unavailable[request.lower()]})"
         else:
             why = f"is not a backend; use one of {', '.join(BACKENDS)}"
-        warnings.warn(
-            f"{source} asks for {request!r}, which {why}", RuntimeWarning, stacklevel=2
-        )
+        ignored.append(f"{source} asks for {request!r}, which {why}")
+        level = _stacklevel_outside_package(sys._getframe())
+        warnings.warn(ignored[-1], RuntimeWarning, stacklevel=level)
         return False
 
     requested = environ.get(ENVIRONMENT_VARIABLE, "").strip()
     if requested and usable(requested, f"${ENVIRONMENT_VARIABLE}"):
-        return Selection(requested, f"${ENVIRONMENT_VARIABLE}={requested}")
+        return Selection(
+            requested.lower(), f"${ENVIRONMENT_VARIABLE}={requested}", tuple(ignored)
+        )
     for line in _requests_in_file(default_file):
         if usable(line, default_file):
-            return Selection(line, f"first valid line of {default_file}")
+            return Selection(
+                line.lower(), f"first valid line of {default_file}", tuple(ignored)
+            )
+    if ignored:
+        because = "a fallback: no request could be honoured"
+        return Selection(available[0], because, tuple(ignored))
     return Selection(available[0], "the best backend available")

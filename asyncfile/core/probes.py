@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import functools
 import os
+import sys
 from importlib.machinery import EXTENSION_SUFFIXES
 from types import ModuleType
 
@@ -19,22 +20,52 @@ def _read_sysctl(name: str) -> str | None:
         return None
 
 
+#: Where an install that could not build the native core says why (setup.py).
+BUILD_ERROR_NOTE = "_aio.build-error"
+
+
 @functools.cache
 def native_core() -> ModuleType | str:
-    """The native extension module, or why it cannot be imported."""
+    """The native extension module, or why it cannot be imported: a load
+    error, a build that failed at install time (and why), a source tree that
+    was never built, or a platform it is not built for."""
     try:
         from . import _aio
     except ImportError as exc:
         here = os.path.dirname(__file__)
         built = (os.path.join(here, "_aio" + suffix) for suffix in EXTENSION_SUFFIXES)
-        if not any(os.path.exists(path) for path in built):
-            # Typically a source checkout shadowing the installed package.
-            return (
-                f"the native core is not built in {here} (a source tree? "
-                "install it with `pip install -e .`, or run from elsewhere)"
-            )
-        return f"the native core cannot load ({exc})"
+        if any(os.path.exists(path) for path in built):
+            return f"the native core cannot load ({exc})"
+        return _why_not_built(here)
     return _aio
+
+
+def _why_not_built(here: str) -> str:
+    try:
+        with open(os.path.join(here, BUILD_ERROR_NOTE), encoding="utf-8") as file:
+            why = file.read().strip()
+    except OSError:
+        why = ""
+    if why:
+        return (
+            f"the native core was not built when asyncfile was installed: {why}; "
+            "reinstall with a working C compiler to use it"
+        )
+    checkout = os.path.dirname(os.path.dirname(here))
+    if os.path.exists(os.path.join(here, "_aio.c")) and os.path.exists(
+        os.path.join(checkout, "setup.py")
+    ):
+        return (
+            f"the native core is not built in this source tree ({checkout}): "
+            "`pip install -e .` there builds it, or run from outside the tree "
+            "to import the installed package"
+        )
+    if not sys.platform.startswith("linux"):
+        return f"the native core is not built on this platform ({sys.platform})"
+    return (
+        "the native core is not in this installation; reinstall with "
+        "`pip install -v asyncfile-io` to see why it was not built"
+    )
 
 
 @functools.cache
