@@ -72,6 +72,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from ._streams_writer import WriteBehindWriter
+from ._textio import _locale_encoding, _lookup_text_encoding
 
 __all__ = ("AsyncFileHandler",)
 
@@ -95,12 +96,9 @@ def _text_encoding(encoding: object) -> str:
             f"open() argument 'encoding' must be str or None, not "
             f"{type(encoding).__name__}"
         )
-    info = codecs.lookup(encoding)  # LookupError: unknown encoding
-    if not getattr(info, "_is_text_encoding", True):
-        raise LookupError(
-            f"{encoding!r} is not a text encoding; "
-            "use codecs.open() to handle arbitrary codecs"
-        )
+    if encoding == "locale":
+        return _locale_encoding()
+    _lookup_text_encoding(encoding)  # LookupError, as open() raises it
     return encoding
 
 
