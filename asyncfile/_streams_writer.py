@@ -48,7 +48,6 @@ from typing import TYPE_CHECKING, Any, Literal
 from . import file as _file
 from ._tasks import complete_despite_cancel, runs_to_the_end
 from .contexts import get_context
-from .core import forks
 
 if TYPE_CHECKING:
     from typing_extensions import Buffer, Self
@@ -176,7 +175,7 @@ class WriteBehindWriter:
         # before that one wrote: what a blocking drain needs to finish it.
         self._in_flight_call: _Watched | None = None
         self._in_flight_done = 0
-        self._generation = forks.generation
+        self._held_cancel: BaseException | None = None
         self._segment = max(1, min(buffer_size // 2, MAX_WRITE))
         self._offset = 0  # where the next write goes
         self._accepted = 0  # bytes ever accepted
@@ -537,11 +536,16 @@ class WriteBehindWriter:
                 progress = [0]
                 try:
                     if isinstance(job, tuple):
-                        await complete_despite_cancel(
-                            self._write_all(context, job, progress)
-                        )
+                        # Awaited here, not in a task of its own: a record
+                        # reaches the kernel in the loop turn the drain takes
+                        # it, and the next write starts in the turn this one
+                        # completes.
+                        self._held_cancel = None
+                        await self._write_all(context, job, progress)
                         self._completed(job)
                         self._wake_waiters()
+                        if self._held_cancel is not None:
+                            return  # the loop is going away
                         await self._sync_if_due(context)
                     else:
                         await complete_despite_cancel(self._run_barrier(job))
@@ -577,13 +581,16 @@ class WriteBehindWriter:
         """One core write that a cancellation of this task does not stop
         (the loop's shutdown cancels every task): its count is returned,
         and is kept where a blocking drain finds it if the task never
-        resumes."""
+        resumes.  A cancellation that arrived meanwhile is kept in
+        ``_held_cancel`` for the drain to obey once the write is counted."""
         call = context.write(payload, self._fd, offset)
         despite_cancel = getattr(call, "despite_cancel", None)
         if despite_cancel is not None:
-            watched = _Watched(despite_cancel())
+            call = despite_cancel()
+            watched = _Watched(call)
             self._in_flight_call, self._in_flight_done = watched, done
             count: int = await watched
+            self._held_cancel = self._held_cancel or call.deferred_cancel
         else:
             future = asyncio.ensure_future(call)
             self._in_flight_call = _Watched.of_future(future)
@@ -592,9 +599,10 @@ class WriteBehindWriter:
                 try:
                     count = await asyncio.shield(future)
                     break
-                except asyncio.CancelledError:
+                except asyncio.CancelledError as cancellation:
                     if future.cancelled():
                         raise
+                    self._held_cancel = self._held_cancel or cancellation
         self._in_flight_call = None
         self._in_flight_done = done + count
         return count
