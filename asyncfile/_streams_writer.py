@@ -592,8 +592,12 @@ class WriteBehindWriter:
             count: int = await watched
             self._held_cancel = self._held_cancel or call.deferred_cancel
         else:
-            future = asyncio.ensure_future(call)
-            self._in_flight_call = _Watched.of_future(future)
+            # A context of Python operations: the operation itself tells
+            # whether it ran, also once nobody awaits it any more.
+            call.close()
+            operation = context.OPERATION_CLASS.write(payload, self._fd, offset)
+            future = asyncio.ensure_future(context.submit(operation))
+            self._in_flight_call = _Watched.of_operation(operation)
             self._in_flight_done = done
             while True:
                 try:
@@ -717,17 +721,18 @@ class _Watched(Generator[Any, Any, int]):
     can be read once that future is settled even if the awaiting task never
     runs again (its loop stopped and closed its context)."""
 
-    __slots__ = ("_call", "_waiting")
+    __slots__ = ("_call", "_operation", "_waiting")
 
     def __init__(self, call: Any) -> None:
         self._call = call
         self._waiting: Any = None
+        self._operation: Any = None
 
     @classmethod
-    def of_future(cls, future: asyncio.Future[Any]) -> _Watched:
-        """One that only reports ``future``'s count (it is not awaited)."""
+    def of_operation(cls, operation: Any) -> _Watched:
+        """One that only reports ``operation``'s count (it is not awaited)."""
         watched = cls(None)
-        watched._waiting = future
+        watched._operation = operation
         return watched
 
     def __await__(self) -> Generator[Any, Any, int]:
@@ -745,7 +750,15 @@ class _Watched(Generator[Any, Any, int]):
         self._call.close()
 
     def settled_count(self) -> int | None:
-        """What the write wrote, if its future says so by now."""
+        """What the write wrote, if its future (or operation) says so by now."""
+        if self._operation is not None:
+            try:
+                value = self._operation.get_value()
+            except RuntimeError:  # still in flight: it runs to its end
+                return None
+            except OSError:  # cancelled before it ran, or failed
+                return 0
+            return value if isinstance(value, int) else None
         waiting = self._waiting
         if waiting is None or not waiting.done() or waiting.cancelled():
             return None

@@ -14,10 +14,12 @@ from pathlib import Path
 import pytest
 from mounts import tmpfs
 
+import asyncfile
 from asyncfile import AsyncFileHandler
 
 PROLOGUE = """
 import asyncio, logging, os, signal, sys
+import asyncfile
 from asyncfile import AsyncFileHandler
 handler = AsyncFileHandler(sys.argv[1], mode="w")
 handler.setFormatter(logging.Formatter("%(message)s"))
@@ -84,6 +86,11 @@ def test_sigterm_loses_only_the_records_of_the_last_loop_turns(
     writes complete as they start, so the child can claim, at the start of
     each turn, every record emitted up to two turns before; the default
     action of SIGTERM, whenever it lands, must leave all those claimed."""
+    if asyncfile.core.selection.name == "python":
+        pytest.skip(
+            "the pure-Python backend writes in threads: every write is in "
+            "progress for at least a loop turn, which the bound allows"
+        )
     with tmpfs(tmp_path / "mnt", "64m") as mounted:
         path = mounted / "app.log"
         child = start(
