@@ -12,8 +12,10 @@ end of the file as it is when the write runs, whatever other processes or
 descriptors appended meanwhile (on Linux, ``pwrite``, Linux AIO and io_uring
 writes on an ``O_APPEND`` descriptor append whatever offset they carry); a
 queued write is made of whole ``write()`` payloads, so another appender's
-data never lands inside one.  In the other modes writes go at offsets this
-object tracks, from where the file was when it was opened.
+data never lands inside one.  Elsewhere (macOS and the BSDs, whose
+``pwrite`` honours the offset) an append goes at the end of the file as this
+writer knows it: one appender per file there.  In the other modes writes go
+at offsets this object tracks, from where the file was when it was opened.
 
 After ``fork()`` the child's writer starts empty: what the parent had
 accepted and not written yet is the parent's to write (writing it in the
@@ -104,7 +106,10 @@ class WriteBehindWriter:
     ``target`` is a path, opened with ``mode`` (``"wb"``, ``"ab"``, ``"xb"``,
     ...; closed by :meth:`close`), or an open file object with ``fileno()``
     (borrowed: writing starts at its ``tell()``; it is not closed and its
-    position does not move; do not write to it meanwhile).
+    position does not move; do not write to it meanwhile).  Every argument
+    is checked here, as ``open()`` checks it, before the file is touched.
+    In an appending mode every write goes to the end of the file, after
+    whatever other processes appended (see the module's documentation).
 
     Guarantees:
 
@@ -147,9 +152,7 @@ class WriteBehindWriter:
             # touches the file system before the arguments are known good.
             self._opener = _file.open(target, mode, buffering=0)
             _check_binary_write_mode(mode)
-        elif target is not None:
-            if not isinstance(mode, str):
-                _file.open(os.devnull, mode)  # open()'s TypeError
+        elif target is not None:  # a borrowed file: its own mode applies
             fileno = getattr(target, "fileno", None)
             if fileno is None or isinstance(target, int | bool):
                 raise TypeError(

@@ -3,7 +3,16 @@
 ``emit`` formats the record, encodes it and appends it to the buffer of a
 :class:`~asyncfile.streams.WriteBehindWriter`; the writer's drain task, on the
 loop of the thread that emitted, writes the buffer to the file in large
-positional writes.  ``emit`` never awaits and never waits for the disk.
+writes.  ``emit`` never awaits and never waits for the disk.
+
+When a record reaches the kernel: in the loop turn after the one it was
+emitted in, or, while the previous write is still in progress, in the turn
+that write completes (on a healthy disk within a millisecond; on a stalled
+one, when the stall ends: that wait is what the loop is spared).  So a
+process killed by a signal's default action can lose the records of its
+last loop turn or two and those waiting behind an unfinished write; an
+orderly exit loses none (below).  ``flush()`` on the loop's own thread
+cannot wait without blocking the loop; ``await aflush()`` there.
 
 Where records go when no loop can take them:
 
@@ -16,7 +25,7 @@ Where records go when no loop can take them:
   loop to block then.
 
 Nothing is lost on orderly shutdown: when ``asyncio.run`` cancels the
-remaining tasks, the drain task writes the buffer to the end before it
+remaining tasks, the drain task completes the write in progress and
 returns; what is still buffered when the loop is gone is written by the
 next blocking write, by ``flush()`` or ``close()`` (``logging.shutdown()``
 calls both at interpreter exit).  A write whose outcome the closed loop
@@ -33,14 +42,15 @@ with ``mode="w"``, after the truncation), as ``logging.FileHandler``'s is, so
 every write lands at the end of the file as it is then, whatever other
 processes, handlers or programs appended meanwhile; a write holds whole
 records only, so records of different processes never interleave within a
-line (on a local file system; NFS does not keep ``O_APPEND`` atomic).  A
-handler inherited by a forked child (``multiprocessing``, a pre-forking
-server) keeps working there: the child writes its own records through the
-inherited descriptor, while records the parent had buffered and not yet
-written when it forked are written by the parent only (never twice).  A
-child forked from inside a running loop writes its records at once, with
-blocking calls, until it runs a loop of its own (the parent's loop does not
-run in it).
+line (on Linux and a local file system; NFS does not keep ``O_APPEND``
+atomic, and on macOS, whose ``pwrite`` ignores ``O_APPEND``, keep one
+process per file).  A handler inherited by a forked child
+(``multiprocessing``, a pre-forking server) keeps working there: the child
+writes its own records through the inherited descriptor, while records the
+parent had buffered and not yet written when it forked are written by the
+parent only (never twice).  A child forked from inside a running loop
+writes its records at once, with blocking calls, until it runs a loop of
+its own (the parent's loop does not run in it).
 
 Rotation works as ``logging.handlers.RotatingFileHandler``'s: with
 ``maxBytes`` and ``backupCount`` both positive, a record that would take the
@@ -123,7 +133,14 @@ def _running_loop() -> asyncio.AbstractEventLoop | None:
 class AsyncFileHandler(logging.Handler):
     """Like ``logging.FileHandler`` (and ``RotatingFileHandler`` with
     ``maxBytes`` and ``backupCount``), with writes behind the event loop;
-    see the module's documentation for the guarantees."""
+    see the module's documentation for the guarantees.
+
+    The arguments are ``RotatingFileHandler``'s, in its order, all checked
+    here before the file is touched (a bad ``encoding`` raises the
+    ``LookupError`` ``open()`` raises); ``mode`` is ``"a"`` or ``"w"``,
+    ``encoding=None`` means UTF-8, ``delay=True`` opens the file with the
+    first record.  ``max_buffer`` bounds the memory records wait in.
+    """
 
     terminator = "\n"
 
