@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 import os
 from collections import deque
 from collections.abc import AsyncIterator
@@ -47,17 +48,26 @@ class _Opened:
         self.name = name
         self._file = file
 
-    @classmethod
-    async def open(cls, source: Source, mode: str) -> _Opened:
+    @staticmethod
+    def check(source: Source) -> None:
+        """Raise what opening ``source`` would for its type or value (a path
+        that is no path, a NUL in it), without touching the file system."""
         if isinstance(source, str | bytes | os.PathLike):
-            raw = await _file.open(source, mode, buffering=0)
-            return cls(raw.fileno(), raw.name, raw)
-        fileno = getattr(source, "fileno", None)
-        if fileno is None or isinstance(source, int | bool):
+            if "\0" in os.fsdecode(source):
+                raise ValueError("embedded null byte")
+            return
+        if getattr(source, "fileno", None) is None or isinstance(source, int | bool):
             raise TypeError(
                 f"expected a path or an open file object, got {type(source).__name__}"
             )
-        return cls(fileno(), getattr(source, "name", None), None)
+
+    @classmethod
+    async def open(cls, source: Source, mode: str) -> _Opened:
+        cls.check(source)
+        if isinstance(source, str | bytes | os.PathLike):
+            raw = await _file.open(source, mode, buffering=0)
+            return cls(raw.fileno(), raw.name, raw)
+        return cls(source.fileno(), getattr(source, "name", None), None)
 
     async def close(self) -> None:
         file, self._file = self._file, None
@@ -146,6 +156,12 @@ class ChunkReader(Generic[ChunkT]):
         reuse_buffers: bool = False,
         context: AsyncioContextBase | None = None,
     ) -> None:
+        chunk_size = operator.index(chunk_size)
+        depth = operator.index(depth)
+        start = operator.index(start)
+        if end is not None:
+            end = operator.index(end)
+        _Opened.check(source)
         if chunk_size <= 0:
             raise ValueError(f"chunk_size must be positive, got {chunk_size}")
         if depth < 1:

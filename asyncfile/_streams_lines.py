@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import codecs
+import operator
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, AnyStr, Generic, cast, overload
 
 from ._streams_chunks import DEFAULT_CHUNK_SIZE, ChunkReader, Source
+from ._textio import _locale_encoding, _lookup_text_encoding
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -97,6 +99,18 @@ class LineStream(Generic[AnyStr]):
         end: int | None = None,
         context: AsyncioContextBase | None = None,
     ) -> None:
+        decoder_class = None
+        if encoding is not None:
+            # As open() checks them, before anything is opened.
+            _check_str_or_none("encoding", encoding)
+            _check_str_or_none("errors", errors)
+            if encoding == "locale":
+                encoding = _locale_encoding()
+            decoder_class = _lookup_text_encoding(encoding).incrementaldecoder
+            if errors is not None:
+                codecs.lookup_error(errors)
+        elif errors is not None:
+            raise ValueError("a binary LineStream doesn't take an errors argument")
         text = encoding is not None
         if separator is None:
             separator = "\n" if text else b"\n"
@@ -106,6 +120,8 @@ class LineStream(Generic[AnyStr]):
             raise TypeError("a binary LineStream needs a bytes separator")
         if not separator:
             raise ValueError("separator must not be empty")
+        if max_line_length is not None:
+            max_line_length = operator.index(max_line_length)
         if max_line_length is not None and max_line_length <= 0:
             raise ValueError(f"max_line_length must be positive, got {max_line_length}")
         self._chunks = ChunkReader(
@@ -122,8 +138,7 @@ class LineStream(Generic[AnyStr]):
         self.separator: AnyStr = cast("AnyStr", separator)
         self.max_line_length = max_line_length
         self._decoder: Any = None
-        if encoding is not None:
-            decoder_class = codecs.getincrementaldecoder(encoding)
+        if decoder_class is not None:
             self._decoder = decoder_class(errors or "strict")
         self._empty: AnyStr = self.separator[:0]
         self._rest: AnyStr = self._empty
@@ -238,6 +253,14 @@ class LineStream(Generic[AnyStr]):
         if not chunk:
             await self._chunks.aclose()
         return True
+
+
+def _check_str_or_none(argument: str, value: object) -> None:
+    if value is not None and not isinstance(value, str):
+        raise TypeError(
+            f"LineStream() argument '{argument}' must be str or None, "
+            f"not {type(value).__name__}"
+        )
 
 
 def _first_longer(parts: list[AnyStr], limit: int) -> int | None:

@@ -1,11 +1,26 @@
 """The write-behind writer (re-exported by :mod:`asyncfile.streams`).
 
 Accepted data waits in a queue of ``bytes``; one drain task per writer, on the
-loop that serves it, joins the queue into large positional writes, one in
-flight at a time.  Every write goes at an offset this object tracks, so a
-write whose outcome is unknown (its loop stopped) can be finished later,
-synchronously, without writing anything twice: that is how the log handler
-loses nothing when the loop goes away (``_drain_blocking``).
+loop that serves it, joins the queue into large writes, one in flight at a
+time.  A write whose outcome its loop never reported (the loop stopped) is
+finished later, synchronously, without writing anything twice: that is how
+the log handler loses nothing when the loop goes away (``_drain_blocking``).
+
+Where the writes go: in an appending mode (``"ab"``, ``"a+b"``, and the log
+handler's files) the descriptor has ``O_APPEND``, so every write lands at the
+end of the file as it is when the write runs, whatever other processes or
+descriptors appended meanwhile (on Linux, ``pwrite``, Linux AIO and io_uring
+writes on an ``O_APPEND`` descriptor append whatever offset they carry); a
+queued write is made of whole ``write()`` payloads, so another appender's
+data never lands inside one.  Elsewhere (macOS and the BSDs, whose
+``pwrite`` honours the offset) an append goes at the end of the file as this
+writer knows it: one appender per file there.  In the other modes writes go
+at offsets this object tracks, from where the file was when it was opened.
+
+After ``fork()`` the child's writer starts empty: what the parent had
+accepted and not written yet is the parent's to write (writing it in the
+child too would write it twice), and a write the parent had in flight is
+the parent's.  The child keeps the descriptor and writes its own data.
 
 The queue and counters sit under a ``threading.Lock`` so that the log
 handler can offer data from any thread; the async API itself is for the
@@ -21,11 +36,13 @@ and the writes after a barrier wait for it.
 from __future__ import annotations
 
 import asyncio
+import operator
 import os
 import threading
 import time
+import weakref
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
@@ -91,7 +108,10 @@ class WriteBehindWriter:
     ``target`` is a path, opened with ``mode`` (``"wb"``, ``"ab"``, ``"xb"``,
     ...; closed by :meth:`close`), or an open file object with ``fileno()``
     (borrowed: writing starts at its ``tell()``; it is not closed and its
-    position does not move; do not write to it meanwhile).
+    position does not move; do not write to it meanwhile).  Every argument
+    is checked here, as ``open()`` checks it, before the file is touched.
+    In an appending mode every write goes to the end of the file, after
+    whatever other processes appended (see the module's documentation).
 
     Guarantees:
 
@@ -125,14 +145,27 @@ class WriteBehindWriter:
         fsync: FsyncPolicy | Literal["never", "close"] = "never",
         context: AsyncioContextBase | None = None,
     ) -> None:
+        buffer_size = operator.index(buffer_size)
         if buffer_size <= 0:
             raise ValueError(f"buffer_size must be positive, got {buffer_size}")
-        if "r" in mode and "+" not in mode:
-            raise ValueError(f"mode {mode!r} does not write")
+        self._opener: Any = None
+        if isinstance(target, str | bytes | os.PathLike):
+            # Every check open() makes on its arguments, made now: nothing
+            # touches the file system before the arguments are known good.
+            self._opener = _file.open(target, mode, buffering=0)
+            _check_binary_write_mode(mode)
+        elif target is not None:  # a borrowed file: its own mode applies
+            fileno = getattr(target, "fileno", None)
+            if fileno is None or isinstance(target, int | bool):
+                raise TypeError(
+                    "expected a path or an open file object, got "
+                    f"{type(target).__name__}"
+                )
+        self.fsync_policy = FsyncPolicy.parse(fsync)
         self._target = target
         self._mode = mode
+        self._appending = isinstance(mode, str) and "a" in mode
         self.buffer_size = buffer_size
-        self.fsync_policy = FsyncPolicy.parse(fsync)
         self._context = context
         self._mutex = threading.Lock()
         # Held while a barrier runs in a worker thread: a blocking drain (its
@@ -143,6 +176,11 @@ class WriteBehindWriter:
         self._queue: deque[Item] = deque()
         self._queued = 0  # bytes in the queue
         self._in_flight: tuple[int, bytearray] | None = None
+        # The core call writing (part of) it, and how much of it the calls
+        # before that one wrote: what a blocking drain needs to finish it.
+        self._in_flight_call: _Watched | None = None
+        self._in_flight_done = 0
+        self._held_cancel: BaseException | None = None
         self._segment = max(1, min(buffer_size // 2, MAX_WRITE))
         self._offset = 0  # where the next write goes
         self._accepted = 0  # bytes ever accepted
@@ -162,15 +200,38 @@ class WriteBehindWriter:
         self._room_waiters: deque[tuple[int, asyncio.Future[None]]] = deque()
         self._flush_waiters: list[tuple[int, asyncio.Future[None]]] = []
         self._on_drained: Callable[[], None] | None = None  # for the log handler
+        self._on_fork: Callable[[], None] | None = None  # the same
+        _writers.add(self)
 
     @classmethod
-    def _over_fd(cls, fd: int, offset: int, buffer_size: int) -> WriteBehindWriter:
-        """A writer on an open descriptor it does not close (the log handler
-        owns it), writing at ``offset``."""
-        writer = cls(None, buffer_size=buffer_size)
+    def _over_fd(cls, fd: int, buffer_size: int) -> WriteBehindWriter:
+        """A writer appending to a descriptor opened with ``O_APPEND`` (or
+        ``-1``: set ``_fd`` before the first write), which it does not close
+        (the log handler owns it)."""
+        writer = cls(None, "ab", buffer_size=buffer_size)
         writer._fd = fd
-        writer._offset = offset
         return writer
+
+    def _after_fork_in_child(self) -> None:
+        """Start empty: the parent writes what it had accepted (see the
+        module's documentation).  Fresh locks, since a thread of the parent
+        may have held them at the fork."""
+        self._mutex = threading.Lock()
+        self._barrier_lock = threading.Lock()
+        self._unstarted = []
+        self._queue = deque()
+        self._queued = 0
+        self._in_flight = None
+        self._in_flight_call = None
+        self._accepted = self._written
+        self._loop = None
+        self._drainer = None
+        self._wakeup = None
+        self._room_waiters = deque()
+        self._flush_waiters = []
+        self._opening = None
+        if self._on_fork is not None:
+            self._on_fork()
 
     # -- public ---------------------------------------------------------------
 
@@ -271,17 +332,18 @@ class WriteBehindWriter:
     async def _open(self) -> None:
         target = self._target
         if isinstance(target, str | bytes | os.PathLike):
-            raw = await _file.open(target, self._mode, buffering=0)
+            # The opener made (and checked) by the constructor; a new one if
+            # that one failed and this is another try.
+            opener, self._opener = self._opener, None
+            if opener is None:
+                opener = _file.open(target, self._mode, buffering=0)
+            raw = await opener
             self._adopt(raw.fileno(), raw)
-            if "a" in self._mode:
+            if self._appending:
                 self._offset = os.fstat(self._fd).st_size
         else:
-            fileno = getattr(target, "fileno", None)
-            if fileno is None or isinstance(target, int | bool):
-                raise TypeError(
-                    "expected a path or an open file object, got "
-                    f"{type(target).__name__}"
-                )
+            fileno = target.fileno
+            self._appending = _appends(fileno())
             flush = getattr(target, "flush", None)
             if flush is not None:
                 result = flush()
@@ -376,6 +438,7 @@ class WriteBehindWriter:
             return item
         size = len(item)
         self._queued -= size
+        self._in_flight_call, self._in_flight_done = None, 0
         self._in_flight = (self._offset, item)
         self._offset += size
         return self._in_flight
@@ -398,8 +461,8 @@ class WriteBehindWriter:
         error: Exception | None = None
         progress = [0]
         with self._barrier_lock, self._mutex:
-            if self._error is not None or self._fd < 0:
-                return
+            if self._error is not None or (self._fd < 0 and not self._queue):
+                return  # a barrier queued first may open the file
             try:
                 while self._unstarted:
                     self._unstarted.pop()()
@@ -418,16 +481,30 @@ class WriteBehindWriter:
             self._fail(error, written=progress[0])
 
     def _finish_stale_write(self) -> None:
-        """Finish a write whose outcome never arrived (its loop went away),
-        from the file's size: what of it is not there yet is written, and
-        nothing twice.  Holds ``_mutex``."""
+        """Finish a write whose outcome never arrived (its loop went away)
+        without writing anything twice.  Holds ``_mutex``.
+
+        At a tracked offset, the file's size tells what of it is there.  An
+        append's count comes from the core call, which the closing of its
+        loop's context settles; a call still unsettled (its loop stopped,
+        not closed) is in the kernel's or the pool's hands, and counts as
+        written.
+        """
         job = self._in_flight
         if job is None:
             return
         offset, data = job
-        have = max(0, min(len(data), os.fstat(self._fd).st_size - offset))
+        if not self._appending:
+            have = max(0, min(len(data), os.fstat(self._fd).st_size - offset))
+        else:
+            have = self._in_flight_done  # no call started: what the last ones wrote
+            call = self._in_flight_call
+            if call is not None:
+                count = call.settled_count()
+                have = len(data) if count is None else min(len(data), have + count)
         _pwrite_all(self._fd, data[have:], offset + have)
         self._in_flight = None
+        self._in_flight_call = None
         self._written += len(data)
         self._unsynced += len(data)
 
@@ -464,11 +541,16 @@ class WriteBehindWriter:
                 progress = [0]
                 try:
                     if isinstance(job, tuple):
-                        await complete_despite_cancel(
-                            _write_all(context, job[1], self._fd, job[0], progress)
-                        )
+                        # Awaited here, not in a task of its own: a record
+                        # reaches the kernel in the loop turn the drain takes
+                        # it, and the next write starts in the turn this one
+                        # completes.
+                        self._held_cancel = None
+                        await self._write_all(context, job, progress)
                         self._completed(job)
                         self._wake_waiters()
+                        if self._held_cancel is not None:
+                            return  # the loop is going away
                         await self._sync_if_due(context)
                     else:
                         await complete_despite_cancel(self._run_barrier(job))
@@ -483,6 +565,56 @@ class WriteBehindWriter:
             self._wake_waiters()
             if self._on_drained is not None:
                 self._on_drained()
+
+    async def _write_all(
+        self, context: Any, job: tuple[int, bytearray], progress: list[int]
+    ) -> None:
+        """Write all of ``job`` (the core reports short counts);
+        ``progress[0]`` says how much is written, also when this raises."""
+        offset, data = job
+        view = memoryview(data)
+        while progress[0] < len(data):
+            done = progress[0]
+            count = await self._write_once(context, view[done:], offset + done, done)
+            if count <= 0:
+                raise OSError(f"write of {len(data) - done} bytes wrote {count}")
+            progress[0] = done + count
+
+    async def _write_once(
+        self, context: Any, payload: memoryview, offset: int, done: int
+    ) -> int:
+        """One core write that a cancellation of this task does not stop
+        (the loop's shutdown cancels every task): its count is returned,
+        and is kept where a blocking drain finds it if the task never
+        resumes.  A cancellation that arrived meanwhile is kept in
+        ``_held_cancel`` for the drain to obey once the write is counted."""
+        call = context.write(payload, self._fd, offset)
+        despite_cancel = getattr(call, "despite_cancel", None)
+        if despite_cancel is not None:
+            call = despite_cancel()
+            watched = _Watched(call)
+            self._in_flight_call, self._in_flight_done = watched, done
+            count: int = await watched
+            self._held_cancel = self._held_cancel or call.deferred_cancel
+        else:
+            # A context of Python operations: the operation itself tells
+            # whether it ran, also once nobody awaits it any more.
+            call.close()
+            operation = context.OPERATION_CLASS.write(payload, self._fd, offset)
+            future = asyncio.ensure_future(context.submit(operation))
+            self._in_flight_call = _Watched.of_operation(operation)
+            self._in_flight_done = done
+            while True:
+                try:
+                    count = await asyncio.shield(future)
+                    break
+                except asyncio.CancelledError as cancellation:
+                    if future.cancelled():
+                        raise
+                    self._held_cancel = self._held_cancel or cancellation
+        self._in_flight_call = None
+        self._in_flight_done = done + count
+        return count
 
     async def _run_barrier(self, barrier: Callable[[], None]) -> None:
         """Make ``barrier`` in a worker thread (on this thread if the loop
@@ -589,18 +721,90 @@ def _resolve(future: asyncio.Future[None]) -> None:
         future.set_result(None)
 
 
-async def _write_all(
-    context: Any, data: bytearray, fd: int, offset: int, progress: list[int]
-) -> None:
-    """Write all of ``data`` at ``offset`` (the core reports short counts);
-    ``progress[0]`` says how much is written, also when this raises."""
-    view = memoryview(data)
-    while progress[0] < len(data):
-        done = progress[0]
-        count = await context.write(view[done:], fd, offset + done)
-        if count <= 0:
-            raise OSError(f"write of {len(data) - done} bytes wrote {count}")
-        progress[0] = done + count
+class _Watched(Generator[Any, Any, int]):
+    """Awaits a core call, keeping the future it waits on, so that its count
+    can be read once that future is settled even if the awaiting task never
+    runs again (its loop stopped and closed its context)."""
+
+    __slots__ = ("_call", "_operation", "_waiting")
+
+    def __init__(self, call: Any) -> None:
+        self._call = call
+        self._waiting: Any = None
+        self._operation: Any = None
+
+    @classmethod
+    def of_operation(cls, operation: Any) -> _Watched:
+        """One that only reports ``operation``'s count (it is not awaited)."""
+        watched = cls(None)
+        watched._operation = operation
+        return watched
+
+    def __await__(self) -> Generator[Any, Any, int]:
+        return self
+
+    def send(self, value: Any) -> Any:
+        self._waiting = self._call.send(value)
+        return self._waiting
+
+    def throw(self, *args: Any) -> Any:
+        self._waiting = self._call.throw(*args)
+        return self._waiting
+
+    def close(self) -> None:
+        self._call.close()
+
+    def settled_count(self) -> int | None:
+        """What the write wrote, if its future (or operation) says so by now."""
+        if self._operation is not None:
+            try:
+                value = self._operation.get_value()
+            except RuntimeError:  # still in flight: it runs to its end
+                return None
+            except OSError:  # cancelled before it ran, or failed
+                return 0
+            return value if isinstance(value, int) else None
+        waiting = self._waiting
+        if waiting is None or not waiting.done() or waiting.cancelled():
+            return None
+        if waiting.exception() is not None:
+            return 0
+        result = waiting.result()
+        return result if isinstance(result, int) else None
+
+
+_writers: weakref.WeakSet[WriteBehindWriter] = weakref.WeakSet()
+
+
+def _forget_parent_work() -> None:
+    for writer in list(_writers):
+        writer._after_fork_in_child()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_parent_work)
+
+
+def _appends(fd: int) -> bool:
+    """Whether ``fd`` was opened with ``O_APPEND``."""
+    append = getattr(os, "O_APPEND", 0)
+    try:
+        import fcntl
+    except ImportError:  # Windows: no such flag to read
+        return False
+    return bool(fcntl.fcntl(fd, fcntl.F_GETFL) & append)
+
+
+def _check_binary_write_mode(mode: str) -> None:
+    """After open()'s own checks: the writer takes bytes and writes."""
+    if "b" not in mode:
+        suggestion = mode.replace("t", "") + "b"
+        raise ValueError(
+            f"a WriteBehindWriter writes bytes: mode {mode!r} is a text mode "
+            f"(use {suggestion!r})"
+        )
+    if "r" in mode and "+" not in mode:
+        raise ValueError(f"mode {mode!r} does not write")
 
 
 def _pwrite_all(

@@ -1,7 +1,7 @@
 """Streams: chunk and line readers with read-ahead, a write-behind writer.
 
 :class:`ChunkReader` reads a byte range of a file in chunks while the next
-``depth`` chunks are already being read; :class:`LineReader` splits such a
+``depth`` chunks are already being read; :class:`LineStream` splits such a
 stream into lines (bytes or text, any separator, bounded line length);
 :class:`WriteBehindWriter` takes writes into a bounded buffer and writes them
 to the file in the background as large writes.
