@@ -125,3 +125,20 @@ def test_bench_keeps_the_results_where_json_asks(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "log" in json.loads(results.read_text())["summary"]
     assert "plot:" in result.stdout
+
+
+def test_info_into_a_closed_pipe_stops_without_a_traceback() -> None:
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # as `| head` does once it has its lines
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "asyncfile", "info"],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+    assert result.returncode == 1
+    assert result.stderr == ""
