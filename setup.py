@@ -10,8 +10,8 @@ woken through a pipe.  Environment variables serve the test and sanitizer builds
 ``ASYNCFILE_SANITIZE=address,undefined``
     instrument the extensions with the named sanitizers (implies a strict build).
 ``ASYNCFILE_PORTABLE=1``
-    build the core as macOS gets it (no io_uring, Linux AIO, eventfd or inline
-    page-cache reads), so that its code runs through the test suite on Linux.
+    build the core as macOS gets it (no io_uring, Linux AIO, eventfd or
+    RWF_NOWAIT), so that its code runs through the test suite on Linux.
 
 ``scripts/cross-macos`` compiles what :func:`extensions` returns for ``darwin``.
 """

@@ -16,7 +16,6 @@ from typing import Any
 import pytest
 
 import asyncfile.core as core
-from asyncfile.core import probes
 
 
 @dataclass(frozen=True)
@@ -53,25 +52,6 @@ BACKENDS = (
         "python", "python_aio", kernel_polled=False, thread_pool=True, native=False
     ),
 )
-
-
-def _portable_core() -> bool:
-    native = probes.native_core()
-    return not isinstance(native, str) and bool(native.PORTABLE)
-
-
-#: The native core is the portable build (macOS's; scripts/test-portable builds it
-#: here): the thread backend alone, and no inline page-cache path.
-PORTABLE_CORE = _portable_core()
-
-
-def require_inline_hits() -> None:
-    """Skip unless the native backends complete page-cache hits inline."""
-    if PORTABLE_CORE:
-        pytest.skip(
-            "the portable native core (macOS's) sends every read to its pool: "
-            "it cannot tell a page-cache hit without blocking"
-        )
 
 
 #: scripts/fs-matrix runs the suite once per backend with CAIO_IMPL forced and

@@ -27,7 +27,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-from backends import ONLY_BACKEND, Backend, require_inline_hits, run_to_completion
+from backends import ONLY_BACKEND, Backend, run_to_completion
 from mounts import skip_if_memory_backed
 
 import asyncfile.core as core
@@ -140,7 +140,6 @@ async def test_calls_the_c_methods_cannot_start_go_to_python(
 async def test_a_page_cache_hit_completes_without_a_loop_turn(
     native_aio: ModuleType, cached_fd: int
 ) -> None:
-    require_inline_hits()
     async with native_aio.AsyncioContext() as context:
         turns, results = await _loop_turns_during(
             lambda: context.read(4 * KiB, cached_fd, 8 * KiB), 1
@@ -350,7 +349,6 @@ async def test_cached_reader_answers_from_the_page_cache_or_says_none(
 ) -> None:
     """What ``read`` would give, at once, only for a running loop's own
     context; None (never a wait) for what it cannot answer now."""
-    require_inline_hits()
     size = os.fstat(cached_fd).st_size
     async with native_aio.AsyncioContext() as context:
         read_cached = context.cached_reader()
@@ -384,7 +382,6 @@ async def test_cached_reader_says_false_until_the_loop_has_run(
     """Once inline copies have held the loop for its budget (1 ms) in one
     turn, the reader answers False, not None: the bytes are there, but only
     after the loop has run; one turn later it answers again."""
-    require_inline_hits()
     async with native_aio.AsyncioContext() as context:
         read_cached = context.cached_reader()
         expected = os.pread(cached_fd, 64 * KiB, 0)
@@ -416,7 +413,6 @@ async def test_cached_reader_declines_a_descriptor_that_turned_direct(
     """The answer "no O_DIRECT" holds for a loop turn; a descriptor given
     O_DIRECT within it makes a misaligned read answer None, not fail, and
     the next turn asks the kernel again."""
-    require_inline_hits()
     skip_if_memory_backed(tmp_path, "O_DIRECT needs a device")
     path = tmp_path / "turned.bin"
     data = os.urandom(64 * KiB)

@@ -1,7 +1,8 @@
 """The portable build of the native core: what macOS gets, built and run here.
 
 ``ASYNCFILE_PORTABLE=1`` (and macOS) builds the thread pool alone, woken
-through a pipe, with no io_uring, Linux AIO, eventfd or inline page-cache path;
+through a pipe, with no io_uring, Linux AIO or eventfd, and asks mincore()
+instead of preadv2(RWF_NOWAIT) whether a read may complete on the loop;
 ``scripts/test-portable`` runs the whole suite against that build.  These tests
 hold on either build: each checks that the build is what it says it is.
 """
@@ -19,6 +20,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from mounts import skip_if_memory_backed
 
 import asyncfile.core as core
 from asyncfile.core import probes
@@ -108,23 +110,33 @@ def test_the_portable_build_calls_nothing_linux_only() -> None:
         assert called & NOWAIT_CALLS
 
 
-async def test_the_portable_build_never_reads_on_the_loop(tmp_path: Path) -> None:
-    native = _native()
-    path = tmp_path / "cached"
-    path.write_bytes(b"x" * 8192)
+async def test_a_read_completes_on_the_loop_only_from_the_page_cache(
+    tmp_path: Path,
+) -> None:
+    """The inline path, whichever way the build asks the page cache
+    (preadv2 with RWF_NOWAIT on Linux, mmap and mincore in the portable build):
+    pages on the device go to the pool, cached ones complete at once."""
+    _native()
+    skip_if_memory_backed(tmp_path, "its pages cannot be evicted")
+    path = tmp_path / "data"
+    data = os.urandom(64 * 1024)
+    path.write_bytes(data)
     fd = os.open(path, os.O_RDONLY)
     try:
-        os.pread(fd, 8192, 0)  # in the page cache now
+        os.fsync(fd)  # clean pages, which DONTNEED evicts
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
         assert core.thread_aio_asyncio is not None
         async with core.thread_aio_asyncio.AsyncioContext() as context:
-            cached = context.cached_reader()(4096, fd, 0)
-            assert await context.read(4096, fd, 0) == b"x" * 4096
+            read_cached = context.cached_reader()
+            assert read_cached(4096, fd, 8192) is None
+            assert await context.read(4096, fd, 8192) == data[8192:12288]
+            os.pread(fd, len(data), 0)
+            assert read_cached(4096, fd, 8192) == data[8192:12288]
+            # Past the end of the file nothing is cached, nor needs to be.
+            assert read_cached(8192, fd, len(data) - 100) == data[-100:]
+            assert read_cached(4096, fd, len(data) + 4096) == b""
     finally:
         os.close(fd)
-    if native.PORTABLE:
-        assert cached is None
-    else:
-        assert cached == b"x" * 4096
 
 
 def test_setup_py_builds_the_portable_core_for_macos(

@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from backends import require_inline_hits
 from mounts import skip_if_memory_backed
 
 import asyncfile
@@ -407,7 +406,6 @@ async def test_read_ahead_widens_to_depth_when_reads_wait(
         assert len(r._pending) == 5
     if core.thread_aio is None:
         pytest.skip(f"no native backend here: {core.unavailable}")
-    require_inline_hits()
     # A native context completes page-cache hits inline (whatever CAIO_IMPL says).
     cached = contexts.get_context("thread")
     async with ChunkReader(path, chunk_size=4096, depth=5, context=cached) as r:

@@ -22,7 +22,9 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#ifndef ASYNCFILE_PORTABLE
+#ifdef ASYNCFILE_PORTABLE
+#include <sys/mman.h>
+#else
 #include <linux/magic.h>
 #include <sys/statfs.h>
 #endif
@@ -323,17 +325,65 @@ is_memory_backed(int fd)
 }
 #endif
 
+#ifdef ASYNCFILE_PORTABLE
+/* Whether the page cache holds every page of the range up to the end of the
+ * file: without RWF_NOWAIT (macOS has none), map the range and ask mincore(),
+ * which reads no page.  A page evicted between the answer and the read costs
+ * one wait for the device; a descriptor that cannot be mapped (a pipe, a
+ * device) answers false, one that the read would refuse true. */
+static bool
+range_is_cached(int fd, uint64_t offset, size_t nbytes)
+{
+    static size_t page_size;
+    if (page_size == 0) {
+        long size = sysconf(_SC_PAGESIZE);
+        page_size = size > 0 ? (size_t)size : 4096;
+    }
+    uint64_t start = offset - offset % page_size;
+    size_t length = (size_t)(offset - start) + nbytes;
+    size_t pages = (length + page_size - 1) / page_size;
+    /* macOS's vector is char, Linux's unsigned char; bit 0 is "resident". */
+    char resident[INLINE_MAX / 4096 + 2];
+    if (nbytes == 0 || pages > sizeof(resident)) {
+        return false;
+    }
+    void *map = mmap(NULL, length, PROT_READ, MAP_SHARED, fd, (off_t)start);
+    if (map == MAP_FAILED) {
+        /* Not open, or not for reading: the read fails at once as well. */
+        return errno == EBADF || errno == EACCES;
+    }
+    bool answered = mincore(map, length, (void *)resident) == 0;
+    munmap(map, length);
+    if (!answered) {
+        return false;
+    }
+    size_t cached = 0;
+    while (cached < pages && (resident[cached] & 1)) {
+        cached++;
+    }
+    if (cached == pages) {
+        return true;
+    }
+    /* Pages past the end of the file are never resident: a read stops there. */
+    struct stat st;
+    return fstat(fd, &st) == 0 && start + cached * page_size >= (uint64_t)st.st_size;
+}
+#endif
+
 /* Complete `req` without blocking if the kernel can; true when it did
  * (req->result is final), false when it must go to the kernel or the pool
- * (req->done says how far it got).  The portable build cannot ask the kernel
- * whether a read would wait (macOS has no RWF_NOWAIT, and no cheap probe of
- * the page cache): everything goes to the pool, so the loop never waits for
- * a device. */
+ * (req->done says how far it got). */
 static bool
 complete_inline(struct request *req)
 {
 #ifdef ASYNCFILE_PORTABLE
-    return false;
+    if (req->nbytes > INLINE_MAX || req->direct ||
+        (req->opcode != OP_READ && req->opcode != OP_READINTO) ||
+        !range_is_cached(req->fd, req->offset + req->done, req->nbytes - req->done)) {
+        return false;
+    }
+    request_perform(req, 0);
+    return true;
 #else
     if (req->nbytes > INLINE_MAX || req->opcode == OP_FSYNC ||
         req->opcode == OP_FDSYNC) {

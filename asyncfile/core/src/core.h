@@ -18,10 +18,11 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
-/* The portable build is the thread pool alone, woken through a pipe, with no
- * inline page-cache path: what macOS gets, and what ASYNCFILE_PORTABLE=1
- * builds on Linux so that the same code runs in the test suite here.  Only
- * the Linux build has io_uring, Linux AIO, eventfd and preadv2(RWF_NOWAIT). */
+/* The portable build is the thread pool alone, woken through a pipe, asking
+ * mincore() whether a read may complete inline: what macOS gets, and what
+ * ASYNCFILE_PORTABLE=1 builds on Linux so that the same code runs in the test
+ * suite here.  Only the Linux build has io_uring, Linux AIO, eventfd and
+ * preadv2(RWF_NOWAIT). */
 #if !defined(__linux__) && !defined(ASYNCFILE_PORTABLE)
 #define ASYNCFILE_PORTABLE 1
 #endif
