@@ -1,18 +1,24 @@
 """Builds the native core, ``asyncfile.core._aio``, and ``asyncfile._speedups``.
 
-The extensions are optional: without a C compiler (or off Linux, for the core)
-the package still installs, with the pure-Python backend and file objects.  Two
-environment variables serve the test and sanitizer builds:
+The extensions are optional: without a C compiler (or off Linux and macOS, for
+the core) the package still installs, with the pure-Python backend and file
+objects.  On macOS the core is the portable build: the native thread pool alone,
+woken through a pipe.  Environment variables serve the test and sanitizer builds:
 
 ``ASYNCFILE_STRICT_BUILD=1``
     compile with ``-Werror`` and fail the install when an extension does not build.
 ``ASYNCFILE_SANITIZE=address,undefined``
     instrument the extensions with the named sanitizers (implies a strict build).
+``ASYNCFILE_PORTABLE=1``
+    build the core as macOS gets it (no io_uring, Linux AIO, eventfd or
+    RWF_NOWAIT), so that its code runs through the test suite on Linux.
 
 When an optional extension does not build, the build prints one line saying so
 (pip shows a successful build's output only with ``-v``) and leaves
 ``<module>.build-error`` where the module would be, holding the reason, for
 ``python -m asyncfile info`` to report.
+
+``scripts/cross-macos`` compiles what :func:`extensions` returns for ``darwin``.
 """
 
 import os
@@ -40,7 +46,8 @@ WARNINGS = [
 ]
 
 
-def extensions() -> list[Extension]:
+def extensions(platform: str = sys.platform) -> list[Extension]:
+    """The extensions to build on ``platform`` (a ``sys.platform`` value)."""
     sanitize = os.environ.get("ASYNCFILE_SANITIZE", "")
     strict = bool(sanitize) or os.environ.get("ASYNCFILE_STRICT_BUILD") == "1"
     compile_args = ["-std=gnu11", "-fvisibility=hidden", *WARNINGS]
@@ -60,14 +67,22 @@ def extensions() -> list[Extension]:
             optional=not strict,
         )
     ]
-    if sys.platform.startswith("linux"):
-        sources = ["asyncfile/core/_aio.c", *sorted(glob("asyncfile/core/src/*.c"))]
+    linux = platform.startswith("linux")
+    if linux or platform == "darwin":
+        portable = not linux or os.environ.get("ASYNCFILE_PORTABLE") == "1"
+        linux_only = {"asyncfile/core/src/uring.c", "asyncfile/core/src/kaio.c"}
+        sources = ["asyncfile/core/_aio.c"] + [
+            source
+            for source in sorted(glob("asyncfile/core/src/*.c"))
+            if not (portable and source in linux_only)
+        ]
         built.append(
             Extension(
                 "asyncfile.core._aio",
                 sources=sources,
                 depends=sorted(glob("asyncfile/core/src/*.h")),
                 include_dirs=["asyncfile/core/src"],
+                define_macros=[("ASYNCFILE_PORTABLE", "1")] if portable else [],
                 extra_compile_args=compile_args,
                 extra_link_args=link_args,
                 libraries=["pthread"],
@@ -131,4 +146,5 @@ class OptionalBuildExt(build_ext):
         )
 
 
-setup(ext_modules=extensions(), cmdclass={"build_ext": OptionalBuildExt})
+if __name__ == "__main__":
+    setup(ext_modules=extensions(), cmdclass={"build_ext": OptionalBuildExt})

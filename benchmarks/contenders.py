@@ -21,9 +21,11 @@ with the reason), and add it to ``FAMILIES``.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import importlib
 import logging
 import os
+import sys
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
@@ -398,6 +400,41 @@ def _family_anyio(found: Discovery) -> None:
     found.add(Contender("anyio", "anyio", {"file": opener}, detail))
 
 
+PORTABLE_TREE = "ASYNCFILE_BENCH_PORTABLE"
+"""A source tree with the portable native core built in place (macOS's build,
+``scripts/test-portable`` leaves one in ``build/portable``)."""
+
+
+def _family_portable(found: Discovery) -> None:
+    """``portable`` and ``portable[<backend>]``: the ``asyncfile`` contenders on
+    the portable build of the tree that ``$ASYNCFILE_BENCH_PORTABLE`` names."""
+    tree = os.environ.get(PORTABLE_TREE)
+    if not tree:
+        found.add(Unavailable("portable", f"${PORTABLE_TREE} is not set"))
+        return
+    if "asyncfile" in sys.modules:
+        found.add(Unavailable("portable", "asyncfile is already imported"))
+        return
+    sys.path.insert(0, os.path.abspath(tree))  # a worker serves one family
+    try:
+        from asyncfile.core import _aio
+
+        if not _aio.PORTABLE or not _aio.__file__.startswith(os.path.abspath(tree)):
+            raise ImportError(f"{_aio.__file__} is not the portable build")
+    except Exception as exc:  # any failure means "skip, say why"
+        found.add(Unavailable("portable", _describe(exc)))
+        return
+    own = Discovery()
+    _family_asyncfile(own)
+    for contender in own.contenders:
+        name = contender.name.replace("asyncfile", "portable", 1)
+        found.add(dataclasses.replace(contender, name=name, family="portable"))
+    for missing in own.unavailable:
+        name = missing.name.replace("asyncfile", "portable", 1)
+        found.add(Unavailable(name, missing.reason))
+    found.versions["portable"] = f"{own.versions.get('asyncfile', '?')} ({tree})"
+
+
 FAMILIES: dict[str, Callable[[Discovery], None]] = {
     "sync": _family_sync,
     "asyncfile": _family_asyncfile,
@@ -408,6 +445,7 @@ FAMILIES: dict[str, Callable[[Discovery], None]] = {
     "aiofiles": _family_aiofiles,
     "anyio": _family_anyio,
     "aiohttp": _family_aiohttp,
+    "portable": _family_portable,
 }
 """Each family is listed in a process of its own, so one that crashes on
 import costs only its own contenders."""

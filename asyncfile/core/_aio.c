@@ -9,20 +9,26 @@
  */
 #include "core.h"
 
+#include <errno.h>
 #include <string.h>
 
+#ifndef ASYNCFILE_PORTABLE
 #include "syscall.h"
+#endif
 
 PyDoc_STRVAR(probe_io_uring__doc__,
 "probe_io_uring($module, /)\n--\n\n"
 "Set up and tear down a one-entry io_uring.\n\n"
 "Return 0 when this process may use io_uring, else the errno that\n"
-"io_uring_setup() gave (ENOSYS: no kernel support; EPERM: disabled by\n"
-"kernel.io_uring_disabled or a seccomp filter).");
+"io_uring_setup() gave (ENOSYS: no kernel support, or a portable build;\n"
+"EPERM: disabled by kernel.io_uring_disabled or a seccomp filter).");
 
 static PyObject *
 probe_io_uring(PyObject *module, PyObject *Py_UNUSED(ignored))
 {
+#ifdef ASYNCFILE_PORTABLE
+    return PyLong_FromLong(ENOSYS);
+#else
     struct io_uring_params params;
     int ring_fd;
 
@@ -34,18 +40,22 @@ probe_io_uring(PyObject *module, PyObject *Py_UNUSED(ignored))
     }
     Py_END_ALLOW_THREADS
     return PyLong_FromLong(ring_fd < 0 ? -ring_fd : 0);
+#endif
 }
 
 PyDoc_STRVAR(probe_linux_aio__doc__,
 "probe_linux_aio($module, /)\n--\n\n"
 "Set up and tear down a one-event Linux AIO context.\n\n"
 "Return 0 when this process may use Linux AIO, else the errno that\n"
-"io_setup() gave (ENOSYS: no kernel support; EAGAIN: fs.aio-max-nr is\n"
-"used up).");
+"io_setup() gave (ENOSYS: no kernel support, or a portable build;\n"
+"EAGAIN: fs.aio-max-nr is used up).");
 
 static PyObject *
 probe_linux_aio(PyObject *module, PyObject *Py_UNUSED(ignored))
 {
+#ifdef ASYNCFILE_PORTABLE
+    return PyLong_FromLong(ENOSYS);
+#else
     aio_context_t ctx = 0;
     int ret;
 
@@ -56,6 +66,7 @@ probe_linux_aio(PyObject *module, PyObject *Py_UNUSED(ignored))
     }
     Py_END_ALLOW_THREADS
     return PyLong_FromLong(ret < 0 ? -ret : 0);
+#endif
 }
 
 static PyMethodDef aio_methods[] = {
@@ -84,6 +95,14 @@ aio_exec(PyObject *module)
     Py_DECREF(errors);
     if (state->error_from_errno == NULL || state->buffer_type_error == NULL ||
         state->queue_full_error == NULL) {
+        return -1;
+    }
+#ifdef ASYNCFILE_PORTABLE
+    PyObject *portable = Py_True;
+#else
+    PyObject *portable = Py_False;
+#endif
+    if (PyModule_AddObjectRef(module, "PORTABLE", portable) < 0) {
         return -1;
     }
     if ((state->str_call_soon = PyUnicode_InternFromString("call_soon")) == NULL ||

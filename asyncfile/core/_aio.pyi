@@ -18,6 +18,9 @@ class _Call(Coroutine[Any, Any, _T]):
     @property
     def deferred_cancel(self) -> BaseException | None: ...
 
+#: The portable build (macOS's): ThreadContext only, woken through a pipe.
+PORTABLE: bool
+
 def probe_io_uring() -> int: ...
 def probe_linux_aio() -> int: ...
 

@@ -4,11 +4,16 @@ Import this only once :func:`~asyncfile.core.probes.native_core` says the
 extension loads.
 """
 
-from ._aio import LinuxAioContext, Operation, ThreadContext, UringContext
+from . import _aio
+from ._aio import Operation, ThreadContext
 from .abstract import AbstractContext, AbstractOperation
 
 __all__ = ("LinuxAioContext", "Operation", "ThreadContext", "UringContext")
 
 AbstractOperation.register(Operation)
-for _context_class in (UringContext, LinuxAioContext, ThreadContext):
-    AbstractContext.register(_context_class)
+AbstractContext.register(ThreadContext)
+if not _aio.PORTABLE:  # the portable build (macOS) has the thread pool only
+    from ._aio import LinuxAioContext, UringContext
+
+    AbstractContext.register(UringContext)
+    AbstractContext.register(LinuxAioContext)

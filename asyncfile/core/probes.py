@@ -68,12 +68,24 @@ def _why_not_built(here: str) -> str:
     )
 
 
+def _portable_build(core: ModuleType, interface: str) -> str | None:
+    if not core.PORTABLE:
+        return None
+    return (
+        f"the native core is the portable build (as on macOS, or built with "
+        f"ASYNCFILE_PORTABLE=1): it has no {interface}"
+    )
+
+
 @functools.cache
 def io_uring_unavailable() -> str | None:
     """None when io_uring works here, else why not."""
     core = native_core()
     if isinstance(core, str):
         return core
+    portable = _portable_build(core, "io_uring")
+    if portable is not None:
+        return portable
     code = core.probe_io_uring()
     if code == 0:
         return None
@@ -92,6 +104,9 @@ def linux_aio_unavailable() -> str | None:
     core = native_core()
     if isinstance(core, str):
         return core
+    portable = _portable_build(core, "Linux AIO")
+    if portable is not None:
+        return portable
     code = core.probe_linux_aio()
     if code == 0:
         return None

@@ -12,18 +12,22 @@
  */
 #include "core.h"
 #include "compat.h"
+#include "wakeup.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/magic.h>
 #include <poll.h>
 #include <stddef.h>
 #include <structmember.h>
-#include <sys/eventfd.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef ASYNCFILE_PORTABLE
+#include <sys/mman.h>
+#else
+#include <linux/magic.h>
+#include <sys/statfs.h>
+#endif
 
 /* Bumped in a forked child: a context created before sees a different value
  * and rebuilds instead of touching its parent's ring, AIO context or pool. A
@@ -78,25 +82,24 @@ context_open(struct context *ctx)
     }
     ctx->in_flight = 0;
     request_list_init(&ctx->completed);
-    ctx->eventfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (ctx->eventfd < 0) {
-        raise_os_error(errno);
+    int ret = wakeup_open(&ctx->eventfd, &ctx->wake_fd);
+    if (ret < 0) {
+        raise_os_error(-ret);
         goto err_free_requests;
     }
-    int ret = ctx->backend->open(ctx);
+    ret = ctx->backend->open(ctx);
     if (ret < 0) {
         if (!PyErr_Occurred()) {
             raise_os_error(-ret);
         }
-        goto err_close_eventfd;
+        goto err_close_wakeup;
     }
     ctx->fork_generation = aio_fork_generation;
     ctx->closed = false;
     return 0;
 
-err_close_eventfd:
-    close(ctx->eventfd);
-    ctx->eventfd = -1;
+err_close_wakeup:
+    wakeup_close(&ctx->eventfd, &ctx->wake_fd);
 err_free_requests:
     PyMem_RawFree(ctx->requests);
     ctx->requests = NULL;
@@ -116,8 +119,7 @@ context_rebuild_after_fork(struct context *ctx)
     }
     request_table_free(ctx->requests, ctx->max_requests);
     ctx->requests = NULL;
-    close(ctx->eventfd);
-    ctx->eventfd = -1;
+    wakeup_close(&ctx->eventfd, &ctx->wake_fd);
     Py_CLEAR(ctx->loop);
     Py_CLEAR(ctx->call_soon);
     ctx->streak_started_ns = 0;
@@ -180,10 +182,7 @@ context_teardown(struct context *ctx, bool run_callbacks)
      * the table is safer than letting the kernel write into freed memory. */
     ctx->requests = NULL;
     ctx->free = NULL;
-    if (ctx->eventfd >= 0) {
-        close(ctx->eventfd);
-        ctx->eventfd = -1;
-    }
+    wakeup_close(&ctx->eventfd, &ctx->wake_fd);
 }
 
 /* ---------------------------------------------------------------------------
@@ -314,6 +313,7 @@ context_dispatch(struct context *ctx, int max)
  * The inline path: page-cache hits complete on the loop thread
  */
 
+#ifndef ASYNCFILE_PORTABLE
 static bool
 is_memory_backed(int fd)
 {
@@ -323,6 +323,52 @@ is_memory_backed(int fd)
     }
     return fs.f_type == TMPFS_MAGIC || fs.f_type == RAMFS_MAGIC;
 }
+#endif
+
+#ifdef ASYNCFILE_PORTABLE
+/* Whether the page cache holds every page of the range up to the end of the
+ * file: without RWF_NOWAIT (macOS has none), map the range and ask mincore(),
+ * which reads no page.  A page evicted between the answer and the read costs
+ * one wait for the device; a descriptor that cannot be mapped (a pipe, a
+ * device) answers false, one that the read would refuse true. */
+static bool
+range_is_cached(int fd, uint64_t offset, size_t nbytes)
+{
+    static size_t page_size;
+    if (page_size == 0) {
+        long size = sysconf(_SC_PAGESIZE);
+        page_size = size > 0 ? (size_t)size : 4096;
+    }
+    uint64_t start = offset - offset % page_size;
+    size_t length = (size_t)(offset - start) + nbytes;
+    size_t pages = (length + page_size - 1) / page_size;
+    /* macOS's vector is char, Linux's unsigned char; bit 0 is "resident". */
+    char resident[INLINE_MAX / 4096 + 2];
+    if (nbytes == 0 || pages > sizeof(resident)) {
+        return false;
+    }
+    void *map = mmap(NULL, length, PROT_READ, MAP_SHARED, fd, (off_t)start);
+    if (map == MAP_FAILED) {
+        /* Not open, or not for reading: the read fails at once as well. */
+        return errno == EBADF || errno == EACCES;
+    }
+    bool answered = mincore(map, length, (void *)resident) == 0;
+    munmap(map, length);
+    if (!answered) {
+        return false;
+    }
+    size_t cached = 0;
+    while (cached < pages && (resident[cached] & 1)) {
+        cached++;
+    }
+    if (cached == pages) {
+        return true;
+    }
+    /* Pages past the end of the file are never resident: a read stops there. */
+    struct stat st;
+    return fstat(fd, &st) == 0 && start + cached * page_size >= (uint64_t)st.st_size;
+}
+#endif
 
 /* Complete `req` without blocking if the kernel can; true when it did
  * (req->result is final), false when it must go to the kernel or the pool
@@ -330,6 +376,15 @@ is_memory_backed(int fd)
 static bool
 complete_inline(struct request *req)
 {
+#ifdef ASYNCFILE_PORTABLE
+    if (req->nbytes > INLINE_MAX || req->direct ||
+        (req->opcode != OP_READ && req->opcode != OP_READINTO) ||
+        !range_is_cached(req->fd, req->offset + req->done, req->nbytes - req->done)) {
+        return false;
+    }
+    request_perform(req, 0);
+    return true;
+#else
     if (req->nbytes > INLINE_MAX || req->opcode == OP_FSYNC ||
         req->opcode == OP_FDSYNC) {
         return false;
@@ -349,6 +404,7 @@ complete_inline(struct request *req)
         return true;
     }
     return false;
+#endif
 }
 
 /* ---------------------------------------------------------------------------
@@ -600,16 +656,6 @@ start_overflow(struct context *ctx)
  * operations are in flight and exits when none are left.
  */
 
-static void
-drain_eventfd(int fd)
-{
-    uint64_t count;
-    ssize_t ret;
-    do {
-        ret = read(fd, &count, sizeof(count));
-    } while (ret < 0 && errno == EINTR);
-}
-
 static void *
 dispatcher_main(void *arg)
 {
@@ -623,7 +669,7 @@ dispatcher_main(void *arg)
         PyGILState_STATE gil = PyGILState_Ensure();
         bool done = ctx->closed;
         if (!done) {
-            drain_eventfd(ctx->eventfd);
+            (void)wakeup_drain(ctx->eventfd);
             ctx->backend->reap(ctx, 0, 0);
             context_dispatch(ctx, -1);
             done = ctx->closed || ctx->in_flight == 0;
@@ -777,9 +823,8 @@ context_close(PyObject *self, PyObject *Py_UNUSED(ignored))
     struct context *ctx = CONTEXT(self);
     if (!ctx->closed) {
         /* Wake the dispatcher so it sees the context closed and exits. */
-        uint64_t one = 1;
-        if (ctx->dispatcher_running && write(ctx->eventfd, &one, sizeof(one)) < 0) {
-            /* the counter is full: the dispatcher wakes anyway */
+        if (ctx->dispatcher_running) {
+            wakeup_signal(ctx->wake_fd);
         }
         context_teardown(ctx, true);
         PyObject *overflow = ctx->overflow;
@@ -806,6 +851,9 @@ context_close(PyObject *self, PyObject *Py_UNUSED(ignored))
     }
     Py_RETURN_NONE;
 }
+
+#ifndef ASYNCFILE_PORTABLE
+/* The kernel-polled contexts' methods (io_uring, Linux AIO). */
 
 PyDoc_STRVAR(context_poll__doc__,
 "poll($self, /)\n--\n\n"
@@ -890,6 +938,8 @@ context_flush(PyObject *self, PyObject *Py_UNUSED(ignored))
     return PyLong_FromLong(ret);
 }
 
+#endif /* ASYNCFILE_PORTABLE */
+
 /* ---------------------------------------------------------------------------
  * Methods: the awaitable API (used by the asyncio adapters)
  */
@@ -961,7 +1011,7 @@ context_on_ready(PyObject *self, PyObject *Py_UNUSED(ignored))
     if (ctx->closed || ctx->fork_generation != aio_fork_generation) {
         Py_RETURN_NONE;
     }
-    drain_eventfd(ctx->eventfd);
+    (void)wakeup_drain(ctx->eventfd);
     int ret = ctx->backend->reap(ctx, 0, 0);
     dispatch_from_loop(ctx);
     if (ctx->overflow != NULL && PyList_GET_SIZE(ctx->overflow) > 0) {
@@ -1355,6 +1405,7 @@ context_create(PyTypeObject *type, const struct backend *backend,
     ctx->pool_size = pool_size;
     ctx->sqpoll_requested = sqpoll;
     ctx->eventfd = -1;
+    ctx->wake_fd = -1;
     ctx->direct_fd = -1;
     ctx->buffered_fd = -1;
     ctx->closed = true;
@@ -1366,6 +1417,7 @@ context_create(PyTypeObject *type, const struct backend *backend,
     return (PyObject *)ctx;
 }
 
+#ifndef ASYNCFILE_PORTABLE
 static PyObject *
 uring_context_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
 {
@@ -1383,6 +1435,7 @@ uring_context_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     return context_create(type, &uring_backend, (unsigned)max_requests,
                           (unsigned)pool_size, sqpoll);
 }
+#endif
 
 static PyObject *
 pooled_context_new(PyTypeObject *type, PyObject *args, PyObject *kwargs,
@@ -1403,11 +1456,13 @@ pooled_context_new(PyTypeObject *type, PyObject *args, PyObject *kwargs,
                           false);
 }
 
+#ifndef ASYNCFILE_PORTABLE
 static PyObject *
 kaio_context_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
 {
     return pooled_context_new(type, args, kwargs, &kaio_backend);
 }
+#endif
 
 static PyObject *
 thread_context_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
@@ -1435,6 +1490,7 @@ thread_context_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     {"afsync", context_afsync, METH_O, context_afsync__doc__},                       \
     {"afdsync", context_afdsync, METH_O, context_afdsync__doc__}
 
+#ifndef ASYNCFILE_PORTABLE
 static PyMethodDef polled_context_methods[] = {
     COMMON_METHODS,
     {"poll", context_poll, METH_NOARGS, context_poll__doc__},
@@ -1443,6 +1499,7 @@ static PyMethodDef polled_context_methods[] = {
     {"flush", context_flush, METH_NOARGS, context_flush__doc__},
     {NULL, NULL, 0, NULL},
 };
+#endif
 
 static PyMethodDef thread_context_methods[] = {
     COMMON_METHODS,
@@ -1450,7 +1507,10 @@ static PyMethodDef thread_context_methods[] = {
 };
 
 static PyGetSetDef context_getset[] = {
-    {"fileno", context_get_fileno, NULL, "The eventfd signalled on completion.", NULL},
+    {"fileno", context_get_fileno, NULL,
+     "The descriptor readable on completion: an eventfd, or a pipe's read end\n"
+     "in the portable build.",
+     NULL},
     {"max_requests", context_get_max_requests, NULL,
      "How many operations may be in flight at once.", NULL},
     {"closed", context_get_closed, NULL, "Whether close() was called.", NULL},
@@ -1473,6 +1533,7 @@ static PyMemberDef context_members[] = {
     {NULL, 0, 0, 0, NULL},
 };
 
+#ifndef ASYNCFILE_PORTABLE
 PyDoc_STRVAR(uring_context__doc__,
 "UringContext(max_requests=32, sqpoll=False, pool_size=64)\n--\n\n"
 "linux_uring context: io_uring, one ring and one eventfd.  sqpoll=True asks\n"
@@ -1485,6 +1546,7 @@ PyDoc_STRVAR(kaio_context__doc__,
 "linux_aio context: Linux kernel AIO for what the kernel runs asynchronously\n"
 "(O_DIRECT, page-cache hits), a thread pool of pool_size threads for buffered\n"
 "misses.");
+#endif
 
 PyDoc_STRVAR(thread_context__doc__,
 "ThreadContext(max_requests=32, pool_size=64)\n--\n\n"
@@ -1497,10 +1559,12 @@ PyDoc_STRVAR(thread_context__doc__,
         {Py_tp_repr, context_repr}, {Py_tp_traverse, context_traverse},              \
         {Py_tp_clear, context_clear}, {Py_tp_dealloc, context_dealloc}, {0, NULL}
 
+#ifndef ASYNCFILE_PORTABLE
 static PyType_Slot uring_context_slots[] = {
     CONTEXT_SLOTS(uring_context_new, uring_context__doc__, polled_context_methods)};
 static PyType_Slot kaio_context_slots[] = {
     CONTEXT_SLOTS(kaio_context_new, kaio_context__doc__, polled_context_methods)};
+#endif
 static PyType_Slot thread_context_slots[] = {
     CONTEXT_SLOTS(thread_context_new, thread_context__doc__, thread_context_methods)};
 
@@ -1512,8 +1576,10 @@ static PyType_Slot thread_context_slots[] = {
         .slots = slot_table,                                                         \
     }
 
+#ifndef ASYNCFILE_PORTABLE
 static PyType_Spec uring_context_spec = CONTEXT_SPEC("UringContext", uring_context_slots);
 static PyType_Spec kaio_context_spec = CONTEXT_SPEC("LinuxAioContext", kaio_context_slots);
+#endif
 static PyType_Spec thread_context_spec =
     CONTEXT_SPEC("ThreadContext", thread_context_slots);
 
@@ -1531,12 +1597,13 @@ int
 context_module_init(PyObject *module, aio_state *state)
 {
     pthread_once(&fork_handler_once, install_fork_handler);
+#ifndef ASYNCFILE_PORTABLE
     state->uring_context_type = add_context_type(module, &uring_context_spec);
     state->kaio_context_type = add_context_type(module, &kaio_context_spec);
-    state->thread_context_type = add_context_type(module, &thread_context_spec);
-    if (state->uring_context_type == NULL || state->kaio_context_type == NULL ||
-        state->thread_context_type == NULL) {
+    if (state->uring_context_type == NULL || state->kaio_context_type == NULL) {
         return -1;
     }
-    return 0;
+#endif
+    state->thread_context_type = add_context_type(module, &thread_context_spec);
+    return state->thread_context_type == NULL ? -1 : 0;
 }

@@ -18,7 +18,18 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
+/* The portable build is the thread pool alone, woken through a pipe, asking
+ * mincore() whether a read may complete inline: what macOS gets, and what
+ * ASYNCFILE_PORTABLE=1 builds on Linux so that the same code runs in the test
+ * suite here.  Only the Linux build has io_uring, Linux AIO, eventfd and
+ * preadv2(RWF_NOWAIT). */
+#if !defined(__linux__) && !defined(ASYNCFILE_PORTABLE)
+#define ASYNCFILE_PORTABLE 1
+#endif
+
+#ifndef ASYNCFILE_PORTABLE
 #include <linux/aio_abi.h>
+#endif
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -86,7 +97,9 @@ struct request {
     bool has_view;
     PyObject *owner;       /* the Operation or future waiting (strong) */
     bool owner_is_future;
+#ifndef ASYNCFILE_PORTABLE
     struct iocb iocb;      /* linux_aio's control block */
+#endif
 };
 
 /* Singly linked FIFO of requests. */
@@ -143,7 +156,8 @@ request_list_remove(struct request_list *list, struct request *target)
 /* The pure-C thread pool (pool.c): workers never take the GIL. */
 struct pool;
 
-struct pool *pool_create(int eventfd, unsigned max_threads);
+/* `wake_fd`: written (wakeup_signal) when the done list gains requests. */
+struct pool *pool_create(int wake_fd, unsigned max_threads);
 /* Queue a request; a worker runs it and moves it to the pool's done list. */
 int pool_enqueue(struct pool *pool, struct request *req);
 /* Take a request off the queue if no worker started it. */
@@ -189,8 +203,10 @@ struct backend {
     bool (*cancel)(struct context *ctx, struct request *req);
 };
 
+#ifndef ASYNCFILE_PORTABLE
 extern const struct backend uring_backend;
 extern const struct backend kaio_backend;
+#endif
 extern const struct backend thread_backend;
 
 /* The Python methods AsyncioMethods (adapter.c) defers calls to. */
@@ -233,7 +249,9 @@ struct context {
     struct request *free;        /* free list */
     struct request_list completed;
     struct request_list waiting; /* accepted beyond the table (awaitable path) */
-    int eventfd;
+    int eventfd;                 /* read end of the wake-up (fileno): an eventfd,
+                                    or a pipe in the portable build */
+    int wake_fd;                 /* its write end (the eventfd itself) */
     bool closed;
     bool sqpoll_requested;
     bool sqpoll_active;

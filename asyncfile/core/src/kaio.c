@@ -94,7 +94,7 @@ kaio_open(struct context *ctx)
         PyMem_RawFree(kaio);
         return ret;
     }
-    ctx->pool = pool_create(ctx->eventfd, ctx->pool_size);
+    ctx->pool = pool_create(ctx->wake_fd, ctx->pool_size);
     if (ctx->pool == NULL) {
         sys_io_destroy(kaio->aio);
         PyErr_NoMemory();

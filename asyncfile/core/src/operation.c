@@ -223,7 +223,9 @@ operation_sync(PyTypeObject *type, PyObject *args, PyObject *kwargs,
 
 PyDoc_STRVAR(operation_fsync__doc__,
 "fsync($type, /, fd, priority=0)\n--\n\n"
-"Flush the file's data and metadata to the device.");
+"Flush the file's data and metadata to the device: fsync(2), as os.fsync.\n"
+"On macOS that reaches the drive but not past its own cache, which only\n"
+"fcntl(fd, F_FULLFSYNC) flushes.");
 
 static PyObject *
 operation_fsync(PyTypeObject *type, PyObject *args, PyObject *kwargs)
@@ -233,7 +235,8 @@ operation_fsync(PyTypeObject *type, PyObject *args, PyObject *kwargs)
 
 PyDoc_STRVAR(operation_fdsync__doc__,
 "fdsync($type, /, fd, priority=0)\n--\n\n"
-"Flush the file's data (and the metadata needed to read it back).");
+"Flush the file's data (and the metadata needed to read it back):\n"
+"fdatasync(2); fsync(2) on macOS, which has no fdatasync.");
 
 static PyObject *
 operation_fdsync(PyTypeObject *type, PyObject *args, PyObject *kwargs)

@@ -1,13 +1,15 @@
 /*
  * A thread pool in pure C.  Workers never take the GIL: they run a request's
- * system calls, push it on the done list and write the eventfd only when that
- * list goes from empty to non-empty; whoever reads the eventfd drains the list.
+ * system calls, push it on the done list and signal the wake-up (wakeup.h) only
+ * when that list goes from empty to non-empty; whoever drains the wake-up drains
+ * the list.
  *
  * The pool starts a worker when a request arrives and none is idle, up to
  * max_threads; a worker idle for IDLE_EXIT_SECONDS exits.  Workers are detached:
  * pool_destroy waits until the count of live workers drops to zero.
  */
 #include "core.h"
+#include "wakeup.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -29,19 +31,8 @@ struct pool {
     unsigned queued;             /* requests on `queue` */
     unsigned max_threads;
     bool stopping;
-    int eventfd;
+    int wake_fd;
 };
-
-static void
-signal_eventfd(int fd)
-{
-    uint64_t one = 1;
-    ssize_t ret;
-    do {
-        ret = write(fd, &one, sizeof(one));
-    } while (ret < 0 && errno == EINTR);
-    /* EAGAIN means the counter is already huge: the reader wakes up anyway. */
-}
 
 static bool
 wait_for_work(struct pool *pool)
@@ -82,8 +73,8 @@ worker_main(void *arg)
         request_list_push(&pool->done, req);
         if (was_empty) {
             /* Under the lock, so pool_destroy cannot return (and the context
-             * close the eventfd) between the push and the write. */
-            signal_eventfd(pool->eventfd);
+             * close the wake-up) between the push and the write. */
+            wakeup_signal(pool->wake_fd);
         }
     }
     pool->threads--;
@@ -95,7 +86,7 @@ worker_main(void *arg)
 }
 
 struct pool *
-pool_create(int eventfd, unsigned max_threads)
+pool_create(int wake_fd, unsigned max_threads)
 {
     struct pool *pool = PyMem_RawCalloc(1, sizeof(*pool));
     if (pool == NULL) {
@@ -107,7 +98,7 @@ pool_create(int eventfd, unsigned max_threads)
     request_list_init(&pool->queue);
     request_list_init(&pool->done);
     pool->max_threads = max_threads > 0 ? max_threads : 1;
-    pool->eventfd = eventfd;
+    pool->wake_fd = wake_fd;
     return pool;
 }
 

@@ -60,22 +60,33 @@ request_drop_references(struct request *req)
 static void
 direct_io_alignment(int fd, size_t *memory, size_t *file)
 {
-    struct statx stx;
     *memory = *file = 4096; /* what every file system here accepts */
+#if defined(STATX_DIOALIGN) && !defined(ASYNCFILE_PORTABLE)
+    struct statx stx;
     if (statx(fd, "", AT_EMPTY_PATH, STATX_DIOALIGN, &stx) == 0 &&
         (stx.stx_mask & STATX_DIOALIGN) && stx.stx_dio_mem_align != 0 &&
         stx.stx_dio_offset_align != 0) {
         *memory = stx.stx_dio_mem_align;
         *file = stx.stx_dio_offset_align;
     }
+#else
+    (void)fd;
+#endif
 }
 
+/* macOS has no O_DIRECT: its direct I/O, fcntl(F_NOCACHE), asks nothing of
+ * alignment, so such a descriptor needs no checks and no bounce buffer. */
 bool
 fd_is_direct(int fd)
 {
+#ifdef O_DIRECT
     int flags = fcntl(fd, F_GETFL);
     /* A bad descriptor is the system call's to report. */
     return flags >= 0 && (flags & O_DIRECT);
+#else
+    (void)fd;
+    return false;
+#endif
 }
 
 /* Reads up to this size reuse their slot's aligned memory, so that a stream of
@@ -197,10 +208,18 @@ transfer_chunk(struct request *req, int rw_flags, size_t limit)
         .iov_len = remaining < limit ? remaining : limit,
     };
     off_t offset = (off_t)(req->offset + req->done);
+#ifdef ASYNCFILE_PORTABLE
+    (void)rw_flags; /* always 0: there is no inline path to ask for RWF_NOWAIT */
+    if (req->opcode == OP_WRITE) {
+        return pwrite(req->fd, iov.iov_base, iov.iov_len, offset);
+    }
+    return pread(req->fd, iov.iov_base, iov.iov_len, offset);
+#else
     if (req->opcode == OP_WRITE) {
         return pwritev2(req->fd, &iov, 1, offset, rw_flags);
     }
     return preadv2(req->fd, &iov, 1, offset, rw_flags);
+#endif
 }
 
 /* Writes stay whole: a step could let another write to the same range, or
@@ -232,6 +251,7 @@ offer_cpu(void)
 static void
 advise_read_ahead(const struct request *req)
 {
+#ifdef POSIX_FADV_WILLNEED
     size_t remaining = req->nbytes - req->done;
     size_t window = remaining < READ_ADVICE_WINDOW ? remaining : READ_ADVICE_WINDOW;
     for (size_t advised = 0; advised < window; advised += READ_STEP) {
@@ -244,6 +264,23 @@ advise_read_ahead(const struct request *req)
         }
         offer_cpu();
     }
+#else
+    (void)req; /* macOS: no posix_fadvise; its own read-ahead follows the steps */
+#endif
+}
+
+/* fdatasync(2).  macOS declares none (os.fdatasync is missing there too), so
+ * it gets fsync(2), which os.fsync calls there as well: the data reaches the
+ * drive, but not past the drive's own cache, which only fcntl(F_FULLFSYNC)
+ * flushes (slowly, and the caller can ask for it on the descriptor). */
+static int
+sync_data(int fd)
+{
+#ifdef __APPLE__
+    return fsync(fd);
+#else
+    return fdatasync(fd);
+#endif
 }
 
 static int
@@ -254,7 +291,7 @@ perform(struct request *req, int rw_flags, bool may_step)
     case OP_FSYNC:
     case OP_FDSYNC:
         do {
-            ret = req->opcode == OP_FSYNC ? fsync(req->fd) : fdatasync(req->fd);
+            ret = req->opcode == OP_FSYNC ? fsync(req->fd) : sync_data(req->fd);
         } while (ret < 0 && errno == EINTR);
         req->result = ret < 0 ? -errno : 0;
         return 0;
@@ -278,7 +315,8 @@ perform(struct request *req, int rw_flags, bool may_step)
         if (count < 0) {
             int error = errno;
             req->result = -error;
-            if ((rw_flags & RWF_NOWAIT) && (error == EAGAIN || error == EOPNOTSUPP)) {
+            /* RWF_NOWAIT, the only flag, asked to hear of a wait. */
+            if (rw_flags != 0 && (error == EAGAIN || error == EOPNOTSUPP)) {
                 return -error; /* would block: req->done says how far it got */
             }
             /* Report what was transferred before the error, as write(2) does. */

@@ -8,7 +8,7 @@
 static int
 thread_open(struct context *ctx)
 {
-    ctx->pool = pool_create(ctx->eventfd, ctx->pool_size);
+    ctx->pool = pool_create(ctx->wake_fd, ctx->pool_size);
     if (ctx->pool == NULL) {
         PyErr_NoMemory();
         return -1;

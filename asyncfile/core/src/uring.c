@@ -185,7 +185,7 @@ uring_open(struct context *ctx)
         close(ring->ring_fd);
         goto err;
     }
-    ctx->pool = pool_create(ctx->eventfd, ctx->pool_size);
+    ctx->pool = pool_create(ctx->wake_fd, ctx->pool_size);
     if (ctx->pool == NULL) {
         unmap_rings(ring);
         close(ring->ring_fd);
