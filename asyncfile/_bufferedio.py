@@ -689,6 +689,28 @@ class _BufferedIOMixin(BufferedIOBase):
             self._raw_pos = self._write_pos
         self._reset_write_buf()
 
+    def _flush_now(self, more: bytes = b"") -> None:
+        """``_flush_and_rewind()`` with blocking system calls, then ``more``
+        written at the position: for the moments io blocks too (a text
+        ``tell()`` in append mode, collection).  Only while no call is in
+        flight."""
+        raw = self.raw
+        seekable = raw._position is not None
+        position = self.tell() if seekable else 0
+        if self._valid_write() and self._write_pos < self._write_end:
+            with memoryview(self._buffer) as view:
+                raw._write_now(
+                    view[self._write_pos : self._write_end],
+                    position - self._pos + self._write_pos,
+                )
+        if more:
+            raw._write_now(more, position)
+        self._reset_write_buf()
+        self._reset_read_buf()
+        self._raw_pos = -1
+        if seekable and not raw._appending:
+            raw._position = position + len(more)
+
     async def _flush_and_rewind(self) -> None:
         """Flush, and drop the read-ahead (moving the raw file back)."""
         await self._flush_unlocked()

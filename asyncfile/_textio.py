@@ -734,14 +734,20 @@ class TextIOWrapper(IOBase[str]):
     def tell(self) -> int:
         """Like ``io.TextIOWrapper.tell``: an opaque cookie for ``seek``,
         equal to the one io returns.  Plain: instead of flushing, it counts the
-        bytes not yet written (in append mode, where they will land: after the
-        file's current size); the decoder state is rebuilt as io does."""
+        bytes not yet written; the decoder state is rebuilt as io does.  In
+        append mode, where where they land depends on what other writers
+        appended meanwhile, it writes them as io does, with blocking system
+        calls, unless another call on the file is in flight."""
         self._checkClosed()
         if not self._seekable:
             raise UnsupportedOperation("underlying stream is not seekable")
         if not self._telling:
             raise OSError("telling position disabled by next() call")
-        position = self.buffer._tell_flushed(len(self._pending))
+        buffer = self.buffer
+        if buffer.raw._appending and self._lock.idle and buffer._lock.idle:
+            pending, self._pending[:] = bytes(self._pending), b""
+            buffer._flush_now(pending)
+        position = buffer._tell_flushed(len(self._pending))
         decoder = self._decoder
         if decoder is None or self._snapshot is None:
             return position

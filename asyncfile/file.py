@@ -28,8 +28,13 @@ position alone, flush pending writes first and read what the file holds;
 tracked in memory, buffered files add and subtract what they buffer, and text
 files rebuild the decoder state from the last chunk read, exactly as io does,
 so the cookie is the one io would return.  (io's text ``tell()`` flushes
-first; this one counts the unwritten bytes instead, and in append mode, where
-they will land at the end, asks the file's size with ``fstat``.)
+first; this one counts the unwritten bytes instead, except in append mode:
+see below.)
+
+Append mode keeps the ``O_APPEND`` contract whatever other descriptors or
+processes append between calls: each write goes to the end of the file as it
+is then (``write(2)``, never at a remembered offset), and the position after
+it is the kernel's, the end of these bytes, as with io.
 
 The implementation ports io's C implementation of the running Python, down
 to its shared read/write buffer, chunk sizes and cookie packing, so the
@@ -48,7 +53,10 @@ Where io's behaviour and being asynchronous collide:
   after the file was created or truncated, as with io.  Each ``await`` of the
   result opens the file anew; ``async with`` opens on entry and closes on exit.
 - io's text ``tell()`` flushes; this one counts what is pending instead.
-  Nothing is written, the cookie is the same.  Where io's answer depends on
+  Nothing is written, the cookie is the same.  In append mode, where where
+  the pending text lands depends on what others append meanwhile, ``tell()``
+  writes it as io does, with blocking system calls (unless another call on
+  the file is in flight; it then counts, as elsewhere).  Where io's answer depends on
   memory it reads out of bounds (``tell()`` after ``readlines(hint)`` stopped
   an iteration and a ``flush()`` re-enabled telling), this one raises
   ``OSError("can't reconstruct logical file position")``.
