@@ -257,23 +257,43 @@ class IOBase(Generic[AnyStr]):
                 return
             yield chunk
 
+    #: True while a text file wraps this one (see ``AsyncFileIO._wrapped``).
+    _wrapped = False
+
     def __del__(self) -> None:
-        """Like io: an unclosed file warns and releases its descriptor.  No I/O
-        is done, so data still buffered for writing is lost."""
+        """Like io's finaliser: an unclosed file warns (``ResourceWarning``,
+        unless it does not own its descriptor), writes what it still buffers
+        with blocking system calls, as io does, and releases its descriptor.
+        An error is reported as io reports it, as unraisable.  The outermost
+        layer does it all, even where the cycle collector finalises the inner
+        ones first (io then loses the data)."""
         try:
-            if self.closed or not self._warns_unclosed():
+            if self._wrapped or self.closed:
                 return
+            warns = self._warns_unclosed()
         except Exception:  # partly built, or detached
             return
         try:
-            warnings.warn(
-                f"unclosed file {self!r}", ResourceWarning, stacklevel=2, source=self
-            )
+            if warns:
+                warnings.warn(
+                    f"unclosed file {self!r}",
+                    ResourceWarning,
+                    stacklevel=2,
+                    source=self,
+                )
         finally:
-            self._release_now()
+            try:
+                self._flush_at_collection()
+            finally:
+                self._release_now()
 
     def _warns_unclosed(self) -> bool:
         return True
+
+    def _flush_at_collection(self) -> None:
+        """Write what is buffered, blocking, if no call was in flight (a file
+        collected with its task, mid-call, writes nothing: what its call had
+        in the kernel is unknown)."""
 
 
 # -- the raw layer ----------------------------------------------------------------
@@ -517,6 +537,7 @@ class _BufferedIOMixin(BufferedIOBase):
         self._read_end = -1
         self._write_pos = 0
         self._write_end = -1
+        raw._wrapped = True
 
     # -- plain queries ----------------------------------------------------
 
@@ -811,6 +832,7 @@ class _BufferedIOMixin(BufferedIOBase):
         await self.flush()
         raw = self.raw
         self._raw = None
+        raw._wrapped = False
         return raw
 
     # -- beyond io --------------------------------------------------------
@@ -872,6 +894,10 @@ class _BufferedIOMixin(BufferedIOBase):
 
     def _warns_unclosed(self) -> bool:
         return self.raw.closefd
+
+    def _flush_at_collection(self) -> None:
+        if self._lock.idle and self._writes:
+            self._flush_now()
 
     def _release_now(self) -> None:
         raw = self._raw

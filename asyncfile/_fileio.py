@@ -51,6 +51,10 @@ class AsyncFileIO:
     """
 
     _fd = -1
+    #: True while a buffered file wraps this one: that file's finaliser then
+    #: writes its buffer and releases this one (in whatever order the cycle
+    #: collector finalises them).
+    _wrapped = False
 
     def __init__(
         self,
@@ -427,6 +431,8 @@ class AsyncFileIO:
         return f"<{name} name={self.name!r} mode={self.mode!r} closefd={self._closefd}>"
 
     def __del__(self) -> None:
+        if self._wrapped:
+            return
         if self._fd >= 0 and self._closefd and not self._closed:
             warnings.warn(
                 f"unclosed file {self!r}", ResourceWarning, stacklevel=2, source=self

@@ -218,6 +218,7 @@ class TextIOWrapper(IOBase[str]):
         self._has_read1 = hasattr(buffer, "read1")
         self._fix_encoder_state()
         self._update_plain_writes()
+        buffer._wrapped = True
 
     # -- configuration ------------------------------------------------------
 
@@ -921,6 +922,7 @@ class TextIOWrapper(IOBase[str]):
         await self._flush()
         buffer = self.buffer
         self._buffer = None
+        buffer._wrapped = False
         self._update_plain_writes()
         return buffer
 
@@ -1046,6 +1048,12 @@ class TextIOWrapper(IOBase[str]):
 
     def _warns_unclosed(self) -> bool:
         return self.buffer._warns_unclosed()
+
+    def _flush_at_collection(self) -> None:
+        buffer = self.buffer
+        if self._lock.idle and buffer._lock.idle and buffer._writes:
+            pending, self._pending[:] = bytes(self._pending), b""
+            buffer._flush_now(pending)
 
     def _release_now(self) -> None:
         if self._buffer is not None:

@@ -72,8 +72,17 @@ Where io's behaviour and being asynchronous collide:
   the position is unchanged and the next read returns the same data.  On
   pipes the worker thread's read cannot be taken back: bytes it read after
   the cancellation are lost.
-- An unclosed file warns (``ResourceWarning``) and closes its descriptor when
-  collected, as io does, but cannot flush: data still buffered is lost.
+- An unclosed file is finalised as io's is when collected: it warns
+  (``ResourceWarning``, if it owns its descriptor), writes what it still
+  buffers (the binary buffer and the encoded text) with blocking system
+  calls, as io does at that moment, and closes its descriptor; on the loop's
+  thread, after the loop closed, and at interpreter exit alike.  Unlike io,
+  a file in a reference cycle writes too (io may finalise its raw file
+  first and lose the data).  A file collected in the middle of a call (its
+  task dropped unfinished) writes nothing, since what that call had in the
+  kernel is unknown.  As with io, a child made by ``fork()`` holds a copy
+  of the buffers, which it writes too if it collects the file: flush before
+  forking.
 - ``async for`` over a text file disables ``tell()`` until the end of the
   file (or the next ``flush()``/``seek()``), as ``for`` does; so does
   ``readlines()``, which iterates.
