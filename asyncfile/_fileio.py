@@ -29,7 +29,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._tasks import TaskLock, complete_despite_cancel
-from .contexts import get_context
+from .contexts import get_context, running_loop
 from .core import forks
 
 if TYPE_CHECKING:
@@ -101,6 +101,7 @@ class AsyncFileIO:
 
         A path is opened on a worker thread: opening may wait for the disk.
         """
+        loop = running_loop()
         if isinstance(file, float):
             raise TypeError("integer argument expected, got float")
         if not isinstance(mode, str):
@@ -121,7 +122,6 @@ class AsyncFileIO:
             if not closefd:
                 raise ValueError("Cannot use closefd=False with file name")
             file = os.fspath(file)
-            loop = asyncio.get_running_loop()
             # The worker cannot be stopped: a cancelled open still completes,
             # and the cancellation lands once the file object owns the fd.
             fd = await complete_despite_cancel(
@@ -404,7 +404,7 @@ class AsyncFileIO:
         return context
 
     async def _in_thread(self, function: Callable[..., T], *args: Any) -> T:
-        return await asyncio.get_running_loop().run_in_executor(None, function, *args)
+        return await running_loop().run_in_executor(None, function, *args)
 
     def _check_closed(self) -> None:
         if self._closed:

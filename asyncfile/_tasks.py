@@ -18,6 +18,8 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
+from .contexts import asyncio_required
+
 __all__ = ("TaskLock", "complete_despite_cancel", "runs_to_the_end", "serialized")
 
 T = TypeVar("T")
@@ -25,12 +27,23 @@ P = ParamSpec("P")
 
 
 if sys.version_info >= (3, 12):
-    from asyncio import current_task
+
+    def current_task() -> asyncio.Task[Any] | None:
+        """The running task; AsyncioRequiredError where no asyncio loop runs."""
+        try:
+            return asyncio.current_task()
+        except RuntimeError:
+            raise asyncio_required() from None
+
 else:  # asyncio's own current_task() is a Python function before 3.12
     from asyncio.tasks import _current_tasks  # type: ignore[attr-defined]
 
     def current_task() -> asyncio.Task[Any] | None:
-        task: asyncio.Task[Any] | None = _current_tasks.get(asyncio._get_running_loop())
+        """The running task; AsyncioRequiredError where no asyncio loop runs."""
+        loop = asyncio._get_running_loop()
+        if loop is None:
+            raise asyncio_required()
+        task: asyncio.Task[Any] | None = _current_tasks.get(loop)
         return task
 
 

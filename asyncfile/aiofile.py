@@ -86,7 +86,7 @@ from typing import (
 
 from . import core
 from ._tasks import TaskLock, complete_despite_cancel, runs_to_the_end, serialized
-from .contexts import get_context
+from .contexts import get_context, running_loop
 from .file import FileIO, OpenBinaryMode, OpenTextMode
 from .file import open as open_file
 
@@ -203,7 +203,7 @@ def get_default_context() -> AsyncioContextBase:
     """The context of an ``AIOFile`` made without one, in the running loop:
     the one :func:`create_context` made for the loop, if any, else the loop's
     shared context."""
-    context = DEFAULT_CONTEXT_STORE.get(id(asyncio.get_running_loop()))
+    context = DEFAULT_CONTEXT_STORE.get(id(running_loop()))
     return context if context is not None else get_context()
 
 
@@ -231,6 +231,12 @@ def _close_with(loop: asyncio.AbstractEventLoop) -> None:
 
 
 # -- the positional handle -----------------------------------------------------
+
+_NOT_OPENED = (
+    "AIOFile is not open: open it with 'await afp', 'await afp.open()' or "
+    "'async with afp' (for async_open(): 'await async_open(...)' or "
+    "'async with async_open(...) as afp')"
+)
 
 
 class AIOFile:
@@ -299,7 +305,7 @@ class AIOFile:
         if self._borrowed is not None:
             return self._borrowed.fileno()
         if self._raw is None:
-            raise asyncio.InvalidStateError("AIOFile is not open")
+            raise asyncio.InvalidStateError(_NOT_OPENED)
         return self._raw.fileno()
 
     def __repr__(self) -> str:
@@ -311,6 +317,7 @@ class AIOFile:
         """Open the file: the descriptor for the call that opened it, None for
         any other (concurrent calls open it once).  A closed ``AIOFile``
         cannot be reopened: ``InvalidStateError``."""
+        running_loop()  # AsyncioRequiredError before anything is scheduled
         if self._raw is not None or self._borrowed is not None:
             if self.closed:
                 raise asyncio.InvalidStateError("AIOFile closed")
@@ -324,7 +331,7 @@ class AIOFile:
 
     async def _open(self) -> int:
         try:
-            loop = asyncio.get_running_loop()
+            loop = running_loop()
             flags = self.mode.flags | os.O_CLOEXEC
             fd = await complete_despite_cancel(
                 loop.run_in_executor(self._executor, os.open, self._fname, flags, 0o666)
@@ -462,7 +469,7 @@ class AIOFile:
 
     async def truncate(self, length: int = 0) -> None:
         """Cut or extend the file to ``length`` bytes."""
-        loop = asyncio.get_running_loop()
+        loop = running_loop()
         await complete_despite_cancel(
             loop.run_in_executor(self._executor, os.ftruncate, self.fileno(), length)
         )
@@ -672,6 +679,9 @@ class FileIOWrapperBase(ABC, Generic[AnyStr]):
     async def _file_io(self) -> Any:
         """The file object, at this wrapper's position (called locked)."""
         if self._closed or self.file.closed:
+            afp = self.file
+            if not self._closed and afp._raw is None and afp._borrowed is None:
+                raise ValueError(f"I/O operation on closed file. {_NOT_OPENED}")
             raise ValueError("I/O operation on closed file.")
         file_io = self._io
         if file_io is None:

@@ -137,6 +137,7 @@ __all__ = (
     "BufferedWriter",
     "FileIO",
     "FileOpener",
+    "NotOpenedError",
     "TextIOWrapper",
     "open",
 )
@@ -189,9 +190,17 @@ OpenBinaryModeReading = Literal["rb", "br"]
 OpenBinaryMode = OpenBinaryModeUpdating | OpenBinaryModeReading | OpenBinaryModeWriting
 
 
+class NotOpenedError(AttributeError):
+    """A file object's attribute asked of what :func:`open` returns, which
+    is not the file yet: the message says how to get the file.  An
+    ``AttributeError``, so ``hasattr`` and ``getattr`` with a default work."""
+
+
 class FileOpener(Generic[F]):
     """What :func:`open` returns: awaiting it opens the file and gives it;
-    ``async with`` opens it on entry and closes it on exit."""
+    ``async with`` opens it on entry and closes it on exit.  Asking it for
+    a file object's attribute (``read``, ``write``, ``name``...) raises
+    :class:`NotOpenedError`, which says so."""
 
     __slots__ = ("_file", "_open")
 
@@ -217,6 +226,17 @@ class FileOpener(Generic[F]):
         file, self._file = self._file, None
         if file is not None:
             await cast(Any, file).close()
+
+    def __getattr__(self, name: str) -> Any:
+        message = f"{type(self).__name__!r} object has no attribute {name!r}"
+        if name in _FILE_ATTRIBUTES:
+            message += (
+                ": asyncfile.open() returns an opener, not the file; get the "
+                "file with 'f = await asyncfile.open(...)' or "
+                "'async with asyncfile.open(...) as f:'"
+            )
+            raise NotOpenedError(message, name=name, obj=self)
+        raise AttributeError(message, name=name, obj=self)
 
     def __repr__(self) -> str:
         return f"<{type(self).__module__}.{type(self).__qualname__}>"
@@ -460,6 +480,19 @@ def _wrap(
     text.mode = mode
     return text
 
+
+#: What a file object has that an opener does not: the names a forgotten
+#: ``await`` asks the opener for.
+_FILE_ATTRIBUTES: Final = (
+    frozenset(
+        name
+        for cls in (FileIO, BufferedRandom, TextIOWrapper)
+        for name in dir(cls)
+        if not name.startswith("_") or name in ("__aiter__", "__anext__")
+    )
+    - frozenset(dir(FileOpener))
+    - {"open"}
+)
 
 for _cls in (
     FileIO,
