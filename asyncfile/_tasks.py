@@ -27,14 +27,8 @@ P = ParamSpec("P")
 
 
 if sys.version_info >= (3, 12):
-
-    def current_task() -> asyncio.Task[Any] | None:
-        """The running task; AsyncioRequiredError where no asyncio loop runs."""
-        try:
-            return asyncio.current_task()
-        except RuntimeError:
-            raise asyncio_required() from None
-
+    # RuntimeError where no asyncio loop runs (TaskLock.try_acquire says more).
+    from asyncio import current_task
 else:  # asyncio's own current_task() is a Python function before 3.12
     from asyncio.tasks import _current_tasks  # type: ignore[attr-defined]
 
@@ -70,8 +64,13 @@ class TaskLock:
         return self._owner is None
 
     def try_acquire(self) -> bool:
-        """Take the lock without waiting if it is free or already this task's."""
-        task = current_task()
+        """Take the lock without waiting if it is free or already this task's.
+        :class:`~asyncfile.contexts.AsyncioRequiredError` where no asyncio
+        loop runs (every serialised call starts here)."""
+        try:
+            task = current_task()
+        except RuntimeError:
+            raise asyncio_required() from None
         owner = self._owner
         if owner is None and not self._waiters:
             self._owner, self._depth = task, 1
