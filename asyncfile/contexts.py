@@ -25,7 +25,13 @@ from . import core
 from .core import forks
 from .core.asyncio_base import AsyncioContextBase
 
-__all__ = ("AsyncioRequiredError", "close_contexts", "get_context", "running_loop")
+__all__ = (
+    "AsyncioRequiredError",
+    "check_context",
+    "close_contexts",
+    "get_context",
+    "running_loop",
+)
 
 _lock = threading.Lock()
 #: (loop, backend name) -> the context serving it.
@@ -89,6 +95,17 @@ def get_context(backend: str | None = None) -> AsyncioContextBase:
             _contexts[key] = context
             _close_with(loop)
         return context
+
+
+def check_context(context: object, *methods: str) -> None:
+    """``TypeError`` unless ``context`` is None or has the core context's
+    ``methods``: checked where it is given, before any file is opened."""
+    if context is None or all(callable(getattr(context, m, None)) for m in methods):
+        return
+    raise TypeError(
+        "context must be an AsyncioContext of asyncfile.core (or None), "
+        f"not {type(context).__name__}"
+    )
 
 
 def close_contexts() -> None:

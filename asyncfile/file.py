@@ -123,6 +123,7 @@ from ._bufferedio import (
     FileIO,
 )
 from ._textio import TextIOWrapper
+from .contexts import check_context
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -342,6 +343,7 @@ def open(
     _check_type("encoding", encoding)
     _check_type("errors", errors)
     _check_type("newline", newline)
+    check_context(context, *_CONTEXT_METHODS)
     closefd = bool(closefd if sys.version_info >= (3, 13) else operator.index(closefd))
     if not isinstance(file, int):
         file = os.fspath(file)
@@ -401,6 +403,10 @@ def open(
             raise
 
     return FileOpener(open_file)
+
+
+#: What the file objects ask of the ``context`` given to :func:`open`.
+_CONTEXT_METHODS: Final = ("read", "readinto", "write", "fsync", "fdsync")
 
 
 def _check_type(argument: str, value: object, none_ok: bool = True) -> None:
