@@ -4,8 +4,12 @@
 newline=None, closefd=True, opener=None, *, context=None)`` takes io.open's
 arguments and gives what io.open gives, a :class:`FileIO`,
 :class:`BufferedReader`, :class:`BufferedWriter`, :class:`BufferedRandom` or
-:class:`TextIOWrapper`, with the same results, exceptions and bytes on disk;
-every method that may touch the disk is a coroutine (see :data:`COROUTINES`)::
+:class:`TextIOWrapper`, with the same results, exceptions and bytes on disk
+as the running Python's io, with one exception: on Python 3.10-3.12, a read
+right after a write on a file opened for update (``"+"``), without a seek in
+between (text reads, and ``read1()`` in binary), gives what 3.13's io gives
+(see ``read1()`` below); every method that may touch the disk is a coroutine
+(see :data:`COROUTINES`)::
 
     async with asyncfile.open("log.txt", encoding="utf-8") as f:
         async for line in f:
