@@ -831,7 +831,11 @@ class TextIOWrapper(IOBase[str]):
         if whence == os.SEEK_CUR:
             if cookie != 0:
                 raise UnsupportedOperation("can't do nonzero cur-relative seeks")
-            cookie = self.tell()
+            cookie = self.tell()  # with tell()'s errors
+            if self._pending and self.buffer.raw._appending:
+                # Where the pending text lands is known once it is written.
+                await self._flush()
+                cookie = self.tell()
         elif whence == os.SEEK_END:
             if cookie != 0:
                 raise UnsupportedOperation("can't do nonzero end-relative seeks")

@@ -10,13 +10,14 @@ file, never at an offset remembered from before the other writer's bytes.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import random
 import subprocess
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -203,15 +204,9 @@ async def test_append_lands_at_the_end_after_another_process_appends(
     await _run_twins(tmp_path, backend, mode, -1, steps, foreign=ForeignProcess)
 
 
-async def test_append_tell_is_the_end_of_its_own_bytes_while_another_writer_appends(
-    tmp_path: Path, backend: Backend
-) -> None:
-    """The position after an append comes from the kernel's offset after the
-    write, not from the file's size a moment later (which counts what another
-    writer appended meanwhile)."""
-    context = contexts.get_context(backend.name)
-    path = tmp_path / "f"
-    path.write_bytes(b"")
+@contextlib.contextmanager
+def _another_writer_appending(path: Path) -> Iterator[None]:
+    """A thread appending b"." to ``path`` without pause meanwhile."""
     stop = threading.Event()
 
     def hammer() -> None:
@@ -222,17 +217,53 @@ async def test_append_tell_is_the_end_of_its_own_bytes_while_another_writer_appe
         finally:
             os.close(fd)
 
-    ends = []
     other = threading.Thread(target=hammer)
     other.start()
     try:
+        yield
+    finally:
+        stop.set()
+        other.join()
+
+
+async def test_append_tell_is_the_end_of_its_own_bytes_while_another_writer_appends(
+    tmp_path: Path, backend: Backend
+) -> None:
+    """The position after an append comes from the kernel's offset after the
+    write, not from the file's size a moment later (which counts what another
+    writer appended meanwhile)."""
+    context = contexts.get_context(backend.name)
+    path = tmp_path / "f"
+    path.write_bytes(b"")
+    ends = []
+    with _another_writer_appending(path):
         async with aopen(path, "ab", buffering=0, context=context) as f:
             for _ in range(300):
                 await f.write(b"<mine>")
                 ends.append(f.tell())
-    finally:
-        stop.set()
-        other.join()
     data = path.read_bytes()
     assert data.count(b"<mine>") == 300
     assert [data[end - 6 : end] for end in ends] == [b"<mine>"] * 300
+
+
+@pytest.mark.parametrize("how", ["tell", "seek"])
+async def test_append_text_position_is_the_end_of_its_own_text_while_another_appends(
+    tmp_path: Path, backend: Backend, how: str
+) -> None:
+    """tell() and seek(0, SEEK_CUR) write the pending text first, as io's do,
+    so the cookie is where it landed."""
+    context = contexts.get_context(backend.name)
+    path = tmp_path / "f"
+    path.write_bytes(b"")
+    ends = []
+    with _another_writer_appending(path):
+        async with aopen(path, "a", encoding="utf-8", context=context) as f:
+            for _ in range(200):
+                await f.write("<mine>")
+                if how == "tell":
+                    ends.append(f.tell())
+                else:
+                    ends.append(await f.seek(0, os.SEEK_CUR))
+    data = path.read_bytes()
+    assert data.count(b"<mine>") == 200
+    assert [data[end - 6 : end] for end in ends] == [b"<mine>"] * 200
