@@ -736,8 +736,8 @@ class TextIOWrapper(IOBase[str]):
         """Like ``io.TextIOWrapper.tell``: an opaque cookie for ``seek``,
         equal to the one io returns.  Plain: instead of flushing, it counts the
         bytes not yet written; the decoder state is rebuilt as io does.  In
-        append mode, where where they land depends on what other writers
-        appended meanwhile, it writes them as io does, with blocking system
+        append mode, where the place they land depends on what other writers
+        append meanwhile, it writes them as io does, with blocking system
         calls, unless another call on the file is in flight."""
         self._checkClosed()
         if not self._seekable:

@@ -54,14 +54,22 @@ Where io's behaviour and being asynchronous collide:
   call and warnings point at the caller; the file is opened when the result
   is awaited or entered.  What io checks only after opening the file (the
   newline value, the encoding's name, unbuffered text) fails there too,
-  after the file was created or truncated, as with io.  Each ``await`` of the
+  after the file was created or truncated, as with io.  A ``context`` that is
+  not a core context is a ``TypeError`` at the call.  Each ``await`` of the
   result opens the file anew; ``async with`` opens on entry and closes on exit.
+  Asking the result for a file's attribute (a forgotten ``await``) raises
+  :class:`NotOpenedError`, an ``AttributeError`` that says what to write.
+- The coroutines run in asyncio's event loops (and uvloop's) only: awaited
+  under trio or anyio's trio backend, they raise
+  :class:`~asyncfile.contexts.AsyncioRequiredError`, a ``RuntimeError``,
+  before anything touches the file system.
 - io's text ``tell()`` flushes; this one counts what is pending instead.
-  Nothing is written, the cookie is the same.  In append mode, where where
-  the pending text lands depends on what others append meanwhile, ``tell()``
-  writes it as io does, with blocking system calls (unless another call on
-  the file is in flight; it then counts, as elsewhere).  Where io's answer depends on
-  memory it reads out of bounds (``tell()`` after ``readlines(hint)`` stopped
+  Nothing is written, the cookie is the same.  In append mode, where the
+  place the pending text lands depends on what others append meanwhile,
+  ``tell()`` (and ``seek(0, SEEK_CUR)``) writes it as io does, with blocking
+  system calls (unless another call on the file is in flight; it then
+  counts, as elsewhere).  Where io's answer depends on memory it reads out
+  of bounds (``tell()`` after ``readlines(hint)`` stopped
   an iteration and a ``flush()`` re-enabled telling), this one raises
   ``OSError("can't reconstruct logical file position")``.
 - Calls on one object are serialised: each coroutine runs alone, in call
