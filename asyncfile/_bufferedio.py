@@ -715,10 +715,13 @@ class _BufferedIOMixin(BufferedIOBase):
         written at the position: for the moments io blocks too (a text
         ``tell()`` in append mode, collection).  Only while no call is in
         flight."""
+        pending = self._valid_write() and self._write_pos < self._write_end
+        if not pending and not more:
+            return  # nothing to write: the read-ahead stays
         raw = self.raw
         seekable = raw._position is not None
         position = self.tell() if seekable else 0
-        if self._valid_write() and self._write_pos < self._write_end:
+        if pending:
             with memoryview(self._buffer) as view:
                 raw._write_now(
                     view[self._write_pos : self._write_end],
