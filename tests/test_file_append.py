@@ -10,6 +10,7 @@ file, never at an offset remembered from before the other writer's bytes.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import os
@@ -267,3 +268,32 @@ async def test_append_text_position_is_the_end_of_its_own_text_while_another_app
     data = path.read_bytes()
     assert data.count(b"<mine>") == 200
     assert [data[end - 6 : end] for end in ends] == [b"<mine>"] * 200
+
+
+def test_tell_in_append_update_mode_keeps_the_read_ahead(tmp_path: Path) -> None:
+    """tell() in append mode writes what is pending; with nothing pending it
+    must leave the buffer's read-ahead alone (dropping it moved the position
+    past bytes not yet returned).  UTF-7 makes seek() feed a whole chunk
+    through the buffer, which reads ahead past it."""
+    path = tmp_path / "f"
+    path.write_text("é" * 3000 + "x" * 200000, encoding="utf-7")
+
+    def io_run() -> tuple[int, bool, int]:
+        with open(path, "a+", encoding="utf-7") as f:
+            f.seek(0)
+            f.read(3)
+            cookie = f.tell()
+            f.seek(cookie)
+            return cookie, f.tell() == cookie, len(f.read())
+
+    async def asyncfile_run() -> tuple[int, bool, int]:
+        async with aopen(path, "a+", encoding="utf-7") as f:
+            await f.seek(0)
+            await f.read(3)
+            cookie = f.tell()
+            await f.seek(cookie)
+            return cookie, f.tell() == cookie, len(await f.read())
+
+    expected = io_run()
+    assert expected[1:] == (True, 202997)
+    assert asyncio.run(asyncfile_run()) == expected
