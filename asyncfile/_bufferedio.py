@@ -257,23 +257,43 @@ class IOBase(Generic[AnyStr]):
                 return
             yield chunk
 
+    #: True while a text file wraps this one (see ``AsyncFileIO._wrapped``).
+    _wrapped = False
+
     def __del__(self) -> None:
-        """Like io: an unclosed file warns and releases its descriptor.  No I/O
-        is done, so data still buffered for writing is lost."""
+        """Like io's finaliser: an unclosed file warns (``ResourceWarning``,
+        unless it does not own its descriptor), writes what it still buffers
+        with blocking system calls, as io does, and releases its descriptor.
+        An error is reported as io reports it, as unraisable.  The outermost
+        layer does it all, even where the cycle collector finalises the inner
+        ones first (io then loses the data)."""
         try:
-            if self.closed or not self._warns_unclosed():
+            if self._wrapped or self.closed:
                 return
+            warns = self._warns_unclosed()
         except Exception:  # partly built, or detached
             return
         try:
-            warnings.warn(
-                f"unclosed file {self!r}", ResourceWarning, stacklevel=2, source=self
-            )
+            if warns:
+                warnings.warn(
+                    f"unclosed file {self!r}",
+                    ResourceWarning,
+                    stacklevel=2,
+                    source=self,
+                )
         finally:
-            self._release_now()
+            try:
+                self._flush_at_collection()
+            finally:
+                self._release_now()
 
     def _warns_unclosed(self) -> bool:
         return True
+
+    def _flush_at_collection(self) -> None:
+        """Write what is buffered, blocking, if no call was in flight (a file
+        collected with its task, mid-call, writes nothing: what its call had
+        in the kernel is unknown)."""
 
 
 # -- the raw layer ----------------------------------------------------------------
@@ -520,6 +540,7 @@ class _BufferedIOMixin(BufferedIOBase):
         self._read_end = -1
         self._write_pos = 0
         self._write_end = -1
+        raw._wrapped = True
 
     # -- plain queries ----------------------------------------------------
 
@@ -697,6 +718,31 @@ class _BufferedIOMixin(BufferedIOBase):
             self._raw_pos = self._write_pos
         self._reset_write_buf()
 
+    def _flush_now(self, more: bytes = b"") -> None:
+        """``_flush_and_rewind()`` with blocking system calls, then ``more``
+        written at the position: for the moments io blocks too (a text
+        ``tell()`` in append mode, collection).  Only while no call is in
+        flight."""
+        pending = self._valid_write() and self._write_pos < self._write_end
+        if not pending and not more:
+            return  # nothing to write: the read-ahead stays
+        raw = self.raw
+        seekable = raw._position is not None
+        position = self.tell() if seekable else 0
+        if pending:
+            with memoryview(self._buffer) as view:
+                raw._write_now(
+                    view[self._write_pos : self._write_end],
+                    position - self._pos + self._write_pos,
+                )
+        if more:
+            raw._write_now(more, position)
+        self._reset_write_buf()
+        self._reset_read_buf()
+        self._raw_pos = -1
+        if seekable and not raw._appending:
+            raw._position = position + len(more)
+
     async def _flush_and_rewind(self) -> None:
         """Flush, and drop the read-ahead (moving the raw file back)."""
         await self._flush_unlocked()
@@ -797,6 +843,7 @@ class _BufferedIOMixin(BufferedIOBase):
         await self.flush()
         raw = self.raw
         self._raw = None
+        raw._wrapped = False
         return raw
 
     # -- beyond io --------------------------------------------------------
@@ -858,6 +905,10 @@ class _BufferedIOMixin(BufferedIOBase):
 
     def _warns_unclosed(self) -> bool:
         return self.raw.closefd
+
+    def _flush_at_collection(self) -> None:
+        if self._lock.idle and self._writes:
+            self._flush_now()
 
     def _release_now(self) -> None:
         raw = self._raw

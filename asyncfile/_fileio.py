@@ -5,6 +5,9 @@ context serving the running loop, so the file's position is tracked here rather
 than in the kernel: ``tell()`` needs no system call.  The kernel's offset is
 read when an open descriptor is wrapped and written back when it is released
 (``closefd=False``), so code sharing the descriptor sees what ``io`` would show.
+In append mode writes are ``write(2)`` calls on a worker thread: the kernel
+puts the bytes at the end of the file as it is then, whatever other writers
+appended, and the position afterwards is the descriptor's offset.
 Pipes, FIFOs and other unseekable files go through a worker thread, since they
 have no positions to read at.
 
@@ -26,7 +29,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._tasks import TaskLock, complete_despite_cancel
-from .contexts import get_context
+from .contexts import get_context, running_loop
 from .core import forks
 
 if TYPE_CHECKING:
@@ -48,6 +51,10 @@ class AsyncFileIO:
     """
 
     _fd = -1
+    #: True while a buffered file wraps this one: that file's finaliser then
+    #: writes its buffer and releases this one (in whatever order the cycle
+    #: collector finalises them).
+    _wrapped = False
 
     def __init__(
         self,
@@ -94,6 +101,7 @@ class AsyncFileIO:
 
         A path is opened on a worker thread: opening may wait for the disk.
         """
+        loop = running_loop()
         if isinstance(file, float):
             raise TypeError("integer argument expected, got float")
         if not isinstance(mode, str):
@@ -114,7 +122,6 @@ class AsyncFileIO:
             if not closefd:
                 raise ValueError("Cannot use closefd=False with file name")
             file = os.fspath(file)
-            loop = asyncio.get_running_loop()
             # The worker cannot be stopped: a cancelled open still completes,
             # and the cancellation lands once the file object owns the fd.
             fd = await complete_despite_cancel(
@@ -273,19 +280,31 @@ class AsyncFileIO:
             return await complete_despite_cancel(
                 self._in_thread(_write_all, self._fd, data)
             )
-        count: int = await complete_despite_cancel(
+        if self._appending:
+            # write(2), not a positional write: the kernel puts the bytes at
+            # the end as it is then, whatever other writers appended, and
+            # leaves the descriptor's offset after them, which is the position.
+            count, self._position = await complete_despite_cancel(
+                self._in_thread(_append_all, self._fd, data)
+            )
+            return count
+        count = await complete_despite_cancel(
             self._core().write(data, self._fd, self._position)
         )
-        self._advance(count)
+        self._position += count
         return count
 
-    def _advance(self, count: int) -> None:
-        assert self._position is not None
-        if not self._appending:
-            self._position += count
-        elif count:
-            # O_APPEND writes land at the end, whatever offset was asked for.
-            self._position = os.lseek(self._fd, 0, os.SEEK_END)
+    def _write_now(self, data: Buffer, offset: int) -> None:
+        """Write all of ``data`` at ``offset`` (at the end in append mode, and
+        where the descriptor is on an unseekable file) with blocking system
+        calls, for the moments io blocks too; the position is then the end of
+        the bytes written.  Not for use while a call is in flight."""
+        if self._position is None:
+            _write_all(self._fd, data)
+        elif self._appending:
+            _count, self._position = _append_all(self._fd, data)
+        else:
+            self._position = offset + _pwrite_all(self._fd, data, offset)
 
     async def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
         """Move the position, as ``lseek`` would (which checks it)."""
@@ -390,7 +409,7 @@ class AsyncFileIO:
         return context
 
     async def _in_thread(self, function: Callable[..., T], *args: Any) -> T:
-        return await asyncio.get_running_loop().run_in_executor(None, function, *args)
+        return await running_loop().run_in_executor(None, function, *args)
 
     def _check_closed(self) -> None:
         if self._closed:
@@ -417,6 +436,8 @@ class AsyncFileIO:
         return f"<{name} name={self.name!r} mode={self.mode!r} closefd={self._closefd}>"
 
     def __del__(self) -> None:
+        if self._wrapped:
+            return
         if self._fd >= 0 and self._closefd and not self._closed:
             warnings.warn(
                 f"unclosed file {self!r}", ResourceWarning, stacklevel=2, source=self
@@ -464,8 +485,24 @@ def _open_path(path: str | bytes, flags: int, opener: Any) -> int:
 
 
 def _write_all(fd: int, data: Buffer) -> int:
-    with memoryview(data) as view:
+    with memoryview(data) as view, view.cast("B") as octets:
         done = 0
-        while done < view.nbytes:
-            done += os.write(fd, view[done:])
+        while done < octets.nbytes:
+            done += os.write(fd, octets[done:])
         return done
+
+
+def _pwrite_all(fd: int, data: Buffer, offset: int) -> int:
+    with memoryview(data) as view, view.cast("B") as octets:
+        done = 0
+        while done < octets.nbytes:
+            done += os.pwrite(fd, octets[done:], offset + done)
+        return done
+
+
+def _append_all(fd: int, data: Buffer) -> tuple[int, int]:
+    """Append all of ``data`` to an ``O_APPEND`` file: the count, and the
+    descriptor's offset after it (the end of these bytes, wherever other
+    writers' bytes put them)."""
+    count = _write_all(fd, data)
+    return count, os.lseek(fd, 0, os.SEEK_CUR)

@@ -18,6 +18,8 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
+from .contexts import asyncio_required
+
 __all__ = ("TaskLock", "complete_despite_cancel", "runs_to_the_end", "serialized")
 
 T = TypeVar("T")
@@ -25,12 +27,17 @@ P = ParamSpec("P")
 
 
 if sys.version_info >= (3, 12):
+    # RuntimeError where no asyncio loop runs (TaskLock.try_acquire says more).
     from asyncio import current_task
 else:  # asyncio's own current_task() is a Python function before 3.12
     from asyncio.tasks import _current_tasks  # type: ignore[attr-defined]
 
     def current_task() -> asyncio.Task[Any] | None:
-        task: asyncio.Task[Any] | None = _current_tasks.get(asyncio._get_running_loop())
+        """The running task; AsyncioRequiredError where no asyncio loop runs."""
+        loop = asyncio._get_running_loop()
+        if loop is None:
+            raise asyncio_required()
+        task: asyncio.Task[Any] | None = _current_tasks.get(loop)
         return task
 
 
@@ -57,8 +64,13 @@ class TaskLock:
         return self._owner is None
 
     def try_acquire(self) -> bool:
-        """Take the lock without waiting if it is free or already this task's."""
-        task = current_task()
+        """Take the lock without waiting if it is free or already this task's.
+        :class:`~asyncfile.contexts.AsyncioRequiredError` where no asyncio
+        loop runs (every serialised call starts here)."""
+        try:
+            task = current_task()
+        except RuntimeError:
+            raise asyncio_required() from None
         owner = self._owner
         if owner is None and not self._waiters:
             self._owner, self._depth = task, 1

@@ -218,6 +218,7 @@ class TextIOWrapper(IOBase[str]):
         self._has_read1 = hasattr(buffer, "read1")
         self._fix_encoder_state()
         self._update_plain_writes()
+        buffer._wrapped = True
 
     # -- configuration ------------------------------------------------------
 
@@ -739,14 +740,20 @@ class TextIOWrapper(IOBase[str]):
     def tell(self) -> int:
         """Like ``io.TextIOWrapper.tell``: an opaque cookie for ``seek``,
         equal to the one io returns.  Plain: instead of flushing, it counts the
-        bytes not yet written (in append mode, where they will land: after the
-        file's current size); the decoder state is rebuilt as io does."""
+        bytes not yet written; the decoder state is rebuilt as io does.  In
+        append mode, where the place they land depends on what other writers
+        append meanwhile, it writes them as io does, with blocking system
+        calls, unless another call on the file is in flight."""
         self._checkClosed()
         if not self._seekable:
             raise UnsupportedOperation("underlying stream is not seekable")
         if not self._telling:
             raise OSError("telling position disabled by next() call")
-        position = self.buffer._tell_flushed(len(self._pending))
+        buffer = self.buffer
+        if buffer.raw._appending and self._lock.idle and buffer._lock.idle:
+            pending, self._pending[:] = bytes(self._pending), b""
+            buffer._flush_now(pending)
+        position = buffer._tell_flushed(len(self._pending))
         decoder = self._decoder
         if decoder is None or self._snapshot is None:
             return position
@@ -829,7 +836,11 @@ class TextIOWrapper(IOBase[str]):
         if whence == os.SEEK_CUR:
             if cookie != 0:
                 raise UnsupportedOperation("can't do nonzero cur-relative seeks")
-            cookie = self.tell()
+            cookie = self.tell()  # with tell()'s errors
+            if self._pending and self.buffer.raw._appending:
+                # Where the pending text lands is known once it is written.
+                await self._flush()
+                cookie = self.tell()
         elif whence == os.SEEK_END:
             if cookie != 0:
                 raise UnsupportedOperation("can't do nonzero end-relative seeks")
@@ -920,6 +931,7 @@ class TextIOWrapper(IOBase[str]):
         await self._flush()
         buffer = self.buffer
         self._buffer = None
+        buffer._wrapped = False
         self._update_plain_writes()
         return buffer
 
@@ -1045,6 +1057,12 @@ class TextIOWrapper(IOBase[str]):
 
     def _warns_unclosed(self) -> bool:
         return self.buffer._warns_unclosed()
+
+    def _flush_at_collection(self) -> None:
+        buffer = self.buffer
+        if self._lock.idle and buffer._lock.idle and buffer._writes:
+            pending, self._pending[:] = bytes(self._pending), b""
+            buffer._flush_now(pending)
 
     def _release_now(self) -> None:
         if self._buffer is not None:

@@ -46,6 +46,13 @@ Where aiofile is wrong, these are right, and differ:
   writes after its read-ahead), and a text write returns the number of
   characters written, as io's does (aiofile returned encoded bytes).
 - An invalid mode raises ``ValueError`` (aiofile: a bare ``Exception``).
+- Arguments are checked where they are given, before the file is opened
+  (and so created or truncated): an unknown text encoding raises
+  ``LookupError`` from ``AIOFile()`` or ``async_open()`` (aiofile truncated
+  the file, then failed at the first read or write), a context that is not
+  one ``TypeError``, and a negative ``offset`` or a ``chunk_size`` below 1
+  ``ValueError`` from ``Reader``, ``Writer`` and ``LineReader`` (aiofile
+  failed at the first read, or with a ``chunk_size`` of 0 read nothing).
 - ``AIOFile.read()`` reads files whose size says 0 (``/proc``, ``/sys``)
   to their end (aiofile read nothing).
 - ``AIOFile.close()`` closes the descriptor even when the final ``fdsync``
@@ -86,7 +93,8 @@ from typing import (
 
 from . import core
 from ._tasks import TaskLock, complete_despite_cancel, runs_to_the_end, serialized
-from .contexts import get_context
+from ._textio import _lookup_text_encoding
+from .contexts import check_context, get_context, running_loop
 from .file import FileIO, OpenBinaryMode, OpenTextMode
 from .file import open as open_file
 
@@ -203,7 +211,7 @@ def get_default_context() -> AsyncioContextBase:
     """The context of an ``AIOFile`` made without one, in the running loop:
     the one :func:`create_context` made for the loop, if any, else the loop's
     shared context."""
-    context = DEFAULT_CONTEXT_STORE.get(id(asyncio.get_running_loop()))
+    context = DEFAULT_CONTEXT_STORE.get(id(running_loop()))
     return context if context is not None else get_context()
 
 
@@ -232,6 +240,15 @@ def _close_with(loop: asyncio.AbstractEventLoop) -> None:
 
 # -- the positional handle -----------------------------------------------------
 
+#: What an ``AIOFile`` asks of its ``context`` (caio's API).
+_CONTEXT_METHODS = ("read", "write", "fsync", "fdsync")
+
+_NOT_OPENED = (
+    "AIOFile is not open: open it with 'await afp', 'await afp.open()' or "
+    "'async with afp' (for async_open(): 'await async_open(...)' or "
+    "'async with async_open(...) as afp')"
+)
+
 
 class AIOFile:
     """A file opened for positional I/O: ``read(size, offset)``,
@@ -240,6 +257,11 @@ class AIOFile:
     ``await`` it, call :meth:`open` or use ``async with`` to open the file;
     reads and writes may then run concurrently.  In text modes data is
     ``str``, encoded with ``encoding``; sizes and offsets count bytes.
+
+    The arguments are checked here, before the file is opened (and so
+    created or truncated): the mode (``ValueError``), in text modes the
+    encoding (``LookupError``, as the codecs raise it; binary modes ignore it,
+    as aiofile does), and the context (``TypeError``).
     """
 
     mode: FileMode
@@ -254,6 +276,9 @@ class AIOFile:
     ) -> None:
         self.mode = parse_mode(mode)
         self._fname = os.fsdecode(filename)
+        if not self.mode.binary:
+            _lookup_text_encoding(encoding)
+        check_context(context, *_CONTEXT_METHODS)
         self._encoding = encoding
         self._context = context
         self._executor = executor
@@ -299,7 +324,7 @@ class AIOFile:
         if self._borrowed is not None:
             return self._borrowed.fileno()
         if self._raw is None:
-            raise asyncio.InvalidStateError("AIOFile is not open")
+            raise asyncio.InvalidStateError(_NOT_OPENED)
         return self._raw.fileno()
 
     def __repr__(self) -> str:
@@ -311,6 +336,7 @@ class AIOFile:
         """Open the file: the descriptor for the call that opened it, None for
         any other (concurrent calls open it once).  A closed ``AIOFile``
         cannot be reopened: ``InvalidStateError``."""
+        running_loop()  # AsyncioRequiredError before anything is scheduled
         if self._raw is not None or self._borrowed is not None:
             if self.closed:
                 raise asyncio.InvalidStateError("AIOFile closed")
@@ -324,7 +350,7 @@ class AIOFile:
 
     async def _open(self) -> int:
         try:
-            loop = asyncio.get_running_loop()
+            loop = running_loop()
             flags = self.mode.flags | os.O_CLOEXEC
             fd = await complete_despite_cancel(
                 loop.run_in_executor(self._executor, os.open, self._fname, flags, 0o666)
@@ -464,13 +490,21 @@ class AIOFile:
 
     async def truncate(self, length: int = 0) -> None:
         """Cut or extend the file to ``length`` bytes."""
-        loop = asyncio.get_running_loop()
+        loop = running_loop()
         await complete_despite_cancel(
             loop.run_in_executor(self._executor, os.ftruncate, self.fileno(), length)
         )
 
     def _core(self) -> AsyncioContextBase:
         return self._context if self._context is not None else get_default_context()
+
+
+def _check_offset(offset: int) -> int:
+    """A starting offset, as an int; ``ValueError`` if negative."""
+    offset = operator.index(offset)
+    if offset < 0:
+        raise ValueError(f"offset must not be negative, not {offset}")
+    return offset
 
 
 def _retrieve_exception(future: asyncio.Future[Any]) -> None:
@@ -504,8 +538,10 @@ class Reader:
     ) -> None:
         self.file = aio_file
         self.encoding = aio_file.encoding
-        self._offset = operator.index(offset)
+        self._offset = _check_offset(offset)
         self._chunk_size = operator.index(chunk_size)
+        if self._chunk_size <= 0:
+            raise ValueError(f"chunk_size must be positive, not {self._chunk_size}")
         self._decoder = (
             None
             if aio_file.mode.binary
@@ -546,7 +582,7 @@ class Writer:
 
     def __init__(self, aio_file: AIOFile, offset: int = 0) -> None:
         self._file = aio_file
-        self._offset = operator.index(offset)
+        self._offset = _check_offset(offset)
         self._encoder: codecs.IncrementalEncoder | None = None
         self._lock = TaskLock()
 
@@ -674,6 +710,9 @@ class FileIOWrapperBase(ABC, Generic[AnyStr]):
     async def _file_io(self) -> Any:
         """The file object, at this wrapper's position (called locked)."""
         if self._closed or self.file.closed:
+            afp = self.file
+            if not self._closed and afp._raw is None and afp._borrowed is None:
+                raise ValueError(f"I/O operation on closed file. {_NOT_OPENED}")
             raise ValueError("I/O operation on closed file.")
         file_io = self._io
         if file_io is None:

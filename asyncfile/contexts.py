@@ -5,6 +5,10 @@ creating it on first use; it is never created at import or outside a running
 loop.  It is closed when its loop closes (asyncio's loops and uvloop alike), so a
 process that runs a thousand short-lived loops holds the kernel resources of
 one context at a time, and a forked child starts with none of its parent's.
+
+asyncfile runs in asyncio's event loops (and uvloop's): awaited anywhere else
+(trio, anyio's trio backend, a coroutine driven by hand) it raises
+:class:`AsyncioRequiredError`, a ``RuntimeError``.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
+import sys
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -20,7 +25,13 @@ from . import core
 from .core import forks
 from .core.asyncio_base import AsyncioContextBase
 
-__all__ = ("close_contexts", "get_context")
+__all__ = (
+    "AsyncioRequiredError",
+    "check_context",
+    "close_contexts",
+    "get_context",
+    "running_loop",
+)
 
 _lock = threading.Lock()
 #: (loop, backend name) -> the context serving it.
@@ -28,14 +39,48 @@ _contexts: dict[tuple[asyncio.AbstractEventLoop, str], AsyncioContextBase] = {}
 _generation = forks.generation
 
 
+class AsyncioRequiredError(RuntimeError):
+    """asyncfile was awaited where no asyncio event loop runs: under trio
+    (or anyio's trio backend, which asyncfile does not support), or in a
+    coroutine driven by hand.  Its coroutines run in asyncio's loops
+    (``asyncio.run()``, uvloop)."""
+
+
+def running_loop() -> asyncio.AbstractEventLoop:
+    """The running asyncio loop, else :class:`AsyncioRequiredError`."""
+    loop = asyncio._get_running_loop()
+    if loop is None:
+        raise asyncio_required()
+    return loop
+
+
+def asyncio_required() -> AsyncioRequiredError:
+    """The error for a call made where no asyncio loop runs, naming trio
+    when that is what runs."""
+    message = "asyncfile needs a running asyncio event loop (asyncio.run(), uvloop)"
+    trio = sys.modules.get("trio")
+    if trio is not None:
+        try:
+            trio.lowlevel.current_task()
+        except RuntimeError:
+            pass
+        else:
+            return AsyncioRequiredError(
+                message + ", and this is trio (or anyio on trio), which "
+                "asyncfile does not support; run it under asyncio"
+            )
+    return AsyncioRequiredError("no running event loop: " + message)
+
+
 def get_context(backend: str | None = None) -> AsyncioContextBase:
     """The context serving the running loop, on ``backend`` (a ``CAIO_IMPL``
     name: ``uring``, ``linux``, ``thread``, ``python``) or the selected one.
 
-    Raises ``RuntimeError`` outside a running loop, and ``ValueError`` for a
-    backend this machine does not offer (with the reason).
+    Raises :class:`AsyncioRequiredError` (a ``RuntimeError``) outside a
+    running asyncio loop, and ``ValueError`` for a backend this machine does
+    not offer (with the reason).
     """
-    loop = asyncio.get_running_loop()
+    loop = running_loop()
     name = backend if backend is not None else core.selection.name
     key = (loop, name)
     context = _contexts.get(key)
@@ -50,6 +95,17 @@ def get_context(backend: str | None = None) -> AsyncioContextBase:
             _contexts[key] = context
             _close_with(loop)
         return context
+
+
+def check_context(context: object, *methods: str) -> None:
+    """``TypeError`` unless ``context`` is None or has the core context's
+    ``methods``: checked where it is given, before any file is opened."""
+    if context is None or all(callable(getattr(context, m, None)) for m in methods):
+        return
+    raise TypeError(
+        "context must be an AsyncioContext of asyncfile.core (or None), "
+        f"not {type(context).__name__}"
+    )
 
 
 def close_contexts() -> None:

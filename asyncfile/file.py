@@ -4,8 +4,12 @@
 newline=None, closefd=True, opener=None, *, context=None)`` takes io.open's
 arguments and gives what io.open gives, a :class:`FileIO`,
 :class:`BufferedReader`, :class:`BufferedWriter`, :class:`BufferedRandom` or
-:class:`TextIOWrapper`, with the same results, exceptions and bytes on disk;
-every method that may touch the disk is a coroutine (see :data:`COROUTINES`)::
+:class:`TextIOWrapper`, with the same results, exceptions and bytes on disk
+as the running Python's io, with one exception: on Python 3.10-3.12, a read
+right after a write on a file opened for update (``"+"``), without a seek in
+between (text reads, and ``read1()`` in binary), gives what 3.13's io gives
+(see ``read1()`` below); every method that may touch the disk is a coroutine
+(see :data:`COROUTINES`)::
 
     async with asyncfile.open("log.txt", encoding="utf-8") as f:
         async for line in f:
@@ -28,8 +32,13 @@ position alone, flush pending writes first and read what the file holds;
 tracked in memory, buffered files add and subtract what they buffer, and text
 files rebuild the decoder state from the last chunk read, exactly as io does,
 so the cookie is the one io would return.  (io's text ``tell()`` flushes
-first; this one counts the unwritten bytes instead, and in append mode, where
-they will land at the end, asks the file's size with ``fstat``.)
+first; this one counts the unwritten bytes instead, except in append mode:
+see below.)
+
+Append mode keeps the ``O_APPEND`` contract whatever other descriptors or
+processes append between calls: each write goes to the end of the file as it
+is then (``write(2)``, never at a remembered offset), and the position after
+it is the kernel's, the end of these bytes, as with io.
 
 The implementation ports io's C implementation of the running Python, down
 to its shared read/write buffer, chunk sizes and cookie packing, so the
@@ -45,11 +54,22 @@ Where io's behaviour and being asynchronous collide:
   call and warnings point at the caller; the file is opened when the result
   is awaited or entered.  What io checks only after opening the file (the
   newline value, the encoding's name, unbuffered text) fails there too,
-  after the file was created or truncated, as with io.  Each ``await`` of the
+  after the file was created or truncated, as with io.  A ``context`` that is
+  not a core context is a ``TypeError`` at the call.  Each ``await`` of the
   result opens the file anew; ``async with`` opens on entry and closes on exit.
+  Asking the result for a file's attribute (a forgotten ``await``) raises
+  :class:`NotOpenedError`, an ``AttributeError`` that says what to write.
+- The coroutines run in asyncio's event loops (and uvloop's) only: awaited
+  under trio or anyio's trio backend, they raise
+  :class:`~asyncfile.contexts.AsyncioRequiredError`, a ``RuntimeError``,
+  before anything touches the file system.
 - io's text ``tell()`` flushes; this one counts what is pending instead.
-  Nothing is written, the cookie is the same.  Where io's answer depends on
-  memory it reads out of bounds (``tell()`` after ``readlines(hint)`` stopped
+  Nothing is written, the cookie is the same.  In append mode, where the
+  place the pending text lands depends on what others append meanwhile,
+  ``tell()`` (and ``seek(0, SEEK_CUR)``) writes it as io does, with blocking
+  system calls (unless another call on the file is in flight; it then
+  counts, as elsewhere).  Where io's answer depends on memory it reads out
+  of bounds (``tell()`` after ``readlines(hint)`` stopped
   an iteration and a ``flush()`` re-enabled telling), this one raises
   ``OSError("can't reconstruct logical file position")``.
 - Calls on one object are serialised: each coroutine runs alone, in call
@@ -64,8 +84,17 @@ Where io's behaviour and being asynchronous collide:
   the position is unchanged and the next read returns the same data.  On
   pipes the worker thread's read cannot be taken back: bytes it read after
   the cancellation are lost.
-- An unclosed file warns (``ResourceWarning``) and closes its descriptor when
-  collected, as io does, but cannot flush: data still buffered is lost.
+- An unclosed file is finalised as io's is when collected: it warns
+  (``ResourceWarning``, if it owns its descriptor), writes what it still
+  buffers (the binary buffer and the encoded text) with blocking system
+  calls, as io does at that moment, and closes its descriptor; on the loop's
+  thread, after the loop closed, and at interpreter exit alike.  Unlike io,
+  a file in a reference cycle writes too (io may finalise its raw file
+  first and lose the data).  A file collected in the middle of a call (its
+  task dropped unfinished) writes nothing, since what that call had in the
+  kernel is unknown.  As with io, a child made by ``fork()`` holds a copy
+  of the buffers, which it writes too if it collects the file: flush before
+  forking.
 - ``async for`` over a text file disables ``tell()`` until the end of the
   file (or the next ``flush()``/``seek()``), as ``for`` does; so does
   ``readlines()``, which iterates.
@@ -106,6 +135,7 @@ from ._bufferedio import (
     FileIO,
 )
 from ._textio import TextIOWrapper
+from .contexts import check_context
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -120,6 +150,7 @@ __all__ = (
     "BufferedWriter",
     "FileIO",
     "FileOpener",
+    "NotOpenedError",
     "TextIOWrapper",
     "open",
 )
@@ -172,9 +203,17 @@ OpenBinaryModeReading = Literal["rb", "br"]
 OpenBinaryMode = OpenBinaryModeUpdating | OpenBinaryModeReading | OpenBinaryModeWriting
 
 
+class NotOpenedError(AttributeError):
+    """A file object's attribute asked of what :func:`open` returns, which
+    is not the file yet: the message says how to get the file.  An
+    ``AttributeError``, so ``hasattr`` and ``getattr`` with a default work."""
+
+
 class FileOpener(Generic[F]):
     """What :func:`open` returns: awaiting it opens the file and gives it;
-    ``async with`` opens it on entry and closes it on exit."""
+    ``async with`` opens it on entry and closes it on exit.  Asking it for
+    a file object's attribute (``read``, ``write``, ``name``...) raises
+    :class:`NotOpenedError`, which says so."""
 
     __slots__ = ("_file", "_open")
 
@@ -200,6 +239,17 @@ class FileOpener(Generic[F]):
         file, self._file = self._file, None
         if file is not None:
             await cast(Any, file).close()
+
+    def __getattr__(self, name: str) -> Any:
+        message = f"{type(self).__name__!r} object has no attribute {name!r}"
+        if name in _FILE_ATTRIBUTES:
+            message += (
+                ": asyncfile.open() returns an opener, not the file; get the "
+                "file with 'f = await asyncfile.open(...)' or "
+                "'async with asyncfile.open(...) as f:'"
+            )
+            raise NotOpenedError(message, name=name, obj=self)
+        raise AttributeError(message, name=name, obj=self)
 
     def __repr__(self) -> str:
         return f"<{type(self).__module__}.{type(self).__qualname__}>"
@@ -305,6 +355,7 @@ def open(
     _check_type("encoding", encoding)
     _check_type("errors", errors)
     _check_type("newline", newline)
+    check_context(context, *_CONTEXT_METHODS)
     closefd = bool(closefd if sys.version_info >= (3, 13) else operator.index(closefd))
     if not isinstance(file, int):
         file = os.fspath(file)
@@ -364,6 +415,10 @@ def open(
             raise
 
     return FileOpener(open_file)
+
+
+#: What the file objects ask of the ``context`` given to :func:`open`.
+_CONTEXT_METHODS: Final = ("read", "readinto", "write", "fsync", "fdsync")
 
 
 def _check_type(argument: str, value: object, none_ok: bool = True) -> None:
@@ -443,6 +498,19 @@ def _wrap(
     text.mode = mode
     return text
 
+
+#: What a file object has that an opener does not: the names a forgotten
+#: ``await`` asks the opener for.
+_FILE_ATTRIBUTES: Final = (
+    frozenset(
+        name
+        for cls in (FileIO, BufferedRandom, TextIOWrapper)
+        for name in dir(cls)
+        if not name.startswith("_") or name in ("__aiter__", "__anext__")
+    )
+    - frozenset(dir(FileOpener))
+    - {"open"}
+)
 
 for _cls in (
     FileIO,

@@ -23,7 +23,7 @@ def _descriptors() -> set[int]:
 
 
 def test_no_context_outside_a_running_loop() -> None:
-    with pytest.raises(RuntimeError, match="no running event loop"):
+    with pytest.raises(contexts.AsyncioRequiredError, match="no running event loop"):
         contexts.get_context()
 
 

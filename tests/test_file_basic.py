@@ -638,13 +638,15 @@ async def test_line_buffering_in_binary_mode_warns_at_the_caller(
     await f.close()
 
 
-def test_unclosed_file_warns_and_releases_its_descriptor(tmp_path: Path) -> None:
-    """No I/O in __del__: the pending text is lost, the descriptor is not
-    (the no_leaks fixture checks)."""
+def test_unclosed_file_warns_writes_and_releases_its_descriptor(
+    tmp_path: Path,
+) -> None:
+    """As io's: the pending text is written, the descriptor closed (the
+    no_leaks fixture checks); tests/test_file_collection.py has the rest."""
 
     async def leak() -> TextIOWrapper:
         f = await aopen(tmp_path / "f", "w", encoding="utf-8")
-        await f.write("lost")
+        await f.write("kept")
         return f
 
     f = asyncio.run(leak())
@@ -652,7 +654,7 @@ def test_unclosed_file_warns_and_releases_its_descriptor(tmp_path: Path) -> None
     with pytest.warns(ResourceWarning) as record:
         del f
     assert [str(w.message) for w in record] == [f"unclosed file {description}"]
-    assert (tmp_path / "f").read_bytes() == b""
+    assert (tmp_path / "f").read_bytes() == b"kept"
 
 
 # -- pipes, FIFOs and /proc ---------------------------------------------------
