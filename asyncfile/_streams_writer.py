@@ -49,7 +49,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from . import file as _file
 from ._tasks import complete_despite_cancel, runs_to_the_end
-from .contexts import get_context
+from .contexts import get_context, running_loop
 
 if TYPE_CHECKING:
     from typing_extensions import Buffer, Self
@@ -324,6 +324,7 @@ class WriteBehindWriter:
     async def _ensure_open(self) -> None:
         """Open once, also when several tasks write first at the same time;
         a cancelled caller does not cancel the opening (another may wait)."""
+        running_loop()
         opening = self._opening
         if opening is None or (opening.done() and opening.exception() is not None):
             opening = self._opening = asyncio.ensure_future(self._open())

@@ -60,6 +60,15 @@ async def _line_stream(path: Path) -> None:
         pass
 
 
+async def _write_behind_entered(path: Path) -> None:
+    async with streams.WriteBehindWriter(path):
+        pass
+
+
+async def _write_behind_write(path: Path) -> None:
+    await streams.WriteBehindWriter(path).write(b"record")
+
+
 ENTRIES: dict[str, Entry] = {
     "open": _open,
     "open-async-with": _open_entered,
@@ -70,6 +79,8 @@ ENTRIES: dict[str, Entry] = {
     "AIOFile.open": _aiofile_open,
     "ChunkReader": _chunk_reader,
     "LineStream": _line_stream,
+    "WriteBehindWriter-async-with": _write_behind_entered,
+    "WriteBehindWriter.write": _write_behind_write,
 }
 
 
