@@ -19,12 +19,14 @@ from .aiofile import (
     async_open,
     clone,
 )
+from .contexts import AsyncioRequiredError
 from .file import (
     BufferedRandom,
     BufferedReader,
     BufferedWriter,
     FileIO,
     FileOpener,
+    NotOpenedError,
     TextIOWrapper,
     open,
 )
@@ -40,6 +42,7 @@ from .streams import (
 __all__ = (
     "AIOFile",
     "AsyncFileHandler",
+    "AsyncioRequiredError",
     "BinaryFileWrapper",
     "BufferedRandom",
     "BufferedReader",
@@ -53,6 +56,7 @@ __all__ = (
     "LineReader",
     "LineStream",
     "LineTooLongError",
+    "NotOpenedError",
     "Reader",
     "TextFileWrapper",
     "TextIOWrapper",
