@@ -5,14 +5,18 @@ API keeps its fast path on the versions it is built for (3.10 to 3.14)."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import os
+import sys
+import types
 from pathlib import Path
 
 import pytest
+from backends import Backend
 
 import asyncfile
-from asyncfile import _textio
+from asyncfile import _tasks, _textio
 
 KiB = 1024
 
@@ -50,6 +54,125 @@ async def test_default_read_buffer_is_the_running_ios(tmp_path: Path) -> None:
         assert f.buffer_size == io_read_ahead
         await f.read(1)
         assert f.raw.tell() == io_read_ahead
+
+
+def test_task_lock_owner_is_a_slot_the_c_reads_through_its_descriptor() -> None:
+    """The text shortcuts ask TaskLock's ``_owner`` through its member
+    descriptor, found once per type, when it is one."""
+    assert type(_tasks.TaskLock.__dict__["_owner"]) is types.MemberDescriptorType
+
+
+@pytest.fixture
+def speedups() -> types.ModuleType:
+    try:
+        from asyncfile import _speedups
+    except ImportError:
+        pytest.skip("asyncfile._speedups is not built (no C compiler)")
+    return _speedups
+
+
+async def test_plain_writes_follow_the_lock_owner_slot(
+    tmp_path: Path, speedups: types.ModuleType
+) -> None:
+    """A write done at once while no task holds the file; refused (the
+    Python write waits its turn) while another task holds it."""
+    async with asyncfile.open(tmp_path / "f.txt", "w", encoding="utf-8") as f:
+        assert speedups.write_plainly(f, "abc") == 3
+        lock = f._lock  # type: ignore[attr-defined]
+        holder_has_it = asyncio.Event()
+        release = asyncio.Event()
+
+        async def hold() -> None:
+            assert lock.try_acquire()
+            holder_has_it.set()
+            await release.wait()
+            lock.release()
+
+        holder = asyncio.create_task(hold())
+        await holder_has_it.wait()
+        assert speedups.write_plainly(f, "def") is None
+        release.set()
+        await holder
+        assert speedups.write_plainly(f, "ghi") == 3
+    assert (tmp_path / "f.txt").read_text(encoding="utf-8") == "abcghi"
+
+
+async def test_pending_text_grows_in_place_within_its_reservation(
+    tmp_path: Path, speedups: types.ModuleType
+) -> None:
+    """Plain writes reserve the pending bytes once and then only copy into
+    them, on each CPython whose bytearray layout the C code is built for."""
+    async with asyncfile.open(tmp_path / "f.txt", "w", encoding="utf-8") as f:
+        pending: bytearray = f._pending  # type: ignore[attr-defined]
+        reserve = min(f._chunk_size, 1024 * KiB)  # type: ignore[attr-defined]
+        for _ in range(100):
+            assert speedups.write_plainly(f, "abc") == 3
+        assert bytes(pending) == b"abc" * 100
+        if sys.version_info < (3, 15):
+            assert pending.__alloc__() == reserve + 1
+    assert (tmp_path / "f.txt").read_text(encoding="utf-8") == "abc" * 100
+
+
+class _LoopWatchingThreadId(asyncio.SelectorEventLoop):
+    """A real selector loop that counts reads of asyncio's ``_thread_id``."""
+
+    thread_id_reads = 0
+
+    @property  # type: ignore[override]
+    def _thread_id(self) -> int | None:
+        self.thread_id_reads += 1
+        return self.__dict__.get("_watched_thread_id")
+
+    @_thread_id.setter
+    def _thread_id(self, value: int | None) -> None:
+        self.__dict__["_watched_thread_id"] = value
+
+
+def test_cached_reads_find_the_running_loop_on_each_python(
+    native_backend: Backend, tmp_path: Path
+) -> None:
+    """Before 3.12 the C core takes a loop running on this thread as the
+    running one (asyncio's own answer costs a system call there); from 3.12
+    on it asks asyncio, and leaves asyncio's private ``_thread_id`` alone.
+    Either way a page-cache read completes at once on the running loop."""
+    path = tmp_path / "f.bin"
+    path.write_bytes(os.urandom(64 * KiB))
+    fd = os.open(path, os.O_RDONLY)
+    os.pread(fd, 64 * KiB, 0)
+    loop = _LoopWatchingThreadId()
+
+    async def main() -> tuple[object, int]:
+        async with native_backend.asyncio_module.AsyncioContext() as context:
+            read_cached = context.cached_reader()
+            await asyncio.sleep(0)  # the context has seen its loop run
+            before = loop.thread_id_reads
+            data = read_cached(4 * KiB, fd, 0)
+            return data, loop.thread_id_reads - before
+
+    try:
+        data, reads = loop.run_until_complete(main())
+    finally:
+        loop.close()
+        os.close(fd)
+    assert data == path.read_bytes()[: 4 * KiB]
+    assert reads == (1 if sys.version_info < (3, 12) else 0)
+
+
+def test_current_task_is_asyncios_on_each_python() -> None:
+    """The lock's notion of the running task (asyncio's private table before
+    3.12, asyncio.current_task since) is asyncio's."""
+
+    async def main() -> None:
+        assert _tasks.current_task() is asyncio.current_task()
+        assert _tasks.current_task() is not None
+        outside: list[object] = []
+        asyncio.get_running_loop().call_soon(
+            lambda: outside.append(_tasks.current_task())
+        )
+        await asyncio.sleep(0)
+        assert outside == [None]
+
+    asyncio.run(main())
 
 
 def test_the_text_encoding_lookup_is_ios() -> None:
