@@ -134,28 +134,38 @@ def test_cached_reads_find_the_running_loop_on_each_python(
     """Before 3.12 the C core takes a loop running on this thread as the
     running one (asyncio's own answer costs a system call there); from 3.12
     on it asks asyncio, and leaves asyncio's private ``_thread_id`` alone.
-    Either way a page-cache read completes at once on the running loop."""
+    Either way a page-cache read completes at once on the running loop, and
+    the Python layer (fsync) makes the same choice."""
     path = tmp_path / "f.bin"
     path.write_bytes(os.urandom(64 * KiB))
     fd = os.open(path, os.O_RDONLY)
     os.pread(fd, 64 * KiB, 0)
     loop = _LoopWatchingThreadId()
 
-    async def main() -> tuple[object, int]:
+    async def main() -> list[tuple[object, int]]:
+        outcomes = []
         async with native_backend.asyncio_module.AsyncioContext() as context:
             read_cached = context.cached_reader()
             await asyncio.sleep(0)  # the context has seen its loop run
             before = loop.thread_id_reads
-            data = read_cached(4 * KiB, fd, 0)
-            return data, loop.thread_id_reads - before
+            outcomes.append(
+                (read_cached(4 * KiB, fd, 0), loop.thread_id_reads - before)
+            )
+            before = loop.thread_id_reads
+            syncing = context.fsync(fd)  # the Python layer finds the loop
+            outcomes.append((await syncing, loop.thread_id_reads - before))
+        return outcomes
 
     try:
-        data, reads = loop.run_until_complete(main())
+        (cached, cached_asks), (synced, sync_asks) = loop.run_until_complete(main())
     finally:
         loop.close()
         os.close(fd)
-    assert data == path.read_bytes()[: 4 * KiB]
-    assert reads == (1 if sys.version_info < (3, 12) else 0)
+    assert cached == path.read_bytes()[: 4 * KiB]
+    assert synced is None
+    assert (cached_asks, sync_asks) == (
+        (1, 1) if sys.version_info < (3, 12) else (0, 0)
+    )
 
 
 def test_current_task_is_asyncios_on_each_python() -> None:
