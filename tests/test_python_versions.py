@@ -11,6 +11,7 @@ import os
 import sys
 import types
 from pathlib import Path
+from typing import Any
 
 import pytest
 from backends import Backend
@@ -54,6 +55,34 @@ async def test_default_read_buffer_is_the_running_ios(tmp_path: Path) -> None:
         assert f.buffer_size == io_read_ahead
         await f.read(1)
         assert f.raw.tell() == io_read_ahead
+
+
+def _layer_modes(f: Any) -> list[str]:
+    """The mode of each layer, text to raw."""
+    modes = []
+    while f is not None:
+        modes.append(f.mode)
+        f = getattr(f, "buffer", None) or getattr(f, "raw", None)
+    return modes
+
+
+@pytest.mark.parametrize(
+    ("mode", "buffering"),
+    [("w+b", 0), ("wb+", -1), ("w+", -1), ("w+b", -1), ("r+b", -1)],
+)
+async def test_w_plus_raw_mode_is_named_as_the_running_io_names_it(
+    tmp_path: Path, mode: str, buffering: int
+) -> None:
+    """3.15's FileIO says ``"wb+"`` for a file opened ``"w+"``, 3.14's ``"rb+"``."""
+    kwargs: dict[str, Any] = {} if "b" in mode else {"encoding": "utf-8"}
+    for name in ("io", "af"):
+        (tmp_path / name).write_bytes(b"x")
+    with (tmp_path / "io").open(mode, buffering=buffering, **kwargs) as g:
+        theirs = _layer_modes(g)
+    async with asyncfile.open(
+        tmp_path / "af", mode, buffering=buffering, **kwargs
+    ) as f:
+        assert _layer_modes(f) == theirs
 
 
 def test_task_lock_owner_is_a_slot_the_c_reads_through_its_descriptor() -> None:
