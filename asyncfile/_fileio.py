@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import functools
 import io
 import os
 import stat
@@ -41,6 +42,20 @@ __all__ = ("AsyncFileIO",)
 
 DEFAULT_BUFFER_SIZE = io.DEFAULT_BUFFER_SIZE
 T = TypeVar("T")
+
+
+@functools.cache
+def _io_mode_of_w_plus() -> str:
+    """What the running Python's ``FileIO.mode`` says for a file opened
+    ``"w+"``: ``"rb+"`` before 3.15, ``"wb+"`` since.  io is asked (once, on
+    a pipe it opens nothing on) rather than the version."""
+    read_end, write_end = os.pipe()
+    try:
+        with io.FileIO(read_end, "w+", closefd=False) as probe:
+            return probe.mode
+    finally:
+        os.close(read_end)
+        os.close(write_end)
 
 
 class AsyncFileIO:
@@ -71,6 +86,7 @@ class AsyncFileIO:
         self.name = name
         self._created = "x" in mode
         self._appending = "a" in mode
+        self._truncating = "w" in mode
         self._readable = "r" in mode or "+" in mode
         self._writable = "r" not in mode or "+" in mode
         self._closefd = closefd
@@ -183,6 +199,8 @@ class AsyncFileIO:
             return "xb+" if self._readable else "xb"
         if self._appending:
             return "ab+" if self._readable else "ab"
+        if self._readable and self._writable and self._truncating:
+            return _io_mode_of_w_plus()
         if self._readable:
             return "rb+" if self._writable else "rb"
         return "wb"

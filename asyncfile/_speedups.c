@@ -37,10 +37,10 @@ typedef struct {
     PyObject *str_plain_writes;
     PyObject *str_throw;
     PyObject *str_close;
-    /* The lock type whose _owner slot is at lock_owner_offset (0: not a
-     * plain slot, looked up by name) */
+    /* The lock type last seen, and its _owner slot's member descriptor
+     * (NULL: not a slot, looked up by name) */
     PyTypeObject *lock_type;
-    Py_ssize_t lock_owner_offset;
+    PyObject *lock_owner_slot;
     PyObject *str_reads;
     PyObject *str_writes;
     PyObject *str_buf;
@@ -412,27 +412,22 @@ text_lines_follow(TextLinesObject *self, PyObject *buffer, PyObject *raw)
 }
 
 /* Where `type` keeps `_owner`: TaskLock's is a __slots__ member, whose
- * offset, found once per type, spares a by-name lookup per call (a hundred
- * and more instructions on every write and line). */
+ * descriptor, found once per type, spares a by-name lookup per call (a
+ * hundred and more instructions on every write and line).  The descriptor is
+ * called through its type's tp_descr_get, never read into: its layout is
+ * CPython's own. */
 static void
 learn_lock_type(speedups_state *st, PyTypeObject *type)
 {
-    Py_ssize_t offset = 0;
     PyObject *descr = PyObject_GetAttr((PyObject *)type, st->str_owner);
     if (descr == NULL) {
         PyErr_Clear();
     }
-    else {
-        if (Py_IS_TYPE(descr, &PyMemberDescr_Type)) {
-            PyMemberDef *member = ((PyMemberDescrObject *)descr)->d_member;
-            if (member->type == T_OBJECT_EX && member->offset > 0) {
-                offset = member->offset;
-            }
-        }
-        Py_DECREF(descr);
+    else if (!Py_IS_TYPE(descr, &PyMemberDescr_Type)) {
+        Py_CLEAR(descr);
     }
     Py_XSETREF(st->lock_type, (PyTypeObject *)Py_NewRef(type));
-    st->lock_owner_offset = offset;
+    Py_XSETREF(st->lock_owner_slot, descr);
 }
 
 /* 1 if no task holds or waits for `lock` (its _owner is None), 0 if one
@@ -443,13 +438,20 @@ lock_is_free(speedups_state *st, PyObject *lock)
     if (Py_TYPE(lock) != st->lock_type) {
         learn_lock_type(st, Py_TYPE(lock));
     }
-    if (st->lock_owner_offset > 0) {
-        PyObject *owner = *(PyObject **)((char *)lock + st->lock_owner_offset);
-        return owner == Py_None; /* unset (NULL): the Python call finds out */
+    PyObject *owner;
+    if (st->lock_owner_slot != NULL) {
+        PyObject *slot = st->lock_owner_slot;
+        owner = Py_TYPE(slot)->tp_descr_get(slot, lock, (PyObject *)Py_TYPE(lock));
+        if (owner == NULL) { /* unset: the Python call finds out */
+            PyErr_Clear();
+            return 0;
+        }
     }
-    PyObject *owner = PyObject_GetAttr(lock, st->str_owner);
-    if (owner == NULL) {
-        return -1;
+    else {
+        owner = PyObject_GetAttr(lock, st->str_owner);
+        if (owner == NULL) {
+            return -1;
+        }
     }
     Py_DECREF(owner);
     return owner == Py_None;
@@ -692,6 +694,16 @@ buffer_is_open(speedups_state *st, PyObject *buffer)
     return closed == Py_False;
 }
 
+/* Appending in place, within a bytearray's allocation, reads and writes its
+ * fields (ob_alloc, ob_bytes, ob_start, ob_exports) as CPython 3.10 to 3.14
+ * lay them out and use them, which tests/test_python_versions.py checks on
+ * each; a later CPython grows the bytearray through PyByteArray_Resize. */
+#if PY_VERSION_HEX < 0x030F0000
+#define APPEND_IN_PLACE 1
+#else
+#define APPEND_IN_PLACE 0
+#endif
+
 /* Append `length` bytes at `data` to the bytearray `pending`; -1 on error.
  * Growing by PyByteArray_Resize reallocates every few appends (it grows by
  * an eighth, and the pending bytes are cleared every `reserve` bytes), so
@@ -701,9 +713,10 @@ static int
 pending_append(PyObject *pending, const char *data, Py_ssize_t length,
                Py_ssize_t reserve)
 {
-    PyByteArrayObject *array = (PyByteArrayObject *)pending;
-    Py_ssize_t size = Py_SIZE(array);
+    Py_ssize_t size = PyByteArray_GET_SIZE(pending);
     Py_ssize_t needed = size + length;
+#if APPEND_IN_PLACE
+    PyByteArrayObject *array = (PyByteArrayObject *)pending;
     bool room = array->ob_exports == 0 && array->ob_start == array->ob_bytes &&
                 needed < array->ob_alloc;
     if (!room) {
@@ -714,6 +727,13 @@ pending_append(PyObject *pending, const char *data, Py_ssize_t length,
     memcpy(array->ob_start + size, data, (size_t)length);
     Py_SET_SIZE(array, needed);
     array->ob_start[needed] = '\0';
+#else
+    (void)reserve;
+    if (PyByteArray_Resize(pending, needed) < 0) {
+        return -1;
+    }
+    memcpy(PyByteArray_AS_STRING(pending) + size, data, (size_t)length);
+#endif
     return 0;
 }
 
@@ -1553,6 +1573,7 @@ speedups_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(st->shortcut_type);
     Py_VISIT(st->deferred_type);
     Py_VISIT(st->lock_type);
+    Py_VISIT(st->lock_owner_slot);
     Py_VISIT(st->buffered_type);
     Py_VISIT(st->chunks_type);
     return 0;
@@ -1580,6 +1601,7 @@ speedups_clear(PyObject *module)
     Py_CLEAR(st->str_close);
     Py_CLEAR(st->shortcut_type);
     Py_CLEAR(st->lock_type);
+    Py_CLEAR(st->lock_owner_slot);
     Py_CLEAR(st->str_reads);
     Py_CLEAR(st->str_writes);
     Py_CLEAR(st->str_buf);

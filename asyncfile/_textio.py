@@ -87,12 +87,13 @@ def _locale_encoding() -> str:
 
 
 def _lookup_text_encoding(encoding: str) -> codecs.CodecInfo:
+    """The codec for ``encoding``, or the ``LookupError`` the running Python's
+    io raises for it: unknown, or not a text encoding (io's wording of the
+    latter changes between versions, so io itself is asked for it)."""
     codec_info = codecs.lookup(encoding)
     if not getattr(codec_info, "_is_text_encoding", True):
-        raise LookupError(
-            f"{encoding!r} is not a text encoding; "
-            "use codecs.open() to handle arbitrary codecs"
-        )
+        io.TextIOWrapper(io.BytesIO(), encoding=encoding)
+        raise LookupError(f"{encoding!r} is not a text encoding")  # io accepted it
     return codec_info
 
 

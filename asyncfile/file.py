@@ -446,20 +446,26 @@ def _parse_mode(mode: str) -> tuple[bool, bool, bool, bool, bool, bool, bool]:
     return creating, reading, writing, appending, updating, "t" in mode, "b" in mode
 
 
-#: The smallest and largest buffers ``buffering=-1`` gives a file that writes.
-#: Python 3.14's io makes the same choice for every file; it matters more here,
-#: where each flush costs a trip through the kernel's queue rather than one
-#: system call.
+#: The smallest and largest buffers ``buffering=-1`` gives a file that writes,
+#: and on Python 3.14 and later every file: 3.14's io makes this choice for
+#: every file; it matters more here, where each flush costs a trip through the
+#: kernel's queue rather than one system call.
 _MIN_DEFAULT_BUFFER = 128 * 1024
 _MAX_DEFAULT_BUFFER = 8 * 1024 * 1024
 
+#: Whether the running Python's ``open()`` sizes a default buffer within
+#: ``_MIN_DEFAULT_BUFFER`` and ``_MAX_DEFAULT_BUFFER`` rather than to the block size.
+_IO_BOUNDS_DEFAULT_BUFFER: Final = sys.version_info >= (3, 14)
+
 
 def _default_buffer_size(blksize: int, raw_mode: str) -> int:
-    """``buffering=-1``: a reader's buffer is io's (the block size), so its
-    read-ahead, and with it what ``read1()`` and ``peek()`` return, is the
-    running Python's; large reads skip it anyway.  A file that writes gets
-    Python 3.14's size."""
-    if "r" in raw_mode and "+" not in raw_mode:
+    """``buffering=-1``: a reader's buffer is the running Python's io's (the
+    block size before 3.14, the block size within 128 KiB to 8 MiB since), so
+    its read-ahead, and with it what ``read1()`` and ``peek()`` return, is
+    io's; large reads skip it anyway.  A file that writes gets Python 3.14's
+    size on every version."""
+    reader = "r" in raw_mode and "+" not in raw_mode
+    if reader and not _IO_BOUNDS_DEFAULT_BUFFER:
         return blksize
     return max(min(blksize, _MAX_DEFAULT_BUFFER), _MIN_DEFAULT_BUFFER)
 

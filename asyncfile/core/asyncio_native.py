@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sys
 from collections.abc import Awaitable
 from threading import get_ident
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from . import forks
 from ._aio import AsyncioMethods
@@ -26,6 +27,13 @@ if TYPE_CHECKING:
     from typing_extensions import Buffer
 
 __all__ = ("NativeAsyncioContext",)
+
+
+#: Before Python 3.12, asyncio's running-loop answer costs a getpid() system
+#: call, so a BaseEventLoop's ``_thread_id`` (private to asyncio, set while it
+#: runs) is asked instead; from 3.12 asyncio answers from the thread's state,
+#: and its private attribute is left alone.  The C core makes the same choice.
+_ASK_THREAD_ID: Final = sys.version_info < (3, 12)
 
 
 class NativeAsyncioContext(AsyncioMethods, AsyncioContextBase):
@@ -58,7 +66,7 @@ class NativeAsyncioContext(AsyncioMethods, AsyncioContextBase):
         native.bind(loop)
         self._reader_fd = native.fileno
         loop.add_reader(self._reader_fd, native.on_ready)
-        if isinstance(loop, asyncio.BaseEventLoop):
+        if _ASK_THREAD_ID and isinstance(loop, asyncio.BaseEventLoop):
             self._loop_with_thread_id = loop
 
     def _forget_loop(self) -> None:
@@ -70,8 +78,7 @@ class NativeAsyncioContext(AsyncioMethods, AsyncioContextBase):
         if self._closed:
             raise RuntimeError("AsyncioContext is closed")
         # Only one loop runs on a thread: a BaseEventLoop running on this one
-        # is the running loop.  Cheaper than asking asyncio, which makes a
-        # getpid() system call on Python 3.11 and older.
+        # is the running loop (see _ASK_THREAD_ID).
         bound = self._loop_with_thread_id
         if (
             bound is not None

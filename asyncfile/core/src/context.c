@@ -1094,12 +1094,15 @@ context_aread(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 }
 
 /* 1 if the running loop is the one `ctx` is bound to, 0 if not, -1 on
- * error.  A BaseEventLoop running on this thread is the running loop (one
- * runs per thread): cheaper than asking asyncio, which makes a getpid()
- * system call on Python 3.11 and older. */
+ * error.  Before Python 3.12, asyncio's answer costs a getpid() system call,
+ * so a BaseEventLoop whose _thread_id (private to asyncio, and set from
+ * run_forever()'s start to its end in 3.10 and 3.11) is this thread's is taken
+ * as the running loop (one runs per thread) without asking; from 3.12 on,
+ * asyncio answers from the thread's state and is asked. */
 int
 context_serves_running_loop(struct context *ctx)
 {
+#if PY_VERSION_HEX < 0x030C0000
     PyObject *thread_id = PyObject_GetAttr(ctx->loop, ctx->state->str_thread_id);
     if (thread_id != NULL) {
         unsigned long id = PyLong_Check(thread_id) ? PyLong_AsUnsignedLong(thread_id) : 0;
@@ -1109,6 +1112,7 @@ context_serves_running_loop(struct context *ctx)
         }
     }
     PyErr_Clear(); /* no such attribute (uvloop), or not an int: ask asyncio */
+#endif
     PyObject *running = PyObject_CallNoArgs(ctx->state->get_running_loop);
     if (running == NULL) {
         return -1;
