@@ -335,8 +335,8 @@ def test_asyncfile_serves_a_filesystem_case_only_if_it_has_the_call() -> None:
 @pytest.fixture
 def stand_in(monkeypatch: pytest.MonkeyPatch) -> types.ModuleType:
     """An ``asyncfile.os`` with ``stat`` and ``scandir`` only, shaped as the
-    issue asks (a coroutine; an async iterator yielding while it reads),
-    where the package has none yet; the real one when it exists."""
+    benchmarks' README names them (a coroutine; an async iterator yielding
+    while it reads), while the package has none; skips once it has one."""
     real = _asyncfile_os()
     if real is not None:
         pytest.skip("asyncfile.os exists: the test above covers the real one")
