@@ -17,6 +17,9 @@ through their methods, ``asyncfile.open`` against aiofile, aiofiles, anyio and
 the built-in ``open()`` (:class:`~benchmarks.filecases.FileHandle`); such a
 case names its ``work`` (:mod:`benchmarks.filecases`), does a fixed amount of
 it per measurement and reports each contender's total time too.
+``"open"``, ``"stat"``, ``"scandir"``, ``"listdir"``, ``"copyfile"``: one
+filesystem call each (:class:`~benchmarks.fscases.FsHandle`), timed the same
+way over a fixed data set (:mod:`benchmarks.fscases`).
 """
 
 from __future__ import annotations
@@ -28,8 +31,10 @@ import os
 import random
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from benchmarks.filecases import FileWork, ReadChunks, ReadLines, WriteText
+from benchmarks.fscases import DEPTH, CopyFile, ListDir, ReadFiles, ScanDir, StatFiles
 from benchmarks.streamcases import LogRecords, ServeFile
 
 PAGE = 4096
@@ -39,6 +44,10 @@ LINES = 200_000
 STREAM_CHUNK = 256 * KiB
 SERVE_CLIENTS = 2
 """Lines of the ``file-lines`` data file (``file-writes`` writes as many)."""
+SMALL_FILES = 10_000
+"""Files of the ``small-files`` and ``stat`` cases' directory (4 KiB each)."""
+DIRECTORY_ENTRIES = 100_000
+"""Entries of the ``scandir`` and ``listdir`` cases' directory."""
 
 AsyncRead = Callable[[int, int, int], Awaitable[bytes]]
 """``read(nbytes, fd, offset)``: the caio ``AsyncioContext.read`` shape."""
@@ -113,14 +122,17 @@ class Case:
     through a file it opens by path: no offsets, lanes or calibration.
     ``data`` says what that path is: ``"random"``, the seeded data file of
     ``file_size``; ``"lines"``, a seeded UTF-8 text file of ``count`` lines;
-    ``"none"``, a path in the run's directory that each pass creates.
+    ``"none"``, a path in the run's directory that each pass creates;
+    ``"tree"``, a directory of ``count`` seeded files of ``block`` bytes;
+    ``"entries"``, a directory of ``count`` empty files.
     ``count`` fixes the operations per measurement (0: the data file's size
     in ``block`` units, for a ``sequential`` case).
 
     Before timing, a worker reads ``warmup`` blocks, and more batches of as
     many until ``warmup_seconds`` have passed; fio's ``--ramp_time`` is
     ``warmup_seconds`` too. ``min_repeat``: rounds this case runs at least,
-    whatever ``--repeat`` asks (not with ``--quick``).
+    whatever ``--repeat`` asks (not with ``--quick``). ``opt_in``: left out
+    of the default run (no ``--case``); it runs when named.
     """
 
     name: str
@@ -137,9 +149,10 @@ class Case:
     min_repeat: int = 0
     reference: str | None = None
     goal: Goal | None = None
-    work: FileWork | None = None
+    work: FileWork[Any] | None = None
     data: str = "random"
     count: int = 0
+    opt_in: bool = False
 
     @property
     def cached(self) -> bool:
@@ -337,6 +350,27 @@ DIRECT_QD64 = Case(
 )
 """Reads into each lane's own buffer, as fio does: the device against fio."""
 
+SMALL_FILES_CASE = Case(
+    "small-files",
+    f"{SMALL_FILES:,} files of 4 KiB opened, read and closed, {DEPTH} in flight",
+    depth=DEPTH,
+    api="open",
+    work=ReadFiles(DEPTH),
+    data="tree",
+    count=SMALL_FILES,
+    goal=Goal(speed_reference="sync", max_slowdown=1.5, max_lag_ms=5.0),
+)
+"""A small file read whole: a template, a JSON document, a static asset."""
+
+STAT_CASE = dataclasses.replace(
+    SMALL_FILES_CASE,
+    name="stat",
+    title=f"stat of {SMALL_FILES:,} files, {DEPTH} in flight",
+    api="stat",
+    work=StatFiles(DEPTH),
+    goal=Goal(speed_reference="sync", max_slowdown=3.0, max_lag_ms=5.0),
+)
+
 CASES: dict[str, Case] = {
     case.name: case
     for case in (
@@ -390,6 +424,56 @@ CASES: dict[str, Case] = {
             data="none",
             count=LINES,
             goal=Goal(speed_reference="sync", max_slowdown=3.0, max_lag_ms=5.0),
+        ),
+        SMALL_FILES_CASE,
+        dataclasses.replace(
+            SMALL_FILES_CASE,
+            name="small-files-cold",
+            title=f"{SMALL_FILES:,} files of 4 KiB opened, read and closed, "
+            f"{DEPTH} in flight, caches dropped",
+            cold=True,
+            opt_in=True,
+            goal=Goal(max_lag_ms=5.0),
+        ),
+        STAT_CASE,
+        dataclasses.replace(
+            STAT_CASE,
+            name="stat-cold",
+            title=f"stat of {SMALL_FILES:,} files, {DEPTH} in flight, caches dropped",
+            cold=True,
+            opt_in=True,
+            goal=Goal(max_lag_ms=5.0),
+        ),
+        Case(
+            "scandir",
+            f"scandir of a directory of {DIRECTORY_ENTRIES:,} entries",
+            depth=1,
+            api="scandir",
+            work=ScanDir(),
+            data="entries",
+            count=DIRECTORY_ENTRIES,
+            goal=Goal(max_lag_ms=5.0),
+        ),
+        Case(
+            "listdir",
+            f"listdir of a directory of {DIRECTORY_ENTRIES:,} entries",
+            depth=1,
+            api="listdir",
+            work=ListDir(),
+            data="entries",
+            count=DIRECTORY_ENTRIES,
+            goal=Goal(max_lag_ms=5.0),
+        ),
+        Case(
+            "copyfile",
+            "a 1 GiB file copied to a new file",
+            depth=1,
+            block=MiB,
+            api="copyfile",
+            min_mib=1024,
+            sequential=True,
+            work=CopyFile(),
+            goal=Goal(max_lag_ms=5.0),
         ),
         Case(
             "stream",

@@ -27,7 +27,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--case",
         action="append",
         choices=sorted(CASES),
-        help="repeatable; default: all",
+        help="repeatable; default: all but the opt-in ones",
     )
     add(
         "--contender",
@@ -85,10 +85,24 @@ def data_file(
 
     ``data="random"``: the seeded file of ``case.file_size``; ``"lines"``: a
     seeded text file of ``case.count`` lines; ``"none"``: a path (in
-    ``directory``) that each measurement creates and deletes itself.
+    ``directory``) that each measurement creates and deletes itself;
+    ``"tree"``: a directory of ``case.count`` seeded files of ``case.block``
+    bytes; ``"entries"``: a directory of ``case.count`` empty files.
     """
     if case.data == "none":
         return directory / f"{case.name}.out"
+    if case.data in ("tree", "entries"):
+        key = (f"{case.data}-{case.block}", case.count)
+        if key not in files:
+            if case.data == "tree":
+                progress(f"creating {case.count:,} files of {case.block} bytes")
+                files[key] = datafile.create_tree(
+                    directory, case.count, case.block, args.seed
+                )
+            else:
+                progress(f"creating a directory of {case.count:,} entries")
+                files[key] = datafile.create_entries(directory, case.count)
+        return files[key]
     size = case.count if case.data == "lines" else case.file_size(args.size_mib)
     key = (case.data, size)
     if key not in files:
@@ -99,6 +113,13 @@ def data_file(
             progress(f"creating {size >> 20} MiB data file in {directory}")
             files[key] = datafile.create(directory, size, args.seed)
     return files[key]
+
+
+def selected_cases(args: argparse.Namespace) -> list[str]:
+    """The cases ``--case`` names, in order; by default all but the opt-in ones."""
+    if args.case:
+        return list(args.case)
+    return [name for name, case in CASES.items() if not case.opt_in]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -115,7 +136,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(run.preamble(storage), flush=True)
         files: dict[tuple[str, int], Path] = {}
         try:
-            for name in args.case or list(CASES):
+            for name in selected_cases(args):
                 case = CASES[name]
                 rows = []
                 problem = run.unsupported(case, directory)

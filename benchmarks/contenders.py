@@ -9,9 +9,14 @@ A contender has an opener per interface it serves (``Contender.openers``, keyed
 by a case's ``api``): an async context manager entered on the running loop of
 the measured process, which yields the handle that ``api`` defines (see
 :mod:`benchmarks.cases`: ``"core"`` a ``CoreHandle``, ``"into"`` an
-``IntoHandle``, ``"file"`` a ``FileHandle``). ``sync`` and ``asyncfile`` serve
-all three; the caio variants only ``"core"`` (caio has no ``readinto``);
-aiofile, aiofiles and anyio only ``"file"``.
+``IntoHandle``, ``"file"`` a ``FileHandle``; the filesystem calls ``"open"``,
+``"stat"``, ``"scandir"``, ``"listdir"`` and ``"copyfile"`` an ``FsHandle``).
+``sync`` and ``asyncfile`` serve the first three; the caio variants only
+``"core"`` (caio has no ``readinto``); aiofile, aiofiles and anyio ``"file"``.
+Of the filesystem calls, each contender serves those its library has:
+``sync`` and ``thread`` (``asyncio.to_thread``) all of them, aiofiles all but
+``copyfile``, aiofile and anyio ``open``, and ``asyncfile`` ``open`` and what
+``asyncfile.os`` offers (see :func:`_asyncfile_fs`).
 
 To add a family: write a ``_family_<name>(found)`` that imports the peer inside
 a ``try`` and adds a ``Contender`` per configuration (or an ``Unavailable``
@@ -20,11 +25,14 @@ with the reason), and add it to ``FAMILIES``.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
+import functools
 import importlib
 import logging
 import os
+import shutil
 import sys
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AbstractAsyncContextManager
@@ -35,6 +43,7 @@ from typing import Any
 
 from benchmarks.cases import CoreHandle, IntoHandle
 from benchmarks.filecases import FileHandle
+from benchmarks.fscases import FsHandle, read_whole_file, scandir_list
 
 logger = logging.getLogger(__name__)
 
@@ -150,11 +159,11 @@ def _core_contender(
     return Contender(name, family, openers, detail)
 
 
-def _file_opener(handle: FileHandle) -> Opener:
-    """An opener that yields ``handle`` (file handles hold no resources)."""
+def _file_opener(handle: FileHandle | FsHandle) -> Opener:
+    """An opener that yields ``handle`` (these handles hold no resources)."""
 
     @contextlib.asynccontextmanager
-    async def open_handle() -> AsyncIterator[FileHandle]:
+    async def open_handle() -> AsyncIterator[FileHandle | FsHandle]:
         yield handle
 
     return open_handle
@@ -180,9 +189,19 @@ def _family_sync(found: Discovery) -> None:
         "serve": blocking,
         "log": _file_opener(FileHandle(log_handler=_file_handler)),
     }
+    openers.update(
+        {
+            "open": _file_opener(FsHandle(blocking=read_whole_file)),
+            "stat": _file_opener(FsHandle(blocking=os.stat)),
+            "scandir": _file_opener(FsHandle(blocking=os.scandir)),
+            "listdir": _file_opener(FsHandle(blocking=os.listdir)),
+            "copyfile": _file_opener(FsHandle(blocking=shutil.copyfile)),
+        }
+    )
     detail = (
         "os.pread (core), os.preadv (into), the built-in open() (file, stream, "
-        "serve) and logging.FileHandler (log) on the loop thread (blocks the loop)"
+        "serve, open), logging.FileHandler (log), os.stat, os.scandir, os.listdir "
+        "and shutil.copyfile on the loop thread (blocks the loop)"
     )
     found.add(Contender("sync", "sync", openers, detail))
     queue_detail = (
@@ -221,6 +240,27 @@ def _queue_handler(path: Path) -> tuple[Any, Callable[[], Any]]:
         target.close()
 
     return logging.handlers.QueueHandler(records), finish
+
+
+def _family_thread(found: Discovery) -> None:
+    """``thread``: each filesystem call of ``sync`` in ``asyncio.to_thread``."""
+    calls: dict[str, Callable[..., Any]] = {
+        "open": read_whole_file,
+        "stat": os.stat,
+        "scandir": scandir_list,
+        "listdir": os.listdir,
+        "copyfile": shutil.copyfile,
+    }
+    openers = {
+        api: _file_opener(FsHandle(call=functools.partial(asyncio.to_thread, call)))
+        for api, call in calls.items()
+    }
+    detail = (
+        "asyncio.to_thread (the default executor) of one blocking call: open, "
+        "read and close (open); os.stat; list(os.scandir()); os.listdir; "
+        "shutil.copyfile"
+    )
+    found.add(Contender("thread", "thread", openers, detail))
 
 
 def _family_core(
@@ -296,6 +336,64 @@ def _family_asyncfile(found: Discovery) -> None:
     detail = "log: asyncfile.AsyncFileHandler (finished by await handler.aclose())"
     found.extend("asyncfile", "asyncfile", "log", logs, detail)
 
+    async def read_file(path: str) -> bytes:
+        async with open_file(path, "rb") as f:
+            data: bytes = await f.read()
+            return data
+
+    opener = _file_opener(FsHandle(call=read_file))
+    detail = 'open: async with asyncfile.open(p, "rb") as f: await f.read()'
+    found.extend("asyncfile", "asyncfile", "open", opener, detail)
+    served = _asyncfile_fs(package.__name__)
+    for api, handle, name in served:
+        found.extend("asyncfile", "asyncfile", api, _file_opener(handle), name)
+    missing = [api for api in FS_CALLS if api not in {s[0] for s in served}]
+    if missing:
+        detail = f"{', '.join(missing)}: none (not in {package.__name__}.os)"
+        found.extend("asyncfile", "asyncfile", "open", opener, detail)
+
+
+FS_CALLS = {
+    "stat": "os.stat",
+    "scandir": "os.scandir",
+    "listdir": "os.listdir",
+    "copyfile": "os.copyfile",
+}
+"""The ``asyncfile`` calls of the filesystem interfaces, by interface:
+``await stat(path)``, ``async for entry in scandir(path)``, ``await
+listdir(path)``, ``await copyfile(src, dst)`` (else ``shutil.copyfile``)."""
+
+
+def _asyncfile_fs(package: str) -> list[tuple[str, FsHandle, str]]:
+    """``(api, handle, description)`` for each filesystem call the package has.
+
+    Nothing unless ``<package>.os`` imports; then one per function of
+    :data:`FS_CALLS` it defines (``copyfile`` also from ``<package>.shutil``).
+    """
+    try:
+        fs = importlib.import_module(f"{package}.os")
+    except ImportError:
+        return []
+    served = []
+    for api, call in FS_CALLS.items():
+        function = getattr(fs, api, None)
+        where = f"{package}.{call}"
+        if function is None and api == "copyfile":
+            with contextlib.suppress(ImportError):
+                shutil_module = importlib.import_module(f"{package}.shutil")
+                function = getattr(shutil_module, api, None)
+                where = f"{package}.shutil.copyfile"
+        if function is None:
+            continue
+        if api == "scandir":
+            handle = FsHandle(stream=function)
+            text = f"scandir: async for entry in {where}(path)"
+        else:
+            handle = FsHandle(call=function)
+            text = f"{api}: await {where}(...)"
+        served.append((api, handle, text))
+    return served
+
 
 def _family_aiofile(found: Discovery) -> None:
     """aiofile's ``async_open``, with its own chunk, line and write idioms."""
@@ -333,12 +431,20 @@ def _family_aiofile(found: Discovery) -> None:
     streaming = FileHandle(
         open=opened, chunks=lambda afp, size: reader(afp.file, chunk_size=size)
     )
+
+    async def read_file(path: str) -> bytes:
+        async with async_open(path, "rb") as afp:
+            data: bytes = await afp.read()
+            return data
+
     openers = {
         "file": _file_opener(handle),
         "stream": _file_opener(streaming),
         "serve": _file_opener(streaming),
+        "open": _file_opener(FsHandle(call=read_file)),
     }
     detail += "; stream, serve: Reader(afp.file, chunk_size=n)"
+    detail += '; open: async with async_open(p, "rb") as afp: await afp.read()'
     found.add(Contender("aiofile", "aiofile", openers, detail))
 
 
@@ -355,9 +461,28 @@ def _family_aiofiles(found: Discovery) -> None:
     def opened(path: Path, mode: str, encoding: str | None) -> Any:
         return open_file(path, mode, encoding=encoding)
 
+    async def read_file(path: str) -> bytes:
+        async with open_file(path, "rb") as f:
+            data: bytes = await f.read()
+            return data
+
     opener = _file_opener(FileHandle(open=opened))
-    detail = "aiofiles.open() (every call in the loop's default executor)"
-    openers = {"file": opener, "stream": opener, "serve": opener}
+    detail = (
+        "aiofiles.open() (every call in the loop's default executor); "
+        "aiofiles.os.stat, aiofiles.os.listdir; scandir: the iterator that "
+        "await aiofiles.os.scandir(path) returns, iterated on the loop"
+    )
+    openers = {
+        "file": opener,
+        "stream": opener,
+        "serve": opener,
+        "open": _file_opener(FsHandle(call=read_file)),
+    }
+    with contextlib.suppress(Exception):  # older aiofiles: open() only
+        fs = importlib.import_module("aiofiles.os")
+        for api in ("stat", "scandir", "listdir"):
+            if hasattr(fs, api):
+                openers[api] = _file_opener(FsHandle(call=getattr(fs, api)))
     found.add(Contender("aiofiles", "aiofiles", openers, detail))
 
 
@@ -395,9 +520,17 @@ def _family_anyio(found: Discovery) -> None:
         async with await open_file(path, mode, encoding=encoding) as f:
             yield f
 
-    opener = _file_opener(FileHandle(open=opened))
+    async def read_file(path: str) -> bytes:
+        async with await open_file(path, "rb") as f:
+            data: bytes = await f.read()
+            return data
+
+    openers = {
+        "file": _file_opener(FileHandle(open=opened)),
+        "open": _file_opener(FsHandle(call=read_file)),
+    }
     detail = "anyio.open_file() on asyncio (every call in a worker thread)"
-    found.add(Contender("anyio", "anyio", {"file": opener}, detail))
+    found.add(Contender("anyio", "anyio", openers, detail))
 
 
 PORTABLE_TREE = "ASYNCFILE_BENCH_PORTABLE"
@@ -437,6 +570,7 @@ def _family_portable(found: Discovery) -> None:
 
 FAMILIES: dict[str, Callable[[Discovery], None]] = {
     "sync": _family_sync,
+    "thread": _family_thread,
     "asyncfile": _family_asyncfile,
     "caio": lambda found: _family_core(
         found, "caio", {"linux_uring": {"sqpoll": False}}

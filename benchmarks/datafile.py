@@ -79,6 +79,65 @@ def create_lines(
     return path
 
 
+def create_tree(directory: Path, count: int, size: int, seed: int) -> Path:
+    """A new directory of ``count`` files of ``size`` seeded random bytes each.
+
+    The files are named ``00000.bin``, ``00001.bin``, ... (zero-padded to the
+    same width, so that sorted names are in creation order) and hold
+    consecutive ``size``-byte pieces of one seeded random stream: the same
+    arguments give the same files. Written, then ``os.sync()`` (one flush
+    rather than ``count`` fsyncs) and read back into the page cache.
+    """
+    path = directory / f"files-{count}x{size}"
+    path.mkdir()
+    rng = random.Random(seed)
+    width = len(str(max(0, count - 1)))
+    for number in range(count):
+        name = path / f"{number:0{width}d}.bin"
+        fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+        try:
+            os.write(fd, rng.randbytes(size))
+        finally:
+            os.close(fd)
+    os.sync()
+    warm_tree(path)
+    return path
+
+
+def create_entries(directory: Path, count: int) -> Path:
+    """A new directory holding ``count`` empty files (``entry-000000``, ...).
+
+    Only the names matter to a listing; ``os.sync()`` leaves no metadata to
+    write back during a measurement.
+    """
+    path = directory / f"entries-{count}"
+    path.mkdir()
+    width = len(str(max(0, count - 1)))
+    for number in range(count):
+        fd = os.open(
+            path / f"entry-{number:0{width}d}",
+            os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC,
+            0o600,
+        )
+        os.close(fd)
+    os.sync()
+    warm_tree(path)
+    return path
+
+
+def warm_tree(path: Path) -> int:
+    """Cache a directory: its entries, every entry's inode, every file's data.
+
+    Returns the bytes of its regular files (it does not descend).
+    """
+    total = 0
+    with os.scandir(path) as entries:
+        for entry in entries:
+            if entry.is_file(follow_symlinks=False) and entry.stat().st_size:
+                total += warm(Path(entry.path))
+    return total
+
+
 def warm(path: Path) -> int:
     """Read the whole file once (into the page cache); return its size."""
     fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)

@@ -28,7 +28,7 @@ from collections.abc import (
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 KiB = 1024
 ENCODING = "utf-8"
@@ -315,8 +315,16 @@ class WriteText:
                 os.unlink(path)
 
 
-class FileWork(Protocol):
-    """What a file-level case does; :class:`ReadChunks` and its siblings."""
+Handle = TypeVar("Handle", contravariant=True)
+
+
+class FileWork(Protocol[Handle]):
+    """What a file-level case does; :class:`ReadChunks` and its siblings.
+
+    ``Handle`` is what a contender's opener yields for the case's interface:
+    a :class:`FileHandle` here, an :class:`~benchmarks.fscases.FsHandle` for
+    the filesystem calls.
+    """
 
     @property
     def unit(self) -> str:
@@ -335,11 +343,11 @@ class FileWork(Protocol):
         """
         ...
 
-    async def run(self, handle: FileHandle, path: Path) -> Tally:
+    async def run(self, handle: Handle, path: Path) -> Tally:
         """One pass: open, do the I/O, close. This is what is timed."""
         ...
 
-    async def verify(self, handle: FileHandle, path: Path) -> None:
+    async def verify(self, handle: Handle, path: Path) -> None:
         """An untimed pass that checks every item; ``AssertionError`` if wrong."""
         ...
 

@@ -137,8 +137,11 @@ def goal_notes(goal: Goal, rows: Sequence[Row], subjects: Sequence[str]) -> list
     """One markdown bullet per part of ``goal``: each subject's value, met or not.
 
     ``subjects`` are the contenders the goal is about (the case's ``asyncfile``
-    ones); one without a row (it failed) is listed as ``no result``.
+    ones); one without a row (it failed) is listed as ``no result``; with no
+    subjects at all (none serves the case), one line says so.
     """
+    if not subjects:
+        return [f"- goals: no `{goal.subject}` contender serves this case here"]
     by_name = {row.contender: row for row in rows}
     notes = []
     reference = goal.speed_reference

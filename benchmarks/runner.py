@@ -31,9 +31,15 @@ from typing import Any
 from benchmarks import datafile, fio, report
 from benchmarks.cases import CASES, Case, MiB
 from benchmarks.contenders import FAMILIES, family_of
+from benchmarks.fscases import FS_APIS
 from benchmarks.worker import MARKER
 
 ROOT = Path(__file__).resolve().parent.parent
+COLD = (
+    "; `sync` and `echo 3 > /proc/sys/vm/drop_caches` (page cache, dentries and "
+    "inodes) right before the timed pass, after the checked one, starting right "
+    "after the next free page reporting pass where the kernel counts them"
+)
 FILE_TIMEOUT = 600.0
 """Seconds a worker of a ``"file"`` case may take (its work is not scaled)."""
 
@@ -82,6 +88,15 @@ def list_contenders() -> dict[str, Any]:
         listing[key] += reference[key]
     listing["versions"].update(reference["versions"])
     return listing
+
+
+def plural(unit: str) -> str:
+    """``line`` -> ``lines``, ``entry`` -> ``entries``; ``MiB`` stays."""
+    if unit[-1:].isupper():
+        return unit
+    if unit.endswith("y"):
+        return unit[:-1] + "ies"
+    return unit + "s"
 
 
 def progress(message: str) -> None:
@@ -266,6 +281,17 @@ class Run:
             raise TypeError(f"{case.name} is not a file-level case")
         if case.data == "none":
             data = f"Data: a new file on {self.storage}"
+        elif case.data == "tree":
+            data = (
+                f"Data: one directory of {case.count:,} files of {case.block:,} "
+                f"seeded random bytes on {self.storage}"
+            )
+            data += COLD if case.cold else ", page-cached"
+        elif case.data == "entries":
+            data = (
+                f"Data: one directory of {case.count:,} empty files on "
+                f"{self.storage}, its entries and inodes cached"
+            )
         elif case.data == "lines":
             data = (
                 f"Data: a {size / MiB:.1f} MiB UTF-8 text file of {case.count:,} "
@@ -276,10 +302,11 @@ class Run:
             data = f"Data: {size >> 20:,} MiB of random bytes on {self.storage}, "
             data += "page-cached"
         ops = case.fixed_ops(size)
+        whole = "first call to last" if case.api in FS_APIS else "open to close"
         return (
-            f"{data}. Each measurement times one pass ({ops:,} {work.unit}s, "
+            f"{data}. Each measurement times one pass ({ops:,} {plural(work.unit)}, "
             f"no calibration): {work.describe()}. µs/op is per {work.unit}; "
-            "total is the whole pass, open to close."
+            f"total is the whole pass, {whole}."
         )
 
     def section(self, case: Case, rows: list[report.Row]) -> str:
@@ -345,6 +372,8 @@ class Run:
         for case in CASES.values():
             problem = self.unsupported(case, directory, probe=False)
             status = f"cannot run here: {problem}" if problem else "can run here"
+            if case.opt_in:
+                status += "; opt-in: runs only when named with --case"
             lines.append(f"- `{case.name}`: {case.title} ({status})")
         return "\n".join(lines)
 

@@ -29,7 +29,12 @@ from typing import Any, TypeVar
 
 from benchmarks.cases import CASES, Case, CoreHandle, IntoHandle, random_offsets
 from benchmarks.contenders import FAMILIES, Contender, discover, family_of
-from benchmarks.datafile import await_page_reporting, drop_page_cache, warm
+from benchmarks.datafile import (
+    await_page_reporting,
+    drop_page_cache,
+    warm,
+    warm_tree,
+)
 from benchmarks.lag import Heartbeat, LagReport
 
 T = TypeVar("T")
@@ -160,16 +165,23 @@ async def measure_file(
 
     The untimed pass (which also warms the contender up) compares every item
     with plain blocking reads; the timed one must match their tally exactly.
-    ``path`` is page-cached first, unless the case creates it (``data="none"``).
+    ``path`` is page-cached first, unless the case creates it (``data="none"``);
+    a directory's entries, inodes and files are. A ``cold`` case drops the
+    caches after the checked pass, right before the timed one.
     """
     work = case.work
     if work is None:
         raise TypeError(f"{case.name} is not a file-level case")
-    if case.data != "none":
+    if case.data in ("tree", "entries"):
+        warm_tree(path)
+    elif case.data != "none":
         warm(path)
     expected = work.expected(path, ops)
     async with contender.open(case.api) as handle:
         await work.verify(handle, path)
+        if case.cold:
+            drop_page_cache()
+            await_page_reporting()
         tally, seconds, lag = await _clocked(work.run(handle, path))
         work.confirm(tally, expected, path)
     return _result(tally.items, seconds, lag)
