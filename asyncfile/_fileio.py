@@ -21,6 +21,7 @@ import errno
 import io
 import os
 import stat
+import sys
 import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -28,6 +29,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from ._tasks import TaskLock, complete_despite_cancel
 from .contexts import get_context
 from .core import forks
+from .core._positional import OPEN_FLAGS, POSITIONAL_WRITES_APPEND
 
 if TYPE_CHECKING:
     from typing_extensions import Buffer
@@ -140,13 +142,15 @@ class AsyncFileIO:
         status = os.fstat(fd)
         if stat.S_ISDIR(status.st_mode):
             raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), name)
-        blksize = status.st_blksize if status.st_blksize > 1 else DEFAULT_BUFFER_SIZE
+        # Windows reports no block size: io then takes its default too.
+        blksize = getattr(status, "st_blksize", 0)
+        blksize = blksize if blksize > 1 else DEFAULT_BUFFER_SIZE
         try:
             position: int | None = os.lseek(
                 fd, 0, os.SEEK_END if "a" in mode else os.SEEK_CUR
             )
         except OSError as exc:
-            if exc.errno != errno.ESPIPE:
+            if exc.errno not in _UNSEEKABLE:
                 raise
             position = None
         return cls(
@@ -256,7 +260,7 @@ class AsyncFileIO:
         self._check_readable()
         if self._position is None:
             with memoryview(buffer) as view:
-                return await self._in_thread(os.readv, self._fd, [view])
+                return await self._in_thread(_readinto, self._fd, view)
         count: int = await self._core().readinto(buffer, self._fd, self._position)
         self._position += count
         return count
@@ -268,8 +272,11 @@ class AsyncFileIO:
             return await complete_despite_cancel(
                 self._in_thread(_write_all, self._fd, data)
             )
+        offset = self._position
+        if self._appending and not POSITIONAL_WRITES_APPEND:
+            offset = os.fstat(self._fd).st_size
         count: int = await complete_despite_cancel(
-            self._core().write(data, self._fd, self._position)
+            self._core().write(data, self._fd, offset)
         )
         self._advance(count)
         return count
@@ -420,6 +427,13 @@ class AsyncFileIO:
             os.close(self._fd)
 
 
+#: lseek's errno for a descriptor without positions (a pipe): the C runtime on
+#: Windows answers EINVAL where POSIX says ESPIPE.
+_UNSEEKABLE = (
+    (errno.ESPIPE, errno.EINVAL) if sys.platform == "win32" else (errno.ESPIPE,)
+)
+
+
 def cached_reader_of(context: AsyncioContextBase) -> CachedReader | None:
     """``context.cached_reader()``; None for a context without one (caio's,
     or any other that speaks only caio's API)."""
@@ -444,7 +458,20 @@ def _open_flags(mode: str) -> int:
         flags |= os.O_RDONLY
     else:
         flags |= os.O_WRONLY
-    return flags | os.O_CLOEXEC
+    return flags | OPEN_FLAGS
+
+
+if hasattr(os, "readv"):
+
+    def _readinto(fd: int, view: memoryview) -> int:
+        return os.readv(fd, [view])
+
+else:  # Windows
+
+    def _readinto(fd: int, view: memoryview) -> int:
+        data = os.read(fd, view.nbytes)
+        view[: len(data)] = data
+        return len(data)
 
 
 def _open_path(path: str | bytes, flags: int, opener: Any) -> int:

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from . import file as _file
 from ._tasks import complete_despite_cancel, runs_to_the_end
 from .contexts import get_context
+from .core._positional import pwrite
 
 if TYPE_CHECKING:
     from typing_extensions import Buffer, Self
@@ -610,7 +611,7 @@ def _pwrite_all(
     """Blocking ``_write_all``: ``progress[0]`` counts what is written."""
     view = memoryview(data)
     while view:
-        count = os.pwrite(fd, view, offset)
+        count = pwrite(fd, view, offset)
         view = view[count:]
         offset += count
         if progress is not None:

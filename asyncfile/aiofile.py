@@ -87,6 +87,7 @@ from typing import (
 from . import core
 from ._tasks import TaskLock, complete_despite_cancel, runs_to_the_end, serialized
 from .contexts import get_context
+from .core._positional import OPEN_FLAGS
 from .file import FileIO, OpenBinaryMode, OpenTextMode
 from .file import open as open_file
 
@@ -325,7 +326,7 @@ class AIOFile:
     async def _open(self) -> int:
         try:
             loop = asyncio.get_running_loop()
-            flags = self.mode.flags | os.O_CLOEXEC
+            flags = self.mode.flags | OPEN_FLAGS
             fd = await complete_despite_cancel(
                 loop.run_in_executor(self._executor, os.open, self._fname, flags, 0o666)
             )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import platform
 import subprocess
 import sys
@@ -33,7 +32,7 @@ def _info() -> dict[str, object]:
     return {
         "asyncfile": __version__,
         "python": f"{platform.python_implementation()} {platform.python_version()}",
-        "kernel": f"{os.uname().sysname} {os.uname().release} {os.uname().machine}",
+        "kernel": f"{platform.system()} {platform.release()} {platform.machine()}",
         "native core": native if isinstance(native, str) else "built",
         "kernel interfaces": {
             "io_uring": probes.io_uring_unavailable() or "usable",

@@ -55,6 +55,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from ._streams_writer import WriteBehindWriter
+from .core._positional import OPEN_FLAGS
 
 __all__ = ("AsyncFileHandler",)
 
@@ -302,7 +303,7 @@ class AsyncFileHandler(logging.Handler):
     # -- files ----------------------------------------------------------------
 
     def _open(self, truncate: bool = False) -> int:
-        flags = os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC
+        flags = os.O_WRONLY | os.O_CREAT | OPEN_FLAGS
         if truncate:
             flags |= os.O_TRUNC
         return os.open(self.baseFilename, flags, 0o666)

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import asyncio
-import fcntl
 import gc
 import logging
 import os
@@ -12,12 +11,21 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-import uvloop
 from backends import Backend, backend_params
+from platforms import WINDOWS
+
+if WINDOWS:
+    import msvcrt
+
+    uvloop: Any = None  # no uvloop on Windows: the asyncio loop runs alone
+else:
+    import fcntl
+
+    import uvloop
 
 LOOP_FACTORIES: Mapping[str, Callable[[], asyncio.AbstractEventLoop]] = {
     "asyncio": asyncio.new_event_loop,
-    "uvloop": uvloop.new_event_loop,
+    **({"uvloop": uvloop.new_event_loop} if uvloop is not None else {}),
 }
 
 
@@ -64,7 +72,17 @@ def aio(backend: Backend) -> ModuleType:
     return backend.asyncio_module
 
 
+def _is_open(fd: int) -> bool:
+    try:
+        msvcrt.get_osfhandle(fd)
+    except OSError:
+        return False
+    return True
+
+
 def _open_fds() -> set[int]:
+    if WINDOWS:  # no /proc: ask the C runtime about each low descriptor
+        return {fd for fd in range(512) if _is_open(fd)}
     return {int(name) for name in os.listdir("/proc/self/fd")}
 
 
@@ -78,7 +96,8 @@ def _describe_fd(fd: int) -> str:
 @pytest.fixture(scope="session", autouse=True)
 def _warm_up_process_wide_state() -> None:
     """Let libraries open their once-per-process descriptors before we count."""
-    uvloop.new_event_loop().close()
+    for new_loop in LOOP_FACTORIES.values():
+        new_loop().close()
 
 
 @pytest.fixture(autouse=True)
@@ -108,6 +127,11 @@ def closed_fd() -> int:
     The kernel hands out the lowest free number, so a number far above every
     open one stays free while a test opens its contexts and files.
     """
+    if WINDOWS:
+        high = 4096
+        while _is_open(high):
+            high += 1
+        return high
     with open(os.devnull, "rb") as devnull:
         high = fcntl.fcntl(devnull.fileno(), fcntl.F_DUPFD, 4096)
     os.close(high)

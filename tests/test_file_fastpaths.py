@@ -6,6 +6,7 @@ errors once the file is closed."""
 from __future__ import annotations
 
 import asyncio
+import io
 import os
 from pathlib import Path
 
@@ -161,7 +162,7 @@ async def test_default_buffer_of_a_writer_is_at_least_128_kib(tmp_path: Path) ->
     size within 128 KiB to 8 MiB (each flush costs a trip through the kernel's
     queue); a reader keeps io's, the block size."""
     path = tmp_path / "f.bin"
-    blksize = os.stat(tmp_path).st_blksize
+    blksize = getattr(os.stat(tmp_path), "st_blksize", io.DEFAULT_BUFFER_SIZE)
     async with asyncfile.open(path, "wb") as f:
         assert f.buffer_size == max(min(blksize, 8 << 20), 128 << 10)
         await f.write(b"x" * (100 << 10))
