@@ -7,26 +7,18 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
 from backends import Backend, backend_params
-from platforms import WINDOWS
+from platforms import LOOP_FACTORIES, MODULES_NEEDING, WINDOWS
 
 if WINDOWS:
     import msvcrt
-
-    uvloop: Any = None  # no uvloop on Windows: the asyncio loop runs alone
 else:
     import fcntl
-
-    import uvloop
-
-LOOP_FACTORIES: Mapping[str, Callable[[], asyncio.AbstractEventLoop]] = {
-    "asyncio": asyncio.new_event_loop,
-    **({"uvloop": uvloop.new_event_loop} if uvloop is not None else {}),
-}
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -41,6 +33,26 @@ def pytest_asyncio_loop_factories(
     if item.get_closest_marker("every_loop"):
         return LOOP_FACTORIES
     return {"asyncio": asyncio.new_event_loop}
+
+
+class _SkippedModule(pytest.Module):
+    """A test module this system cannot import: reported skipped, with why."""
+
+    reason = ""
+
+    def _getobj(self) -> Any:
+        raise pytest.skip.Exception(self.reason, allow_module_level=True)
+
+
+def pytest_pycollect_makemodule(
+    module_path: Path, parent: pytest.Collector
+) -> pytest.Module | None:
+    needed = MODULES_NEEDING.get(module_path.name)
+    if needed is None or needed.present:
+        return None
+    module = _SkippedModule.from_parent(parent, path=module_path)
+    module.reason = needed.missing
+    return module
 
 
 @pytest.fixture(params=backend_params())

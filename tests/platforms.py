@@ -8,8 +8,10 @@ pure-Python backend, no fork, no /proc, no mounts).
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import pytest
@@ -43,5 +45,30 @@ FORK = Capability(hasattr(os, "fork"), f"no fork() on {sys.platform}")
 POSIX_IO = Capability(
     hasattr(os, "pread"), f"os.pread/os.pwrite do not exist on {sys.platform}"
 )
+#: /proc/self/fd, to count a process's descriptors.
+PROC = Capability(os.path.isdir("/proc/self/fd"), f"no /proc on {sys.platform}")
 #: Named pipes in the file system (os.mkfifo) and pipes a worker thread reads.
 FIFO = Capability(hasattr(os, "mkfifo"), f"no os.mkfifo on {sys.platform}")
+
+if WINDOWS:  # uvloop does not exist there: asyncio's loop runs alone
+    LOOP_FACTORIES: Mapping[str, Callable[[], asyncio.AbstractEventLoop]] = {
+        "asyncio": asyncio.new_event_loop
+    }
+else:
+    import uvloop
+
+    LOOP_FACTORIES = {
+        "asyncio": asyncio.new_event_loop,
+        "uvloop": uvloop.new_event_loop,
+    }
+
+#: Whole test modules that need a capability: where it is missing they are not
+#: imported (their imports are Linux's own: fcntl, resource, uvloop, ...) and
+#: pytest reports each as skipped with the reason.
+MODULES_NEEDING: dict[str, Capability] = {
+    "test_bench_direct.py": LINUX,  # O_DIRECT, fio
+    "test_bench_lag.py": LINUX,  # /proc/self/schedstat, resource
+    "test_core_direct.py": LINUX,  # O_DIRECT
+    "test_core_native.py": LINUX,  # the C core: io_uring, Linux AIO, strace
+    "test_native_build.py": LINUX,  # the C core's build, nm
+}

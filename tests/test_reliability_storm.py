@@ -21,6 +21,7 @@ from backends import Backend
 
 import asyncfile
 from asyncfile import contexts
+from asyncfile.core._positional import pread
 
 CORE_OPS = int(os.environ.get("ASYNCFILE_STORM_OPS", "100000"))
 FILE_OPS = CORE_OPS // 5
@@ -111,7 +112,7 @@ async def test_a_core_cancellation_storm_loses_and_tears_nothing(
             assert not context._slot_waiters
         assert not _pending_futures()
         for file, fd in enumerate(fds):
-            data = os.pread(fd, written[file] * BLOCK, 0)
+            data = pread(fd, written[file] * BLOCK, 0)
             for index in range(written[file]):
                 block = data[index * BLOCK : (index + 1) * BLOCK]
                 if (file, index) in reported:

@@ -4,8 +4,11 @@ the file layers.
 On POSIX these are ``os.pread``, ``os.preadv`` and ``os.pwrite``.  Windows has
 none of them: there they are ``ReadFile``/``WriteFile`` on the descriptor's handle
 with the offset in an ``OVERLAPPED`` structure (what libuv does), so reads and
-writes at different offsets of one descriptor run in parallel instead of queueing
-behind a lock around ``lseek`` + ``read``.
+writes at different offsets of one descriptor need no lock around ``lseek`` +
+``read`` and are right at any concurrency.  (Windows' I/O manager still runs the
+transfers of one file object opened for synchronous I/O, as every C runtime
+descriptor is, one at a time, as for libuv; separate descriptors of one file, and
+separate files, run in parallel.)
 
 The descriptor's own position: on Windows such a call on a handle opened for
 synchronous I/O (every CRT descriptor) also moves the handle's file pointer.  Here
@@ -29,6 +32,10 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from typing_extensions import Buffer
 
 __all__ = (
     "OPEN_FLAGS",
@@ -164,8 +171,10 @@ if sys.platform == "win32":
         del buffer[count:]
         return bytes(buffer)
 
-    def pwrite(fd: int, data: memoryview, offset: int) -> int:
+    def pwrite(fd: int, data: Buffer, offset: int) -> int:
         """Write ``data`` at ``offset``; return the count written."""
+        if not isinstance(data, memoryview):
+            data = memoryview(data)
         if not data.nbytes:
             return 0
         if data.readonly:
@@ -200,15 +209,25 @@ if sys.platform == "win32":
 else:
     import fcntl
 
-    def preadinto(fd: int, view: memoryview, offset: int) -> int:
-        """Read into ``view`` from ``offset``; the count is short at end of file."""
-        return os.preadv(fd, [view], offset)
+    if hasattr(os, "preadv"):
+
+        def preadinto(fd: int, view: memoryview, offset: int) -> int:
+            """Read into ``view`` from ``offset``; short only at end of file."""
+            return os.preadv(fd, [view], offset)
+
+    else:  # a macOS Python built for releases before 11
+
+        def preadinto(fd: int, view: memoryview, offset: int) -> int:
+            """Read into ``view`` from ``offset``; short only at end of file."""
+            data = os.pread(fd, view.nbytes, offset)
+            view[: len(data)] = data
+            return len(data)
 
     def pread(fd: int, nbytes: int, offset: int) -> bytes:
         """Read up to ``nbytes`` at ``offset``; fewer only at end of file."""
         return os.pread(fd, nbytes, offset)
 
-    def pwrite(fd: int, data: memoryview, offset: int) -> int:
+    def pwrite(fd: int, data: Buffer, offset: int) -> int:
         """Write ``data`` at ``offset``; return the count written."""
         return os.pwrite(fd, data, offset)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import functools
 import os
+import sys
 from importlib.machinery import EXTENSION_SUFFIXES
 from types import ModuleType
 
@@ -25,6 +26,8 @@ def native_core() -> ModuleType | str:
     try:
         from . import _aio
     except ImportError as exc:
+        if sys.platform == "win32":
+            return "the native core is not built on Windows: the python backend serves"
         here = os.path.dirname(__file__)
         built = (os.path.join(here, "_aio" + suffix) for suffix in EXTENSION_SUFFIXES)
         if not any(os.path.exists(path) for path in built):
