@@ -205,9 +205,11 @@ class AsyncFileIO:
         return os.isatty(self._fd)
 
     def tell(self) -> int:
-        """The position; tracked here, so no system call is made."""
+        """The position; tracked here, so no system call is made (but on an
+        unseekable file, whose error is the system's own, as io's)."""
         self._check_closed()
         if self._position is None:
+            os.lseek(self._fd, 0, os.SEEK_CUR)
             raise OSError(errno.ESPIPE, os.strerror(errno.ESPIPE))
         return self._position
 
@@ -296,6 +298,7 @@ class AsyncFileIO:
         self._check_closed()
         offset = offset.__index__()
         if self._position is None:
+            os.lseek(self._fd, offset, whence)  # fails as io's seek fails here
             raise OSError(errno.ESPIPE, os.strerror(errno.ESPIPE))
         if whence == os.SEEK_CUR:
             offset, whence = self._position + offset, os.SEEK_SET

@@ -117,7 +117,7 @@ def file_system_type(path: Path) -> str:
     """The type of the file system holding ``path`` (``ext4``, ``tmpfs``, ...),
     from the longest mount point in /proc/self/mounts that contains it
     ("unknown" without /proc)."""
-    if not os.path.exists("/proc/self/mounts"):
+    if not LINUX.present:
         return "unknown"
     resolved = os.path.realpath(path)
     best, kind = "", "unknown"

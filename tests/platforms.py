@@ -46,7 +46,14 @@ POSIX_IO = Capability(
     hasattr(os, "pread"), f"os.pread/os.pwrite do not exist on {sys.platform}"
 )
 #: /proc/self/fd, to count a process's descriptors.
-PROC = Capability(os.path.isdir("/proc/self/fd"), f"no /proc on {sys.platform}")
+#: (Under wine "/proc" is the host's, seen through drive Z:, not this process's.)
+PROC = Capability(
+    LINUX.present and os.path.isdir("/proc/self/fd"), f"no /proc on {sys.platform}"
+)
+#: os.posix_fadvise, to drop a file from the page cache (macOS and Windows lack it).
+ADVICE = Capability(
+    hasattr(os, "posix_fadvise"), f"no os.posix_fadvise on {sys.platform}"
+)
 #: Named pipes in the file system (os.mkfifo) and pipes a worker thread reads.
 FIFO = Capability(hasattr(os, "mkfifo"), f"no os.mkfifo on {sys.platform}")
 
@@ -61,6 +68,28 @@ else:
         "asyncio": asyncio.new_event_loop,
         "uvloop": uvloop.new_event_loop,
     }
+
+
+def _under_wine() -> bool:
+    if not WINDOWS:
+        return False
+    import ctypes
+
+    return hasattr(ctypes.WinDLL("ntdll"), "wine_get_version")
+
+
+#: Not wine's C runtime, whose read() on a descriptor that once read end of
+#: file returns nothing until a seek, even after the file grew (io, which calls
+#: it, then disagrees with positional reads).
+NATIVE_CRT_EOF = Capability(
+    not _under_wine(),
+    "wine's read() stays at end of file until a seek, even after the file grew",
+)
+
+#: What open() raises for a directory: io on Windows gets EACCES from the C runtime.
+DIRECTORY_OPEN_ERROR: type[OSError] = PermissionError if WINDOWS else IsADirectoryError
+#: Descriptors on directories (os.open of a directory): Windows has none.
+DIRECTORY_FDS = Capability(not WINDOWS, "Windows opens no descriptor on a directory")
 
 #: Whole test modules that need a capability: where it is missing they are not
 #: imported (their imports are Linux's own: fcntl, resource, uvloop, ...) and

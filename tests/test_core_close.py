@@ -14,6 +14,7 @@ from types import ModuleType
 import pytest
 from backends import Backend, run_to_completion
 from mounts import skip_if_memory_backed
+from platforms import ADVICE
 
 from asyncfile.core import AIOError, python_aio
 from asyncfile.core._positional import pread, pwrite
@@ -112,6 +113,7 @@ async def test_asyncio_context_close_is_immediate_for_later_calls(
             await asyncio.wait_for(call(), 1)
 
 
+@ADVICE.mark
 async def test_pending_calls_fail_rather_than_hang_on_close(
     aio: ModuleType, fd: int, tmp_path: Path
 ) -> None:

@@ -15,6 +15,9 @@ import pytest
 import asyncfile
 from asyncfile import _bufferedio, _textio
 
+#: What text mode writes for "\n" by default, as io does on this system.
+LINESEP = os.linesep.encode()
+
 LINES = [f"line {i:05d} {'x' * (i % 70)}\n" for i in range(3000)]
 
 
@@ -154,7 +157,7 @@ async def test_a_write_that_cannot_be_encoded_raises_and_writes_nothing(
         with pytest.raises(UnicodeEncodeError):
             await f.write("caf\u00e9\n")
         await f.write("after\n")
-    assert path.read_bytes() == b"before\nafter\n"
+    assert path.read_bytes() == b"before\nafter\n".replace(b"\n", LINESEP)
 
 
 async def test_default_buffer_of_a_writer_is_at_least_128_kib(tmp_path: Path) -> None:
@@ -230,7 +233,7 @@ async def test_write_errors_surface_when_awaited(tmp_path: Path) -> None:
         assert await f.write(text="by keyword\n") == 11  # type: ignore[call-arg]
     with pytest.raises(ValueError, match="closed file"):
         await f.write("after close\n")
-    assert (tmp_path / "f.txt").read_bytes() == b"by keyword\n"
+    assert (tmp_path / "f.txt").read_bytes() == b"by keyword" + LINESEP
 
 
 async def test_writes_take_effect_in_the_order_their_tasks_run(tmp_path: Path) -> None:

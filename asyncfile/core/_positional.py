@@ -41,6 +41,8 @@ __all__ = (
     "OPEN_FLAGS",
     "POSITIONAL_WRITES_APPEND",
     "advise_willneed",
+    "fdatasync",
+    "fsync",
     "is_direct",
     "pread",
     "preadinto",
@@ -194,6 +196,14 @@ if sys.platform == "win32":
         finally:
             del target
 
+    def fsync(fd: int) -> None:
+        """``os.fsync``; a closed ``fd`` is EBADF, as on POSIX, whatever the C
+        runtime's ``_commit`` makes of it."""
+        msvcrt.get_osfhandle(fd)
+        os.fsync(fd)
+
+    fdatasync = fsync  # Windows flushes data and metadata together
+
     def is_direct(fd: int) -> bool:
         """Whether ``fd`` bypasses the page cache (never, for a CRT descriptor)."""
         return False
@@ -223,13 +233,12 @@ else:
             view[: len(data)] = data
             return len(data)
 
-    def pread(fd: int, nbytes: int, offset: int) -> bytes:
-        """Read up to ``nbytes`` at ``offset``; fewer only at end of file."""
-        return os.pread(fd, nbytes, offset)
+    pread = os.pread
+    pwrite = os.pwrite
 
-    def pwrite(fd: int, data: Buffer, offset: int) -> int:
-        """Write ``data`` at ``offset``; return the count written."""
-        return os.pwrite(fd, data, offset)
+    fsync = os.fsync
+    #: macOS has no fdatasync: fsync there.
+    fdatasync = getattr(os, "fdatasync", os.fsync)
 
     _O_DIRECT = getattr(os, "O_DIRECT", 0)
 

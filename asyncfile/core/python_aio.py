@@ -30,8 +30,6 @@ if TYPE_CHECKING:
 
 __all__ = ("Context", "Operation")
 
-_fdatasync = getattr(os, "fdatasync", os.fsync)
-
 
 class OpCode(enum.IntEnum):
     READ = 0
@@ -182,9 +180,9 @@ class Operation(AbstractOperation):
             assert self._buffer is not None
             self._result = _pwrite_exactly(fd, self._buffer, offset)
         elif self._opcode is OpCode.FSYNC:
-            os.fsync(fd)
+            _positional.fsync(fd)
         else:
-            _fdatasync(fd)
+            _positional.fdatasync(fd)
 
     def _complete(self, exception: BaseException | None) -> None:
         """Record the outcome and call the callback once, with ``result`` or -errno."""
