@@ -285,7 +285,10 @@ def _preadinto_exactly(
             _read_ahead(fd, offset + done, nbytes - done)
             advised_until = done + _READ_ADVICE_WINDOW
         try:
-            count = _positional.preadinto(fd, view[done : done + step], offset + done)
+            # Released here, not by the traceback that may hold it: the caller
+            # may close the buffer (an mmap) as soon as this returns.
+            with view[done : done + step] as part:
+                count = _positional.preadinto(fd, part, offset + done)
         except OSError:
             if done == 0:
                 raise
@@ -302,7 +305,8 @@ def _pwrite_exactly(fd: int, view: memoryview, offset: int) -> int:
     done = 0
     while done < view.nbytes:
         try:
-            count = _positional.pwrite(fd, view[done:], offset + done)
+            with view[done:] as part:
+                count = _positional.pwrite(fd, part, offset + done)
         except OSError:
             if done == 0:
                 raise
