@@ -122,9 +122,14 @@ async def test_pipes_are_unseekable_and_read_to_the_end() -> None:
     writer = await AsyncFileIO.open(write_end, "w")
     try:
         assert not reader.seekable()
-        with pytest.raises(OSError, match="Illegal seek") as caught:
+        reference = io.FileIO(read_end, "r", closefd=False)
+        with pytest.raises(OSError) as expected:  # noqa: PT011 (the reference)
+            reference.tell()
+        reference.close()
+        with pytest.raises(OSError, match=expected.value.strerror) as caught:
             reader.tell()
-        assert caught.value.errno == errno.ESPIPE
+        # ESPIPE on POSIX; the Windows C runtime says EINVAL.
+        assert caught.value.errno == expected.value.errno
         with pytest.raises(io.UnsupportedOperation):
             await reader.pread(1, 0)
 
