@@ -123,8 +123,16 @@ def to_offset(value: object, error: type[Exception]) -> int:
     if not -_OFF_MAX - 1 <= number <= _OFF_MAX:
         if error is ValueError:
             raise ValueError("cannot fit 'int' into an offset-sized integer")
-        raise error("Python int too large to convert to C long")
+        raise error(_OFF_T_OVERFLOW)
     return number
+
+
+#: io's message for an offset beyond off_t: Windows converts to a C long long.
+_OFF_T_OVERFLOW = (
+    "int too big to convert"
+    if sys.platform == "win32"
+    else "Python int too large to convert to C long"
+)
 
 
 def bytes_view(data: object) -> memoryview:

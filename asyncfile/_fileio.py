@@ -25,6 +25,7 @@ import functools
 import io
 import os
 import stat
+import sys
 import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -32,6 +33,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from ._tasks import TaskLock, complete_despite_cancel
 from .contexts import get_context, running_loop
 from .core import forks
+from .core._positional import OPEN_FLAGS, pwrite
 
 if TYPE_CHECKING:
     from typing_extensions import Buffer
@@ -163,13 +165,15 @@ class AsyncFileIO:
         status = os.fstat(fd)
         if stat.S_ISDIR(status.st_mode):
             raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), name)
-        blksize = status.st_blksize if status.st_blksize > 1 else DEFAULT_BUFFER_SIZE
+        # Windows reports no block size: io then takes its default too.
+        blksize = getattr(status, "st_blksize", 0)
+        blksize = blksize if blksize > 1 else DEFAULT_BUFFER_SIZE
         try:
             position: int | None = os.lseek(
                 fd, 0, os.SEEK_END if "a" in mode else os.SEEK_CUR
             )
         except OSError as exc:
-            if exc.errno != errno.ESPIPE:
+            if exc.errno not in _UNSEEKABLE:
                 raise
             position = None
         return cls(
@@ -231,9 +235,11 @@ class AsyncFileIO:
         return os.isatty(self._fd)
 
     def tell(self) -> int:
-        """The position; tracked here, so no system call is made."""
+        """The position; tracked here, so no system call is made (but on an
+        unseekable file, whose error is the system's own, as io's)."""
         self._check_closed()
         if self._position is None:
+            os.lseek(self._fd, 0, os.SEEK_CUR)
             raise OSError(errno.ESPIPE, os.strerror(errno.ESPIPE))
         return self._position
 
@@ -286,7 +292,7 @@ class AsyncFileIO:
         self._check_readable()
         if self._position is None:
             with memoryview(buffer) as view:
-                return await self._in_thread(os.readv, self._fd, [view])
+                return await self._in_thread(_readinto, self._fd, view)
         count: int = await self._core().readinto(buffer, self._fd, self._position)
         self._position += count
         return count
@@ -331,6 +337,7 @@ class AsyncFileIO:
         self._check_closed()
         offset = offset.__index__()
         if self._position is None:
+            os.lseek(self._fd, offset, whence)  # fails as io's seek fails here
             raise OSError(errno.ESPIPE, os.strerror(errno.ESPIPE))
         if whence == os.SEEK_CUR:
             offset, whence = self._position + offset, os.SEEK_SET
@@ -464,6 +471,13 @@ class AsyncFileIO:
             os.close(self._fd)
 
 
+#: lseek's errno for a descriptor without positions (a pipe): the C runtime on
+#: Windows answers EINVAL where POSIX says ESPIPE.
+_UNSEEKABLE = (
+    (errno.ESPIPE, errno.EINVAL) if sys.platform == "win32" else (errno.ESPIPE,)
+)
+
+
 def cached_reader_of(context: AsyncioContextBase) -> CachedReader | None:
     """``context.cached_reader()``; None for a context without one (caio's,
     or any other that speaks only caio's API)."""
@@ -488,7 +502,20 @@ def _open_flags(mode: str) -> int:
         flags |= os.O_RDONLY
     else:
         flags |= os.O_WRONLY
-    return flags | os.O_CLOEXEC
+    return flags | OPEN_FLAGS
+
+
+if hasattr(os, "readv"):
+
+    def _readinto(fd: int, view: memoryview) -> int:
+        return os.readv(fd, [view])
+
+else:  # Windows
+
+    def _readinto(fd: int, view: memoryview) -> int:
+        data = os.read(fd, view.nbytes)
+        view[: len(data)] = data
+        return len(data)
 
 
 def _open_path(path: str | bytes, flags: int, opener: Any) -> int:
@@ -514,7 +541,7 @@ def _pwrite_all(fd: int, data: Buffer, offset: int) -> int:
     with memoryview(data) as view, view.cast("B") as octets:
         done = 0
         while done < octets.nbytes:
-            done += os.pwrite(fd, octets[done:], offset + done)
+            done += pwrite(fd, octets[done:], offset + done)
         return done
 
 

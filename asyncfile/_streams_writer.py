@@ -50,6 +50,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from . import file as _file
 from ._tasks import complete_despite_cancel, runs_to_the_end
 from .contexts import get_context, running_loop
+from .core._positional import pwrite
 
 if TYPE_CHECKING:
     from typing_extensions import Buffer, Self
@@ -817,7 +818,7 @@ def _pwrite_all(
     """Blocking ``_write_all``: ``progress[0]`` counts what is written."""
     view = memoryview(data)
     while view:
-        count = os.pwrite(fd, view, offset)
+        count = pwrite(fd, view, offset)
         view = view[count:]
         offset += count
         if progress is not None:

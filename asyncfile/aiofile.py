@@ -95,6 +95,7 @@ from . import core
 from ._tasks import TaskLock, complete_despite_cancel, runs_to_the_end, serialized
 from ._textio import _lookup_text_encoding
 from .contexts import check_context, get_context, running_loop
+from .core._positional import OPEN_FLAGS
 from .file import FileIO, OpenBinaryMode, OpenTextMode
 from .file import open as open_file
 
@@ -351,7 +352,7 @@ class AIOFile:
     async def _open(self) -> int:
         try:
             loop = running_loop()
-            flags = self.mode.flags | os.O_CLOEXEC
+            flags = self.mode.flags | OPEN_FLAGS
             fd = await complete_despite_cancel(
                 loop.run_in_executor(self._executor, os.open, self._fname, flags, 0o666)
             )

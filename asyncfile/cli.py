@@ -40,7 +40,7 @@ def _info() -> dict[str, object]:
     return {
         "asyncfile": __version__,
         "python": f"{platform.python_implementation()} {platform.python_version()}",
-        "kernel": f"{os.uname().sysname} {os.uname().release} {os.uname().machine}",
+        "kernel": f"{platform.system()} {platform.release()} {platform.machine()}",
         "native core": native if isinstance(native, str) else "built",
         "speedups": _speedups_state(),
         "kernel interfaces": {

@@ -83,6 +83,7 @@ from typing import Any
 
 from ._streams_writer import WriteBehindWriter
 from ._textio import _locale_encoding, _lookup_text_encoding
+from .core._positional import OPEN_FLAGS
 
 __all__ = ("AsyncFileHandler",)
 
@@ -419,7 +420,7 @@ class AsyncFileHandler(logging.Handler):
     # -- files ----------------------------------------------------------------
 
     def _open(self, truncate: bool = False) -> int:
-        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_CLOEXEC", 0)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | OPEN_FLAGS
         if truncate:
             flags |= os.O_TRUNC
         return os.open(self.baseFilename, flags, 0o666)

@@ -1,24 +1,24 @@
 from __future__ import annotations
 
 import asyncio
-import fcntl
 import gc
 import logging
 import os
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
-import uvloop
 from backends import Backend, backend_params
+from platforms import LOOP_FACTORIES, MODULES_NEEDING, WINDOWS
 
-LOOP_FACTORIES: Mapping[str, Callable[[], asyncio.AbstractEventLoop]] = {
-    "asyncio": asyncio.new_event_loop,
-    "uvloop": uvloop.new_event_loop,
-}
+if WINDOWS:
+    import msvcrt
+else:
+    import fcntl
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -33,6 +33,26 @@ def pytest_asyncio_loop_factories(
     if item.get_closest_marker("every_loop"):
         return LOOP_FACTORIES
     return {"asyncio": asyncio.new_event_loop}
+
+
+class _SkippedModule(pytest.Module):
+    """A test module this system cannot import: reported skipped, with why."""
+
+    reason = ""
+
+    def _getobj(self) -> Any:
+        raise pytest.skip.Exception(self.reason, allow_module_level=True)
+
+
+def pytest_pycollect_makemodule(
+    module_path: Path, parent: pytest.Collector
+) -> pytest.Module | None:
+    needed = MODULES_NEEDING.get(module_path.name)
+    if needed is None or needed.present:
+        return None
+    module = _SkippedModule.from_parent(parent, path=module_path)
+    module.reason = needed.missing
+    return module
 
 
 @pytest.fixture(params=backend_params())
@@ -64,7 +84,17 @@ def aio(backend: Backend) -> ModuleType:
     return backend.asyncio_module
 
 
+def _is_open(fd: int) -> bool:
+    try:
+        msvcrt.get_osfhandle(fd)
+    except OSError:
+        return False
+    return True
+
+
 def _open_fds() -> set[int]:
+    if WINDOWS:  # no /proc: ask the C runtime about each low descriptor
+        return {fd for fd in range(512) if _is_open(fd)}
     return {int(name) for name in os.listdir("/proc/self/fd")}
 
 
@@ -78,7 +108,8 @@ def _describe_fd(fd: int) -> str:
 @pytest.fixture(scope="session", autouse=True)
 def _warm_up_process_wide_state() -> None:
     """Let libraries open their once-per-process descriptors before we count."""
-    uvloop.new_event_loop().close()
+    for new_loop in LOOP_FACTORIES.values():
+        new_loop().close()
 
 
 @pytest.fixture(autouse=True)
@@ -108,6 +139,11 @@ def closed_fd() -> int:
     The kernel hands out the lowest free number, so a number far above every
     open one stays free while a test opens its contexts and files.
     """
+    if WINDOWS:
+        high = 4096
+        while _is_open(high):
+            high += 1
+        return high
     with open(os.devnull, "rb") as devnull:
         high = fcntl.fcntl(devnull.fileno(), fcntl.F_DUPFD, 4096)
     os.close(high)

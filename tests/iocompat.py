@@ -19,12 +19,14 @@ def io_open(file: Any, mode: str = "r", buffering: int = -1, **kwargs: Any) -> A
     """
     if buffering == -1:
         if isinstance(file, int):
-            blksize = os.fstat(file).st_blksize
+            blksize = getattr(os.fstat(file), "st_blksize", 0)
         else:
             path = os.fspath(file)
-            blksize = os.stat(
-                path if os.path.exists(path) else os.path.dirname(path) or "."
-            ).st_blksize
+            blksize = getattr(
+                os.stat(path if os.path.exists(path) else os.path.dirname(path) or "."),
+                "st_blksize",
+                0,  # Windows has none
+            )
         raw_mode = mode.replace("b", "").replace("t", "")
         buffering = _default_buffer_size(blksize if blksize > 1 else 8192, raw_mode)
     return builtins.open(file, mode, buffering, **kwargs)

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from platforms import LINUX
 
 FAULTFS = Path(__file__).with_name("faultfs.py")
 
@@ -37,6 +38,7 @@ def _unmount(mountpoint: Path) -> None:
 @contextlib.contextmanager
 def tmpfs(directory: Path, size: str) -> Iterator[Path]:
     """A fresh tmpfs of ``size`` (mount's syntax: ``1m``) mounted on ``directory``."""
+    LINUX.require()
     if os.geteuid() != 0:
         pytest.skip("mounting a tmpfs needs root")
     directory.mkdir(parents=True, exist_ok=True)
@@ -51,6 +53,8 @@ def tmpfs(directory: Path, size: str) -> Iterator[Path]:
 
 def fuse_unavailable() -> str | None:
     """Why faultfs cannot run here, or None."""
+    if not LINUX.present:
+        return LINUX.missing
     if os.geteuid() != 0:
         return "mounting FUSE needs root"
     if not os.path.exists("/dev/fuse"):
@@ -111,7 +115,10 @@ def faultfs(
 
 def file_system_type(path: Path) -> str:
     """The type of the file system holding ``path`` (``ext4``, ``tmpfs``, ...),
-    from the longest mount point in /proc/self/mounts that contains it."""
+    from the longest mount point in /proc/self/mounts that contains it
+    ("unknown" without /proc)."""
+    if not LINUX.present:
+        return "unknown"
     resolved = os.path.realpath(path)
     best, kind = "", "unknown"
     with open("/proc/self/mounts", encoding="utf-8") as mounts:

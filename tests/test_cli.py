@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from platforms import LINUX
 
 import asyncfile
 import asyncfile.core as core
@@ -30,7 +32,7 @@ def test_info_reports_python_kernel_backends_and_selection() -> None:
     result = run_cli("info")
     assert result.returncode == 0, result.stderr
     assert f"{sys.version_info.major}.{sys.version_info.minor}" in result.stdout
-    assert os.uname().release in result.stdout
+    assert platform.release() in result.stdout
     for name in core.BACKENDS:
         assert f"{name}:" in result.stdout
     for name, why in core.unavailable.items():
@@ -73,6 +75,7 @@ def test_package_ships_type_information() -> None:
     assert os.path.exists(os.path.join(os.path.dirname(asyncfile.__file__), "py.typed"))
 
 
+@LINUX.mark
 def test_bench_prints_the_table_and_plots(tmp_path: Path) -> None:
     plot = tmp_path / "bench.png"
     result = run_cli(
@@ -104,6 +107,7 @@ def test_bench_prints_the_table_and_plots(tmp_path: Path) -> None:
         assert plot.read_bytes().startswith(b"\x89PNG")
 
 
+@LINUX.mark
 def test_bench_keeps_the_results_where_json_asks(tmp_path: Path) -> None:
     results = tmp_path / "results.json"
     result = run_cli(

@@ -10,11 +10,12 @@ import textwrap
 import threading
 
 import pytest
-import uvloop
 from backends import clean_env
+from platforms import FORK, LOOP_FACTORIES, PROC
 
 import asyncfile.core as core
 from asyncfile import contexts
+from asyncfile.core import _positional
 from asyncfile.core.asyncio_base import AsyncioContextBase
 
 
@@ -37,9 +38,10 @@ async def test_one_context_per_loop_and_backend(fd: int) -> None:
     assert await python.read(6, fd, 0) == b"shared"
 
 
+@PROC.mark
 def test_closing_the_loop_closes_its_contexts() -> None:
     before = _descriptors()
-    for new_loop in (asyncio.new_event_loop, uvloop.new_event_loop):
+    for new_loop in LOOP_FACTORIES.values():
         loop = new_loop()
         context = loop.run_until_complete(_get())
         assert not context.closed
@@ -72,6 +74,7 @@ def test_unknown_or_missing_backends_are_refused() -> None:
         assert why
 
 
+@PROC.mark
 @pytest.mark.parametrize("backend", ["default", *core.BACKENDS])
 def test_a_thousand_short_lived_loops_leak_nothing(backend: str, fd: int) -> None:
     if backend in core.unavailable:
@@ -117,9 +120,10 @@ def test_loops_in_several_threads_get_their_own_context(fd: int) -> None:
     assert not errors
     assert len({id(context) for context in seen}) == 8
     assert all(context.closed for context in seen)  # type: ignore[attr-defined]
-    assert os.pread(fd, 8, 0) == b"t" * 8
+    assert _positional.pread(fd, 8, 0) == b"t" * 8
 
 
+@FORK.mark
 def test_a_forked_child_gets_a_context_of_its_own(tmp_path: object) -> None:
     script = textwrap.dedent(
         """

@@ -13,6 +13,8 @@ from types import ModuleType
 import pytest
 from backends import Backend
 
+from asyncfile.core._positional import pread, pwrite
+
 pytestmark = pytest.mark.every_loop
 
 
@@ -39,7 +41,7 @@ async def test_many_concurrent_operations_land_where_asked(
         )
     assert read == chunks
     digest = hashlib.sha256(b"".join(chunks)).hexdigest()
-    assert hashlib.sha256(os.pread(fd, 4096 * 256, 0)).hexdigest() == digest
+    assert hashlib.sha256(pread(fd, 4096 * 256, 0)).hexdigest() == digest
 
 
 async def test_max_requests_is_backpressure_not_an_error(
@@ -51,13 +53,13 @@ async def test_max_requests_is_backpressure_not_an_error(
         )
         assert results == [100] * 40
         assert context.max_requests == 1
-    assert os.pread(fd, 4000, 0) == b"".join(bytes([i]) * 100 for i in range(40))
+    assert pread(fd, 4000, 0) == b"".join(bytes([i]) * 100 for i in range(40))
 
 
 async def test_cancelled_calls_leave_the_context_usable(
     aio: ModuleType, fd: int
 ) -> None:
-    os.pwrite(fd, os.urandom(1 << 20), 0)
+    pwrite(fd, os.urandom(1 << 20), 0)
     async with aio.AsyncioContext(max_requests=4) as context:
         for _ in range(20):
             tasks = [
@@ -72,8 +74,8 @@ async def test_cancelled_calls_leave_the_context_usable(
             await asyncio.gather(*pending, return_exceptions=True)
             for task in done:
                 index = tasks.index(task)
-                assert task.result() == os.pread(fd, 65536, 65536 * index)
-        assert await context.read(5, fd, 0) == os.pread(fd, 5, 0)
+                assert task.result() == pread(fd, 65536, 65536 * index)
+        assert await context.read(5, fd, 0) == pread(fd, 5, 0)
 
 
 async def test_created_outside_a_loop_binds_to_the_first_running_one(

@@ -11,6 +11,7 @@ from types import ModuleType
 import pytest
 
 from asyncfile.core import BufferTypeError
+from asyncfile.core._positional import pread, pwrite
 
 GiB = 2**30
 
@@ -33,7 +34,7 @@ async def test_write_takes_any_contiguous_buffer(
     async with aio.AsyncioContext() as context:
         assert await context.write(make(payload), fd, 3) == len(payload)  # type: ignore[operator]
         assert await context.read(len(payload), fd, 3) == payload
-    assert os.pread(fd, len(payload) + 3, 0) == b"\0\0\0" + payload
+    assert pread(fd, len(payload) + 3, 0) == b"\0\0\0" + payload
 
 
 async def test_write_from_mmap_and_wide_items(aio: ModuleType, fd: int) -> None:
@@ -43,8 +44,8 @@ async def test_write_from_mmap_and_wide_items(aio: ModuleType, fd: int) -> None:
         async with aio.AsyncioContext() as context:
             assert await context.write(mapped, fd, 0) == 8192
             assert await context.write(words, fd, 8192) == words.itemsize * 1000
-        assert os.pread(fd, 8192, 0) == mapped[:]
-    assert os.pread(fd, 4000, 8192) == words.tobytes()
+        assert pread(fd, 8192, 0) == mapped[:]
+    assert pread(fd, 4000, 8192) == words.tobytes()
 
 
 async def test_write_rejects_non_contiguous_views(aio: ModuleType, fd: int) -> None:
@@ -55,7 +56,7 @@ async def test_write_rejects_non_contiguous_views(aio: ModuleType, fd: int) -> N
 
 
 async def test_read_returns_bytes_short_only_at_eof(aio: ModuleType, fd: int) -> None:
-    os.pwrite(fd, b"0123456789", 0)
+    pwrite(fd, b"0123456789", 0)
     async with aio.AsyncioContext() as context:
         assert await context.read(4, fd, 2) == b"2345"
         assert await context.read(100, fd, 5) == b"56789"
@@ -67,7 +68,7 @@ async def test_read_returns_bytes_short_only_at_eof(aio: ModuleType, fd: int) ->
 
 async def test_readinto_fills_the_callers_buffer(aio: ModuleType, fd: int) -> None:
     data = os.urandom(65536)
-    os.pwrite(fd, data, 0)
+    pwrite(fd, data, 0)
     target = bytearray(70000)
     window = memoryview(target)[100:20100]
     with mmap.mmap(-1, 4096) as mapped:
@@ -94,7 +95,7 @@ async def test_offsets_past_4_gib_in_a_sparse_file(aio: ModuleType, fd: int) -> 
         assert await context.read(16, fd, far - 8) == bytes(8) + b"far away"
         assert await context.read(4, fd, 4 * GiB) == bytes(4)
         assert await context.read(1, fd, far + 8) == b""
-    assert os.pread(fd, 8, far) == b"far away"
+    assert pread(fd, 8, far) == b"far away"
 
 
 @pytest.mark.parametrize("size", [2 * GiB + 4099], ids=["2GiB+"])

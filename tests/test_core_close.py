@@ -14,8 +14,10 @@ from types import ModuleType
 import pytest
 from backends import Backend, run_to_completion
 from mounts import skip_if_memory_backed
+from platforms import ADVICE
 
 from asyncfile.core import AIOError, python_aio
+from asyncfile.core._positional import pread, pwrite
 
 
 def test_submit_after_close_raises(backend: Backend, fd: int) -> None:
@@ -53,7 +55,7 @@ def test_python_close_fails_unstarted_operations_and_finishes_running_ones(
     closer.join(5)
     assert not closer.is_alive(), "close() hung"
     assert first.get_value() == 5
-    assert os.pread(fd, 5, 0) == b"first"
+    assert pread(fd, 5, 0) == b"first"
     assert outcomes == [-errno.ECANCELED] * len(queued)
     for operation in queued:
         with pytest.raises(AIOError) as caught:
@@ -73,7 +75,7 @@ def test_close_leaves_every_operation_done_or_cancelled_never_torn(
     assert context.submit(*operations) == 200
     context.close()
     for index, operation in enumerate(operations):
-        on_disk = os.pread(fd, 4096, 4096 * index)
+        on_disk = pread(fd, 4096, 4096 * index)
         if operation.error:
             assert operation.error == errno.ECANCELED
             assert on_disk in (b"", bytes(4096)), f"cancelled write {index} landed"
@@ -111,6 +113,7 @@ async def test_asyncio_context_close_is_immediate_for_later_calls(
             await asyncio.wait_for(call(), 1)
 
 
+@ADVICE.mark
 async def test_pending_calls_fail_rather_than_hang_on_close(
     aio: ModuleType, fd: int, tmp_path: Path
 ) -> None:
@@ -119,7 +122,7 @@ async def test_pending_calls_fail_rather_than_hang_on_close(
     # Enough reads that a fast disk cannot serve them all in one loop turn:
     # the close() below must find some still queued.
     count = 400
-    os.pwrite(fd, os.urandom(count * stride), 0)
+    pwrite(fd, os.urandom(count * stride), 0)
     # Out of the page cache, and no read-ahead bringing pages back, so that no
     # read can finish inline before close().
     os.fdatasync(fd)
@@ -144,4 +147,4 @@ async def test_pending_calls_fail_rather_than_hang_on_close(
             assert failure.errno == errno.ECANCELED
     for index, data in enumerate(results):
         if isinstance(data, bytes):
-            assert data == os.pread(fd, 4096, stride * index)
+            assert data == pread(fd, 4096, stride * index)

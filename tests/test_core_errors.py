@@ -10,6 +10,7 @@ from types import ModuleType
 
 import pytest
 from backends import Backend, run_to_completion
+from platforms import DIRECTORY_FDS
 
 from asyncfile.core import AIOError, BufferTypeError
 from asyncfile.core.errors import error_class, error_from_errno
@@ -69,6 +70,7 @@ async def test_bad_descriptor_fails_with_ebadf(aio: ModuleType, closed_fd: int) 
             assert isinstance(caught.value, SystemError)
 
 
+@DIRECTORY_FDS.mark
 async def test_reading_a_directory_is_isadirectoryerror(
     aio: ModuleType, tmp_path: Path
 ) -> None:

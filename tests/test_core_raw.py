@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import time
 
 import pytest
 from backends import Backend, run_to_completion
 
 from asyncfile.core import QueueFullError
+from asyncfile.core._positional import pread, pwrite
 
 
 def test_a_full_queue_accepts_a_prefix_and_says_so(backend: Backend, fd: int) -> None:
@@ -34,7 +34,7 @@ def test_a_full_queue_accepts_a_prefix_and_says_so(backend: Backend, fd: int) ->
         accepted = again.index(1)
         assert accepted >= 2
         assert again == [0] * accepted + [1] * (5 - accepted)
-        assert os.pread(fd, 5, 0) == b"ABCDE"
+        assert pread(fd, 5, 0) == b"ABCDE"
     finally:
         context.close()
 
@@ -105,7 +105,7 @@ def test_process_events_refuses_min_above_max(polled_backend: Backend) -> None:
 
 
 def test_a_short_read_payload_is_zero_filled(backend: Backend, fd: int) -> None:
-    os.pwrite(fd, b"AB", 0)
+    pwrite(fd, b"AB", 0)
     for _ in range(16):  # leave non-zero garbage where the buffer may land
         bytearray(b"\xff" * 256)
     context = backend.module.Context()

@@ -25,6 +25,7 @@ from typing import Any
 
 import pytest
 from backends import Backend
+from platforms import FIFO
 
 from asyncfile import contexts
 from asyncfile.file import (
@@ -695,6 +696,7 @@ async def test_pipes() -> None:
         await aopen(read_fd, "r+b")  # and read_fd is closed, as io closes it
 
 
+@FIFO.mark
 async def test_fifo_by_path(tmp_path: Path) -> None:
     fifo = tmp_path / "fifo"
     os.mkfifo(fifo)

@@ -6,6 +6,7 @@ errors once the file is closed."""
 from __future__ import annotations
 
 import asyncio
+import io
 import os
 from pathlib import Path
 
@@ -13,6 +14,9 @@ import pytest
 
 import asyncfile
 from asyncfile import _bufferedio, _textio
+
+#: What text mode writes for "\n" by default, as io does on this system.
+LINESEP = os.linesep.encode()
 
 LINES = [f"line {i:05d} {'x' * (i % 70)}\n" for i in range(3000)]
 
@@ -153,7 +157,7 @@ async def test_a_write_that_cannot_be_encoded_raises_and_writes_nothing(
         with pytest.raises(UnicodeEncodeError):
             await f.write("caf\u00e9\n")
         await f.write("after\n")
-    assert path.read_bytes() == b"before\nafter\n"
+    assert path.read_bytes() == b"before\nafter\n".replace(b"\n", LINESEP)
 
 
 async def test_default_buffer_of_a_writer_is_at_least_128_kib(tmp_path: Path) -> None:
@@ -161,7 +165,7 @@ async def test_default_buffer_of_a_writer_is_at_least_128_kib(tmp_path: Path) ->
     size within 128 KiB to 8 MiB (each flush costs a trip through the kernel's
     queue); a reader keeps the running Python's io's (tests/test_python_versions.py)."""
     path = tmp_path / "f.bin"
-    blksize = os.stat(tmp_path).st_blksize
+    blksize = getattr(os.stat(tmp_path), "st_blksize", io.DEFAULT_BUFFER_SIZE)
     async with asyncfile.open(path, "wb") as f:
         assert f.buffer_size == max(min(blksize, 8 << 20), 128 << 10)
         await f.write(b"x" * (100 << 10))
@@ -227,7 +231,7 @@ async def test_write_errors_surface_when_awaited(tmp_path: Path) -> None:
         assert await f.write(text="by keyword\n") == 11  # type: ignore[call-arg]
     with pytest.raises(ValueError, match="closed file"):
         await f.write("after close\n")
-    assert (tmp_path / "f.txt").read_bytes() == b"by keyword\n"
+    assert (tmp_path / "f.txt").read_bytes() == b"by keyword" + LINESEP
 
 
 async def test_writes_take_effect_in_the_order_their_tasks_run(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from backends import BACKENDS, Backend, clean_env
+from platforms import ADVICE, FORK, PROC
 
 import asyncfile
 import asyncfile.core as core
@@ -64,6 +65,7 @@ async def test_closing_a_file_with_calls_pending_lets_them_finish(
     assert path.read_bytes()[8 << 16 : (8 << 16) + 4] == b"late"
 
 
+@ADVICE.mark
 async def test_a_descriptor_closed_under_pending_reads(
     aio: ModuleType, tmp_path: Path
 ) -> None:
@@ -196,6 +198,7 @@ print("ok")
 """
 
 
+@FORK.mark
 def test_a_forked_child_uses_its_parents_file_objects(
     backend: Backend, tmp_path: Path
 ) -> None:
@@ -213,6 +216,7 @@ def test_a_forked_child_uses_its_parents_file_objects(
     assert process.stdout.strip() == "ok"
 
 
+@PROC.mark
 def test_many_loops_in_many_threads_at_once_leak_nothing(fd: int) -> None:
     """Eight threads each run 50 loops, each with its own contexts."""
     errors: list[BaseException] = []

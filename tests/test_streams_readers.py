@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from mounts import skip_if_memory_backed
+from platforms import ADVICE, DIRECTORY_FDS
 
 import asyncfile
 from asyncfile import (
@@ -76,6 +77,7 @@ async def test_chunks_cover_exactly_the_range(
     assert reader.closed
 
 
+@ADVICE.mark
 @pytest.mark.parametrize("reuse", [False, True])
 async def test_chunks_of_a_file_out_of_the_page_cache_are_read_ahead(
     data_file: tuple[Path, bytes], reuse: bool
@@ -164,6 +166,7 @@ class _Directory:
 
 @pytest.fixture
 def directory(tmp_path: Path) -> Iterator[_Directory]:
+    DIRECTORY_FDS.require()
     path = tmp_path / "dir"
     path.mkdir()
     fd = os.open(path, os.O_RDONLY)
@@ -270,7 +273,7 @@ TEXT = "".join(f"line {i} é€𝄞{'x' * (i % 50)}\n" for i in range(3000)) + "
 @pytest.mark.parametrize("chunk", [7, 4096])
 async def test_text_lines_match_splitlines(tmp_path: Path, chunk: int) -> None:
     path = tmp_path / "t.txt"
-    path.write_text(TEXT, encoding="utf-8")
+    path.write_text(TEXT, encoding="utf-8", newline="\n")
     stream = LineStream(path, encoding="utf-8", chunk_size=chunk)
     lines = [line async for line in stream]
     assert lines == TEXT.splitlines(keepends=True)
@@ -294,7 +297,7 @@ async def test_binary_multi_char_separators(tmp_path: Path, separator: bytes) ->
 
 async def test_readlines_batches_with_hint(tmp_path: Path) -> None:
     path = tmp_path / "t.txt"
-    path.write_text(TEXT, encoding="utf-8")
+    path.write_text(TEXT, encoding="utf-8", newline="\n")
     stream = LineStream(path, chunk_size=1024)
     batches = []
     while batch := await stream.readlines(2000):

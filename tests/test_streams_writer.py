@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import pytest
+from platforms import LINUX
 
 import asyncfile
 from asyncfile import FsyncPolicy, WriteBehindWriter
@@ -93,6 +94,7 @@ async def test_append_mode_and_file_object(tmp_path: Path) -> None:
     assert path.read_bytes() == b"heXY:tail"
 
 
+@LINUX.mark
 @pytest.mark.every_loop
 async def test_background_error_is_raised_and_never_lost(tmp_path: Path) -> None:
     """A full device (/dev/full) fails the background write: the next write

@@ -15,6 +15,7 @@ from mounts import skip_if_memory_backed
 
 from asyncfile import contexts
 from asyncfile._tasks import TaskLock, complete_despite_cancel, serialized
+from asyncfile.core._positional import pread
 from asyncfile.file import open as aopen
 
 
@@ -131,7 +132,7 @@ async def test_a_core_call_holds_a_cancellation_back_until_it_completes(
         assert count == len(data)
         assert isinstance(held_back, asyncio.CancelledError)
         assert held_back.args == ("stop",)
-        assert os.pread(fd, len(data), 0) == data
+        assert pread(fd, len(data), 0) == data
     finally:
         os.close(fd)
         context.close()

@@ -14,7 +14,13 @@ from __future__ import annotations
 import errno as errno_codes
 import os
 
-__all__ = ("AIOError", "BufferTypeError", "QueueFullError", "error_from_errno")
+__all__ = (
+    "AIOError",
+    "BufferTypeError",
+    "QueueFullError",
+    "error_from_errno",
+    "error_from_oserror",
+)
 
 
 class AIOError(OSError, SystemError):
@@ -70,6 +76,18 @@ def error_from_errno(code: int, fd: int | str | None = None) -> AIOError:
     if fd is None:
         return cls(code, os.strerror(code))
     return cls(code, os.strerror(code), fd)
+
+
+def error_from_oserror(exc: OSError, fd: int | str | None = None) -> AIOError:
+    """``exc`` as the :class:`AIOError` for its errno on ``fd``; a Windows error
+    keeps its ``winerror`` and Windows' message, as ``io`` shows them."""
+    code = exc.errno
+    if not code:
+        raise ValueError(f"{exc!r} carries no errno")
+    winerror = getattr(exc, "winerror", None)
+    if winerror is None:
+        return error_from_errno(code, fd)
+    return error_class(code)(code, exc.strerror, fd, winerror)
 
 
 def cancelled_error(fd: int | None = None) -> AIOError:

@@ -15,4 +15,5 @@ def _note_fork_in_child() -> None:
     generation += 1
 
 
-os.register_at_fork(after_in_child=_note_fork_in_child)
+if hasattr(os, "register_at_fork"):  # Windows does not fork
+    os.register_at_fork(after_in_child=_note_fork_in_child)

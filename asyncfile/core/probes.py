@@ -32,6 +32,8 @@ def native_core() -> ModuleType | str:
     try:
         from . import _aio
     except ImportError as exc:
+        if sys.platform == "win32":
+            return "the native core is not built on Windows: the python backend serves"
         here = os.path.dirname(__file__)
         built = (os.path.join(here, "_aio" + suffix) for suffix in EXTENSION_SUFFIXES)
         if any(os.path.exists(path) for path in built):

@@ -1,15 +1,16 @@
 """python_aio: the pure-Python backend.
 
 Operations run on a small pool of Python threads calling ``os.pread``, ``os.pwrite``,
-``os.fsync`` and ``os.fdatasync``.  It is the backend of last resort (no compiler, no
-Linux), and the reference the native backends are tested against.
+``os.fsync`` and ``os.fdatasync`` (on Windows, ``ReadFile``/``WriteFile`` at an
+offset: see ``_positional``).  It is the backend of last resort (no compiler, no
+Linux) and Windows' backend, and the reference the native backends are tested
+against.
 """
 
 from __future__ import annotations
 
 import atexit
 import enum
-import fcntl
 import functools
 import os
 import sys
@@ -19,16 +20,15 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from . import _positional
 from .abstract import AbstractContext, AbstractOperation
 from .buffers import aligned_buffer, byte_view, check_fd, check_offset, check_size
-from .errors import AIOError, QueueFullError, cancelled_error, error_from_errno
+from .errors import AIOError, QueueFullError, cancelled_error, error_from_oserror
 
 if TYPE_CHECKING:
     from typing_extensions import Buffer, Self
 
 __all__ = ("Context", "Operation")
-
-_fdatasync = getattr(os, "fdatasync", os.fsync)
 
 
 class OpCode(enum.IntEnum):
@@ -180,9 +180,9 @@ class Operation(AbstractOperation):
             assert self._buffer is not None
             self._result = _pwrite_exactly(fd, self._buffer, offset)
         elif self._opcode is OpCode.FSYNC:
-            os.fsync(fd)
+            _positional.fsync(fd)
         else:
-            _fdatasync(fd)
+            _positional.fdatasync(fd)
 
     def _complete(self, exception: BaseException | None) -> None:
         """Record the outcome and call the callback once, with ``result`` or -errno."""
@@ -191,7 +191,7 @@ class Operation(AbstractOperation):
             and exception.errno
             and not isinstance(exception, AIOError)
         ):
-            exception = error_from_errno(exception.errno, self._fd)
+            exception = error_from_oserror(exception, self._fd)
         self._exception = exception
         self._state = _State.DONE
         callback, self._callback = self._callback, None
@@ -215,8 +215,7 @@ _READ_STEP = 128 * 1024
 _READ_ADVICE_WINDOW = 8 * 1024 * 1024
 
 
-def _is_direct(fd: int) -> bool:
-    return bool(fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_DIRECT)
+_is_direct = _positional.is_direct
 
 
 def _offer_cpu() -> None:
@@ -226,7 +225,7 @@ def _offer_cpu() -> None:
     CPUs) before a woken one gets the CPU; yielding between steps bounds the
     loop's wait by one step. It returns at once when nothing else waits.
     """
-    os.sched_yield()
+    _positional.yield_cpu()
 
 
 def _read_ahead(fd: int, offset: int, nbytes: int) -> None:
@@ -237,9 +236,7 @@ def _read_ahead(fd: int, offset: int, nbytes: int) -> None:
     window = min(nbytes, _READ_ADVICE_WINDOW)
     for advised in range(0, window, _READ_STEP):
         length = min(_READ_STEP, window - advised)
-        try:
-            os.posix_fadvise(fd, offset + advised, length, os.POSIX_FADV_WILLNEED)
-        except OSError:
+        if not _positional.advise_willneed(fd, offset + advised, length):
             return  # advice only: the steps read anyway, and the rest would fail too
         _offer_cpu()
 
@@ -260,7 +257,7 @@ def _pread_exactly(fd: int, nbytes: int, offset: int) -> bytes:
             _read_ahead(fd, offset + done, nbytes - done)
             advised_until = done + _READ_ADVICE_WINDOW
         try:
-            chunk = os.pread(fd, min(step, nbytes - done), offset + done)
+            chunk = _positional.pread(fd, min(step, nbytes - done), offset + done)
         except OSError:
             if not chunks:
                 raise
@@ -288,7 +285,10 @@ def _preadinto_exactly(
             _read_ahead(fd, offset + done, nbytes - done)
             advised_until = done + _READ_ADVICE_WINDOW
         try:
-            count = os.preadv(fd, [view[done : done + step]], offset + done)
+            # Released here, not by the traceback that may hold it: the caller
+            # may close the buffer (an mmap) as soon as this returns.
+            with view[done : done + step] as part:
+                count = _positional.preadinto(fd, part, offset + done)
         except OSError:
             if done == 0:
                 raise
@@ -305,7 +305,8 @@ def _pwrite_exactly(fd: int, view: memoryview, offset: int) -> int:
     done = 0
     while done < view.nbytes:
         try:
-            count = os.pwrite(fd, view[done:], offset + done)
+            with view[done:] as part:
+                count = _positional.pwrite(fd, part, offset + done)
         except OSError:
             if done == 0:
                 raise
@@ -415,7 +416,8 @@ def _pools_to_reset_in_child() -> weakref.WeakSet[_WorkerPool]:
         for pool in list(pools):
             pool._reset_in_child()
 
-    os.register_at_fork(after_in_child=reset)
+    if hasattr(os, "register_at_fork"):  # Windows does not fork
+        os.register_at_fork(after_in_child=reset)
     return pools
 
 

@@ -1,0 +1,103 @@
+"""What this system offers the tests: one declared table of capabilities.
+
+A test (or a whole module) that needs one declares it with ``mark`` or
+``require()``; where the system lacks it, the test skips with the reason here.
+The suite runs on Linux (everything) and on Windows (scripts/test-windows: the
+pure-Python backend, no fork, no /proc, no mounts).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import pytest
+
+
+@dataclass(frozen=True)
+class Capability:
+    present: bool
+    missing: str  # why a test needing it skips
+
+    @property
+    def mark(self) -> pytest.MarkDecorator:
+        return pytest.mark.skipif(not self.present, reason=self.missing)
+
+    def require(self) -> None:
+        """Skip the calling test, or at module level the whole module."""
+        if not self.present:
+            pytest.skip(self.missing, allow_module_level=True)
+
+
+WINDOWS = sys.platform == "win32"
+
+#: Linux's own interfaces: io_uring, Linux AIO, O_DIRECT, /proc, mounts,
+#: FUSE, strace, the native core built here.
+LINUX = Capability(
+    sys.platform.startswith("linux"), f"Linux-only (this is {sys.platform})"
+)
+#: os.fork(): the fork-safety tests.
+FORK = Capability(hasattr(os, "fork"), f"no fork() on {sys.platform}")
+#: os.pread/os.pwrite, which the tests use to prepare and check files.
+POSIX_IO = Capability(
+    hasattr(os, "pread"), f"os.pread/os.pwrite do not exist on {sys.platform}"
+)
+#: /proc/self/fd, to count a process's descriptors.
+#: (Under wine "/proc" is the host's, seen through drive Z:, not this process's.)
+PROC = Capability(
+    LINUX.present and os.path.isdir("/proc/self/fd"), f"no /proc on {sys.platform}"
+)
+#: os.posix_fadvise, to drop a file from the page cache (macOS and Windows lack it).
+ADVICE = Capability(
+    hasattr(os, "posix_fadvise"), f"no os.posix_fadvise on {sys.platform}"
+)
+#: Named pipes in the file system (os.mkfifo) and pipes a worker thread reads.
+FIFO = Capability(hasattr(os, "mkfifo"), f"no os.mkfifo on {sys.platform}")
+
+if WINDOWS:  # uvloop does not exist there: asyncio's loop runs alone
+    LOOP_FACTORIES: Mapping[str, Callable[[], asyncio.AbstractEventLoop]] = {
+        "asyncio": asyncio.new_event_loop
+    }
+else:
+    import uvloop
+
+    LOOP_FACTORIES = {
+        "asyncio": asyncio.new_event_loop,
+        "uvloop": uvloop.new_event_loop,
+    }
+
+
+def _under_wine() -> bool:
+    if not WINDOWS:
+        return False
+    import ctypes
+
+    return hasattr(ctypes.WinDLL("ntdll"), "wine_get_version")
+
+
+#: Not wine's C runtime, whose read() on a descriptor that once read end of
+#: file returns nothing until a seek, even after the file grew (io, which calls
+#: it, then disagrees with positional reads).
+NATIVE_CRT_EOF = Capability(
+    not _under_wine(),
+    "wine's read() stays at end of file until a seek, even after the file grew",
+)
+
+#: What open() raises for a directory: io on Windows gets EACCES from the C runtime.
+DIRECTORY_OPEN_ERROR: type[OSError] = PermissionError if WINDOWS else IsADirectoryError
+#: Descriptors on directories (os.open of a directory): Windows has none.
+DIRECTORY_FDS = Capability(not WINDOWS, "Windows opens no descriptor on a directory")
+
+#: Whole test modules that need a capability: where it is missing they are not
+#: imported (their imports are Linux's own: fcntl, resource, uvloop, ...) and
+#: pytest reports each as skipped with the reason.
+MODULES_NEEDING: dict[str, Capability] = {
+    "test_bench_direct.py": LINUX,  # O_DIRECT, fio
+    "test_bench_lag.py": LINUX,  # /proc/self/schedstat, resource
+    "test_core_direct.py": LINUX,  # O_DIRECT
+    "test_core_native.py": LINUX,  # the C core: io_uring, Linux AIO, strace
+    "test_native_build.py": LINUX,  # the C core's build, nm
+}
