@@ -555,7 +555,10 @@ class WriteBehindWriter:
                             return  # the loop is going away
                         await self._sync_if_due(context)
                     else:
-                        await complete_despite_cancel(self._run_barrier(job))
+                        # Noted before the coroutine starts: if the loop goes
+                        # away first, the blocking drain makes the barrier.
+                        self._unstarted.append(job)
+                        await complete_despite_cancel(self._run_unstarted_barrier())
                 except asyncio.CancelledError:
                     return  # the loop is going away: the write stays in flight
                 except Exception as exc:
@@ -618,12 +621,12 @@ class WriteBehindWriter:
         self._in_flight_done = done + count
         return count
 
-    async def _run_barrier(self, barrier: Callable[[], None]) -> None:
-        """Make ``barrier`` in a worker thread (on this thread if the loop
-        has no executor left), holding ``_barrier_lock``.  If the loop goes
-        away before the thread starts it, the blocking drain makes it."""
+    async def _run_unstarted_barrier(self) -> None:
+        """Make the barrier noted in ``_unstarted`` in a worker thread (on
+        this thread if the loop has no executor left), holding
+        ``_barrier_lock``.  If the loop goes away before the thread starts
+        it, the blocking drain makes it."""
         unstarted = self._unstarted
-        unstarted.append(barrier)
 
         def run() -> None:
             with self._barrier_lock:
