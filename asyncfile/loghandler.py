@@ -453,6 +453,9 @@ class AsyncFileHandler(logging.Handler):
             # Appending, as RotatingFileHandler reopens: another process may
             # have started the new file already.
             writer._fd = self._open()
+            # Records go on at the new file's end (O_APPEND would put them
+            # there on Linux, but a tracked offset must not leave a hole).
+            writer._offset = os.fstat(writer._fd).st_size
         finally:
             self._barriers_run += 1
 
