@@ -241,8 +241,11 @@ def _close_with(loop: asyncio.AbstractEventLoop) -> None:
 
 # -- the positional handle -----------------------------------------------------
 
-#: What an ``AIOFile`` asks of its ``context`` (caio's API).
-_CONTEXT_METHODS = ("read", "write", "fsync", "fdsync")
+#: What an ``AIOFile`` asks of its ``context`` up front: caio's ``write``,
+#: which every use but a read-only one needs.  aiofile takes any object with
+#: the methods a file's calls use (its own tests pass a mock with ``write``
+#: and ``fdsync`` only), so the rest are looked up when called.
+_CONTEXT_METHODS = ("write",)
 
 _NOT_OPENED = (
     "AIOFile is not open: open it with 'await afp', 'await afp.open()' or "
