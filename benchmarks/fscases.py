@@ -109,6 +109,46 @@ async def _in_lanes(
     return results
 
 
+def _tree_of(path: Path, ops: int) -> Sequence[str]:
+    """The files of the tree at ``path``, which must hold ``ops`` of them."""
+    files = tree_files(str(path))
+    if len(files) != ops:
+        raise ValueError(f"{path} holds {len(files)} files, the case wants {ops}")
+    return files
+
+
+async def _tally_calls(
+    handle: FsHandle, files: Sequence[str], depth: int, size_of: Callable[[Any], int]
+) -> Tally:
+    """The timed pass: the contender's call on every file (``depth`` lanes
+    in flight, or one after another for a blocking one), counted and sized."""
+    if handle.blocking is not None:
+        blocking = handle.blocking
+        items = size = 0
+        for name in files:
+            items += 1
+            size += size_of(blocking(name))
+        return Tally(items, size)
+    call = _async_call(handle)
+
+    async def lane(paths: Sequence[str]) -> tuple[int, int]:
+        items = size = 0
+        for name in paths:
+            items += 1
+            size += size_of(await call(name))
+        return items, size
+
+    counts = await asyncio.gather(*(lane(p) for p in _lanes(files, depth)))
+    return Tally(sum(c[0] for c in counts), sum(c[1] for c in counts))
+
+
+async def _results(handle: FsHandle, files: Sequence[str], depth: int) -> list[Any]:
+    """The checked pass: the contender's result for every file, in order."""
+    if handle.blocking is not None:
+        return [handle.blocking(name) for name in files]
+    return await _in_lanes(depth, files, _async_call(handle))
+
+
 @dataclass(frozen=True)
 class ReadFiles:
     """Every file of a directory opened ``"rb"``, read whole and closed,
@@ -124,41 +164,16 @@ class ReadFiles:
         )
 
     def expected(self, path: Path, ops: int) -> Tally:
-        files = tree_files(str(path))
-        if len(files) != ops:
-            raise ValueError(f"{path} holds {len(files)} files, the case wants {ops}")
+        files = _tree_of(path, ops)
         return Tally(len(files), sum(os.stat(f).st_size for f in files))
 
     async def run(self, handle: FsHandle, path: Path) -> Tally:
-        files = tree_files(str(path))
-        items = size = 0
-        if handle.blocking is not None:
-            read = handle.blocking
-            for name in files:
-                data = read(name)
-                items += 1
-                size += len(data)
-            return Tally(items, size)
-        call = _async_call(handle)
-
-        async def lane(paths: Sequence[str]) -> tuple[int, int]:
-            items = size = 0
-            for name in paths:
-                data = await call(name)
-                items += 1
-                size += len(data)
-            return items, size
-
-        counts = await asyncio.gather(*(lane(p) for p in _lanes(files, self.depth)))
-        return Tally(sum(c[0] for c in counts), sum(c[1] for c in counts))
+        return await _tally_calls(handle, tree_files(str(path)), self.depth, len)
 
     async def verify(self, handle: FsHandle, path: Path) -> None:
         """Every file's bytes, read through the contender, equal the file's."""
         files = tree_files(str(path))
-        if handle.blocking is not None:
-            got = [handle.blocking(name) for name in files]
-        else:
-            got = await _in_lanes(self.depth, files, _async_call(handle))
+        got = await _results(handle, files, self.depth)
         for name, data in zip(files, got, strict=True):
             if bytes(data) != read_whole_file(name):
                 raise AssertionError(
@@ -172,6 +187,10 @@ class ReadFiles:
 
 STAT_FIELDS = ("st_size", "st_ino", "st_mtime_ns")
 """What :class:`StatFiles` compares with ``os.stat``'s."""
+
+
+def _stat_size(result: os.stat_result) -> int:
+    return result.st_size
 
 
 @dataclass(frozen=True)
@@ -188,41 +207,16 @@ class StatFiles:
         )
 
     def expected(self, path: Path, ops: int) -> Tally:
-        files = tree_files(str(path))
-        if len(files) != ops:
-            raise ValueError(f"{path} holds {len(files)} files, the case wants {ops}")
+        files = _tree_of(path, ops)
         return Tally(len(files), sum(os.stat(f).st_size for f in files))
 
     async def run(self, handle: FsHandle, path: Path) -> Tally:
-        files = tree_files(str(path))
-        items = size = 0
-        if handle.blocking is not None:
-            stat = handle.blocking
-            for name in files:
-                result = stat(name)
-                items += 1
-                size += result.st_size
-            return Tally(items, size)
-        call = _async_call(handle)
-
-        async def lane(paths: Sequence[str]) -> tuple[int, int]:
-            items = size = 0
-            for name in paths:
-                result = await call(name)
-                items += 1
-                size += result.st_size
-            return items, size
-
-        counts = await asyncio.gather(*(lane(p) for p in _lanes(files, self.depth)))
-        return Tally(sum(c[0] for c in counts), sum(c[1] for c in counts))
+        return await _tally_calls(handle, tree_files(str(path)), self.depth, _stat_size)
 
     async def verify(self, handle: FsHandle, path: Path) -> None:
         """Every file's size, inode and mtime equal ``os.stat``'s."""
         files = tree_files(str(path))
-        if handle.blocking is not None:
-            got = [handle.blocking(name) for name in files]
-        else:
-            got = await _in_lanes(self.depth, files, _async_call(handle))
+        got = await _results(handle, files, self.depth)
         for name, result in zip(files, got, strict=True):
             want = os.stat(name)
             for field in STAT_FIELDS:
