@@ -19,13 +19,29 @@ SOURCES = [CORE / "_aio.c", *sorted((CORE / "src").glob("*.c")), SPEEDUPS]
 COMPILER = shutil.which("cc") or shutil.which("gcc")
 
 
+PORTABLE_SOURCES = [
+    source for source in SOURCES if source.name not in ("uring.c", "kaio.c")
+]
+"""What macOS builds (setup.py's darwin extensions): no io_uring, no Linux AIO."""
+
+
 @pytest.mark.skipif(COMPILER is None, reason="no C compiler on this machine")
-@pytest.mark.parametrize("source", SOURCES, ids=lambda path: path.name)
-def test_compiles_with_warnings_as_errors(source: Path) -> None:
+@pytest.mark.parametrize(
+    ("source", "defines"),
+    [
+        *((source, ()) for source in SOURCES),
+        *((source, ("-DASYNCFILE_PORTABLE=1",)) for source in PORTABLE_SOURCES),
+    ],
+    ids=lambda value: value.name if isinstance(value, Path) else "-".join(value),
+)
+def test_compiles_with_warnings_as_errors(
+    source: Path, defines: tuple[str, ...]
+) -> None:
     command = [
         str(COMPILER),
         "-fsyntax-only",
         "-std=gnu11",
+        *defines,
         "-Wall",
         "-Wextra",
         "-Wshadow",

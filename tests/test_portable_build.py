@@ -14,7 +14,6 @@ import os
 import shutil
 import stat
 import subprocess
-import sysconfig
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -156,36 +155,3 @@ def test_setup_py_builds_the_portable_core_for_macos(
         assert build.define_macros == [("ASYNCFILE_PORTABLE", "1")]
     names = [ext.name for ext in _setup_py().extensions("win32")]
     assert names == ["asyncfile._speedups"]
-
-
-@pytest.mark.skipif(COMPILER is None, reason="no C compiler on this machine")
-@pytest.mark.parametrize(
-    "source",
-    [
-        CORE / "_aio.c",
-        *(
-            source
-            for source in sorted((CORE / "src").glob("*.c"))
-            if source.name not in ("uring.c", "kaio.c")  # Linux's only
-        ),
-    ],
-    ids=lambda path: path.name,
-)
-def test_portable_sources_compile_with_warnings_as_errors(source: Path) -> None:
-    command = [
-        str(COMPILER),
-        "-fsyntax-only",
-        "-std=gnu11",
-        "-DASYNCFILE_PORTABLE=1",
-        "-Wall",
-        "-Wextra",
-        "-Wshadow",
-        "-Wstrict-prototypes",
-        "-Wno-unused-parameter",
-        "-Werror",
-        f"-I{sysconfig.get_path('include')}",
-        f"-I{CORE / 'src'}",
-        str(source),
-    ]
-    result = subprocess.run(command, capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
