@@ -96,6 +96,7 @@ DIRECTORY_FDS = Capability(not WINDOWS, "Windows opens no descriptor on a direct
 #: pytest reports each as skipped with the reason.
 MODULES_NEEDING: dict[str, Capability] = {
     "test_bench_direct.py": LINUX,  # O_DIRECT, fio
+    "test_bench_fs.py": LINUX,  # the benchmarks: resource, drop_caches
     "test_bench_lag.py": LINUX,  # /proc/self/schedstat, resource
     "test_core_direct.py": LINUX,  # O_DIRECT
     "test_core_native.py": LINUX,  # the C core: io_uring, Linux AIO, strace

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from logchild import PROLOGUE
 
 from asyncfile import AsyncFileHandler
 
@@ -135,15 +136,6 @@ def test_closed_handler_reports_emits(tmp_path: Path, logger: logging.Logger) ->
 
 # -- shutdown, in fresh interpreters -----------------------------------------------
 
-PROLOGUE = """
-import asyncio, logging, sys, threading
-from asyncfile import AsyncFileHandler
-handler = AsyncFileHandler(sys.argv[1], mode="w")
-handler.setFormatter(logging.Formatter("%(message)s"))
-log = logging.getLogger("app")
-log.addHandler(handler)
-log.setLevel(logging.INFO)
-"""
 
 SCRIPTS = {
     "asyncio.run returns": """

@@ -14,22 +14,13 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from logchild import PROLOGUE
 
 from asyncfile import AsyncFileHandler, WriteBehindWriter
 
 pytestmark = pytest.mark.skipif(
     not hasattr(__import__("os"), "fork"), reason="needs os.fork()"
 )
-
-PROLOGUE = """
-import asyncio, logging, os, sys
-from asyncfile import AsyncFileHandler
-handler = AsyncFileHandler(sys.argv[1], mode="w")
-handler.setFormatter(logging.Formatter("%(message)s"))
-log = logging.getLogger("app")
-log.addHandler(handler)
-log.setLevel(logging.INFO)
-"""
 
 
 def run_script(body: str, path: Path) -> None:

@@ -12,21 +12,11 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from logchild import PROLOGUE
 from mounts import tmpfs
 
 import asyncfile
 from asyncfile import AsyncFileHandler
-
-PROLOGUE = """
-import asyncio, logging, os, signal, sys
-import asyncfile
-from asyncfile import AsyncFileHandler
-handler = AsyncFileHandler(sys.argv[1], mode="w")
-handler.setFormatter(logging.Formatter("%(message)s"))
-log = logging.getLogger("app")
-log.addHandler(handler)
-log.setLevel(logging.INFO)
-"""
 
 #: Records each loop turn of the children below emits.
 BURST = 50
