@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import os
 import platform
@@ -223,10 +224,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         status: int = arguments.run(arguments)
         sys.stdout.flush()
-    except BrokenPipeError:
+    except OSError as error:
         # The reader left (`asyncfile info | head`): stop quietly, as other
         # command-line tools do, with stdout on devnull so that the
-        # interpreter's last flush does not fail again.
+        # interpreter's last flush does not fail again.  Windows reports a
+        # pipe closed at the other end as EINVAL.
+        closed = isinstance(error, BrokenPipeError) or (
+            sys.platform == "win32" and error.errno == errno.EINVAL
+        )
+        if not closed:
+            raise
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
     return status
