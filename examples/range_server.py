@@ -142,7 +142,9 @@ async def serve_file(request: web.Request) -> web.StreamResponse:
         raise web.HTTPNotFound()
     try:
         file = await asyncfile.open(path, "rb", buffering=0, opener=no_wait_opener)
-    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError, ValueError):
+        raise web.HTTPNotFound() from None  # ValueError: an embedded NUL
+    except PermissionError:  # Windows opens no directory: EACCES
         raise web.HTTPNotFound() from None
     async with file:
         info = await file.stat()
