@@ -56,6 +56,12 @@ ADVICE = Capability(
 )
 #: Named pipes in the file system (os.mkfifo) and pipes a worker thread reads.
 FIFO = Capability(hasattr(os, "mkfifo"), f"no os.mkfifo on {sys.platform}")
+#: Appends that no other appender can split: O_APPEND in the kernel.  On Windows
+#: it is the C runtime's seek to the end, then a write, so another appender's
+#: bytes can land between the two and be overwritten (io's writes too).
+ATOMIC_APPEND = Capability(
+    not WINDOWS, "Windows' O_APPEND is a seek to the end, then a write: not atomic"
+)
 
 if WINDOWS:  # uvloop does not exist there: asyncio's loop runs alone
     LOOP_FACTORIES: Mapping[str, Callable[[], asyncio.AbstractEventLoop]] = {
@@ -100,5 +106,6 @@ MODULES_NEEDING: dict[str, Capability] = {
     "test_bench_lag.py": LINUX,  # /proc/self/schedstat, resource
     "test_core_direct.py": LINUX,  # O_DIRECT
     "test_core_native.py": LINUX,  # the C core: io_uring, Linux AIO, strace
+    "test_install_without_compiler.py": LINUX,  # builds the C core with cc
     "test_native_build.py": LINUX,  # the C core's build, nm
 }

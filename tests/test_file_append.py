@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 from backends import Backend
 from iocompat import io_open
+from platforms import ATOMIC_APPEND
 
 from asyncfile import contexts
 from asyncfile.file import open as aopen
@@ -227,6 +228,7 @@ def _another_writer_appending(path: Path) -> Iterator[None]:
         other.join()
 
 
+@ATOMIC_APPEND.mark
 async def test_append_tell_is_the_end_of_its_own_bytes_while_another_writer_appends(
     tmp_path: Path, backend: Backend
 ) -> None:
@@ -247,6 +249,7 @@ async def test_append_tell_is_the_end_of_its_own_bytes_while_another_writer_appe
     assert [data[end - 6 : end] for end in ends] == [b"<mine>"] * 300
 
 
+@ATOMIC_APPEND.mark
 @pytest.mark.parametrize("how", ["tell", "seek"])
 async def test_append_text_position_is_the_end_of_its_own_text_while_another_appends(
     tmp_path: Path, backend: Backend, how: str

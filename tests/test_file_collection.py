@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from backends import clean_env
+from platforms import FORK
 
 from asyncfile.file import open as aopen
 
@@ -93,12 +94,13 @@ async def test_unclosed_append_file_collected_writes_at_the_end(tmp_path: Path) 
     path.write_bytes(b"start\n")
     held = [await aopen(path, "a", encoding="utf-8")]
     await held[0].write("mine\n")
-    other = os.open(path, os.O_WRONLY | os.O_APPEND)
+    other = os.open(path, os.O_WRONLY | os.O_APPEND | getattr(os, "O_BINARY", 0))
     os.write(other, b"theirs\n")
     os.close(other)
     with pytest.warns(ResourceWarning):
         _drop(held)
-    assert path.read_bytes() == b"start\ntheirs\nmine\n"
+    # Text mode writes the system's line ending, as io does.
+    assert path.read_bytes() == b"start\ntheirs\n" + f"mine{os.linesep}".encode()
 
 
 async def test_file_not_owning_its_descriptor_writes_without_a_warning(
@@ -220,6 +222,7 @@ FORKED_CHILD_EXITS = """
 """
 
 
+@FORK.mark
 def test_forked_child_writes_its_copy_of_the_buffers_as_io_does(
     tmp_path: Path,
 ) -> None:
