@@ -32,7 +32,8 @@ def pytest_asyncio_loop_factories(
 ) -> Mapping[str, Callable[[], asyncio.AbstractEventLoop]]:
     if item.get_closest_marker("every_loop"):
         return LOOP_FACTORIES
-    return {"asyncio": asyncio.new_event_loop}
+    name, new_loop = next(iter(LOOP_FACTORIES.items()))
+    return {name: new_loop}
 
 
 class _SkippedModule(pytest.Module):

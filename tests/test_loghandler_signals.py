@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from logchild import PROLOGUE
 from mounts import tmpfs
+from platforms import LOOP_SIGNALS
 
 import asyncfile
 from asyncfile import AsyncFileHandler
@@ -109,6 +110,7 @@ def test_sigterm_loses_only_the_records_of_the_last_loop_turns(
         assert len(numbers) >= claimed, (len(numbers), claimed)
 
 
+@LOOP_SIGNALS.mark
 def test_flush_on_sigterm_loses_nothing(tmp_path: Path) -> None:
     """The README's recipe: a SIGTERM handler on the loop that stops the
     work and awaits ``handler.aclose()`` keeps every record."""
