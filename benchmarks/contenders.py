@@ -537,35 +537,57 @@ PORTABLE_TREE = "ASYNCFILE_BENCH_PORTABLE"
 """A source tree with the portable native core built in place (macOS's build,
 ``scripts/test-portable`` leaves one in ``build/portable``)."""
 
+BEFORE_TREE = "ASYNCFILE_BENCH_BEFORE"
+"""A source tree of an earlier asyncfile with its core built in place (``git
+worktree add DIR COMMIT``, then ``python setup.py build_ext --inplace`` in DIR):
+its contenders run beside today's, a before/after comparison in one run."""
+
 
 def _family_portable(found: Discovery) -> None:
     """``portable`` and ``portable[<backend>]``: the ``asyncfile`` contenders on
     the portable build of the tree that ``$ASYNCFILE_BENCH_PORTABLE`` names."""
-    tree = os.environ.get(PORTABLE_TREE)
+    _family_from_tree(found, "portable", PORTABLE_TREE, portable=True)
+
+
+def _family_before(found: Discovery) -> None:
+    """``before`` and ``before[<backend>]``: the ``asyncfile`` contenders on the
+    earlier tree that ``$ASYNCFILE_BENCH_BEFORE`` names."""
+    _family_from_tree(found, "before", BEFORE_TREE, portable=False)
+
+
+def _family_from_tree(
+    found: Discovery, family: str, variable: str, *, portable: bool
+) -> None:
+    """The ``asyncfile`` contenders, renamed ``family``, on the source tree that
+    ``$variable`` names (its core built as ``portable`` says)."""
+    tree = os.environ.get(variable)
     if not tree:
-        found.add(Unavailable("portable", f"${PORTABLE_TREE} is not set"))
+        found.add(Unavailable(family, f"${variable} is not set"))
         return
     if "asyncfile" in sys.modules:
-        found.add(Unavailable("portable", "asyncfile is already imported"))
+        found.add(Unavailable(family, "asyncfile is already imported"))
         return
     sys.path.insert(0, os.path.abspath(tree))  # a worker serves one family
     try:
         from asyncfile.core import _aio
 
-        if not _aio.PORTABLE or not _aio.__file__.startswith(os.path.abspath(tree)):
-            raise ImportError(f"{_aio.__file__} is not the portable build")
+        if not _aio.__file__.startswith(os.path.abspath(tree)):
+            raise ImportError(f"{_aio.__file__} is not in {tree}")
+        if getattr(_aio, "PORTABLE", False) != portable:
+            build = "the portable build" if portable else "the Linux build"
+            raise ImportError(f"{_aio.__file__} is not {build}")
     except Exception as exc:  # any failure means "skip, say why"
-        found.add(Unavailable("portable", _describe(exc)))
+        found.add(Unavailable(family, _describe(exc)))
         return
     own = Discovery()
     _family_asyncfile(own)
     for contender in own.contenders:
-        name = contender.name.replace("asyncfile", "portable", 1)
-        found.add(dataclasses.replace(contender, name=name, family="portable"))
+        name = contender.name.replace("asyncfile", family, 1)
+        found.add(dataclasses.replace(contender, name=name, family=family))
     for missing in own.unavailable:
-        name = missing.name.replace("asyncfile", "portable", 1)
+        name = missing.name.replace("asyncfile", family, 1)
         found.add(Unavailable(name, missing.reason))
-    found.versions["portable"] = f"{own.versions.get('asyncfile', '?')} ({tree})"
+    found.versions[family] = f"{own.versions.get('asyncfile', '?')} ({tree})"
 
 
 FAMILIES: dict[str, Callable[[Discovery], None]] = {
@@ -580,6 +602,7 @@ FAMILIES: dict[str, Callable[[Discovery], None]] = {
     "anyio": _family_anyio,
     "aiohttp": _family_aiohttp,
     "portable": _family_portable,
+    "before": _family_before,
 }
 """Each family is listed in a process of its own, so one that crashes on
 import costs only its own contenders."""
