@@ -377,7 +377,9 @@ static bool
 complete_inline(struct request *req)
 {
 #ifdef ASYNCFILE_PORTABLE
-    if (req->nbytes > INLINE_MAX || req->direct ||
+    /* No way to ask whether a pipe read would wait, without a system call
+     * that then takes the data: the pool asks poll() first. */
+    if (req->nbytes > INLINE_MAX || req->direct || req->offset == OFFSET_CURRENT ||
         (req->opcode != OP_READ && req->opcode != OP_READINTO) ||
         !range_is_cached(req->fd, req->offset + req->done, req->nbytes - req->done)) {
         return false;
@@ -396,10 +398,13 @@ complete_inline(struct request *req)
         return true;
     }
     req->missed_cache = req->result == -EAGAIN;
-    /* No page-cache answer without blocking: EAGAIN (a miss), or EOPNOTSUPP
-     * (a file system without RWF_NOWAIT, or a buffered write).  Memory-backed
-     * file systems never wait for a device, so they may block here. */
-    if (req->result != -EAGAIN && is_memory_backed(req->fd)) {
+    /* No page-cache answer without blocking: EAGAIN (a miss, or an empty
+     * pipe), or EOPNOTSUPP (a file system without RWF_NOWAIT, or a buffered
+     * write).  Memory-backed file systems never wait for a device, so they may
+     * block here; but a FIFO on one waits for its writer, and a transfer at
+     * the current position may be on a FIFO. */
+    if (req->result != -EAGAIN && req->offset != OFFSET_CURRENT &&
+        is_memory_backed(req->fd)) {
         request_perform(req, 0);
         return true;
     }

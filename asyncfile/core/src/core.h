@@ -39,6 +39,13 @@
  * caps a single read or write just below 2 GiB anyway). */
 #define CHUNK_MAX ((size_t)1 << 30)
 
+/* The offset of a read or write at the descriptor's current position (pipes,
+ * FIFOs, sockets, terminals): what io_uring takes as "no offset" (-1 as a
+ * u64), what preadv2/pwritev2 take as -1, and what Python passes as -1 or
+ * 2**64-1.  Such a read is one read(2): it returns what is there (short on a
+ * pipe), never waiting for the rest. */
+#define OFFSET_CURRENT UINT64_MAX
+
 /* Page-cache hits at most this large complete on the loop thread: a larger copy
  * would hold the loop too long, so it goes to the kernel or the pool. */
 #define INLINE_MAX ((size_t)256 << 10)
@@ -179,8 +186,11 @@ unsigned pool_threads(struct pool *pool);
  * req->done saying how far it got. */
 int request_perform(struct request *req, int rw_flags);
 /* The same, blocking, on a pool worker: a large buffered read goes in steps, so
- * that the worker never holds a CPU the loop wants for long. */
-void request_perform_in_worker(struct request *req);
+ * that the worker never holds a CPU the loop wants for long.  A transfer at
+ * the current position first waits in poll() until the descriptor is ready,
+ * giving up with ECANCELED once `*stopping` (read atomically) is true, so that
+ * closing a pool never waits for a pipe nobody writes. */
+void request_perform_in_worker(struct request *req, const bool *stopping);
 
 /* Backends. */
 struct backend {

@@ -152,7 +152,14 @@ send_to_pool(struct context *ctx, struct request *req)
 static bool
 belongs_to_pool(struct request *req)
 {
-    if (req->direct || req->opcode == OP_FSYNC || req->opcode == OP_FDSYNC) {
+    if (req->opcode == OP_FSYNC || req->opcode == OP_FDSYNC) {
+        return false;
+    }
+    /* Linux AIO has no "current position" (a pipe): the pool reads it. */
+    if (req->offset == OFFSET_CURRENT) {
+        return true;
+    }
+    if (req->direct) {
         return false;
     }
     return req->opcode == OP_WRITE || req->missed_cache ||

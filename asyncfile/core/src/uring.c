@@ -292,10 +292,13 @@ prepare_transfer(struct io_uring_sqe *sqe, struct request *req)
     size_t remaining = req->nbytes - req->done;
     sqe->opcode = req->opcode == OP_WRITE ? IORING_OP_WRITE : IORING_OP_READ;
     sqe->fd = req->fd;
-    sqe->off = req->offset + req->done;
+    /* OFFSET_CURRENT is io_uring's -1: the descriptor's position. */
+    sqe->off = req->offset == OFFSET_CURRENT ? OFFSET_CURRENT : req->offset + req->done;
     sqe->addr = (uint64_t)(uintptr_t)(req->data + req->done);
     sqe->len = (unsigned)(remaining < CHUNK_MAX ? remaining : CHUNK_MAX);
-    if (remaining > INLINE_MAX) {
+    /* A pipe is never forced to io-wq: the kernel then waits for it with a
+     * poll (cancellable, no thread held) instead of a blocked worker. */
+    if (remaining > INLINE_MAX && req->offset != OFFSET_CURRENT) {
         /* A big copy inside io_uring_enter would hold the loop thread. */
         sqe->flags |= IOSQE_ASYNC;
     }
@@ -304,8 +307,9 @@ prepare_transfer(struct io_uring_sqe *sqe, struct request *req)
 static bool
 belongs_to_pool(const struct request *req)
 {
+    /* At the current position the ring waits for a pipe without a thread. */
     return (req->opcode == OP_READ || req->opcode == OP_READINTO) && !req->direct &&
-           req->nbytes - req->done > INLINE_MAX;
+           req->offset != OFFSET_CURRENT && req->nbytes - req->done > INLINE_MAX;
 }
 
 static int
@@ -382,8 +386,10 @@ handle_completion(struct context *ctx, struct request *req, int res)
     size_t remaining = req->nbytes - req->done;
     size_t submitted = remaining < CHUNK_MAX ? remaining : CHUNK_MAX;
     req->done += (size_t)res;
+    /* A read at the current position is one read(2), short on a pipe. */
     bool more = req->done < req->nbytes && res > 0 &&
-                (req->opcode == OP_WRITE || (size_t)res == submitted);
+                (req->opcode == OP_WRITE ||
+                 ((size_t)res == submitted && req->offset != OFFSET_CURRENT));
     if (more && !ctx->closed && uring_start(ctx, req) == 0) {
         return;
     }
