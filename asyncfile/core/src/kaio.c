@@ -136,6 +136,8 @@ prepare_iocb(struct context *ctx, struct request *req)
     case OP_FDSYNC:
         cb->aio_lio_opcode = IOCB_CMD_FDSYNC;
         break;
+    default:
+        break; /* filesystem calls go to the pool (belongs_to_pool) */
     }
 }
 
@@ -152,6 +154,9 @@ send_to_pool(struct context *ctx, struct request *req)
 static bool
 belongs_to_pool(struct request *req)
 {
+    if (is_fs_opcode(req->opcode)) {
+        return true; /* Linux AIO has no filesystem calls */
+    }
     if (req->opcode == OP_FSYNC || req->opcode == OP_FDSYNC) {
         return false;
     }

@@ -303,8 +303,7 @@ operation_get_value(PyObject *op, PyObject *Py_UNUSED(ignored))
     case OP_READINTO:
     case OP_WRITE:
         return PyLong_FromLongLong(self->result);
-    case OP_FSYNC:
-    case OP_FDSYNC:
+    default: /* syncs; an Operation is never a filesystem call */
         break;
     }
     Py_RETURN_NONE;

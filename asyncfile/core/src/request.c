@@ -37,6 +37,8 @@ request_acquire(struct context *ctx)
     req->has_view = false;
     req->owner = NULL;
     req->owner_is_future = false;
+    req->path = NULL;
+    req->path2 = NULL;
     ctx->in_flight++;
     return req;
 }
@@ -50,6 +52,8 @@ request_drop_references(struct request *req)
     }
     Py_CLEAR(req->bytes);
     Py_CLEAR(req->owner);
+    Py_CLEAR(req->path);
+    Py_CLEAR(req->path2);
     if (req->bounce != req->kept) {
         free(req->bounce);
     }
@@ -310,6 +314,9 @@ perform(struct request *req, int rw_flags, bool may_step)
     case OP_READINTO:
     case OP_WRITE:
         break;
+    default:
+        req->result = fs_perform(req);
+        return 0;
     }
     bool stepped = may_step && goes_in_steps(req);
     size_t limit = stepped ? READ_STEP : CHUNK_MAX;
@@ -385,8 +392,8 @@ wait_until_ready(const struct request *req, const bool *stopping)
 void
 request_perform_in_worker(struct request *req, const bool *stopping)
 {
-    if (req->offset == OFFSET_CURRENT && req->opcode != OP_FSYNC &&
-        req->opcode != OP_FDSYNC) {
+    if (req->offset == OFFSET_CURRENT &&
+        (req->opcode == OP_READ || req->opcode == OP_READINTO || req->opcode == OP_WRITE)) {
         int ret = wait_until_ready(req, stopping);
         if (ret < 0) {
             req->result = req->done > 0 ? (int64_t)req->done : ret;
@@ -411,6 +418,10 @@ PyObject *
 request_error(aio_state *state, struct request *req)
 {
     assert(req->result < 0);
+    if (is_fs_opcode(req->opcode)) {
+        /* The caller names the paths, as os does: it knows how they came. */
+        return PyObject_CallFunction(state->error_from_errno, "i", (int)-req->result);
+    }
     return PyObject_CallFunction(state->error_from_errno, "ii", (int)-req->result,
                                  req->fd);
 }
@@ -434,6 +445,7 @@ request_value(aio_state *state, struct request *req)
     case OP_FSYNC:
     case OP_FDSYNC:
         Py_RETURN_NONE;
+    default:
+        return fs_value(state, req);
     }
-    Py_UNREACHABLE();
 }
