@@ -139,10 +139,11 @@ def _close_unclaimed(opening: asyncio.Future[int]) -> None:
 
 
 async def close(fd: int) -> None:
-    """``os.close(fd)``."""
+    """``os.close(fd)``.  The descriptor is closed even if the caller is
+    cancelled meanwhile: it gave the descriptor up by calling."""
     core = _core()
     if core is None or type(fd) is not int or fd < 0:
-        return await in_thread(os.close, fd)
+        return await asyncio.shield(running_loop().run_in_executor(None, os.close, fd))
     try:
         await core.aclose(fd)
     except OSError as exc:

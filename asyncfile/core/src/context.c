@@ -687,10 +687,11 @@ start_overflow(struct context *ctx)
             (int)PyLong_AsLong(PyTuple_GET_ITEM(entry, 9)),
             (unsigned)PyLong_AsUnsignedLong(PyTuple_GET_ITEM(entry, 10)),
         };
-        if (!waiter_is_pending(future)) {
+        if (!waiter_is_pending(future) && opcode != OP_CLOSE) {
             Py_DECREF(entry);
             continue; /* a cancelled write must not happen at all */
         }
+        /* A close happens even so: its caller gave the descriptor up. */
         struct request *req = request_acquire(ctx);
         int ret = request_prepare(req, (enum opcode)opcode, fd, offset, nbytes,
                                   buffer == Py_None ? NULL : buffer,
