@@ -162,6 +162,18 @@ async def stat(
     """``os.stat(path, dir_fd=dir_fd, follow_symlinks=follow_symlinks)``;
     ``path`` may be an open descriptor."""
     core = _core()
+    if core is not None and type(path) is str and dir_fd is None and "\0" not in path:
+        # The common call, without the general checks below.
+        flags = 0 if follow_symlinks else _at().SYMLINK_NOFOLLOW
+        try:
+            result: os.stat_result = await core.astat(
+                _at().FDCWD, os.fsencode(path), flags
+            )
+        except OSError as exc:
+            error = _os_error(exc, path)
+        else:
+            return result
+        raise error
     if core is not None and type(path) is int and path >= 0:
         if dir_fd is None and follow_symlinks is True:
             return await _stat(core, path, None, 0, path)

@@ -376,3 +376,53 @@ def test_an_open_cancelled_meanwhile_closes_its_descriptor(
         loop.close()
     if before:
         assert len(os.listdir("/proc/self/fd")) == before
+
+
+def _completes_without_suspending(call: Any) -> tuple[bool, Any]:
+    """Step a core call once: (True, value) if it finished in that step."""
+    try:
+        call.send(None)
+    except StopIteration as stop:
+        return True, stop.value
+    call.close()
+    return False, None
+
+
+@LINUX.mark
+def test_a_cached_stat_on_a_block_device_completes_inline_and_tmpfs_does_not(
+    runner: Runner, tmp_path: Path
+) -> None:
+    if runner.backend.name == "python":
+        pytest.skip("the python backend stats on threads")
+    on_disk = tmp_path / "file"
+    on_disk.write_bytes(b"x")
+    if os.major(os.stat(on_disk).st_dev) == 0:
+        pytest.skip(f"{tmp_path} is not on a block device's file system")
+    (tmp_path / "mnt").mkdir()
+
+    async def body(in_memory: Path) -> None:
+        native = get_context().filesystem()
+        at = afs._at()
+        done, value = _completes_without_suspending(
+            native.astat(at.FDCWD, os.fsencode(on_disk), 0)
+        )
+        assert done
+        assert stat_fields(value) == stat_fields(os.stat(on_disk))
+        done, _ = _completes_without_suspending(
+            native.astat(at.FDCWD, os.fsencode(in_memory), 0)
+        )
+        # (io_uring's worker may have answered by the time the ring is
+        # reaped right after the submission: only the pool never is.)
+        if runner.backend.name != "uring":
+            assert not done, "a file system without a device may be a network one"
+        result = await afs.stat(in_memory)
+        assert stat_fields(result) == stat_fields(os.stat(in_memory))
+
+    with tmpfs(tmp_path / "mnt", "1m") as mounted:
+        (mounted / "file").write_bytes(b"y")
+        loop = asyncio.new_event_loop()
+        try:
+            loop.run_until_complete(body(mounted / "file"))
+            loop.run_until_complete(_close_contexts())
+        finally:
+            loop.close()

@@ -383,7 +383,8 @@ static bool
 complete_inline(struct request *req)
 {
     if (is_fs_opcode(req->opcode)) {
-        return false; /* may wait for a disk: see complete_at_submit */
+        /* Most may wait for a disk: see complete_at_submit too. */
+        return fs_complete_inline(req);
     }
 #ifdef ASYNCFILE_PORTABLE
     /* No way to ask whether a pipe read would wait, without a system call

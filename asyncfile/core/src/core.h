@@ -408,6 +408,9 @@ PyObject *fs_value(aio_state *state, struct request *req);
 /* Fill `req` from `args`; 0, or -1 with an error set. */
 int fs_fill(struct request *req, enum opcode opcode, int fd, uint64_t length,
             const struct fs_args *args);
+/* Complete a filesystem call on the loop if the kernel answers it from its
+ * caches without waiting (a stat, on Linux); true when it did. */
+bool fs_complete_inline(struct request *req);
 /* A finished call nobody waits for any more releases what it made: an
  * opened descriptor is closed. */
 void fs_discard(struct request *req);

@@ -15,6 +15,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #ifndef ASYNCFILE_PORTABLE
+#include <linux/openat2.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #endif
 
@@ -90,6 +92,53 @@ fs_perform(struct request *req)
     }
     return req->opcode == OP_OPENAT ? ret : 0;
 }
+
+#if defined(ASYNCFILE_HAVE_STATX) && defined(SYS_openat2) && defined(RESOLVE_CACHED)
+/* A stat answered from the caches, on the loop: the path resolves from the
+ * dentry cache alone (openat2 with RESOLVE_CACHED fails with EAGAIN rather
+ * than read a directory), and the inode is on a block device's file system,
+ * whose getattr reads no disk (AT_STATX_DONT_SYNC keeps a network file
+ * system from asking its server, and its answer is not taken: a file system
+ * without a device, major 0, goes to the ring or the pool).  Errors are left
+ * to those too, to be reported as statx reports them. */
+bool
+fs_complete_inline(struct request *req)
+{
+    if (req->opcode != OP_STATX) {
+        return false;
+    }
+    int fd = req->fd;
+    if (req->path != NULL) {
+        struct open_how how = {
+            .flags = O_PATH | O_CLOEXEC |
+                     ((req->flags & AT_SYMLINK_NOFOLLOW) ? O_NOFOLLOW : 0),
+            .resolve = RESOLVE_CACHED,
+        };
+        fd = (int)syscall(SYS_openat2, req->fd, PyBytes_AS_STRING(req->path), &how,
+                          sizeof(how));
+        if (fd < 0) {
+            return false;
+        }
+    }
+    int ret = statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_BASIC_STATS,
+                    &req->stx);
+    if (fd != req->fd) {
+        close(fd);
+    }
+    if (ret < 0 || req->stx.stx_dev_major == 0) {
+        return false;
+    }
+    req->result = 0;
+    return true;
+}
+#else
+bool
+fs_complete_inline(struct request *req)
+{
+    (void)req;
+    return false; /* no way to ask whether a stat would wait */
+}
+#endif
 
 void
 fs_discard(struct request *req)
