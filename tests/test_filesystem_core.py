@@ -111,16 +111,17 @@ def stat_fields(result: os.stat_result) -> dict[str, object]:
     return fields
 
 
-def tree(root: Path) -> list[tuple[str, str, int]]:
-    """Every entry under ``root``: its path, kind and mode (or link target)."""
+def tree(root: Path) -> list[tuple[str, str, object]]:
+    """Every entry under ``root``: its path, kind and permissions, and its
+    size (or link target)."""
     entries = []
     for directory, dirs, files in os.walk(root):
         for name in sorted(dirs + files):
             path = os.path.join(directory, name)
             info = os.lstat(path)
-            kind = stat.S_IFMT(info.st_mode)
+            kind = f"{stat.S_IFMT(info.st_mode):o} {stat.S_IMODE(info.st_mode):o}"
             extra = os.readlink(path) if stat.S_ISLNK(info.st_mode) else info.st_size
-            entries.append((os.path.relpath(path, root), str(kind), extra))
+            entries.append((os.path.relpath(path, root), kind, extra))
     return sorted(entries, key=str)
 
 
