@@ -101,6 +101,11 @@ fs_perform(struct request *req)
  * system from asking its server, and its answer is not taken: a file system
  * without a device, major 0, goes to the ring or the pool).  Errors are left
  * to those too, to be reported as statx reports them. */
+/* Set once openat2 or RESOLVE_CACHED turned out missing (a kernel before 5.12,
+ * or valgrind, which does not know openat2): the pool answers every stat.
+ * Touched with the GIL held. */
+static bool resolve_cached_missing;
+
 bool
 fs_complete_inline(struct request *req)
 {
@@ -109,6 +114,9 @@ fs_complete_inline(struct request *req)
     }
     int fd = req->fd;
     if (req->path != NULL) {
+        if (resolve_cached_missing) {
+            return false;
+        }
         struct open_how how = {
             .flags = O_PATH | O_CLOEXEC |
                      ((req->flags & AT_SYMLINK_NOFOLLOW) ? O_NOFOLLOW : 0),
@@ -117,6 +125,9 @@ fs_complete_inline(struct request *req)
         fd = (int)syscall(SYS_openat2, req->fd, PyBytes_AS_STRING(req->path), &how,
                           sizeof(how));
         if (fd < 0) {
+            /* EINVAL: a resolve flag this kernel does not know (the path
+             * itself cannot make openat2 say EINVAL). */
+            resolve_cached_missing = errno == ENOSYS || errno == EINVAL;
             return false;
         }
     }
