@@ -147,7 +147,7 @@ class AsyncFileIO:
                 raise ValueError("Cannot use closefd=False with file name")
             file = os.fspath(file)
             if opener is None:
-                fd = await _filesystem.open(file, flags, 0o666)
+                fd = await _filesystem.open(file, flags, 0o666, context=context)
             else:
                 # The opener cannot be stopped: a cancelled open still
                 # completes, and the cancellation lands once the file object
@@ -378,7 +378,7 @@ class AsyncFileIO:
             return
         self._closed = True
         if self._closefd:
-            await _filesystem.close(self._fd)
+            await _filesystem.close(self._fd, context=self._context)
         elif self._position is not None:
             os.lseek(self._fd, self._position, os.SEEK_SET)
 

@@ -40,8 +40,12 @@ StrOrBytesPath = str | bytes | os.PathLike[str] | os.PathLike[bytes]
 _LINK_FOLLOWS = not sys.platform.startswith("linux")
 
 
-def _core() -> Any:
-    """The native context serving the running loop, or None (python backend)."""
+def _core(context: Any = None) -> Any:
+    """The native context serving the running loop (``context``'s, if it is
+    given and has one), or None (python backend)."""
+    filesystem = getattr(context, "filesystem", None)
+    if filesystem is not None:
+        return filesystem()
     return get_context().filesystem()
 
 
@@ -99,10 +103,16 @@ async def in_thread(function: Callable[..., T], /, *args: Any, **kwargs: Any) ->
 
 
 async def open(
-    path: StrOrBytesPath, flags: int, mode: int = 0o777, *, dir_fd: int | None = None
+    path: StrOrBytesPath,
+    flags: int,
+    mode: int = 0o777,
+    *,
+    dir_fd: int | None = None,
+    context: Any = None,
 ) -> int:
-    """``os.open(path, flags, mode, dir_fd=dir_fd)``: a new descriptor."""
-    core = _core()
+    """``os.open(path, flags, mode, dir_fd=dir_fd)``: a new descriptor;
+    ``context``: the core context to open it on (default: the loop's)."""
+    core = _core(context)
     encoded, at = _encoded(path), _dir_fd(dir_fd)
     if core is None or encoded is None or at is None or type(flags) is not int:
         return await _open_in_thread(path, flags, mode, dir_fd)
@@ -138,10 +148,11 @@ def _close_unclaimed(opening: asyncio.Future[int]) -> None:
         os.close(opening.result())
 
 
-async def close(fd: int) -> None:
+async def close(fd: int, *, context: Any = None) -> None:
     """``os.close(fd)``.  The descriptor is closed even if the caller is
-    cancelled meanwhile: it gave the descriptor up by calling."""
-    core = _core()
+    cancelled meanwhile: it gave the descriptor up by calling.  ``context``:
+    the core context to close it on (default: the loop's)."""
+    core = _core(context)
     if core is None or type(fd) is not int or fd < 0:
         return await asyncio.shield(running_loop().run_in_executor(None, os.close, fd))
     try:

@@ -16,6 +16,7 @@
 #include "core.h"
 
 #include <string.h>
+#include <unistd.h>
 
 #include "compat.h"
 
@@ -100,6 +101,15 @@ call_new_fs(struct context *ctx, enum opcode opcode, int fd, uint64_t length,
 static void
 call_clear_outcome(CallObject *self)
 {
+    if (self->opcode == OP_OPENAT && self->outcome.value != NULL) {
+        /* Opened inline but never handed over (the call was abandoned while
+         * it gave the loop a turn): nobody else will close it. */
+        long fd = PyLong_AsLong(self->outcome.value);
+        if (fd >= 0) {
+            close((int)fd);
+        }
+        PyErr_Clear();
+    }
     Py_CLEAR(self->outcome.future);
     Py_CLEAR(self->outcome.value);
     Py_CLEAR(self->outcome.error);
