@@ -30,6 +30,7 @@ import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from . import _filesystem
 from ._tasks import TaskLock, complete_despite_cancel
 from .contexts import get_context, running_loop
 from .core import forks
@@ -117,7 +118,12 @@ class AsyncFileIO:
     ) -> AsyncFileIO:
         """Open ``file`` as ``io.FileIO(file, mode, closefd, opener)`` would.
 
-        A path is opened on a worker thread: opening may wait for the disk.
+        A path is opened by the core (``_filesystem.open``: io_uring's openat,
+        answered at submit when the caches hold the path, else the native
+        pool; on the python backend a thread), never on the loop itself.  With
+        an ``opener``, ``opener(path, flags)`` is called on a thread, as io
+        calls it, since it may block.  A caller cancelled while the file opens
+        gets ``CancelledError`` and no descriptor is left open.
         """
         loop = running_loop()
         if isinstance(file, float):
@@ -140,11 +146,15 @@ class AsyncFileIO:
             if not closefd:
                 raise ValueError("Cannot use closefd=False with file name")
             file = os.fspath(file)
-            # The worker cannot be stopped: a cancelled open still completes,
-            # and the cancellation lands once the file object owns the fd.
-            fd = await complete_despite_cancel(
-                loop.run_in_executor(None, _open_path, file, flags, opener)
-            )
+            if opener is None:
+                fd = await _filesystem.open(file, flags, 0o666, context=context)
+            else:
+                # The opener cannot be stopped: a cancelled open still
+                # completes, and the cancellation lands once the file object
+                # owns the fd.
+                fd = await complete_despite_cancel(
+                    loop.run_in_executor(None, _open_path, file, flags, opener)
+                )
             owned = True
         try:
             return cls._wrap(fd, file, mode, closefd, context)
@@ -361,12 +371,14 @@ class AsyncFileIO:
         self._check_closed()
 
     async def close(self) -> None:
-        """Release the descriptor (close it if ``closefd``); idempotent."""
+        """Release the descriptor (close it if ``closefd``, through the core:
+        close(2) may wait, for a network file system's flush); idempotent.
+        The descriptor is closed even if the caller is cancelled meanwhile."""
         if self._closed:
             return
         self._closed = True
         if self._closefd:
-            os.close(self._fd)
+            await _filesystem.close(self._fd, context=self._context)
         elif self._position is not None:
             os.lseek(self._fd, self._position, os.SEEK_SET)
 
