@@ -7,19 +7,83 @@ subclasses with ``errno``, ``filename`` and ``filename2``). The layers above
 and never call the blocking ``os`` functions on the loop themselves.
 
 Paths are ``str``, ``bytes`` or path-like objects, as ``os`` accepts them.
+
+Where they run: on the native backends, as requests of the core (io_uring's
+own operations where the running kernel has them, else the native pool's
+threads, which never take the GIL; an open or close that io_uring answers from
+the caches completes without the loop waiting a turn); on the python backend
+(and Windows), ``os``'s function on a thread of the loop's default executor.
+Arguments only ``os`` can judge (a wrong type, an embedded NUL, an unusual
+combination) go to ``os``'s function on a thread too, so that it raises what it
+raises.  Descriptors opened here are not inheritable (``O_CLOEXEC``), as
+``os.open`` makes them; an open whose caller was cancelled meanwhile closes the
+descriptor it made.
 """
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import os
+import sys
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
-from .contexts import running_loop
+from .contexts import get_context, running_loop
 
 T = TypeVar("T")
 
 StrOrBytesPath = str | bytes | os.PathLike[str] | os.PathLike[bytes]
+
+#: link(2) follows a symlink on macOS, not on Linux; os.link calls it when no
+#: directory descriptor is given.
+_LINK_FOLLOWS = not sys.platform.startswith("linux")
+
+
+def _core() -> Any:
+    """The native context serving the running loop, or None (python backend)."""
+    return get_context().filesystem()
+
+
+def _encoded(path: object) -> bytes | None:
+    """``path`` as ``os`` passes it to the kernel, or None where ``os`` itself
+    must judge it (not a path, an embedded NUL, unencodable)."""
+    if isinstance(path, os.PathLike):
+        path = path.__fspath__()
+    if isinstance(path, str):
+        try:
+            path = os.fsencode(path)
+        except UnicodeError:
+            return None
+    if not isinstance(path, bytes) or b"\0" in path:
+        return None
+    return path
+
+
+def _dir_fd(dir_fd: object) -> int | None:
+    """A directory descriptor for the core (None: the current directory), or
+    None for one ``os`` must judge."""
+    if dir_fd is None:
+        return _at().FDCWD
+    return dir_fd if type(dir_fd) is int else None
+
+
+def _os_error(
+    exc: OSError, filename: object = None, filename2: object = None
+) -> OSError:
+    """The error ``os`` raises for ``exc``'s errno, naming what it names."""
+    code = exc.errno
+    assert code is not None
+    # os names a path-like object by what its __fspath__ gave.
+    if isinstance(filename, os.PathLike):
+        filename = filename.__fspath__()
+    if isinstance(filename2, os.PathLike):
+        filename2 = filename2.__fspath__()
+    if filename is None:
+        return OSError(code, os.strerror(code))
+    if filename2 is None:
+        return OSError(code, os.strerror(code), filename)
+    return OSError(code, os.strerror(code), filename, None, filename2)
 
 
 async def in_thread(function: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
@@ -38,12 +102,55 @@ async def open(
     path: StrOrBytesPath, flags: int, mode: int = 0o777, *, dir_fd: int | None = None
 ) -> int:
     """``os.open(path, flags, mode, dir_fd=dir_fd)``: a new descriptor."""
-    return await in_thread(os.open, path, flags, mode, dir_fd=dir_fd)
+    core = _core()
+    encoded, at = _encoded(path), _dir_fd(dir_fd)
+    if core is None or encoded is None or at is None or type(flags) is not int:
+        return await _open_in_thread(path, flags, mode, dir_fd)
+    if type(mode) is not int or not 0 <= mode <= 0xFFFFFFFF:
+        return await _open_in_thread(path, flags, mode, dir_fd)
+    try:
+        fd: int = await core.aopenat(at, encoded, flags, mode)
+    except OSError as exc:
+        error = _os_error(exc, path)
+    else:
+        return fd
+    raise error
+
+
+async def _open_in_thread(
+    path: StrOrBytesPath, flags: int, mode: int, dir_fd: int | None
+) -> int:
+    """``os.open`` on a thread; a caller cancelled meanwhile leaves no
+    descriptor behind: the thread's is closed once it has it."""
+    loop = running_loop()
+    opening = loop.run_in_executor(
+        None, functools.partial(os.open, path, flags, mode, dir_fd=dir_fd)
+    )
+    try:
+        return await asyncio.shield(opening)
+    except asyncio.CancelledError:
+        opening.add_done_callback(_close_unclaimed)
+        raise
+
+
+def _close_unclaimed(opening: asyncio.Future[int]) -> None:
+    if not opening.cancelled() and opening.exception() is None:
+        os.close(opening.result())
 
 
 async def close(fd: int) -> None:
-    """``os.close(fd)``."""
-    await in_thread(os.close, fd)
+    """``os.close(fd)``.  The descriptor is closed even if the caller is
+    cancelled meanwhile: it gave the descriptor up by calling."""
+    core = _core()
+    if core is None or type(fd) is not int or fd < 0:
+        return await asyncio.shield(running_loop().run_in_executor(None, os.close, fd))
+    try:
+        await core.aclose(fd)
+    except OSError as exc:
+        error = _os_error(exc)
+    else:
+        return
+    raise error
 
 
 async def stat(
@@ -54,9 +161,87 @@ async def stat(
 ) -> os.stat_result:
     """``os.stat(path, dir_fd=dir_fd, follow_symlinks=follow_symlinks)``;
     ``path`` may be an open descriptor."""
+    core = _core()
+    if core is not None and type(path) is str and dir_fd is None and "\0" not in path:
+        # The common call, without the general checks below.
+        flags = 0 if follow_symlinks else _at().SYMLINK_NOFOLLOW
+        try:
+            result: os.stat_result = await core.astat(
+                _at().FDCWD, os.fsencode(path), flags
+            )
+        except OSError as exc:
+            error = _os_error(exc, path)
+        else:
+            return result
+        raise error
+    if core is not None and type(path) is int and path >= 0:
+        if dir_fd is None and follow_symlinks is True:
+            return await _stat(core, path, None, 0, path)
+    elif core is not None:
+        encoded, at = _encoded(path), _dir_fd(dir_fd)
+        if encoded is not None and at is not None:
+            flags = 0 if follow_symlinks else _at().SYMLINK_NOFOLLOW
+            return await _stat(core, at, encoded, flags, path)
     return await in_thread(
         os.stat, path, dir_fd=dir_fd, follow_symlinks=follow_symlinks
     )
+
+
+async def _stat(
+    core: Any, at: int, encoded: bytes | None, flags: int, path: object
+) -> os.stat_result:
+    try:
+        result: os.stat_result = await core.astat(at, encoded, flags)
+    except OSError as exc:
+        error = _os_error(exc, path)
+    else:
+        return result
+    raise error
+
+
+async def lstat(path: StrOrBytesPath, *, dir_fd: int | None = None) -> os.stat_result:
+    """``os.lstat(path, dir_fd=dir_fd)``."""
+    if _encoded(path) is None:
+        return await in_thread(os.lstat, path, dir_fd=dir_fd)  # os's error
+    return await stat(path, dir_fd=dir_fd, follow_symlinks=False)
+
+
+async def fstat(fd: int) -> os.stat_result:
+    """``os.fstat(fd)``."""
+    core = _core()
+    if core is None or type(fd) is not int or fd < 0:
+        return await in_thread(os.fstat, fd)
+    return await _stat(core, fd, None, 0, None)
+
+
+async def _two_paths(
+    method: str,
+    fallback: Callable[..., None],
+    src: StrOrBytesPath,
+    dst: StrOrBytesPath,
+    src_dir_fd: int | None,
+    dst_dir_fd: int | None,
+    *extra: int,
+) -> None:
+    core = _core()
+    src_at, dst_at = _dir_fd(src_dir_fd), _dir_fd(dst_dir_fd)
+    encoded_src, encoded_dst = _encoded(src), _encoded(dst)
+    if (
+        core is None
+        or src_at is None
+        or dst_at is None
+        or encoded_src is None
+        or encoded_dst is None
+    ):
+        await in_thread(fallback)
+        return
+    try:
+        await getattr(core, method)(src_at, encoded_src, dst_at, encoded_dst, *extra)
+    except OSError as exc:
+        error = _os_error(exc, src, dst)
+    else:
+        return
+    raise error
 
 
 async def rename(
@@ -67,7 +252,14 @@ async def rename(
     dst_dir_fd: int | None = None,
 ) -> None:
     """``os.rename(src, dst, ...)``."""
-    await in_thread(os.rename, src, dst, src_dir_fd=src_dir_fd, dst_dir_fd=dst_dir_fd)
+    await _two_paths(
+        "arenameat",
+        lambda: os.rename(src, dst, src_dir_fd=src_dir_fd, dst_dir_fd=dst_dir_fd),
+        src,
+        dst,
+        src_dir_fd,
+        dst_dir_fd,
+    )
 
 
 async def replace(
@@ -77,25 +269,62 @@ async def replace(
     src_dir_fd: int | None = None,
     dst_dir_fd: int | None = None,
 ) -> None:
-    """``os.replace(src, dst, ...)``."""
-    await in_thread(os.replace, src, dst, src_dir_fd=src_dir_fd, dst_dir_fd=dst_dir_fd)
+    """``os.replace(src, dst, ...)`` (rename(2), as ``os.rename``, on POSIX)."""
+    await _two_paths(
+        "arenameat",
+        lambda: os.replace(src, dst, src_dir_fd=src_dir_fd, dst_dir_fd=dst_dir_fd),
+        src,
+        dst,
+        src_dir_fd,
+        dst_dir_fd,
+    )
+
+
+async def _one_path(
+    method: str, fallback: Callable[[], None], path: object, dir_fd: object, *extra: int
+) -> None:
+    core = _core()
+    encoded, at = _encoded(path), _dir_fd(dir_fd)
+    if core is None or encoded is None or at is None:
+        await in_thread(fallback)
+        return
+    try:
+        await getattr(core, method)(at, encoded, *extra)
+    except OSError as exc:
+        error = _os_error(exc, path)
+    else:
+        return
+    raise error
 
 
 async def unlink(path: StrOrBytesPath, *, dir_fd: int | None = None) -> None:
     """``os.unlink(path, dir_fd=dir_fd)``."""
-    await in_thread(os.unlink, path, dir_fd=dir_fd)
+    await _one_path(
+        "aunlinkat", lambda: os.unlink(path, dir_fd=dir_fd), path, dir_fd, 0
+    )
 
 
 async def rmdir(path: StrOrBytesPath, *, dir_fd: int | None = None) -> None:
     """``os.rmdir(path, dir_fd=dir_fd)``."""
-    await in_thread(os.rmdir, path, dir_fd=dir_fd)
+    await _one_path(
+        "aunlinkat",
+        lambda: os.rmdir(path, dir_fd=dir_fd),
+        path,
+        dir_fd,
+        _at().REMOVEDIR,
+    )
 
 
 async def mkdir(
     path: StrOrBytesPath, mode: int = 0o777, *, dir_fd: int | None = None
 ) -> None:
     """``os.mkdir(path, mode, dir_fd=dir_fd)``."""
-    await in_thread(os.mkdir, path, mode, dir_fd=dir_fd)
+    if type(mode) is not int or not 0 <= mode <= 0xFFFFFFFF:
+        await in_thread(os.mkdir, path, mode, dir_fd=dir_fd)
+        return
+    await _one_path(
+        "amkdirat", lambda: os.mkdir(path, mode, dir_fd=dir_fd), path, dir_fd, mode
+    )
 
 
 async def link(
@@ -106,14 +335,27 @@ async def link(
     dst_dir_fd: int | None = None,
     follow_symlinks: bool = True,
 ) -> None:
-    """``os.link(src, dst, ...)``."""
-    await in_thread(
-        os.link,
+    """``os.link(src, dst, ...)``: like it, follows a symlink ``src`` by default
+    only where link(2) does (macOS) or a directory descriptor is given."""
+    if follow_symlinks is True:
+        given = src_dir_fd is not None or dst_dir_fd is not None
+        flags = _at().SYMLINK_FOLLOW if given or _LINK_FOLLOWS else 0
+    else:
+        flags = 0
+    await _two_paths(
+        "alinkat",
+        lambda: os.link(
+            src,
+            dst,
+            src_dir_fd=src_dir_fd,
+            dst_dir_fd=dst_dir_fd,
+            follow_symlinks=follow_symlinks,
+        ),
         src,
         dst,
-        src_dir_fd=src_dir_fd,
-        dst_dir_fd=dst_dir_fd,
-        follow_symlinks=follow_symlinks,
+        src_dir_fd,
+        dst_dir_fd,
+        flags,
     )
 
 
@@ -125,9 +367,76 @@ async def symlink(
     dir_fd: int | None = None,
 ) -> None:
     """``os.symlink(src, dst, target_is_directory, dir_fd=dir_fd)``."""
-    await in_thread(os.symlink, src, dst, target_is_directory, dir_fd=dir_fd)
+    core = _core()
+    encoded_src, encoded_dst, at = _encoded(src), _encoded(dst), _dir_fd(dir_fd)
+    if core is None or encoded_src is None or encoded_dst is None or at is None:
+        await in_thread(os.symlink, src, dst, target_is_directory, dir_fd=dir_fd)
+        return
+    try:
+        await core.asymlinkat(encoded_src, at, encoded_dst)
+    except OSError as exc:
+        error = _os_error(exc, src, dst)
+    else:
+        return
+    raise error
 
 
 async def truncate(path: StrOrBytesPath | int, length: int) -> None:
     """``os.truncate(path, length)``; ``path`` may be an open descriptor."""
-    await in_thread(os.truncate, path, length)
+    core = _core()
+    if core is None or type(length) is not int or length < 0:
+        await in_thread(os.truncate, path, length)
+    elif type(path) is int:
+        await ftruncate(path, length)
+    else:
+        encoded = _encoded(path)
+        if encoded is None:
+            await in_thread(os.truncate, path, length)
+            return
+        try:
+            await core.atruncate(encoded, length)
+        except OSError as exc:
+            error = _os_error(exc, path)
+        else:
+            return
+        raise error
+
+
+async def ftruncate(fd: int, length: int) -> None:
+    """``os.ftruncate(fd, length)``."""
+    core = _core()
+    if core is None or type(fd) is not int or fd < 0:
+        await in_thread(os.ftruncate, fd, length)
+        return
+    if type(length) is not int or length < 0:
+        await in_thread(os.ftruncate, fd, length)
+        return
+    try:
+        await core.aftruncate(fd, length)
+    except OSError as exc:
+        error = _os_error(exc)
+    else:
+        return
+    raise error
+
+
+@functools.cache
+def _at() -> _AtFlags:
+    """The native core's AT_* constants (asked only once it serves a call)."""
+    from .core.probes import native_core
+
+    native = native_core()
+    assert not isinstance(native, str), "no core calls without the native core"
+    return _AtFlags(
+        native.AT_FDCWD,
+        native.AT_REMOVEDIR,
+        native.AT_SYMLINK_NOFOLLOW,
+        native.AT_SYMLINK_FOLLOW,
+    )
+
+
+class _AtFlags(NamedTuple):
+    FDCWD: int
+    REMOVEDIR: int
+    SYMLINK_NOFOLLOW: int
+    SYMLINK_FOLLOW: int

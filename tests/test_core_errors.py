@@ -157,7 +157,7 @@ def test_write_rejects_what_is_not_a_buffer(backend: Backend, bad: object) -> No
     assert isinstance(caught.value, ValueError), "caio raised ValueError"
 
 
-@pytest.mark.parametrize("offset", [-1, -(2**40), 2**63])
+@pytest.mark.parametrize("offset", [-2, -(2**40), 2**63, 2**64 - 2, 2**64])
 def test_offset_out_of_range_is_valueerror(backend: Backend, offset: int) -> None:
     operation = backend.module.Operation
     for make in (

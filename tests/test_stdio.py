@@ -18,10 +18,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from backends import clean_env
+from backends import Backend, clean_env
 from platforms import FIFO, PTY, WATCHED_STREAMS
 
 import asyncfile
+from asyncfile import contexts
 
 # -- in a child interpreter ---------------------------------------------------------
 
@@ -346,3 +347,24 @@ async def test_a_read_waiting_for_input_keeps_the_loop_turning(
                 received += await f.read(65536)
         assert await writer == len(payload)
         assert received == b"abc" + payload
+
+
+async def test_streams_are_read_and_written_at_offset_minus_one_on_every_backend(
+    backend: Backend, stream_pair: tuple[int, int]
+) -> None:
+    """Through the backend's own offset -1 (the current position)."""
+    read_end, write_end = stream_pair
+    context = contexts.get_context(backend.name)
+    payload = os.urandom(100_000)
+    async with (
+        asyncfile.open(write_end, "wb", 0, closefd=False, context=context) as w,
+        asyncfile.open(read_end, "rb", 0, closefd=False, context=context) as r,
+    ):
+        writer = asyncio.ensure_future(w.write(payload))
+        received = bytearray()
+        while len(received) < len(payload):
+            chunk = bytearray(65536)
+            count = await r.readinto(chunk)
+            received += chunk[:count]
+        assert await writer == len(payload)
+    assert received == payload

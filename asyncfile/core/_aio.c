@@ -121,7 +121,8 @@ aio_exec(PyObject *module)
     }
     if (operation_module_init(module, state) < 0 ||
         call_module_init(module, state) < 0 || waiter_module_init(module, state) < 0 ||
-        context_module_init(module, state) < 0 || adapter_module_init(module, state) < 0) {
+        context_module_init(module, state) < 0 || adapter_module_init(module, state) < 0 ||
+        fs_module_init(module, state) < 0) {
         return -1;
     }
     return 0;
@@ -145,6 +146,7 @@ aio_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(state->error_from_errno);
     Py_VISIT(state->buffer_type_error);
     Py_VISIT(state->queue_full_error);
+    Py_VISIT(state->stat_result_type);
     return 0;
 }
 
@@ -167,6 +169,7 @@ aio_clear(PyObject *module)
     Py_CLEAR(state->error_from_errno);
     Py_CLEAR(state->buffer_type_error);
     Py_CLEAR(state->queue_full_error);
+    Py_CLEAR(state->stat_result_type);
     Py_CLEAR(state->str_call_soon);
     Py_CLEAR(state->str_thread_id);
     for (size_t i = 0; i < DEFERRED_COUNT; i++) {

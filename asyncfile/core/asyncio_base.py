@@ -116,6 +116,12 @@ class AsyncioContextBase:
         ones read without a thread)."""
         return None
 
+    def filesystem(self) -> Any:
+        """The native context that runs filesystem calls for the running loop
+        (its ``aopenat``, ``astat``, ... methods), or None when this backend
+        has none (the python backend: ``os`` on threads serves then)."""
+        return None
+
     def readinto(
         self, buffer: Buffer, fd: int, offset: int = 0, priority: int = 0
     ) -> Awaitable[int]:

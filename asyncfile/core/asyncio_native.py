@@ -106,6 +106,9 @@ class NativeAsyncioContext(AsyncioMethods, AsyncioContextBase):
         result: Awaitable[bytes] = native.aread(nbytes, fd, offset)
         return result
 
+    def filesystem(self) -> Any:
+        return self._serving()
+
     def cached_reader(self) -> CachedReader | None:
         reader: CachedReader = self._native.read_cached
         return reader

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
 
 __all__ = (
     "MAX_OFFSET",
+    "OFFSET_CURRENT",
     "aligned_buffer",
     "byte_view",
     "check_fd",
@@ -66,11 +67,22 @@ def check_fd(fd: int) -> int:
     return fd
 
 
+#: The offset that means the descriptor's current position (pipes, FIFOs,
+#: sockets, terminals): a read there is one ``read(2)``, a write ``write(2)``.
+#: 2**64-1, io_uring's spelling of -1, means it too.
+OFFSET_CURRENT = -1
+
+
 def check_offset(offset: int) -> int:
-    """``offset`` as an int in the kernel's 64-bit range, else ValueError."""
+    """``offset`` as an int in the kernel's 64-bit range, or
+    :data:`OFFSET_CURRENT` for -1 and 2**64-1; else ValueError."""
     offset = operator.index(offset)
+    if offset in (OFFSET_CURRENT, 2**64 - 1):
+        return OFFSET_CURRENT
     if not 0 <= offset <= MAX_OFFSET:
-        raise ValueError(f"offset must be in [0, 2**63), got {offset}")
+        raise ValueError(
+            f"offset must be in [0, 2**63) or -1 (the current position), got {offset}"
+        )
     return offset
 
 

@@ -22,7 +22,14 @@ from typing import TYPE_CHECKING, Any
 
 from . import _positional
 from .abstract import AbstractContext, AbstractOperation
-from .buffers import aligned_buffer, byte_view, check_fd, check_offset, check_size
+from .buffers import (
+    OFFSET_CURRENT,
+    aligned_buffer,
+    byte_view,
+    check_fd,
+    check_offset,
+    check_size,
+)
 from .errors import AIOError, QueueFullError, cancelled_error, error_from_oserror
 
 if TYPE_CHECKING:
@@ -167,10 +174,14 @@ class Operation(AbstractOperation):
             f"offset={self._offset} nbytes={self._nbytes} {self._state.value}>"
         )
 
-    def _perform(self) -> None:
-        """Run the system calls; called on a worker thread."""
+    def _perform(self, stopping: Callable[[], bool] = bool) -> None:
+        """Run the system calls; called on a worker thread.  A transfer at the
+        current position first waits until the descriptor is ready, giving up
+        with ``ECANCELED`` once ``stopping()`` is true."""
         fd, offset = self._fd, self._offset
-        if self._opcode is OpCode.READ:
+        if offset == OFFSET_CURRENT and self._opcode not in _SYNCS:
+            self._perform_at_position(stopping)
+        elif self._opcode is OpCode.READ:
             self._value = _pread_exactly(fd, self._nbytes, offset)
             self._result = len(self._value)
         elif self._opcode is OpCode.READINTO:
@@ -183,6 +194,26 @@ class Operation(AbstractOperation):
             _positional.fsync(fd)
         else:
             _positional.fdatasync(fd)
+
+    def _perform_at_position(self, stopping: Callable[[], bool]) -> None:
+        """``read(2)`` or ``write(2)`` at the descriptor's position: a read
+        gives what a pipe holds once it holds something; a write writes all."""
+        fd = self._fd
+        writing = self._opcode is OpCode.WRITE
+        _wait_until_ready(fd, writing, stopping)
+        if self._opcode is OpCode.READ:
+            self._value = os.read(fd, self._nbytes)
+            self._result = len(self._value)
+        elif self._opcode is OpCode.READINTO:
+            assert self._buffer is not None
+            self._result = _readinto_at_position(fd, self._buffer)
+        else:
+            assert self._buffer is not None
+            done = 0
+            while done < self._buffer.nbytes:
+                with self._buffer[done:] as part:
+                    done += os.write(fd, part)
+            self._result = done
 
     def _complete(self, exception: BaseException | None) -> None:
         """Record the outcome and call the callback once, with ``result`` or -errno."""
@@ -203,6 +234,41 @@ class Operation(AbstractOperation):
             threading.excepthook(
                 threading.ExceptHookArgs((*sys.exc_info(), threading.current_thread()))
             )
+
+
+_SYNCS = (OpCode.FSYNC, OpCode.FDSYNC)
+
+#: How often a worker waiting for a pipe looks whether its pool is closing.
+_READY_POLL_SECONDS = 0.05
+
+
+def _wait_until_ready(fd: int, writing: bool, stopping: Callable[[], bool]) -> None:
+    """Wait until a transfer at ``fd``'s position would not block, so that a
+    closing pool never waits for a pipe nobody writes (``ECANCELED`` then).
+    Windows cannot wait for a pipe without reading it: there the transfer
+    itself waits."""
+    if sys.platform == "win32":
+        return
+    import select
+
+    poller = select.poll()
+    poller.register(fd, select.POLLOUT if writing else select.POLLIN)
+    while not poller.poll(_READY_POLL_SECONDS * 1000):
+        if stopping():
+            raise cancelled_error(fd)
+
+
+if hasattr(os, "readv"):
+
+    def _readinto_at_position(fd: int, view: memoryview) -> int:
+        return os.readv(fd, [view])
+
+else:  # Windows
+
+    def _readinto_at_position(fd: int, view: memoryview) -> int:
+        data = os.read(fd, view.nbytes)
+        view[: len(data)] = data
+        return len(data)
 
 
 #: A large buffered read goes in steps of this size, as on the native pool: a
@@ -387,9 +453,12 @@ class _WorkerPool:
             self._run(operation)
             del operation  # an idle worker must hold nothing alive
 
+    def _stopping(self) -> bool:
+        return self._closed
+
     def _run(self, operation: Operation) -> None:
         try:
-            operation._perform()
+            operation._perform(self._stopping)
         except BaseException as exc:
             outcome: BaseException | None = exc
         else:

@@ -30,6 +30,11 @@ typedef struct {
     PyObject_HEAD
     PyObject *context;
     PyObject *buffer; /* readinto's and write's buffer, else NULL */
+    PyObject *path;   /* a filesystem call's paths (bytes), else NULL */
+    PyObject *path2;
+    int fd2;
+    int flags;
+    unsigned mode;
     enum opcode opcode;
     int fd;
     uint64_t offset;
@@ -43,6 +48,10 @@ typedef struct {
 static const char *const call_names[] = {
     [OP_READ] = "aread",     [OP_READINTO] = "areadinto", [OP_WRITE] = "awrite",
     [OP_FSYNC] = "afsync",   [OP_FDSYNC] = "afdsync",
+    [OP_OPENAT] = "aopenat", [OP_CLOSE] = "aclose",       [OP_STATX] = "astat",
+    [OP_RENAMEAT] = "arenameat", [OP_UNLINKAT] = "aunlinkat",
+    [OP_MKDIRAT] = "amkdirat", [OP_SYMLINKAT] = "asymlinkat", [OP_LINKAT] = "alinkat",
+    [OP_FTRUNCATE] = "aftruncate", [OP_TRUNCATE] = "atruncate",
 };
 
 /* "UringContext" for asyncfile.core._aio.UringContext. */
@@ -70,6 +79,21 @@ call_new(struct context *ctx, enum opcode opcode, int fd, uint64_t offset,
     self->offset = offset;
     self->nbytes = nbytes;
     self->state = CALL_NEW;
+    return (PyObject *)self;
+}
+
+PyObject *
+call_new_fs(struct context *ctx, enum opcode opcode, int fd, uint64_t length,
+            const struct fs_args *args)
+{
+    CallObject *self = (CallObject *)call_new(ctx, opcode, fd, length, 0, NULL);
+    if (self != NULL) {
+        self->path = Py_XNewRef(args->path);
+        self->path2 = Py_XNewRef(args->path2);
+        self->fd2 = args->fd2;
+        self->flags = args->flags;
+        self->mode = args->mode;
+    }
     return (PyObject *)self;
 }
 
@@ -112,13 +136,17 @@ static PySendResult
 call_start(CallObject *self, PyObject **result)
 {
     struct context *ctx = CONTEXT(self->context);
+    struct fs_args fs = {self->path, self->path2, self->fd2, self->flags, self->mode};
     if (context_start(ctx, self->opcode, self->fd, self->offset, self->nbytes,
-                      self->buffer, &self->outcome) < 0) {
+                      self->buffer, is_fs_opcode(self->opcode) ? &fs : NULL,
+                      &self->outcome) < 0) {
         self->state = CALL_FINISHED;
         *result = NULL;
         return PYGEN_ERROR;
     }
     Py_CLEAR(self->buffer);
+    Py_CLEAR(self->path);
+    Py_CLEAR(self->path2);
     if (self->outcome.future != NULL) {
         self->state = CALL_WAITING;
         if (self->despite_cancel) {
@@ -225,6 +253,8 @@ call_abandon(CallObject *self)
     }
     call_clear_outcome(self);
     Py_CLEAR(self->buffer);
+    Py_CLEAR(self->path);
+    Py_CLEAR(self->path2);
     self->state = CALL_FINISHED;
 }
 
@@ -361,6 +391,8 @@ call_traverse(PyObject *op, visitproc visit, void *arg)
     Py_VISIT(Py_TYPE(op));
     Py_VISIT(self->context);
     Py_VISIT(self->buffer);
+    Py_VISIT(self->path);
+    Py_VISIT(self->path2);
     Py_VISIT(self->outcome.future);
     Py_VISIT(self->outcome.value);
     Py_VISIT(self->outcome.error);
@@ -374,6 +406,8 @@ call_clear(PyObject *op)
     CallObject *self = (CallObject *)op;
     call_clear_outcome(self);
     Py_CLEAR(self->buffer);
+    Py_CLEAR(self->path);
+    Py_CLEAR(self->path2);
     Py_CLEAR(self->context);
     Py_CLEAR(self->deferred_cancel);
     return 0;
@@ -431,7 +465,8 @@ static PyGetSetDef call_getset[] = {
 };
 
 static PyType_Slot call_slots[] = {
-    {Py_tp_doc, "A pending read, write or sync; await it (or make it a task)."},
+    {Py_tp_doc, "A pending read, write, sync or filesystem call; await it (or make it\n"
+                "a task)."},
     {Py_am_await, call_await},
     {Py_am_send, call_send},
     {Py_tp_iter, PyObject_SelfIter},

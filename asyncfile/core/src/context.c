@@ -171,6 +171,9 @@ context_teardown(struct context *ctx, bool run_callbacks)
                     PyObject *callback = operation_finish(req->owner, req);
                     Py_XDECREF(callback);
                 }
+                else {
+                    fs_discard(req);
+                }
                 request_release(ctx, req);
             }
         }
@@ -275,6 +278,9 @@ context_dispatch(struct context *ctx, int max)
             if (waiter_is_pending(owner)) {
                 request_outcome(ctx->state, req, &value, &error);
             }
+            else {
+                fs_discard(req); /* nobody takes the descriptor it opened */
+            }
             request_release(ctx, req);
             /* A task woken here that dispatches again (close()) is a task
              * running: the waiters it settles must schedule their callbacks. */
@@ -376,8 +382,14 @@ range_is_cached(int fd, uint64_t offset, size_t nbytes)
 static bool
 complete_inline(struct request *req)
 {
+    if (is_fs_opcode(req->opcode)) {
+        /* Most may wait for a disk: see complete_at_submit too. */
+        return fs_complete_inline(req);
+    }
 #ifdef ASYNCFILE_PORTABLE
-    if (req->nbytes > INLINE_MAX || req->direct ||
+    /* No way to ask whether a pipe read would wait, without a system call
+     * that then takes the data: the pool asks poll() first. */
+    if (req->nbytes > INLINE_MAX || req->direct || req->offset == OFFSET_CURRENT ||
         (req->opcode != OP_READ && req->opcode != OP_READINTO) ||
         !range_is_cached(req->fd, req->offset + req->done, req->nbytes - req->done)) {
         return false;
@@ -396,10 +408,13 @@ complete_inline(struct request *req)
         return true;
     }
     req->missed_cache = req->result == -EAGAIN;
-    /* No page-cache answer without blocking: EAGAIN (a miss), or EOPNOTSUPP
-     * (a file system without RWF_NOWAIT, or a buffered write).  Memory-backed
-     * file systems never wait for a device, so they may block here. */
-    if (req->result != -EAGAIN && is_memory_backed(req->fd)) {
+    /* No page-cache answer without blocking: EAGAIN (a miss, or an empty
+     * pipe), or EOPNOTSUPP (a file system without RWF_NOWAIT, or a buffered
+     * write).  Memory-backed file systems never wait for a device, so they may
+     * block here; but a FIFO on one waits for its writer, and a transfer at
+     * the current position may be on a FIFO. */
+    if (req->result != -EAGAIN && req->offset != OFFSET_CURRENT &&
+        is_memory_backed(req->fd)) {
         request_perform(req, 0);
         return true;
     }
@@ -517,11 +532,15 @@ request_fill(struct request *req, enum opcode opcode, int fd, uint64_t offset,
     return 0;
 }
 
-/* Fill `req` for an awaitable operation; `buffer` for write and readinto. */
+/* Fill `req` for an awaitable operation; `buffer` for write and readinto,
+ * `fs` for a filesystem call. */
 static int
 request_prepare(struct request *req, enum opcode opcode, int fd, uint64_t offset,
-                size_t nbytes, PyObject *buffer)
+                size_t nbytes, PyObject *buffer, const struct fs_args *fs)
 {
+    if (fs != NULL) {
+        return fs_fill(req, opcode, fd, offset, fs);
+    }
     if (request_fill(req, opcode, fd, offset, nbytes, buffer) < 0) {
         return -1;
     }
@@ -550,7 +569,8 @@ start_async(struct context *ctx, struct request *req, PyObject *future)
      * sooner (at 64 reads in flight here, batches of 8 gave ~6% fewer reads
      * per second than one at a time, as fio submits them).  A failed flush
      * leaves the request queued: the end of the turn retries. */
-    if (req->direct || !ctx->flush_scheduled || ++ctx->batched >= SUBMIT_BATCH_MAX) {
+    if (req->direct || is_fs_opcode(req->opcode) || !ctx->flush_scheduled ||
+        ++ctx->batched >= SUBMIT_BATCH_MAX) {
         ctx->backend->flush(ctx);
         ctx->flush_scheduled = true;
         ctx->batched = 0;
@@ -558,9 +578,32 @@ start_async(struct context *ctx, struct request *req, PyObject *future)
     return 0;
 }
 
+/* io_uring completes what it can without waiting inside io_uring_enter (an
+ * open or close answered from the caches): a filesystem call just submitted
+ * may be done already.  Take it off the completed list then, for the caller
+ * to finish inline; true when it did. */
+static bool
+complete_at_submit(struct context *ctx, struct request *req)
+{
+#ifndef ASYNCFILE_PORTABLE
+    if (ctx->backend != &uring_backend || !is_fs_opcode(req->opcode)) {
+        return false;
+    }
+    if (ctx->backend->reap(ctx, 0, 0) < 0 || req->state != REQ_COMPLETED) {
+        return false;
+    }
+    return request_list_remove(&ctx->completed, req);
+#else
+    (void)ctx;
+    (void)req;
+    return false;
+#endif
+}
+
 int
 context_start(struct context *ctx, enum opcode opcode, int fd, uint64_t offset,
-              size_t nbytes, PyObject *buffer, struct call_outcome *out)
+              size_t nbytes, PyObject *buffer, const struct fs_args *fs,
+              struct call_outcome *out)
 {
     if (context_check_usable(ctx) < 0) {
         return -1;
@@ -576,9 +619,13 @@ context_start(struct context *ctx, enum opcode opcode, int fd, uint64_t offset,
         if (future == NULL) {
             return -1;
         }
-        PyObject *entry = Py_BuildValue("(OiiKnO)", future, (int)opcode, fd,
-                                        (unsigned long long)offset, (Py_ssize_t)nbytes,
-                                        buffer != NULL ? buffer : Py_None);
+        struct fs_args none = {NULL, NULL, 0, 0, 0};
+        const struct fs_args *a = fs != NULL ? fs : &none;
+        PyObject *entry = Py_BuildValue(
+            "(OiiKnOOOiiI)", future, (int)opcode, fd, (unsigned long long)offset,
+            (Py_ssize_t)nbytes, buffer != NULL ? buffer : Py_None,
+            a->path != NULL ? a->path : Py_None, a->path2 != NULL ? a->path2 : Py_None,
+            a->fd2, a->flags, a->mode);
         if (entry == NULL || PyList_Append(ctx->overflow, entry) < 0) {
             Py_XDECREF(entry);
             Py_DECREF(future);
@@ -588,7 +635,7 @@ context_start(struct context *ctx, enum opcode opcode, int fd, uint64_t offset,
         out->future = future;
         return 0;
     }
-    if (request_prepare(req, opcode, fd, offset, nbytes, buffer) < 0) {
+    if (request_prepare(req, opcode, fd, offset, nbytes, buffer, fs) < 0) {
         request_release(ctx, req);
         return -1;
     }
@@ -602,6 +649,15 @@ context_start(struct context *ctx, enum opcode opcode, int fd, uint64_t offset,
         Py_XDECREF(future);
         request_release(ctx, req);
         return -1;
+    }
+    if (complete_at_submit(ctx, req)) {
+        Py_DECREF(future);
+        int ret = inline_outcome(ctx, req, out);
+        if (ret < 0) {
+            fs_discard(req);
+        }
+        request_release(ctx, req);
+        return ret;
     }
     out->future = future;
     return 0;
@@ -624,13 +680,23 @@ start_overflow(struct context *ctx)
         uint64_t offset = PyLong_AsUnsignedLongLong(PyTuple_GET_ITEM(entry, 3));
         size_t nbytes = (size_t)PyLong_AsSsize_t(PyTuple_GET_ITEM(entry, 4));
         PyObject *buffer = PyTuple_GET_ITEM(entry, 5);
-        if (!waiter_is_pending(future)) {
+        PyObject *path = PyTuple_GET_ITEM(entry, 6), *path2 = PyTuple_GET_ITEM(entry, 7);
+        struct fs_args fs = {
+            path == Py_None ? NULL : path,
+            path2 == Py_None ? NULL : path2,
+            (int)PyLong_AsLong(PyTuple_GET_ITEM(entry, 8)),
+            (int)PyLong_AsLong(PyTuple_GET_ITEM(entry, 9)),
+            (unsigned)PyLong_AsUnsignedLong(PyTuple_GET_ITEM(entry, 10)),
+        };
+        if (!waiter_is_pending(future) && opcode != OP_CLOSE) {
             Py_DECREF(entry);
             continue; /* a cancelled write must not happen at all */
         }
+        /* A close happens even so: its caller gave the descriptor up. */
         struct request *req = request_acquire(ctx);
         int ret = request_prepare(req, (enum opcode)opcode, fd, offset, nbytes,
-                                  buffer == Py_None ? NULL : buffer);
+                                  buffer == Py_None ? NULL : buffer,
+                                  is_fs_opcode((enum opcode)opcode) ? &fs : NULL);
         if (ret == 0 && complete_inline(req)) {
             req->owner = Py_NewRef(future);
             req->owner_is_future = true;
@@ -1313,6 +1379,20 @@ context_get_submit_calls(PyObject *self, void *Py_UNUSED(closure))
 }
 
 static PyObject *
+context_get_ring_fs_calls(PyObject *self, void *Py_UNUSED(closure))
+{
+    struct context *ctx = CONTEXT(self);
+#ifndef ASYNCFILE_PORTABLE
+    if (ctx->backend == &uring_backend && !ctx->closed &&
+        ctx->fork_generation == aio_fork_generation) {
+        return uring_fs_calls(ctx);
+    }
+#endif
+    (void)ctx;
+    return PyFrozenSet_New(NULL);
+}
+
+static PyObject *
 context_get_sqpoll(PyObject *self, void *Py_UNUSED(closure))
 {
     return PyBool_FromLong(CONTEXT(self)->sqpoll_active);
@@ -1492,7 +1572,8 @@ thread_context_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     {"awrite", (PyCFunction)(void (*)(void))context_awrite, METH_FASTCALL,           \
      context_awrite__doc__},                                                         \
     {"afsync", context_afsync, METH_O, context_afsync__doc__},                       \
-    {"afdsync", context_afdsync, METH_O, context_afdsync__doc__}
+    {"afdsync", context_afdsync, METH_O, context_afdsync__doc__},                    \
+    FS_METHODS
 
 #ifndef ASYNCFILE_PORTABLE
 static PyMethodDef polled_context_methods[] = {
@@ -1525,6 +1606,12 @@ static PyGetSetDef context_getset[] = {
     {"submit_calls", context_get_submit_calls, NULL,
      "How many io_uring_enter or io_submit calls submitted requests (the thread\n"
      "pool makes none).",
+     NULL},
+    {"ring_fs_calls", context_get_ring_fs_calls, NULL,
+     "The filesystem calls io_uring runs for this context (probed one by one\n"
+     "when it opens): openat, close, statx, renameat, unlinkat, mkdirat,\n"
+     "symlinkat, linkat; the others, and all of them on the other backends, run\n"
+     "on the native pool.",
      NULL},
     {"sqpoll", context_get_sqpoll, NULL,
      "Whether a kernel thread polls the submission queue (io_uring only).", NULL},

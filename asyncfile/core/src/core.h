@@ -33,11 +33,19 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 
 /* One system call moves at most this much; larger requests loop (the kernel
  * caps a single read or write just below 2 GiB anyway). */
 #define CHUNK_MAX ((size_t)1 << 30)
+
+/* The offset of a read or write at the descriptor's current position (pipes,
+ * FIFOs, sockets, terminals): what io_uring takes as "no offset" (-1 as a
+ * u64), what preadv2/pwritev2 take as -1, and what Python passes as -1 or
+ * 2**64-1.  Such a read is one read(2): it returns what is there (short on a
+ * pipe), never waiting for the rest. */
+#define OFFSET_CURRENT UINT64_MAX
 
 /* Page-cache hits at most this large complete on the loop thread: a larger copy
  * would hold the loop too long, so it goes to the kernel or the pool. */
@@ -60,6 +68,41 @@ enum opcode {
     OP_WRITE,     /* result: the count */
     OP_FSYNC,     /* result: None */
     OP_FDSYNC,    /* result: None */
+    /* Filesystem calls (fsops.c): `fd` is the directory descriptor of a path
+     * call (AT_FDCWD for none), else the descriptor; `offset` a length. */
+    OP_OPENAT,    /* result: the new descriptor, always O_CLOEXEC */
+    OP_CLOSE,     /* result: None */
+    OP_STATX,     /* result: an os.stat_result; no path: fstat(fd) */
+    OP_RENAMEAT,  /* result: None */
+    OP_UNLINKAT,  /* result: None; flags AT_REMOVEDIR for rmdir */
+    OP_MKDIRAT,   /* result: None */
+    OP_SYMLINKAT, /* result: None; path is the target, path2 the link */
+    OP_LINKAT,    /* result: None */
+    OP_FTRUNCATE, /* result: None */
+    OP_TRUNCATE,  /* result: None; by path, no directory descriptor */
+    OP_COUNT,
+};
+
+static inline bool
+is_fs_opcode(enum opcode opcode)
+{
+    return opcode >= OP_OPENAT;
+}
+
+/* statx(2) where the build has it (Linux); else fstatat(2) (macOS, and the
+ * portable build, which tests that path on Linux). */
+#ifndef ASYNCFILE_PORTABLE
+#define ASYNCFILE_HAVE_STATX 1
+#endif
+
+/* A filesystem call's arguments beyond the descriptor and the length
+ * (borrowed references). */
+struct fs_args {
+    PyObject *path;  /* bytes (os.fsencode'd), or NULL */
+    PyObject *path2; /* bytes, or NULL */
+    int fd2;         /* the second directory descriptor (rename, link) */
+    int flags;       /* open flags, or AT_* flags */
+    unsigned mode;
 };
 
 enum request_state {
@@ -97,6 +140,18 @@ struct request {
     bool has_view;
     PyObject *owner;       /* the Operation or future waiting (strong) */
     bool owner_is_future;
+    /* Filesystem calls: the paths (strong, immutable bytes whose storage the
+     * kernel or a worker reads without the GIL) and the rest of fs_args. */
+    PyObject *path;
+    PyObject *path2;
+    int fd2;
+    int flags;
+    unsigned mode;
+#ifdef ASYNCFILE_HAVE_STATX
+    struct statx stx;      /* OP_STATX's answer */
+#else
+    struct stat st;
+#endif
 #ifndef ASYNCFILE_PORTABLE
     struct iocb iocb;      /* linux_aio's control block */
 #endif
@@ -179,8 +234,11 @@ unsigned pool_threads(struct pool *pool);
  * req->done saying how far it got. */
 int request_perform(struct request *req, int rw_flags);
 /* The same, blocking, on a pool worker: a large buffered read goes in steps, so
- * that the worker never holds a CPU the loop wants for long. */
-void request_perform_in_worker(struct request *req);
+ * that the worker never holds a CPU the loop wants for long.  A transfer at
+ * the current position first waits in poll() until the descriptor is ready,
+ * giving up with ECANCELED once `*stopping` (read atomically) is true, so that
+ * closing a pool never waits for a pipe nobody writes. */
+void request_perform_in_worker(struct request *req, const bool *stopping);
 
 /* Backends. */
 struct backend {
@@ -206,6 +264,9 @@ struct backend {
 #ifndef ASYNCFILE_PORTABLE
 extern const struct backend uring_backend;
 extern const struct backend kaio_backend;
+/* The names of the filesystem calls a uring context's ring runs (a frozenset;
+ * the rest run on its pool). */
+PyObject *uring_fs_calls(struct context *ctx);
 #endif
 extern const struct backend thread_backend;
 
@@ -232,6 +293,7 @@ typedef struct {
     PyObject *str_call_soon;
     PyObject *str_thread_id;      /* _thread_id: a BaseEventLoop's running thread */
     PyObject *str_deferred[DEFERRED_COUNT]; /* "_read", "_readinto", "_write" */
+    PyObject *stat_result_type;   /* os.stat_result */
 } aio_state;
 
 /* Argument converters for PyArg_Parse* ("O&"); they also serve the fast paths. */
@@ -338,6 +400,44 @@ int request_prepare_direct(struct request *req);
 void request_settle(struct request *req);
 void request_drop_references(struct request *req);
 
+/* fsops.c: the filesystem calls' blocking system call (a pool worker's, or
+ * the thread backend's): the result or -errno. */
+int64_t fs_perform(struct request *req);
+/* The value of a finished filesystem call (new reference). */
+PyObject *fs_value(aio_state *state, struct request *req);
+/* Fill `req` from `args`; 0, or -1 with an error set. */
+int fs_fill(struct request *req, enum opcode opcode, int fd, uint64_t length,
+            const struct fs_args *args);
+/* Complete a filesystem call on the loop if the kernel answers it from its
+ * caches without waiting (a stat, on Linux); true when it did. */
+bool fs_complete_inline(struct request *req);
+/* A finished call nobody waits for any more releases what it made: an
+ * opened descriptor is closed. */
+void fs_discard(struct request *req);
+/* The context methods that start filesystem calls (FS_METHODS), and the
+ * constants the Python layer passes them (fs_module_init). */
+int fs_module_init(PyObject *module, aio_state *state);
+#define FS_METHOD_DECLARE(name)                                                      \
+    PyObject *fs_##name(PyObject *self, PyObject *args);                             \
+    extern const char fs_##name##__doc__[]
+FS_METHOD_DECLARE(aopenat);
+FS_METHOD_DECLARE(aclose);
+FS_METHOD_DECLARE(astat);
+FS_METHOD_DECLARE(arenameat);
+FS_METHOD_DECLARE(alinkat);
+FS_METHOD_DECLARE(asymlinkat);
+FS_METHOD_DECLARE(aunlinkat);
+FS_METHOD_DECLARE(amkdirat);
+FS_METHOD_DECLARE(aftruncate);
+FS_METHOD_DECLARE(atruncate);
+#define FS_METHOD(name, flags) {#name, fs_##name, flags, fs_##name##__doc__}
+#define FS_METHODS                                                                   \
+    FS_METHOD(aopenat, METH_VARARGS), FS_METHOD(aclose, METH_O),                     \
+        FS_METHOD(astat, METH_VARARGS), FS_METHOD(arenameat, METH_VARARGS),          \
+        FS_METHOD(alinkat, METH_VARARGS), FS_METHOD(asymlinkat, METH_VARARGS),       \
+        FS_METHOD(aunlinkat, METH_VARARGS), FS_METHOD(amkdirat, METH_VARARGS),       \
+        FS_METHOD(aftruncate, METH_VARARGS), FS_METHOD(atruncate, METH_VARARGS)
+
 /* How an awaitable operation went when it started: either pending on
  * `future` (a Waiter), or done inline with `value` or `error`. */
 struct call_outcome {
@@ -349,13 +449,17 @@ struct call_outcome {
 
 /* context.c: start an awaitable operation; 0, or -1 with an error set. */
 int context_start(struct context *ctx, enum opcode opcode, int fd, uint64_t offset,
-                  size_t nbytes, PyObject *buffer, struct call_outcome *out);
+                  size_t nbytes, PyObject *buffer, const struct fs_args *fs,
+                  struct call_outcome *out);
 
 /* call.c */
 int call_module_init(PyObject *module, aio_state *state);
 /* The coroutine that starts the operation when first awaited. */
 PyObject *call_new(struct context *ctx, enum opcode opcode, int fd, uint64_t offset,
                    size_t nbytes, PyObject *buffer);
+/* The same for a filesystem call. */
+PyObject *call_new_fs(struct context *ctx, enum opcode opcode, int fd, uint64_t length,
+                      const struct fs_args *args);
 
 /* waiter.c: the future a pending awaitable operation waits on. */
 int waiter_module_init(PyObject *module, aio_state *state);

@@ -136,6 +136,8 @@ prepare_iocb(struct context *ctx, struct request *req)
     case OP_FDSYNC:
         cb->aio_lio_opcode = IOCB_CMD_FDSYNC;
         break;
+    default:
+        break; /* filesystem calls go to the pool (belongs_to_pool) */
     }
 }
 
@@ -152,7 +154,17 @@ send_to_pool(struct context *ctx, struct request *req)
 static bool
 belongs_to_pool(struct request *req)
 {
-    if (req->direct || req->opcode == OP_FSYNC || req->opcode == OP_FDSYNC) {
+    if (is_fs_opcode(req->opcode)) {
+        return true; /* Linux AIO has no filesystem calls */
+    }
+    if (req->opcode == OP_FSYNC || req->opcode == OP_FDSYNC) {
+        return false;
+    }
+    /* Linux AIO has no "current position" (a pipe): the pool reads it. */
+    if (req->offset == OFFSET_CURRENT) {
+        return true;
+    }
+    if (req->direct) {
         return false;
     }
     return req->opcode == OP_WRITE || req->missed_cache ||

@@ -69,16 +69,37 @@ u64_converter(PyObject *arg, uint64_t *out, const char *what)
         return 0;
     }
     if (overflow != 0 || value < 0) {
-        PyErr_Format(PyExc_ValueError, "%s must be in [0, 2**63), got %R", what, arg);
+        PyErr_Format(PyExc_ValueError, "%s must be in [0, 2**63)%s, got %R", what,
+                     strcmp(what, "offset") == 0 ? " or -1 (the current position)" : "",
+                     arg);
         return 0;
     }
     *out = (uint64_t)value;
     return 1;
 }
 
+/* An offset in [0, 2**63), or the current position (OFFSET_CURRENT): -1, or
+ * 2**64-1 as io_uring's u64 spells it (caio's suite writes to pipes so). */
 int
 offset_converter(PyObject *arg, void *out)
 {
+    PyObject *number = PyNumber_Index(arg);
+    if (number == NULL) {
+        return 0;
+    }
+    int overflow;
+    long long value = PyLong_AsLongLongAndOverflow(number, &overflow);
+    bool current = value == -1 && overflow == 0 && !PyErr_Occurred();
+    if (overflow > 0) {
+        unsigned long long wide = PyLong_AsUnsignedLongLong(number);
+        current = wide == OFFSET_CURRENT && !PyErr_Occurred();
+        PyErr_Clear(); /* beyond 2**64: the ValueError below says so */
+    }
+    Py_DECREF(number);
+    if (current) {
+        *(uint64_t *)out = OFFSET_CURRENT;
+        return 1;
+    }
     return u64_converter(arg, out, "offset");
 }
 
@@ -120,7 +141,9 @@ raise_buffer_type_error(aio_state *state, PyObject *obj, bool writable)
 
 PyDoc_STRVAR(operation_read__doc__,
 "read($type, /, nbytes, fd, offset=0, priority=0)\n--\n\n"
-"Read up to nbytes at offset; the value is the bytes read.");
+"Read up to nbytes at offset; the value is the bytes read.  offset -1 (or\n"
+"2**64-1) reads at the descriptor's position, as read(2): a pipe, FIFO,\n"
+"socket or terminal gives what it holds once it holds something.");
 
 static PyObject *
 operation_read(PyTypeObject *type, PyObject *args, PyObject *kwargs)
@@ -280,8 +303,7 @@ operation_get_value(PyObject *op, PyObject *Py_UNUSED(ignored))
     case OP_READINTO:
     case OP_WRITE:
         return PyLong_FromLongLong(self->result);
-    case OP_FSYNC:
-    case OP_FDSYNC:
+    default: /* syncs; an Operation is never a filesystem call */
         break;
     }
     Py_RETURN_NONE;
@@ -325,7 +347,11 @@ operation_get_fileno(PyObject *op, void *Py_UNUSED(closure))
 static PyObject *
 operation_get_offset(PyObject *op, void *Py_UNUSED(closure))
 {
-    return PyLong_FromUnsignedLongLong(((OperationObject *)op)->offset);
+    uint64_t offset = ((OperationObject *)op)->offset;
+    if (offset == OFFSET_CURRENT) {
+        return PyLong_FromLong(-1);
+    }
+    return PyLong_FromUnsignedLongLong(offset);
 }
 
 static PyObject *
@@ -522,7 +548,8 @@ static PyMethodDef operation_methods[] = {
 
 static PyGetSetDef operation_getset[] = {
     {"fileno", operation_get_fileno, NULL, "The file descriptor.", NULL},
-    {"offset", operation_get_offset, NULL, "The file offset.", NULL},
+    {"offset", operation_get_offset, NULL,
+     "The file offset; -1 for the descriptor's current position.", NULL},
     {"nbytes", operation_get_nbytes, NULL, "The size requested.", NULL},
     {"payload", operation_get_payload, NULL, "The data read or to write.", NULL},
     {"result", operation_get_result, NULL,

@@ -66,7 +66,7 @@ worker_main(void *arg)
         req->state = REQ_RUNNING;
         pthread_mutex_unlock(&pool->lock);
 
-        request_perform_in_worker(req);
+        request_perform_in_worker(req, &pool->stopping);
 
         pthread_mutex_lock(&pool->lock);
         bool was_empty = pool->done.head == NULL;
@@ -187,7 +187,8 @@ pool_destroy(struct pool *pool, struct request_list *unstarted,
              struct request_list *finished)
 {
     pthread_mutex_lock(&pool->lock);
-    pool->stopping = true;
+    /* Pairs with the acquire load in wait_until_ready (request.c). */
+    __atomic_store_n(&pool->stopping, true, __ATOMIC_RELEASE);
     struct request *req;
     while ((req = request_list_pop(&pool->queue)) != NULL) {
         request_list_push(unstarted, req);

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,8 @@ request_acquire(struct context *ctx)
     req->has_view = false;
     req->owner = NULL;
     req->owner_is_future = false;
+    req->path = NULL;
+    req->path2 = NULL;
     ctx->in_flight++;
     return req;
 }
@@ -49,6 +52,8 @@ request_drop_references(struct request *req)
     }
     Py_CLEAR(req->bytes);
     Py_CLEAR(req->owner);
+    Py_CLEAR(req->path);
+    Py_CLEAR(req->path2);
     if (req->bounce != req->kept) {
         free(req->bounce);
     }
@@ -125,11 +130,13 @@ request_prepare_direct(struct request *req)
     size_t memory = 4096, file = 4096;
     /* Linux block devices need at most a page: page-aligned requests are
      * fine without asking (one statx less per operation). */
-    if (req->offset % 4096 != 0 || req->nbytes % 4096 != 0 ||
+    /* At the current position the kernel checks the descriptor's offset. */
+    uint64_t offset = req->offset == OFFSET_CURRENT ? 0 : req->offset;
+    if (offset % 4096 != 0 || req->nbytes % 4096 != 0 ||
         (!own_buffer && (uintptr_t)req->data % 4096 != 0)) {
         direct_io_alignment(req->fd, &memory, &file);
     }
-    if (req->offset % file != 0 || req->nbytes % file != 0 ||
+    if (offset % file != 0 || req->nbytes % file != 0 ||
         (!own_buffer && (uintptr_t)req->data % memory != 0)) {
         if (!fd_is_direct(req->fd)) {
             /* The caller's answer was stale (the descriptor changed): no
@@ -207,14 +214,21 @@ transfer_chunk(struct request *req, int rw_flags, size_t limit)
         .iov_base = req->data + req->done,
         .iov_len = remaining < limit ? remaining : limit,
     };
-    off_t offset = (off_t)(req->offset + req->done);
 #ifdef ASYNCFILE_PORTABLE
     (void)rw_flags; /* always 0: there is no inline path to ask for RWF_NOWAIT */
+    if (req->offset == OFFSET_CURRENT) {
+        return req->opcode == OP_WRITE ? write(req->fd, iov.iov_base, iov.iov_len)
+                                       : read(req->fd, iov.iov_base, iov.iov_len);
+    }
+    off_t offset = (off_t)(req->offset + req->done);
     if (req->opcode == OP_WRITE) {
         return pwrite(req->fd, iov.iov_base, iov.iov_len, offset);
     }
     return pread(req->fd, iov.iov_base, iov.iov_len, offset);
 #else
+    /* -1: read(2) or write(2) at the descriptor's position, which moves. */
+    off_t offset = req->offset == OFFSET_CURRENT ? (off_t)-1
+                                                 : (off_t)(req->offset + req->done);
     if (req->opcode == OP_WRITE) {
         return pwritev2(req->fd, &iov, 1, offset, rw_flags);
     }
@@ -228,7 +242,8 @@ transfer_chunk(struct request *req, int rw_flags, size_t limit)
 static bool
 goes_in_steps(const struct request *req)
 {
-    return req->opcode != OP_WRITE && !req->direct && req->nbytes - req->done > READ_STEP;
+    return req->opcode != OP_WRITE && !req->direct && req->offset != OFFSET_CURRENT &&
+           req->nbytes - req->done > READ_STEP;
 }
 
 /* Let a task waiting for this CPU (the loop's thread, woken by a completion)
@@ -299,6 +314,9 @@ perform(struct request *req, int rw_flags, bool may_step)
     case OP_READINTO:
     case OP_WRITE:
         break;
+    default:
+        req->result = fs_perform(req);
+        return 0;
     }
     bool stepped = may_step && goes_in_steps(req);
     size_t limit = stepped ? READ_STEP : CHUNK_MAX;
@@ -329,6 +347,9 @@ perform(struct request *req, int rw_flags, bool may_step)
             break; /* end of file */
         }
         req->done += (size_t)count;
+        if (req->offset == OFFSET_CURRENT && req->opcode != OP_WRITE) {
+            break; /* as read(2): what a pipe holds now, not what comes later */
+        }
         if (stepped && req->done < req->nbytes) {
             offer_cpu();
         }
@@ -343,9 +364,42 @@ request_perform(struct request *req, int rw_flags)
     return perform(req, rw_flags, false);
 }
 
-void
-request_perform_in_worker(struct request *req)
+/* How often a worker waiting for a pipe looks whether its pool is stopping. */
+#define READY_POLL_MS 50
+
+/* Wait until a transfer at the current position would not block, or the pool
+ * stops (-ECANCELED).  A regular file is ready at once; an error or hang-up
+ * counts as ready, for the transfer to report. */
+static int
+wait_until_ready(const struct request *req, const bool *stopping)
 {
+    struct pollfd ready = {
+        .fd = req->fd,
+        .events = req->opcode == OP_WRITE ? POLLOUT : POLLIN,
+    };
+    for (;;) {
+        /* Pairs with the release store in pool_destroy. */
+        if (__atomic_load_n(stopping, __ATOMIC_ACQUIRE)) {
+            return -ECANCELED;
+        }
+        int ret = poll(&ready, 1, READY_POLL_MS);
+        if (ret > 0 || (ret < 0 && errno != EINTR)) {
+            return 0;
+        }
+    }
+}
+
+void
+request_perform_in_worker(struct request *req, const bool *stopping)
+{
+    if (req->offset == OFFSET_CURRENT &&
+        (req->opcode == OP_READ || req->opcode == OP_READINTO || req->opcode == OP_WRITE)) {
+        int ret = wait_until_ready(req, stopping);
+        if (ret < 0) {
+            req->result = req->done > 0 ? (int64_t)req->done : ret;
+            return;
+        }
+    }
     (void)perform(req, 0, true);
 }
 
@@ -364,6 +418,10 @@ PyObject *
 request_error(aio_state *state, struct request *req)
 {
     assert(req->result < 0);
+    if (is_fs_opcode(req->opcode)) {
+        /* The caller names the paths, as os does: it knows how they came. */
+        return PyObject_CallFunction(state->error_from_errno, "i", (int)-req->result);
+    }
     return PyObject_CallFunction(state->error_from_errno, "ii", (int)-req->result,
                                  req->fd);
 }
@@ -387,6 +445,7 @@ request_value(aio_state *state, struct request *req)
     case OP_FSYNC:
     case OP_FDSYNC:
         Py_RETURN_NONE;
+    default:
+        return fs_value(state, req);
     }
-    Py_UNREACHABLE();
 }

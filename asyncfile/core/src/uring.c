@@ -19,8 +19,11 @@
 #include "core.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "syscall.h"
@@ -53,7 +56,88 @@ struct uring {
     struct io_uring_cqe *kcqes;
     unsigned cq_mask;
     unsigned in_pool;        /* requests handed to the thread pool */
+    uint32_t fs_on_ring;     /* bit (1 << opcode): filesystem calls the ring runs */
 };
+
+/* The filesystem calls io_uring can run, and its opcode for each. */
+static const struct {
+    enum opcode opcode;
+    unsigned char uring_opcode;
+    const char *name;
+} ring_fs_ops[] = {
+    {OP_OPENAT, IORING_OP_OPENAT, "openat"},
+    {OP_CLOSE, IORING_OP_CLOSE, "close"},
+    {OP_STATX, IORING_OP_STATX, "statx"},
+    {OP_RENAMEAT, IORING_OP_RENAMEAT, "renameat"},
+    {OP_UNLINKAT, IORING_OP_UNLINKAT, "unlinkat"},
+    {OP_MKDIRAT, IORING_OP_MKDIRAT, "mkdirat"},
+    {OP_SYMLINKAT, IORING_OP_SYMLINKAT, "symlinkat"},
+    {OP_LINKAT, IORING_OP_LINKAT, "linkat"},
+};
+#define RING_FS_OPS (sizeof(ring_fs_ops) / sizeof(ring_fs_ops[0]))
+
+/* For the tests of the fallbacks only: a comma-separated list of the names
+ * above (or "all") that a new ring treats as missing from the kernel, so
+ * that those calls run on the pool. */
+#define WITHOUT_ENV "ASYNCFILE_TEST_URING_WITHOUT"
+
+static bool
+named_in(const char *list, const char *name)
+{
+    size_t length = strlen(name);
+    for (const char *p = list; *p != '\0';) {
+        const char *end = strchr(p, ',');
+        size_t item = end != NULL ? (size_t)(end - p) : strlen(p);
+        if ((item == length && strncmp(p, name, length) == 0) ||
+            (item == 3 && strncmp(p, "all", 3) == 0)) {
+            return true;
+        }
+        p += item + (end != NULL);
+    }
+    return false;
+}
+
+/* Which filesystem calls the running kernel's io_uring has (one
+ * IORING_REGISTER_PROBE); none when it cannot say. */
+static uint32_t
+probe_fs_ops(int ring_fd)
+{
+    size_t size = sizeof(struct io_uring_probe) + 256 * sizeof(struct io_uring_probe_op);
+    struct io_uring_probe *probe = PyMem_RawCalloc(1, size);
+    if (probe == NULL) {
+        return 0;
+    }
+    uint32_t supported = 0;
+    if (sys_io_uring_register(ring_fd, IORING_REGISTER_PROBE, probe, 256) == 0) {
+        const char *without = getenv(WITHOUT_ENV);
+        for (size_t i = 0; i < RING_FS_OPS; i++) {
+            unsigned char op = ring_fs_ops[i].uring_opcode;
+            if (op <= probe->last_op && (probe->ops[op].flags & IO_URING_OP_SUPPORTED) &&
+                (without == NULL || !named_in(without, ring_fs_ops[i].name))) {
+                supported |= (uint32_t)1 << ring_fs_ops[i].opcode;
+            }
+        }
+    }
+    PyMem_RawFree(probe);
+    return supported;
+}
+
+PyObject *
+uring_fs_calls(struct context *ctx)
+{
+    struct uring *ring = ctx->impl;
+    PyObject *names = PyFrozenSet_New(NULL);
+    for (size_t i = 0; names != NULL && ring != NULL && i < RING_FS_OPS; i++) {
+        if (ring->fs_on_ring & ((uint32_t)1 << ring_fs_ops[i].opcode)) {
+            PyObject *name = PyUnicode_FromString(ring_fs_ops[i].name);
+            if (name == NULL || PySet_Add(names, name) < 0) {
+                Py_CLEAR(names);
+            }
+            Py_XDECREF(name);
+        }
+    }
+    return names;
+}
 
 static inline unsigned
 load_acquire(const unsigned *p)
@@ -193,6 +277,7 @@ uring_open(struct context *ctx)
         ret = -1;
         goto err;
     }
+    ring->fs_on_ring = probe_fs_ops(ring->ring_fd);
     ctx->sqpoll_active = ring->sqpoll;
     ctx->impl = ring;
     return 0;
@@ -292,20 +377,81 @@ prepare_transfer(struct io_uring_sqe *sqe, struct request *req)
     size_t remaining = req->nbytes - req->done;
     sqe->opcode = req->opcode == OP_WRITE ? IORING_OP_WRITE : IORING_OP_READ;
     sqe->fd = req->fd;
-    sqe->off = req->offset + req->done;
+    /* OFFSET_CURRENT is io_uring's -1: the descriptor's position. */
+    sqe->off = req->offset == OFFSET_CURRENT ? OFFSET_CURRENT : req->offset + req->done;
     sqe->addr = (uint64_t)(uintptr_t)(req->data + req->done);
     sqe->len = (unsigned)(remaining < CHUNK_MAX ? remaining : CHUNK_MAX);
-    if (remaining > INLINE_MAX) {
+    /* A pipe is never forced to io-wq: the kernel then waits for it with a
+     * poll (cancellable, no thread held) instead of a blocked worker. */
+    if (remaining > INLINE_MAX && req->offset != OFFSET_CURRENT) {
         /* A big copy inside io_uring_enter would hold the loop thread. */
         sqe->flags |= IOSQE_ASYNC;
     }
 }
 
-static bool
-belongs_to_pool(const struct request *req)
+/* A filesystem call on the ring (see liburing's io_uring_prep_* for where
+ * each argument goes). */
+static void
+prepare_fs(struct io_uring_sqe *sqe, struct request *req)
 {
+    const char *path = req->path != NULL ? PyBytes_AS_STRING(req->path) : "";
+    uint64_t path2 = req->path2 != NULL ? (uint64_t)(uintptr_t)PyBytes_AS_STRING(req->path2)
+                                        : 0;
+    sqe->fd = req->fd;
+    sqe->addr = (uint64_t)(uintptr_t)path;
+    switch (req->opcode) {
+    case OP_OPENAT:
+        sqe->opcode = IORING_OP_OPENAT;
+        sqe->len = req->mode;
+        sqe->open_flags = (unsigned)(req->flags | O_CLOEXEC);
+        break;
+    case OP_CLOSE:
+        sqe->opcode = IORING_OP_CLOSE;
+        sqe->addr = 0;
+        break;
+    case OP_STATX:
+        sqe->opcode = IORING_OP_STATX;
+        sqe->len = STATX_BASIC_STATS;
+        sqe->off = (uint64_t)(uintptr_t)&req->stx;
+        sqe->statx_flags = (unsigned)(req->flags | (req->path == NULL ? AT_EMPTY_PATH : 0));
+        break;
+    case OP_RENAMEAT:
+        sqe->opcode = IORING_OP_RENAMEAT;
+        sqe->len = (unsigned)req->fd2;
+        sqe->off = path2;
+        break;
+    case OP_UNLINKAT:
+        sqe->opcode = IORING_OP_UNLINKAT;
+        sqe->unlink_flags = (unsigned)req->flags;
+        break;
+    case OP_MKDIRAT:
+        sqe->opcode = IORING_OP_MKDIRAT;
+        sqe->len = req->mode;
+        break;
+    case OP_SYMLINKAT:
+        sqe->opcode = IORING_OP_SYMLINKAT;
+        sqe->off = path2;
+        break;
+    case OP_LINKAT:
+        sqe->opcode = IORING_OP_LINKAT;
+        sqe->len = (unsigned)req->fd2;
+        sqe->off = path2;
+        sqe->hardlink_flags = (unsigned)req->flags;
+        break;
+    default:
+        break; /* never: belongs_to_pool sent it to the pool */
+    }
+}
+
+static bool
+belongs_to_pool(const struct uring *ring, const struct request *req)
+{
+    if (is_fs_opcode(req->opcode)) {
+        return !(ring->fs_on_ring & ((uint32_t)1 << req->opcode));
+    }
+    /* At the current position the ring waits for a pipe without a thread. */
     return (req->opcode == OP_READ || req->opcode == OP_READINTO) && !req->direct &&
-           req->nbytes - req->done > INLINE_MAX;
+           req->offset != OFFSET_CURRENT && req->nbytes - req->done > INLINE_MAX;
 }
 
 static int
@@ -335,7 +481,7 @@ static int
 uring_start(struct context *ctx, struct request *req)
 {
     struct uring *ring = ctx->impl;
-    if (belongs_to_pool(req)) {
+    if (belongs_to_pool(ring, req)) {
         return send_to_pool(ctx, req);
     }
     struct io_uring_sqe *sqe = get_sqe(ring);
@@ -361,6 +507,9 @@ uring_start(struct context *ctx, struct request *req)
         sqe->fd = req->fd;
         sqe->fsync_flags = req->opcode == OP_FDSYNC ? IORING_FSYNC_DATASYNC : 0;
         break;
+    default:
+        prepare_fs(sqe, req);
+        break;
     }
     sqe->user_data = (uint64_t)(uintptr_t)req;
     req->state = REQ_RUNNING;
@@ -371,7 +520,7 @@ uring_start(struct context *ctx, struct request *req)
 static void
 handle_completion(struct context *ctx, struct request *req, int res)
 {
-    if (req->opcode == OP_FSYNC || req->opcode == OP_FDSYNC) {
+    if (req->opcode == OP_FSYNC || req->opcode == OP_FDSYNC || is_fs_opcode(req->opcode)) {
         context_complete(ctx, req, res);
         return;
     }
@@ -382,8 +531,10 @@ handle_completion(struct context *ctx, struct request *req, int res)
     size_t remaining = req->nbytes - req->done;
     size_t submitted = remaining < CHUNK_MAX ? remaining : CHUNK_MAX;
     req->done += (size_t)res;
+    /* A read at the current position is one read(2), short on a pipe. */
     bool more = req->done < req->nbytes && res > 0 &&
-                (req->opcode == OP_WRITE || (size_t)res == submitted);
+                (req->opcode == OP_WRITE ||
+                 ((size_t)res == submitted && req->offset != OFFSET_CURRENT));
     if (more && !ctx->closed && uring_start(ctx, req) == 0) {
         return;
     }

@@ -1,0 +1,528 @@
+/*
+ * Filesystem calls: open, close, stat, rename, unlink, mkdir, symlink, link,
+ * truncate as requests of the core.
+ *
+ * io_uring runs those its kernel has (uring.c probes each opcode); everything
+ * else, and every call on the other native backends, runs fs_perform on a pool
+ * worker, without the GIL.  The Python layer (asyncfile/_filesystem.py) passes
+ * paths as bytes (os.fsencode), which the request holds until completion, and
+ * turns an error into the OSError os would raise, with its file names.
+ */
+#include "core.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#ifndef ASYNCFILE_PORTABLE
+#include <linux/openat2.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#endif
+
+/* ---------------------------------------------------------------------------
+ * The blocking system calls
+ */
+
+static const char *
+path_of(PyObject *path)
+{
+    return path != NULL ? PyBytes_AS_STRING(path) : "";
+}
+
+static int64_t
+stat_call(struct request *req)
+{
+#ifdef ASYNCFILE_HAVE_STATX
+    int flags = req->flags;
+    if (req->path == NULL) {
+        flags |= AT_EMPTY_PATH;
+    }
+    return statx(req->fd, path_of(req->path), flags, STATX_BASIC_STATS, &req->stx);
+#else
+    if (req->path == NULL) {
+        return fstat(req->fd, &req->st);
+    }
+    return fstatat(req->fd, path_of(req->path), &req->st, req->flags);
+#endif
+}
+
+static int64_t
+fs_call(struct request *req)
+{
+    const char *path = path_of(req->path), *path2 = path_of(req->path2);
+    switch (req->opcode) {
+    case OP_OPENAT:
+        return openat(req->fd, path, req->flags | O_CLOEXEC, (mode_t)req->mode);
+    case OP_CLOSE:
+        return close(req->fd);
+    case OP_STATX:
+        return stat_call(req);
+    case OP_RENAMEAT:
+        return renameat(req->fd, path, req->fd2, path2);
+    case OP_UNLINKAT:
+        return unlinkat(req->fd, path, req->flags);
+    case OP_MKDIRAT:
+        return mkdirat(req->fd, path, (mode_t)req->mode);
+    case OP_SYMLINKAT:
+        return symlinkat(path, req->fd, path2);
+    case OP_LINKAT:
+        return linkat(req->fd, path, req->fd2, path2, req->flags);
+    case OP_FTRUNCATE:
+        return ftruncate(req->fd, (off_t)req->offset);
+    case OP_TRUNCATE:
+        return truncate(path, (off_t)req->offset);
+    default:
+        errno = EINVAL;
+        return -1;
+    }
+}
+
+int64_t
+fs_perform(struct request *req)
+{
+    int64_t ret;
+    do {
+        ret = fs_call(req);
+        /* close(2) is never retried: Linux frees the descriptor even when it
+         * reports EINTR, and another thread may have it by now. */
+    } while (ret < 0 && errno == EINTR && req->opcode != OP_CLOSE);
+    if (ret < 0) {
+        return req->opcode == OP_CLOSE && errno == EINTR ? 0 : -errno;
+    }
+    return req->opcode == OP_OPENAT ? ret : 0;
+}
+
+#if defined(ASYNCFILE_HAVE_STATX) && defined(SYS_openat2) && defined(RESOLVE_CACHED)
+/* A stat answered from the caches, on the loop: the path resolves from the
+ * dentry cache alone (openat2 with RESOLVE_CACHED fails with EAGAIN rather
+ * than read a directory), and the inode is on a block device's file system,
+ * whose getattr reads no disk (AT_STATX_DONT_SYNC keeps a network file
+ * system from asking its server, and its answer is not taken: a file system
+ * without a device, major 0, goes to the ring or the pool).  Errors are left
+ * to those too, to be reported as statx reports them. */
+/* Set once openat2 or RESOLVE_CACHED turned out missing (a kernel before 5.12,
+ * or valgrind, which does not know openat2): the pool answers every stat.
+ * Touched with the GIL held. */
+static bool resolve_cached_missing;
+
+bool
+fs_complete_inline(struct request *req)
+{
+    if (req->opcode != OP_STATX) {
+        return false;
+    }
+    int fd = req->fd;
+    if (req->path != NULL) {
+        if (resolve_cached_missing) {
+            return false;
+        }
+        struct open_how how = {
+            .flags = O_PATH | O_CLOEXEC |
+                     ((req->flags & AT_SYMLINK_NOFOLLOW) ? O_NOFOLLOW : 0),
+            .resolve = RESOLVE_CACHED,
+        };
+        fd = (int)syscall(SYS_openat2, req->fd, PyBytes_AS_STRING(req->path), &how,
+                          sizeof(how));
+        if (fd < 0) {
+            /* EINVAL: a resolve flag this kernel does not know (the path
+             * itself cannot make openat2 say EINVAL). */
+            resolve_cached_missing = errno == ENOSYS || errno == EINVAL;
+            return false;
+        }
+    }
+    int ret = statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_BASIC_STATS,
+                    &req->stx);
+    if (fd != req->fd) {
+        close(fd);
+    }
+    if (ret < 0 || req->stx.stx_dev_major == 0) {
+        return false;
+    }
+    req->result = 0;
+    return true;
+}
+#else
+bool
+fs_complete_inline(struct request *req)
+{
+    (void)req;
+    return false; /* no way to ask whether a stat would wait */
+}
+#endif
+
+void
+fs_discard(struct request *req)
+{
+    if (req->opcode == OP_OPENAT && req->result >= 0) {
+        close((int)req->result);
+        req->result = -ECANCELED;
+    }
+}
+
+int
+fs_fill(struct request *req, enum opcode opcode, int fd, uint64_t length,
+        const struct fs_args *args)
+{
+    req->opcode = opcode;
+    req->fd = fd;
+    req->offset = length;
+    req->nbytes = 0;
+    req->direct = false;
+    req->path = Py_XNewRef(args->path);
+    req->path2 = Py_XNewRef(args->path2);
+    req->fd2 = args->fd2;
+    req->flags = args->flags;
+    req->mode = args->mode;
+    return 0;
+}
+
+/* ---------------------------------------------------------------------------
+ * os.stat_result, field by field as os.stat builds it
+ */
+
+struct stat_fields {
+    unsigned long long dev, ino, rdev;
+    long long size, blocks;
+    long nlink, blksize;
+    unsigned mode;
+    uid_t uid;
+    gid_t gid;
+    long long sec[3];  /* atime, mtime, ctime */
+    long nsec[3];
+};
+
+static void
+stat_fields_of(struct request *req, struct stat_fields *out)
+{
+#ifdef ASYNCFILE_HAVE_STATX
+    const struct statx *stx = &req->stx;
+    out->dev = makedev(stx->stx_dev_major, stx->stx_dev_minor);
+    out->rdev = makedev(stx->stx_rdev_major, stx->stx_rdev_minor);
+    out->ino = stx->stx_ino;
+    out->size = (long long)stx->stx_size;
+    out->blocks = (long long)stx->stx_blocks;
+    out->nlink = (long)stx->stx_nlink;
+    out->blksize = (long)stx->stx_blksize;
+    out->mode = stx->stx_mode;
+    out->uid = stx->stx_uid;
+    out->gid = stx->stx_gid;
+    const struct statx_timestamp *times[3] = {&stx->stx_atime, &stx->stx_mtime,
+                                              &stx->stx_ctime};
+    for (int i = 0; i < 3; i++) {
+        out->sec[i] = times[i]->tv_sec;
+        out->nsec[i] = (long)times[i]->tv_nsec;
+    }
+#else
+    const struct stat *st = &req->st;
+    out->dev = (unsigned long long)st->st_dev;
+    out->rdev = (unsigned long long)st->st_rdev;
+    out->ino = (unsigned long long)st->st_ino;
+    out->size = (long long)st->st_size;
+    out->blocks = (long long)st->st_blocks;
+    out->nlink = (long)st->st_nlink;
+    out->blksize = (long)st->st_blksize;
+    out->mode = st->st_mode;
+    out->uid = st->st_uid;
+    out->gid = st->st_gid;
+#ifdef __APPLE__
+    const struct timespec *times[3] = {&st->st_atimespec, &st->st_mtimespec,
+                                       &st->st_ctimespec};
+#else
+    const struct timespec *times[3] = {&st->st_atim, &st->st_mtim, &st->st_ctim};
+#endif
+    for (int i = 0; i < 3; i++) {
+        out->sec[i] = times[i]->tv_sec;
+        out->nsec[i] = times[i]->tv_nsec;
+    }
+#endif
+}
+
+/* uid_t and gid_t as os gives them: -1 stays -1, the rest unsigned. */
+static PyObject *
+id_value(unsigned long id, unsigned long none)
+{
+    return id == none ? PyLong_FromLong(-1) : PyLong_FromUnsignedLong(id);
+}
+
+/* sec * 10**9 + nsec, as os computes st_*_ns (exact beyond 64 bits too). */
+static PyObject *
+nanoseconds(long long sec, long nsec)
+{
+    long long ns;
+    if (!__builtin_mul_overflow(sec, 1000000000LL, &ns) &&
+        !__builtin_add_overflow(ns, (long long)nsec, &ns)) {
+        return PyLong_FromLongLong(ns);
+    }
+    PyObject *s = PyLong_FromLongLong(sec), *billion = PyLong_FromLong(1000000000L);
+    PyObject *scaled = s && billion ? PyNumber_Multiply(s, billion) : NULL;
+    PyObject *n = PyLong_FromLong(nsec);
+    PyObject *sum = scaled && n ? PyNumber_Add(scaled, n) : NULL;
+    Py_XDECREF(s);
+    Py_XDECREF(billion);
+    Py_XDECREF(scaled);
+    Py_XDECREF(n);
+    return sum;
+}
+
+/* The 19 fields os.stat fills on Linux and macOS: the 10 of the tuple, the
+ * float and nanosecond times, st_blksize, st_blocks, st_rdev.  (macOS's
+ * st_flags, st_gen and st_birthtime stay None here.) */
+static PyObject *
+stat_result_of(aio_state *state, struct request *req)
+{
+    struct stat_fields f;
+    stat_fields_of(req, &f);
+    PyObject *values = PyTuple_New(19);
+    if (values == NULL) {
+        return NULL;
+    }
+    PyObject *items[19] = {
+        PyLong_FromLong((long)f.mode),
+        PyLong_FromUnsignedLongLong(f.ino),
+        PyLong_FromUnsignedLongLong(f.dev),
+        PyLong_FromLong(f.nlink),
+        id_value((unsigned long)f.uid, (unsigned long)(uid_t)-1),
+        id_value((unsigned long)f.gid, (unsigned long)(gid_t)-1),
+        PyLong_FromLongLong(f.size),
+        PyLong_FromLongLong(f.sec[0]),
+        PyLong_FromLongLong(f.sec[1]),
+        PyLong_FromLongLong(f.sec[2]),
+        PyFloat_FromDouble((double)f.sec[0] + (double)f.nsec[0] * 1e-9),
+        PyFloat_FromDouble((double)f.sec[1] + (double)f.nsec[1] * 1e-9),
+        PyFloat_FromDouble((double)f.sec[2] + (double)f.nsec[2] * 1e-9),
+        nanoseconds(f.sec[0], f.nsec[0]),
+        nanoseconds(f.sec[1], f.nsec[1]),
+        nanoseconds(f.sec[2], f.nsec[2]),
+        PyLong_FromLong(f.blksize),
+        PyLong_FromLongLong(f.blocks),
+        PyLong_FromUnsignedLongLong(f.rdev),
+    };
+    bool complete = true;
+    for (Py_ssize_t i = 0; i < 19; i++) {
+        complete = complete && items[i] != NULL;
+        PyTuple_SET_ITEM(values, i, items[i] != NULL ? items[i] : Py_NewRef(Py_None));
+    }
+    PyObject *result = complete ? PyObject_CallOneArg(state->stat_result_type, values) : NULL;
+    Py_DECREF(values);
+    return result;
+}
+
+PyObject *
+fs_value(aio_state *state, struct request *req)
+{
+    switch (req->opcode) {
+    case OP_OPENAT:
+        return PyLong_FromLongLong(req->result);
+    case OP_STATX:
+        return stat_result_of(state, req);
+    default:
+        Py_RETURN_NONE;
+    }
+}
+
+/* ---------------------------------------------------------------------------
+ * The context methods
+ */
+
+static PyObject *
+start_fs(PyObject *self, enum opcode opcode, int fd, uint64_t length, PyObject *path,
+         PyObject *path2, int fd2, int flags, unsigned mode)
+{
+    struct fs_args args = {path, path2, fd2, flags, mode};
+    return call_new_fs(CONTEXT(self), opcode, fd, length, &args);
+}
+
+#define FS_DOC(name, text) const char name[] = text
+
+/* A path argument: bytes without NUL (os.fsencode's, checked by the caller). */
+#define PATH_FORMAT "O!"
+#define PATH_ARG(name) &PyBytes_Type, &(name)
+
+FS_DOC(fs_aopenat__doc__,
+"aopenat($self, dir_fd, path, flags, mode, /)\n--\n\n"
+"Awaitable openat(2) with O_CLOEXEC added; its value is the descriptor.  One\n"
+"whose awaiter is gone when it completes is closed.");
+
+PyObject *
+fs_aopenat(PyObject *self, PyObject *args)
+{
+    int dir_fd, flags;
+    unsigned int mode;
+    PyObject *path;
+    if (!PyArg_ParseTuple(args, "i" PATH_FORMAT "iI:aopenat", &dir_fd, PATH_ARG(path),
+                          &flags, &mode)) {
+        return NULL;
+    }
+    return start_fs(self, OP_OPENAT, dir_fd, 0, path, NULL, 0, flags, mode);
+}
+
+FS_DOC(fs_aclose__doc__,
+"aclose($self, fd, /)\n--\n\n"
+"Awaitable close(2).");
+
+PyObject *
+fs_aclose(PyObject *self, PyObject *fd_arg)
+{
+    int fd;
+    if (!fd_converter(fd_arg, &fd)) {
+        return NULL;
+    }
+    return start_fs(self, OP_CLOSE, fd, 0, NULL, NULL, 0, 0, 0);
+}
+
+FS_DOC(fs_astat__doc__,
+"astat($self, dir_fd, path, flags, /)\n--\n\n"
+"Awaitable statx(2) (fstatat(2) where there is none); its value is the\n"
+"os.stat_result os.stat gives.  path None: fstat(dir_fd).");
+
+PyObject *
+fs_astat(PyObject *self, PyObject *args)
+{
+    int dir_fd, flags;
+    PyObject *path;
+    if (!PyArg_ParseTuple(args, "iOi:astat", &dir_fd, &path, &flags)) {
+        return NULL;
+    }
+    if (path != Py_None && !PyBytes_Check(path)) {
+        return PyErr_Format(PyExc_TypeError, "path must be bytes or None, not %.200s",
+                            Py_TYPE(path)->tp_name);
+    }
+    return start_fs(self, OP_STATX, dir_fd, 0, path == Py_None ? NULL : path, NULL, 0,
+                    flags, 0);
+}
+
+static PyObject *
+two_paths(PyObject *self, PyObject *args, enum opcode opcode, const char *format)
+{
+    int dir_fd, dir_fd2, flags = 0;
+    PyObject *path, *path2;
+    if (!PyArg_ParseTuple(args, format, &dir_fd, PATH_ARG(path), &dir_fd2,
+                          PATH_ARG(path2), &flags)) {
+        return NULL;
+    }
+    return start_fs(self, opcode, dir_fd, 0, path, path2, dir_fd2, flags, 0);
+}
+
+FS_DOC(fs_arenameat__doc__,
+"arenameat($self, src_dir_fd, src, dst_dir_fd, dst, /)\n--\n\n"
+"Awaitable renameat(2): os.rename and os.replace on POSIX.");
+
+PyObject *
+fs_arenameat(PyObject *self, PyObject *args)
+{
+    return two_paths(self, args, OP_RENAMEAT, "i" PATH_FORMAT "i" PATH_FORMAT ":arenameat");
+}
+
+FS_DOC(fs_alinkat__doc__,
+"alinkat($self, src_dir_fd, src, dst_dir_fd, dst, flags, /)\n--\n\n"
+"Awaitable linkat(2).");
+
+PyObject *
+fs_alinkat(PyObject *self, PyObject *args)
+{
+    return two_paths(self, args, OP_LINKAT, "i" PATH_FORMAT "i" PATH_FORMAT "i:alinkat");
+}
+
+FS_DOC(fs_asymlinkat__doc__,
+"asymlinkat($self, target, dir_fd, path, /)\n--\n\n"
+"Awaitable symlinkat(2): a link at path, in dir_fd, to target.");
+
+PyObject *
+fs_asymlinkat(PyObject *self, PyObject *args)
+{
+    int dir_fd;
+    PyObject *target, *path;
+    if (!PyArg_ParseTuple(args, PATH_FORMAT "i" PATH_FORMAT ":asymlinkat",
+                          PATH_ARG(target), &dir_fd, PATH_ARG(path))) {
+        return NULL;
+    }
+    return start_fs(self, OP_SYMLINKAT, dir_fd, 0, target, path, 0, 0, 0);
+}
+
+FS_DOC(fs_aunlinkat__doc__,
+"aunlinkat($self, dir_fd, path, flags, /)\n--\n\n"
+"Awaitable unlinkat(2); flags AT_REMOVEDIR removes a directory.");
+
+PyObject *
+fs_aunlinkat(PyObject *self, PyObject *args)
+{
+    int dir_fd, flags;
+    PyObject *path;
+    if (!PyArg_ParseTuple(args, "i" PATH_FORMAT "i:aunlinkat", &dir_fd, PATH_ARG(path),
+                          &flags)) {
+        return NULL;
+    }
+    return start_fs(self, OP_UNLINKAT, dir_fd, 0, path, NULL, 0, flags, 0);
+}
+
+FS_DOC(fs_amkdirat__doc__,
+"amkdirat($self, dir_fd, path, mode, /)\n--\n\n"
+"Awaitable mkdirat(2).");
+
+PyObject *
+fs_amkdirat(PyObject *self, PyObject *args)
+{
+    int dir_fd;
+    unsigned int mode;
+    PyObject *path;
+    if (!PyArg_ParseTuple(args, "i" PATH_FORMAT "I:amkdirat", &dir_fd, PATH_ARG(path),
+                          &mode)) {
+        return NULL;
+    }
+    return start_fs(self, OP_MKDIRAT, dir_fd, 0, path, NULL, 0, 0, mode);
+}
+
+FS_DOC(fs_aftruncate__doc__,
+"aftruncate($self, fd, length, /)\n--\n\n"
+"Awaitable ftruncate(2).");
+
+PyObject *
+fs_aftruncate(PyObject *self, PyObject *args)
+{
+    int fd;
+    uint64_t length;
+    if (!PyArg_ParseTuple(args, "O&O&:aftruncate", fd_converter, &fd, size_converter,
+                          &length)) {
+        return NULL;
+    }
+    return start_fs(self, OP_FTRUNCATE, fd, length, NULL, NULL, 0, 0, 0);
+}
+
+FS_DOC(fs_atruncate__doc__,
+"atruncate($self, path, length, /)\n--\n\n"
+"Awaitable truncate(2).");
+
+PyObject *
+fs_atruncate(PyObject *self, PyObject *args)
+{
+    uint64_t length;
+    PyObject *path;
+    if (!PyArg_ParseTuple(args, PATH_FORMAT "O&:atruncate", PATH_ARG(path),
+                          size_converter, &length)) {
+        return NULL;
+    }
+    return start_fs(self, OP_TRUNCATE, AT_FDCWD, length, path, NULL, 0, 0, 0);
+}
+
+
+int
+fs_module_init(PyObject *module, aio_state *state)
+{
+    PyObject *os = PyImport_ImportModule("os");
+    if (os == NULL) {
+        return -1;
+    }
+    state->stat_result_type = PyObject_GetAttrString(os, "stat_result");
+    Py_DECREF(os);
+    if (state->stat_result_type == NULL) {
+        return -1;
+    }
+    if (PyModule_AddIntConstant(module, "AT_FDCWD", AT_FDCWD) < 0 ||
+        PyModule_AddIntConstant(module, "AT_REMOVEDIR", AT_REMOVEDIR) < 0 ||
+        PyModule_AddIntConstant(module, "AT_SYMLINK_NOFOLLOW", AT_SYMLINK_NOFOLLOW) < 0 ||
+        PyModule_AddIntConstant(module, "AT_SYMLINK_FOLLOW", AT_SYMLINK_FOLLOW) < 0) {
+        return -1;
+    }
+    return 0;
+}
