@@ -33,6 +33,7 @@ from __future__ import annotations
 import atexit
 import errno
 import io
+import os
 import sys
 import threading
 from typing import Any, Final
@@ -69,16 +70,23 @@ def _make(base: str) -> TextIOWrapper | None:
     fd = _DESCRIPTORS[base]
     writing = base != "stdin"
     try:
-        raw = FileIO._wrap(
-            fd, f"<{base}>", "w" if writing else "r", closefd=False, context=None
-        )
+        status = os.fstat(fd)
     except OSError as error:
         if error.errno == errno.EBADF:
             return None
         raise
-    # At the descriptor's offset, shared with print() and other processes:
-    # never at a position of its own.
-    raw._position = None
+    blksize = getattr(status, "st_blksize", 0)
+    # No position of its own (position=None): I/O at the descriptor's
+    # offset, shared with print() and other processes.
+    raw = FileIO(
+        fd,
+        f"<{base}>",
+        "w" if writing else "r",
+        closefd=False,
+        blksize=blksize if blksize > 1 else io.DEFAULT_BUFFER_SIZE,
+        position=None,
+        context=None,
+    )
     original = getattr(sys, f"__{base}__", None)
     encoding = getattr(original, "encoding", None) or (
         "utf-8" if sys.flags.utf8_mode else "locale"

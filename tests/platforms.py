@@ -63,6 +63,10 @@ PTY = Capability(hasattr(os, "openpty"), f"no pseudo-terminals on {sys.platform}
 WATCHED_STREAMS = Capability(
     not WINDOWS, "Windows' event loops cannot watch a pipe: a thread waits for input"
 )
+#: Sockets that are file descriptors (Windows' are handles).
+SOCKET_FDS = Capability(not WINDOWS, "Windows' sockets are handles, not descriptors")
+#: Removing a file that is still open (Windows refuses).
+UNLINK_OPEN = Capability(not WINDOWS, "Windows cannot remove a file that is open")
 #: POSIX permission bits (a file's mode 0o600, a directory's 0o700).
 PERMISSIONS = Capability(not WINDOWS, "Windows has no POSIX permission bits")
 #: Appends that no other appender can split: O_APPEND in the kernel.  On Windows

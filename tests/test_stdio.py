@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 from backends import Backend, clean_env
-from platforms import FIFO, PTY, WATCHED_STREAMS
+from platforms import FIFO, PTY, SOCKET_FDS, WATCHED_STREAMS
 
 import asyncfile
 from asyncfile import contexts
@@ -266,6 +266,7 @@ def stream_pair(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]
         write_end = os.open(path, os.O_WRONLY)
         os.set_blocking(read_end, True)
     elif kind == "socket":
+        SOCKET_FDS.require()
         left, right = socket.socketpair()
         read_end, write_end = left.detach(), right.detach()
     else:
