@@ -98,7 +98,8 @@ def _make(base: str) -> TextIOWrapper | None:
         original, "line_buffering", base == "stderr" or raw.isatty()
     )
     write_through = getattr(original, "write_through", False)
-    newline = None if sys.platform == "win32" and not writing else "\n"
+    # The interpreter's: on Windows universal newlines in, os.linesep out.
+    newline = None if sys.platform == "win32" else "\n"
     buffer = (BufferedWriter if writing else BufferedReader)(
         raw, io.DEFAULT_BUFFER_SIZE
     )

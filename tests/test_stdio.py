@@ -62,17 +62,25 @@ asyncio.run(main())
 """
 
 
+#: How the standard streams end a line: the interpreter's newline.
+NL = os.linesep.encode()
+
+
 def test_a_child_reads_its_stdin_pipe_line_by_line_and_writes_stdout() -> None:
     with child(
-        ECHO, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        ECHO,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={"PYTHONIOENCODING": "utf-8"},
     ) as process:
         assert process.stdin is not None
         assert process.stdout is not None
         process.stdin.write("héllo\nflush\n".encode())
         process.stdin.flush()
         # stdout is a pipe: block-buffered, but "flush" flushed it.
-        assert process.stdout.readline() == "HÉLLO\n".encode()
-        assert process.stdout.readline() == b"FLUSH\n"
+        assert process.stdout.readline() == "HÉLLO".encode() + NL
+        assert process.stdout.readline() == b"FLUSH" + NL
         time.sleep(0.3)  # the child waits for input meanwhile; its loop runs
         process.stdin.write(b"last")  # no newline: the end of input ends it
         process.stdin.close()
@@ -197,7 +205,7 @@ def test_the_streams_follow_the_interpreters() -> None:
     async def close_it():
         await asyncfile.stdout.close()
     asyncio.run(close_it())
-    print("sys.stdout still works", flush=True)
+    sys.stdout.buffer.write(b"sys.stdout still works\\n")
     """
     output = subprocess.run(
         [sys.executable, "-c", PROLOGUE + textwrap.dedent(code)],
@@ -208,7 +216,9 @@ def test_the_streams_follow_the_interpreters() -> None:
         timeout=30,
     )
     assert output.stderr == b""
-    assert output.stdout == b"loop 1\nloop 2\nsys.stdout still works\n"
+    assert (
+        output.stdout == b"loop 1" + NL + b"loop 2" + NL + b"sys.stdout still works\n"
+    )
 
 
 def test_a_closed_descriptor_gives_none_as_sys_does() -> None:
@@ -216,7 +226,7 @@ def test_a_closed_descriptor_gives_none_as_sys_does() -> None:
     os.close(0)
     assert asyncfile.stdin is None and asyncfile.stdin_bytes is None
     assert asyncfile.stdout is not None
-    print("ok")
+    os.write(1, b"ok\\n")
     """
     output = subprocess.run(
         [sys.executable, "-c", PROLOGUE + textwrap.dedent(code)],
