@@ -8,8 +8,9 @@ read when an open descriptor is wrapped and written back when it is released
 In append mode writes are ``write(2)`` calls on a worker thread: the kernel
 puts the bytes at the end of the file as it is then, whatever other writers
 appended, and the position afterwards is the descriptor's offset.
-Pipes, FIFOs and other unseekable files go through a worker thread, since they
-have no positions to read at.
+Pipes, FIFOs, sockets, terminals and other unseekable files are read and
+written at the core's offset -1, the descriptor's current position; a read
+starts only once the loop sees input (see ``_readiness``).
 
 What a cancelled call leaves behind: a read reports nothing and moves nothing;
 a write runs to completion and reports its count, and the cancellation is
@@ -31,6 +32,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import _filesystem
+from ._readiness import wait_readable
 from ._tasks import TaskLock, complete_despite_cancel
 from .contexts import get_context, running_loop
 from .core import forks
@@ -261,7 +263,7 @@ class AsyncFileIO:
         if size is None or size < 0:
             return await self.readall()
         if self._position is None:
-            return await self._in_thread(os.read, self._fd, size)
+            return await self._read_stream(size)
         data: bytes = await self._core().read(size, self._fd, self._position)
         self._position += len(data)
         return data
@@ -293,7 +295,7 @@ class AsyncFileIO:
     async def _read_at(self, size: int, skip: int) -> bytes:
         """Read ``size`` bytes ``skip`` bytes past the position, which stays."""
         if self._position is None:
-            return await self._in_thread(os.read, self._fd, size)
+            return await self._read_stream(size)
         data: bytes = await self._core().read(size, self._fd, self._position + skip)
         return data
 
@@ -301,8 +303,9 @@ class AsyncFileIO:
         """Fill ``buffer`` from the position; the count is short only at end of file."""
         self._check_readable()
         if self._position is None:
-            with memoryview(buffer) as view:
-                return await self._in_thread(_readinto, self._fd, view)
+            await wait_readable(self._fd)
+            read: int = await self._core().readinto(buffer, self._fd, CURRENT_POSITION)
+            return read
         count: int = await self._core().readinto(buffer, self._fd, self._position)
         self._position += count
         return count
@@ -311,9 +314,17 @@ class AsyncFileIO:
         """Write all of ``data`` at the position (at the end in append mode)."""
         self._check_writable()
         if self._position is None:
-            return await complete_despite_cancel(
-                self._in_thread(_write_all, self._fd, data)
+            if os.isatty(self._fd):
+                # io_uring may write to a terminal in io_uring_enter itself,
+                # on the loop's thread, waiting there while the terminal's
+                # buffer is full: a worker thread waits instead.
+                return await complete_despite_cancel(
+                    self._in_thread(_write_all, self._fd, data)
+                )
+            written: int = await complete_despite_cancel(
+                self._core().write(data, self._fd, CURRENT_POSITION)
             )
+            return written
         if self._appending:
             # write(2), not a positional write: the kernel puts the bytes at
             # the end as it is then, whatever other writers appended, and
@@ -448,6 +459,14 @@ class AsyncFileIO:
     async def _in_thread(self, function: Callable[..., T], *args: Any) -> T:
         return await running_loop().run_in_executor(None, function, *args)
 
+    async def _read_stream(self, size: int) -> bytes:
+        """One read of an unseekable file at its current position, started
+        once there is input: a cancelled read takes nothing and leaves no
+        worker waiting for input that may never come."""
+        await wait_readable(self._fd)
+        data: bytes = await self._core().read(size, self._fd, CURRENT_POSITION)
+        return data
+
     def _check_closed(self) -> None:
         if self._closed:
             raise ValueError("I/O operation on closed file")
@@ -483,6 +502,9 @@ class AsyncFileIO:
             os.close(self._fd)
 
 
+#: The core's offset for "the descriptor's current position" (pipes, sockets).
+CURRENT_POSITION = -1
+
 #: lseek's errno for a descriptor without positions (a pipe): the C runtime on
 #: Windows answers EINVAL where POSIX says ESPIPE.
 _UNSEEKABLE = (
@@ -515,19 +537,6 @@ def _open_flags(mode: str) -> int:
     else:
         flags |= os.O_WRONLY
     return flags | OPEN_FLAGS
-
-
-if hasattr(os, "readv"):
-
-    def _readinto(fd: int, view: memoryview) -> int:
-        return os.readv(fd, [view])
-
-else:  # Windows
-
-    def _readinto(fd: int, view: memoryview) -> int:
-        data = os.read(fd, view.nbytes)
-        view[: len(data)] = data
-        return len(data)
 
 
 def _open_path(path: str | bytes, flags: int, opener: Any) -> int:

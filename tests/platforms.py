@@ -60,6 +60,19 @@ FIFO = Capability(hasattr(os, "mkfifo"), f"no os.mkfifo on {sys.platform}")
 LOOP_SIGNALS = Capability(
     not WINDOWS, f"loop.add_signal_handler is Unix-only (this is {sys.platform})"
 )
+#: Pseudo-terminals (os.openpty, the tty module), for terminal tests.
+PTY = Capability(hasattr(os, "openpty"), f"no pseudo-terminals on {sys.platform}")
+#: Event loops that watch pipes, terminals and sockets for input, so a read
+#: waits for it without a thread (Windows' loops cannot: a thread waits).
+WATCHED_STREAMS = Capability(
+    not WINDOWS, "Windows' event loops cannot watch a pipe: a thread waits for input"
+)
+#: Sockets that are file descriptors (Windows' are handles).
+SOCKET_FDS = Capability(not WINDOWS, "Windows' sockets are handles, not descriptors")
+#: Removing a file that is still open (Windows refuses).
+UNLINK_OPEN = Capability(not WINDOWS, "Windows cannot remove a file that is open")
+#: POSIX permission bits (a file's mode 0o600, a directory's 0o700).
+PERMISSIONS = Capability(not WINDOWS, "Windows has no POSIX permission bits")
 #: Appends that no other appender can split: O_APPEND in the kernel.  On Windows
 #: it is the C runtime's seek to the end, then a write, so another appender's
 #: bytes can land between the two and be overwritten (io's writes too).
