@@ -314,13 +314,6 @@ class AsyncFileIO:
         """Write all of ``data`` at the position (at the end in append mode)."""
         self._check_writable()
         if self._position is None:
-            if os.isatty(self._fd):
-                # io_uring may write to a terminal in io_uring_enter itself,
-                # on the loop's thread, waiting there while the terminal's
-                # buffer is full: a worker thread waits instead.
-                return await complete_despite_cancel(
-                    self._in_thread(_write_all, self._fd, data)
-                )
             written: int = await complete_despite_cancel(
                 self._core().write(data, self._fd, CURRENT_POSITION)
             )

@@ -17,7 +17,7 @@ from types import ModuleType
 
 import pytest
 from backends import Backend, run_to_completion
-from platforms import FIFO, LINUX, POSIX_IO
+from platforms import FIFO, LINUX, POSIX_IO, PTY
 
 pytestmark = POSIX_IO.mark
 
@@ -220,3 +220,46 @@ def test_uring_pipe_write_stays_in_flight_until_the_reader_drains(
     finally:
         context.close()
     assert os.read(read_end, 10) == b"x"
+
+
+@PTY.mark
+async def test_terminal_write_larger_than_its_buffer_leaves_the_loop_running(
+    aio: ModuleType,
+) -> None:
+    # On io_uring the terminal used to take the write inside io_uring_enter,
+    # on the loop's thread, and wait there for a reader that never came.
+    controller, terminal = os.openpty()
+    try:
+        async with aio.AsyncioContext() as context:
+            writing = asyncio.ensure_future(context.write(b"x" * 200_000, terminal, -1))
+            beats = 0
+            for _ in range(5):
+                await asyncio.sleep(0.01)
+                beats += 1
+            assert beats == 5
+            assert not writing.done(), "200 kB fit in a terminal's buffer"
+            received = 0
+            while not writing.done():
+                received += len(await asyncio.to_thread(os.read, controller, 65536))
+            assert await writing == 200_000
+    finally:
+        os.close(controller)
+        os.close(terminal)
+
+
+@PTY.mark
+async def test_terminal_read_waits_for_input_without_blocking_the_loop(
+    aio: ModuleType,
+) -> None:
+    controller, terminal = os.openpty()
+    try:
+        async with aio.AsyncioContext() as context:
+            reading = asyncio.ensure_future(context.read(100, terminal, -1))
+            for _ in range(5):
+                await asyncio.sleep(0.01)
+            assert not reading.done(), "a read of a silent terminal completed"
+            os.write(controller, b"typed\n")
+            assert await asyncio.wait_for(reading, 10) == b"typed\n"
+    finally:
+        os.close(controller)
+        os.close(terminal)

@@ -371,6 +371,16 @@ uring_flush(struct context *ctx)
     return ret;
 }
 
+/* A write to a terminal waits inside io_uring_enter, on the loop's thread:
+ * the tty layer waits for room without looking at IOCB_NOWAIT.  Its reads,
+ * pipes and sockets honour it, and the kernel polls them instead. */
+static bool
+write_waits_in_submit(int fd)
+{
+    struct stat st;
+    return fstat(fd, &st) == 0 && S_ISCHR(st.st_mode);
+}
+
 static void
 prepare_transfer(struct io_uring_sqe *sqe, struct request *req)
 {
@@ -383,7 +393,12 @@ prepare_transfer(struct io_uring_sqe *sqe, struct request *req)
     sqe->len = (unsigned)(remaining < CHUNK_MAX ? remaining : CHUNK_MAX);
     /* A pipe is never forced to io-wq: the kernel then waits for it with a
      * poll (cancellable, no thread held) instead of a blocked worker. */
-    if (remaining > INLINE_MAX && req->offset != OFFSET_CURRENT) {
+    if (req->offset == OFFSET_CURRENT) {
+        if (req->opcode == OP_WRITE && write_waits_in_submit(req->fd)) {
+            sqe->flags |= IOSQE_ASYNC;
+        }
+    }
+    else if (remaining > INLINE_MAX) {
         /* A big copy inside io_uring_enter would hold the loop thread. */
         sqe->flags |= IOSQE_ASYNC;
     }
