@@ -323,7 +323,7 @@ class AsyncFileIO:
             # the end as it is then, whatever other writers appended, and
             # leaves the descriptor's offset after them, which is the position.
             count, self._position = await complete_despite_cancel(
-                self._in_thread(_append_all, self._fd, data)
+                self._in_thread(_append_all, self._fd, data, self._position)
             )
             return count
         count = await complete_despite_cancel(
@@ -340,7 +340,7 @@ class AsyncFileIO:
         if self._position is None:
             _write_all(self._fd, data)
         elif self._appending:
-            _count, self._position = _append_all(self._fd, data)
+            _count, self._position = _append_all(self._fd, data, self._position)
         else:
             self._position = offset + _pwrite_all(self._fd, data, offset)
 
@@ -559,9 +559,12 @@ def _pwrite_all(fd: int, data: Buffer, offset: int) -> int:
         return done
 
 
-def _append_all(fd: int, data: Buffer) -> tuple[int, int]:
+def _append_all(fd: int, data: Buffer, position: int) -> tuple[int, int]:
     """Append all of ``data`` to an ``O_APPEND`` file: the count, and the
-    descriptor's offset after it (the end of these bytes, wherever other
-    writers' bytes put them)."""
+    position after it: the descriptor's offset (the end of these bytes,
+    wherever other writers' bytes put them), or ``position`` when there were
+    no bytes, since write(2) of nothing leaves the offset alone."""
     count = _write_all(fd, data)
+    if count == 0:
+        return 0, position
     return count, os.lseek(fd, 0, os.SEEK_CUR)

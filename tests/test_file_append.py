@@ -300,3 +300,24 @@ def test_tell_in_append_update_mode_keeps_the_read_ahead(tmp_path: Path) -> None
     expected = io_run()
     assert expected[1:] == (True, 202997)
     assert asyncio.run(asyncfile_run()) == expected
+
+
+@pytest.mark.parametrize("buffering", [0, -1])
+async def test_empty_append_write_leaves_the_position_where_a_read_put_it(
+    tmp_path: Path, backend: Backend, buffering: int
+) -> None:
+    # write(2) of nothing leaves the descriptor's offset alone; asyncfile took
+    # the descriptor's offset as the position, which its positional reads
+    # had never moved.
+    path = tmp_path / "f"
+    path.write_bytes(b"")
+    with io_open(path, "ab+", buffering=buffering) as f:
+        f.truncate(1)
+        io_steps = (f.read(1), f.write(b""), f.tell())
+    assert io_steps == (b"\0", 0, 1)
+    path.write_bytes(b"")
+    context = contexts.get_context(backend.name)
+    async with aopen(path, "ab+", buffering=buffering, context=context) as g:
+        await g.truncate(1)
+        steps = (await g.read(1), await g.write(b""), g.tell())
+    assert steps == io_steps
