@@ -1,0 +1,54 @@
+"""A drop-in for aiofiles 25.1: ``from asyncfile import aiofiles`` (or
+``import asyncfile.aiofiles as aiofiles``) and nothing else changes.
+
+``open`` (``loop=`` and ``executor=`` accepted), ``os`` (with ``os.path``),
+``ospath``, ``tempfile``, ``threadpool`` (``open``, ``wrap``, the wrapper
+classes of ``threadpool.binary`` and ``threadpool.text``), ``stdin``,
+``stdout``, ``stderr`` and their ``_bytes`` forms, with aiofiles's names and
+its split of coroutine and plain methods (``tell()``, ``seekable()``,
+``writable()``, ``isatty()`` are coroutines; ``fileno()`` is plain, and so is
+``readable()`` on binary files, which text files make a coroutine).
+
+The files ``open()`` gives are asyncfile's own (:func:`asyncfile.open`) behind
+aiofiles's classes, so their reads and writes run on the core: results,
+exceptions and bytes on disk are the built-in ``open()``'s.  Where it differs
+from aiofiles:
+
+- ``loop`` and ``executor`` are not used by a file from ``open()``: its I/O
+  runs on the running loop's core context.  They are used wherever a call
+  runs in a thread (``os``, ``ospath``, ``tempfile``, the standard streams,
+  ``wrap()`` of a blocking file).
+- ``detach()`` is plain, as aiofiles's, and returns io's blocking object for
+  the layer below (``io.FileIO``, or an ``io.Buffered*`` for a text file) at
+  the file's position; pending writes are written first, blocking, as io's
+  ``detach()`` (which aiofiles calls on the loop) writes them.
+- ``raw`` and ``buffer`` are asyncfile's objects of the layer below, whose
+  I/O methods are coroutines.
+"""
+
+from __future__ import annotations
+
+from . import os, ospath, tempfile, threadpool
+from .threadpool import (
+    open,
+    stderr,
+    stderr_bytes,
+    stdin,
+    stdin_bytes,
+    stdout,
+    stdout_bytes,
+)
+
+__all__ = [
+    "open",
+    "os",
+    "ospath",
+    "stderr",
+    "stderr_bytes",
+    "stdin",
+    "stdin_bytes",
+    "stdout",
+    "stdout_bytes",
+    "tempfile",
+    "threadpool",
+]
