@@ -1,0 +1,147 @@
+"""A program written for aiofiles runs on asyncfile.aiofiles with only its
+import changed, and the drop-in's files are asyncfile's (no thread per call).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import asyncfile
+from asyncfile import aiofiles
+
+#: An aiofiles program: what its README shows (open, iteration, os, tempfile,
+#: the standard streams, and its recipe for tests: a type registered with
+#: ``threadpool.wrap`` and ``threadpool.sync_open`` patched with a mock).
+PROGRAM = """
+import asyncio, os, sys
+from unittest import mock
+IMPORT
+
+async def main(root):
+    path = os.path.join(root, "notes.txt")
+    async with aiofiles.open(path, mode="w", encoding="utf-8") as f:
+        await f.write("alpha\\nbeta\\n")
+        await f.writelines(["gamma\\n", "delta"])
+        print("tell", await f.tell(), "seekable", await f.seekable())
+    async with aiofiles.open(path, encoding="utf-8") as f:
+        print("lines", [line async for line in f])
+        await f.seek(0)
+        print("first", repr(await f.readline()), "name", f.name == path, f.mode)
+    f = await aiofiles.open(path, "rb")
+    print("bytes", await f.read(5), await f.peek(1) != b"", f.readable())
+    print("fileno", f.fileno() > 2, "isatty", await f.isatty())
+    await f.close()
+    print("closed", f.closed)
+    print("size", (await aiofiles.os.stat(path)).st_size,
+          await aiofiles.os.path.getsize(path), await aiofiles.ospath.exists(path))
+    await aiofiles.os.makedirs(os.path.join(root, "a", "b"), exist_ok=True)
+    await aiofiles.os.rename(path, os.path.join(root, "a", "b", "moved.txt"))
+    print("listdir", sorted(await aiofiles.os.listdir(os.path.join(root, "a", "b"))))
+    async with aiofiles.tempfile.NamedTemporaryFile("w+", dir=root) as t:
+        await t.write("temporary")
+        await t.seek(0)
+        print("temp", await t.read())
+    async with aiofiles.tempfile.TemporaryDirectory(dir=root) as d:
+        print("tempdir", os.path.isdir(d))
+    await aiofiles.stdout.write("to stdout\\n")
+    await aiofiles.stdout.flush()
+    try:
+        await aiofiles.open(os.path.join(root, "missing"))
+    except FileNotFoundError as exc:
+        print("missing", exc.errno)
+
+    aiofiles.threadpool.wrap.register(mock.MagicMock)(
+        lambda *args, **kwargs: aiofiles.threadpool.AsyncBufferedIOBase(*args, **kwargs)
+    )
+    mock_file = mock.MagicMock()
+    tp = aiofiles.threadpool
+    with mock.patch.object(tp, "sync_open", return_value=mock_file) as mock_open:
+        async with aiofiles.open("filename", "w") as f:
+            await f.write("data")
+    mock_file.write.assert_called_once_with("data")
+    mock_open.assert_called_once()
+    print("mock recipe ok")
+
+asyncio.run(main(sys.argv[1]))
+"""
+
+
+def run_program(tmp_path: Path, import_line: str, name: str) -> str:
+    script = tmp_path / f"{name}.py"
+    script.write_text(PROGRAM.replace("IMPORT", import_line))
+    root = tmp_path / name
+    root.mkdir()
+    done = subprocess.run(
+        [sys.executable, str(script), str(root)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_an_aiofiles_program_runs_with_only_its_import_changed(tmp_path: Path) -> None:
+    pytest.importorskip("aiofiles", reason="aiofiles (the test extra) not installed")
+    ported = "from asyncfile import aiofiles"
+    original = "import aiofiles, aiofiles.os, aiofiles.ospath, aiofiles.tempfile"
+    expected = run_program(tmp_path, original, "original")
+    assert "mock recipe ok" in expected
+    assert run_program(tmp_path, ported, "ported") == expected
+
+
+def test_the_plain_import_forms_give_the_drop_in() -> None:
+    import asyncfile.aiofiles as imported
+
+    assert imported is aiofiles
+    assert aiofiles.os.path is aiofiles.ospath
+    assert aiofiles.threadpool.open is aiofiles.open
+
+
+class RefusingExecutor(concurrent.futures.Executor):
+    """An executor that fails any call given to it."""
+
+    def submit(self, *args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("a file from open() ran a call in the executor")
+
+
+async def test_files_from_open_are_asyncfile_files_and_use_no_executor(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "file"
+    path.write_bytes(b"0123456789\nnext\n")
+    refusing = RefusingExecutor()
+    async with aiofiles.open(path, "r+b", executor=refusing) as f:
+        assert isinstance(f._file, asyncfile.BufferedRandom)
+        assert await f.read(4) == b"0123"
+        assert await f.tell() == 4
+        assert await f.write(b"AB") == 2
+        await f.seek(0)
+        assert [line async for line in f] == [b"0123AB6789\n", b"next\n"]
+    async with aiofiles.open(path, encoding="ascii", executor=refusing) as t:
+        assert isinstance(t._file, asyncfile.TextIOWrapper)
+        assert await t.readline() == "0123AB6789\n"
+    assert f.closed
+    assert t.closed
+
+
+async def test_wrap_of_a_blocking_file_uses_the_executor_given(tmp_path: Path) -> None:
+    path = tmp_path / "file"
+    path.write_bytes(b"abc")
+    with (
+        open(path, "rb") as blocking,  # noqa: ASYNC230 (a blocking file to wrap)
+        concurrent.futures.ThreadPoolExecutor(1) as executor,
+    ):
+        f = aiofiles.threadpool.wrap(blocking, executor=executor)
+        assert isinstance(f, aiofiles.threadpool.binary.AsyncBufferedReader)
+        assert await f.read() == b"abc"
+        f = aiofiles.threadpool.wrap(blocking, executor=RefusingExecutor())
+        with pytest.raises(AssertionError, match="executor"):
+            await f.read()
