@@ -83,6 +83,10 @@ def _make_delegate_method(attr_name: str) -> Callable[..., Any]:
         return await self._loop.run_in_executor(self._executor, call)
 
     method.__name__ = method.__qualname__ = attr_name
+    method.__doc__ = (
+        f"The file's ``{attr_name}()``, awaited: on the core for an asyncfile "
+        "file, in the executor for a blocking one."
+    )
     return method
 
 
@@ -90,6 +94,8 @@ def _make_proxy_method(attr_name: str) -> Callable[..., Any]:
     if attr_name == "detach":
 
         def detach(self: Any) -> Any:
+            """The file's ``detach()``, plain: io's blocking object for the
+            layer below (see :func:`asyncfile.aiofiles.base.detach_native`)."""
             file = self._file
             return detach_native(file) if is_native(file) else file.detach()
 
@@ -99,6 +105,7 @@ def _make_proxy_method(attr_name: str) -> Callable[..., Any]:
         return getattr(self._file, attr_name)(*args, **kwargs)
 
     method.__name__ = method.__qualname__ = attr_name
+    method.__doc__ = f"The file's ``{attr_name}()``, plain."
     return method
 
 
@@ -106,7 +113,7 @@ def _make_proxy_property(attr_name: str) -> property:
     def proxy_property(self: Any) -> Any:
         return getattr(self._file, attr_name)
 
-    return property(proxy_property)
+    return property(proxy_property, doc=f"The file's ``{attr_name}``.")
 
 
 def _make_cond_delegate_method(attr_name: str) -> Callable[..., Any]:
@@ -117,4 +124,8 @@ def _make_cond_delegate_method(attr_name: str) -> Callable[..., Any]:
         return getattr(self._file, attr_name)(*args, **kwargs)
 
     method.__name__ = method.__qualname__ = attr_name
+    method.__doc__ = (
+        f"The file's ``{attr_name}()``, awaited: in the executor once the file "
+        "has rolled over to disk, at once while it is in memory."
+    )
     return method
