@@ -56,6 +56,8 @@ ADVICE = Capability(
 )
 #: Named pipes in the file system (os.mkfifo) and pipes a worker thread reads.
 FIFO = Capability(hasattr(os, "mkfifo"), f"no os.mkfifo on {sys.platform}")
+#: POSIX permission bits (a file's mode 0o600, a directory's 0o700).
+PERMISSIONS = Capability(not WINDOWS, "Windows has no POSIX permission bits")
 #: Appends that no other appender can split: O_APPEND in the kernel.  On Windows
 #: it is the C runtime's seek to the end, then a write, so another appender's
 #: bytes can land between the two and be overwritten (io's writes too).
