@@ -5,6 +5,7 @@ import changed, and the drop-in's files are asyncfile's (no thread per call).
 from __future__ import annotations
 
 import concurrent.futures
+import io
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +15,7 @@ import pytest
 
 import asyncfile
 from asyncfile import aiofiles
+from asyncfile.aiofiles import base as _base
 
 #: An aiofiles program: what its README shows (open, iteration, os, tempfile,
 #: the standard streams, and its recipe for tests: a type registered with
@@ -145,3 +147,48 @@ async def test_wrap_of_a_blocking_file_uses_the_executor_given(tmp_path: Path) -
         f = aiofiles.threadpool.wrap(blocking, executor=RefusingExecutor())
         with pytest.raises(AssertionError, match="executor"):
             await f.read()
+
+
+async def test_tempfile_gives_asyncfile_temporary_files(tmp_path: Path) -> None:
+    import asyncfile.tempfile
+
+    async with aiofiles.tempfile.NamedTemporaryFile("w+", dir=tmp_path) as f:
+        assert isinstance(f._file, asyncfile.tempfile.TemporaryFileWrapper)
+        assert await f.write("named") == 5
+        await f.seek(0)
+        assert await f.read() == "named"
+        assert Path(f.name).parent == tmp_path
+    assert await aiofiles.os.listdir(tmp_path) == []
+    async with aiofiles.tempfile.TemporaryFile(dir=tmp_path) as f:
+        assert _base.is_native(f._file)
+        assert await f.write(b"anonymous") == 9
+    async with aiofiles.tempfile.SpooledTemporaryFile(4, dir=tmp_path) as f:
+        assert isinstance(f._file, asyncfile.tempfile.SpooledTemporaryFile)
+        await f.write(b"012")
+        assert type(f._file._file) is io.BytesIO
+        await f.write(b"3456")
+        assert isinstance(f._file._file, asyncfile.BufferedRandom)
+        await f.seek(0)
+        assert await f.read() == b"0123456"
+    async with aiofiles.tempfile.TemporaryDirectory(dir=tmp_path) as name:
+        assert Path(name).parent == tmp_path
+        (Path(name) / "inside").write_bytes(b"")
+    assert await aiofiles.os.listdir(tmp_path) == []
+
+
+async def test_os_calls_are_asyncfile_os_unless_given_an_executor(
+    tmp_path: Path,
+) -> None:
+    import asyncfile.os
+
+    assert aiofiles.os.stat.__wrapped__ is asyncfile.os.stat
+    assert aiofiles.os.path.getsize.__wrapped__ is asyncfile.os.path.getsize
+    path = tmp_path / "file"
+    path.write_bytes(b"12345")
+    assert (await aiofiles.os.stat(path)).st_size == 5
+    with pytest.raises(AssertionError, match="executor"):
+        await aiofiles.os.stat(path, executor=RefusingExecutor())
+    with pytest.raises(AssertionError, match="executor"):
+        await aiofiles.os.path.getsize(path, executor=RefusingExecutor())
+    with pytest.raises(AssertionError, match="executor"):
+        await aiofiles.tempfile.TemporaryFile(executor=RefusingExecutor())

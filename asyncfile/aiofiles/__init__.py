@@ -11,13 +11,16 @@ its split of coroutine and plain methods (``tell()``, ``seekable()``,
 
 The files ``open()`` gives are asyncfile's own (:func:`asyncfile.open`) behind
 aiofiles's classes, so their reads and writes run on the core: results,
-exceptions and bytes on disk are the built-in ``open()``'s.  Where it differs
-from aiofiles:
+exceptions and bytes on disk are the built-in ``open()``'s.  ``os`` and
+``ospath`` call :mod:`asyncfile.os` and :mod:`asyncfile.os.path`, ``tempfile``
+makes :mod:`asyncfile.tempfile`'s objects.  Where it differs from aiofiles:
 
 - ``loop`` and ``executor`` are not used by a file from ``open()``: its I/O
-  runs on the running loop's core context.  They are used wherever a call
-  runs in a thread (``os``, ``ospath``, ``tempfile``, the standard streams,
-  ``wrap()`` of a blocking file).
+  runs on the running loop's core context.  An ``executor`` given to an
+  ``os``, ``ospath`` or ``tempfile`` call makes it aiofiles's: the blocking
+  call (and a temporary file's I/O) runs there.  The standard streams and
+  ``wrap()`` of a blocking file run their calls in the executor, as aiofiles
+  does.
 - ``detach()`` is plain, as aiofiles's, and returns io's blocking object for
   the layer below (``io.FileIO``, or an ``io.Buffered*`` for a text file) at
   the file's position; pending writes are written first, blocking, as io's

@@ -18,13 +18,16 @@ from functools import partial, wraps
 from types import TracebackType
 from typing import Any, TypeVar
 
+from .. import tempfile as _tempfile
 from .._bufferedio import BufferedRandom, BufferedReader, FileIO, IOBase
 
 __all__ = (
+    "NATIVE_TYPES",
     "AiofilesContextManager",
     "AsyncBase",
     "AsyncIndirectBase",
     "is_native",
+    "on_core",
     "wrap",
 )
 
@@ -50,9 +53,42 @@ def wrap(func: Callable[..., T]) -> Callable[..., Coroutine[Any, Any, T]]:
     return run
 
 
+def on_core(
+    native: Callable[..., Coroutine[Any, Any, T]], blocking: Callable[..., T]
+) -> Callable[..., Coroutine[Any, Any, T]]:
+    """aiofiles's calling convention over one of asyncfile's coroutines
+    (``native``): ``loop=`` and ``executor=`` are accepted; with an
+    ``executor``, ``blocking`` runs there, as aiofiles runs it; without one,
+    ``native`` does the call (on the core where it can)."""
+    threaded = wrap(blocking)
+
+    @wraps(native)
+    async def call(
+        *args: Any,
+        loop: asyncio.AbstractEventLoop | None = None,
+        executor: Any = None,
+        **kwargs: Any,
+    ) -> T:
+        if executor is not None:
+            return await threaded(*args, loop=loop, executor=executor, **kwargs)
+        return await native(*args, **kwargs)
+
+    return call
+
+
+#: asyncfile's objects that wrappers here may hold: their methods that touch
+#: the disk are coroutines, and ``async with`` is theirs.
+NATIVE_TYPES = (
+    IOBase,
+    _tempfile.TemporaryFileWrapper,
+    _tempfile.SpooledTemporaryFile,
+    _tempfile.TemporaryDirectory,
+)
+
+
 def is_native(file: object) -> bool:
-    """True for asyncfile's file objects, whose I/O methods are coroutines."""
-    return isinstance(file, IOBase)
+    """True for asyncfile's objects (:data:`NATIVE_TYPES`)."""
+    return isinstance(file, NATIVE_TYPES)
 
 
 class AsyncBase:
@@ -137,7 +173,7 @@ class AiofilesContextManager(Awaitable[Any]):
     ) -> None:
         file = self._obj._file
         if is_native(file):
-            await file.close()
+            await file.__aexit__(exc_type, exc, traceback)
         else:
             # The blocking file's own __exit__, in the default executor, as
             # aiofiles runs it.

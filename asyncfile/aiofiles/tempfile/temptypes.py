@@ -7,7 +7,7 @@ import asyncio
 from functools import partial
 from typing import Any
 
-from ..base import AsyncBase
+from ..base import AsyncBase, is_native
 from ..threadpool.utils import (
     cond_delegate_to_executor,
     delegate_to_executor,
@@ -31,8 +31,10 @@ __all__ = ("AsyncSpooledTemporaryFile", "AsyncTemporaryDirectory")
 )
 @proxy_property_directly("closed", "encoding", "mode", "name", "newlines")
 class AsyncSpooledTemporaryFile(AsyncBase):
-    """A spooled temporary file: in memory (no thread per call) until it
-    grows past ``max_size``, then on disk."""
+    """A spooled temporary file: in memory until it grows past
+    ``max_size``, then on disk.  Over :class:`asyncfile.tempfile.
+    SpooledTemporaryFile` every call is that object's; over tempfile's
+    blocking one, calls on disk run in the executor, as aiofiles runs them."""
 
     async def _check(self) -> None:
         if self._file._rolled:
@@ -43,6 +45,8 @@ class AsyncSpooledTemporaryFile(AsyncBase):
 
     async def write(self, s: Any) -> Any:
         """Write ``s``; rolls over to disk past ``max_size``."""
+        if is_native(self._file):
+            return await self._file.write(s)
         if self._file._rolled:
             call = partial(self._file.write, s)
             return await self._loop.run_in_executor(self._executor, call)
@@ -53,6 +57,8 @@ class AsyncSpooledTemporaryFile(AsyncBase):
     async def writelines(self, iterable: Any) -> None:
         """Write each item of ``iterable``; rolls over to disk past
         ``max_size``."""
+        if is_native(self._file):
+            return await self._file.writelines(iterable)  # type: ignore[no-any-return]
         if self._file._rolled:
             call = partial(self._file.writelines, iterable)
             return await self._loop.run_in_executor(self._executor, call)
@@ -63,8 +69,9 @@ class AsyncSpooledTemporaryFile(AsyncBase):
 @delegate_to_executor("cleanup")
 @proxy_property_directly("name")
 class AsyncTemporaryDirectory:
-    """A temporary directory; ``await close()`` (or ``cleanup()``) removes it
-    with what it holds."""
+    """A temporary directory (:class:`asyncfile.tempfile.TemporaryDirectory`,
+    or tempfile's, whose ``cleanup()`` then runs in the executor); ``await
+    close()`` (or ``cleanup()``) removes it with what it holds."""
 
     def __init__(
         self, file: Any, loop: asyncio.AbstractEventLoop | None, executor: Any

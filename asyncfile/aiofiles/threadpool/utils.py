@@ -1,19 +1,19 @@
 """aiofiles's class decorators that give a wrapper its methods.
 
 Each generated method serves both kinds of wrapped file (see
-:mod:`asyncfile.aiofiles.base`): on an asyncfile file object it calls the
-method of the same name (awaiting it where asyncfile's is a coroutine, see
-:data:`asyncfile.file.COROUTINES`); on a blocking file it runs the call in the
+:mod:`asyncfile.aiofiles.base`): on an asyncfile object it calls the
+method of the same name (awaiting it where asyncfile's is a coroutine); on a
+blocking file it runs the call in the
 executor (``delegate``) or directly (``proxy``), as aiofiles does.
 """
 
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from ...file import COROUTINES
 from ..base import detach_native, is_native
 
 __all__ = (
@@ -72,13 +72,11 @@ def cond_delegate_to_executor(*attrs: str) -> Callable[[C], C]:
 
 
 def _make_delegate_method(attr_name: str) -> Callable[..., Any]:
-    awaited = attr_name in COROUTINES
-
     async def method(self: Any, *args: Any, **kwargs: Any) -> Any:
         file = self._file
         if is_native(file):
             result = getattr(file, attr_name)(*args, **kwargs)
-            return await result if awaited else result
+            return await result if inspect.isawaitable(result) else result
         call = functools.partial(getattr(file, attr_name), *args, **kwargs)
         return await self._loop.run_in_executor(self._executor, call)
 
@@ -118,7 +116,11 @@ def _make_proxy_property(attr_name: str) -> property:
 
 def _make_cond_delegate_method(attr_name: str) -> Callable[..., Any]:
     async def method(self: Any, *args: Any, **kwargs: Any) -> Any:
-        if self._file._rolled:
+        file = self._file
+        if is_native(file):
+            result = getattr(file, attr_name)(*args, **kwargs)
+            return await result if inspect.isawaitable(result) else result
+        if file._rolled:
             call = functools.partial(getattr(self._file, attr_name), *args, **kwargs)
             return await self._loop.run_in_executor(self._executor, call)
         return getattr(self._file, attr_name)(*args, **kwargs)
