@@ -14,6 +14,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from ...file import COROUTINES
 from ..base import detach_native, is_native
 
 __all__ = (
@@ -72,11 +73,17 @@ def cond_delegate_to_executor(*attrs: str) -> Callable[[C], C]:
 
 
 def _make_delegate_method(attr_name: str) -> Callable[..., Any]:
+    # io's names: asyncfile's file objects say which are coroutines; other
+    # names (a temporary file's or directory's) are looked at when called.
+    awaited = attr_name in COROUTINES
+
     async def method(self: Any, *args: Any, **kwargs: Any) -> Any:
         file = self._file
         if is_native(file):
             result = getattr(file, attr_name)(*args, **kwargs)
-            return await result if inspect.isawaitable(result) else result
+            if awaited or inspect.isawaitable(result):
+                return await result
+            return result
         call = functools.partial(getattr(file, attr_name), *args, **kwargs)
         return await self._loop.run_in_executor(self._executor, call)
 
