@@ -176,7 +176,7 @@ async def test_tempfile_gives_asyncfile_temporary_files(tmp_path: Path) -> None:
     assert await aiofiles.os.listdir(tmp_path) == []
 
 
-async def test_os_calls_are_asyncfile_os_unless_given_an_executor(
+async def test_os_calls_use_only_an_executor_given_and_files_none(
     tmp_path: Path,
 ) -> None:
     import asyncfile.os
@@ -190,5 +190,11 @@ async def test_os_calls_are_asyncfile_os_unless_given_an_executor(
         await aiofiles.os.stat(path, executor=RefusingExecutor())
     with pytest.raises(AssertionError, match="executor"):
         await aiofiles.os.path.getsize(path, executor=RefusingExecutor())
-    with pytest.raises(AssertionError, match="executor"):
-        await aiofiles.tempfile.TemporaryFile(executor=RefusingExecutor())
+    refusing = RefusingExecutor()
+    async with aiofiles.tempfile.TemporaryFile(executor=refusing) as f:
+        assert await f.write(b"on the core") == 11
+    async with aiofiles.tempfile.NamedTemporaryFile(executor=refusing) as f:
+        assert await f.write(b"on the core") == 11
+    async with aiofiles.tempfile.SpooledTemporaryFile(1, executor=refusing) as f:
+        assert await f.write(b"on the core") == 11
+        assert await f.tell() == 11

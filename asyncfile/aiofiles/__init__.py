@@ -15,12 +15,11 @@ exceptions and bytes on disk are the built-in ``open()``'s.  ``os`` and
 ``ospath`` call :mod:`asyncfile.os` and :mod:`asyncfile.os.path`, ``tempfile``
 makes :mod:`asyncfile.tempfile`'s objects.  Where it differs from aiofiles:
 
-- ``loop`` and ``executor`` are not used by a file from ``open()``: its I/O
-  runs on the running loop's core context.  An ``executor`` given to an
-  ``os``, ``ospath`` or ``tempfile`` call makes it aiofiles's: the blocking
-  call (and a temporary file's I/O) runs there.  The standard streams and
-  ``wrap()`` of a blocking file run their calls in the executor, as aiofiles
-  does.
+- ``loop`` and ``executor`` are not used by the files of ``open()`` and
+  ``tempfile``: their I/O runs on the running loop's core context.  An
+  ``executor`` given to an ``os`` or ``ospath`` call makes it aiofiles's: the
+  blocking call runs there.  The standard streams and ``wrap()`` of a
+  blocking file run their calls in the executor, as aiofiles does.
 - ``detach()`` is plain, as aiofiles's, and returns io's blocking object for
   the layer below (``io.FileIO``, or an ``io.Buffered*`` for a text file) at
   the file's position; pending writes are written first, blocking, as io's

@@ -5,18 +5,16 @@ the directory object), or use it in ``async with``, which closes the file
 (removing a named one, unless ``delete=False``) or removes the directory, and
 gives the directory's name.  Errors in the arguments are raised there too.
 
-What is made is :mod:`asyncfile.tempfile`'s (files on the core, behind
-aiofiles's classes; ``delete_on_close`` on every Python version).  Given an
-``executor``, tempfile's blocking objects are made and used in it instead, as
-aiofiles does (``delete_on_close`` then needs Python 3.12).
+What is made is :mod:`asyncfile.tempfile`'s, behind aiofiles's classes: the
+files do their I/O on the core, as :func:`asyncfile.aiofiles.open`'s do, so
+``loop`` and ``executor`` are not used; ``delete_on_close`` works on every
+Python version.
 """
 
 from __future__ import annotations
 
 import asyncio
-import sys
-import tempfile as _sync
-from functools import partial, singledispatch
+from functools import singledispatch
 from io import BufferedRandom, BufferedReader, BufferedWriter, FileIO, TextIOBase
 from typing import Any
 
@@ -50,28 +48,22 @@ def NamedTemporaryFile(
     executor: Any = None,
 ) -> AiofilesContextManager:
     """``tempfile.NamedTemporaryFile``, asynchronously."""
-    arguments: dict[str, Any] = dict(
-        mode=mode,
-        buffering=buffering,
-        encoding=encoding,
-        newline=newline,
-        suffix=suffix,
-        prefix=prefix,
-        dir=dir,
-        delete=delete,
-    )
-    if executor is None:
-        arguments["delete_on_close"] = delete_on_close
-        return AiofilesContextManager(
-            _native_file(_native.NamedTemporaryFile, arguments, loop)
+
+    async def make() -> Any:
+        wrapper = await _native.NamedTemporaryFile(
+            mode,
+            buffering,
+            encoding,
+            newline,
+            suffix,
+            prefix,
+            dir,
+            delete,
+            delete_on_close=delete_on_close,
         )
-    if sys.version_info >= (3, 12):
-        arguments["delete_on_close"] = delete_on_close
-    elif not delete_on_close:
-        raise TypeError("delete_on_close needs Python 3.12 or newer")
-    return AiofilesContextManager(
-        _temporary_file(_sync.NamedTemporaryFile, arguments, loop, executor)
-    )
+        return _wrap_named(wrapper, loop, executor)
+
+    return AiofilesContextManager(make())
 
 
 def TemporaryFile(
@@ -86,22 +78,18 @@ def TemporaryFile(
     executor: Any = None,
 ) -> AiofilesContextManager:
     """``tempfile.TemporaryFile``, asynchronously."""
-    arguments: dict[str, Any] = dict(
-        mode=mode,
-        buffering=buffering,
-        encoding=encoding,
-        newline=newline,
-        suffix=suffix,
-        prefix=prefix,
-        dir=dir,
-    )
-    if executor is None:
-        return AiofilesContextManager(
-            _native_file(_native.TemporaryFile, arguments, loop)
+
+    async def make() -> Any:
+        made = await _native.TemporaryFile(
+            mode, buffering, encoding, newline, suffix, prefix, dir
         )
-    return AiofilesContextManager(
-        _temporary_file(_sync.TemporaryFile, arguments, loop, executor)
-    )
+        # Where the system cannot make an unnamed file, tempfile (and so
+        # asyncfile.tempfile) gives a named one.
+        if isinstance(made, _native.TemporaryFileWrapper):
+            return _wrap_named(made, loop, executor)
+        return _wrap_native(made, loop=loop, executor=executor)
+
+    return AiofilesContextManager(make())
 
 
 def SpooledTemporaryFile(
@@ -116,19 +104,16 @@ def SpooledTemporaryFile(
     loop: asyncio.AbstractEventLoop | None = None,
     executor: Any = None,
 ) -> AiofilesContextManager:
-    """``tempfile.SpooledTemporaryFile``, asynchronously."""
-    call = partial(
-        _sync.SpooledTemporaryFile if executor else _native.SpooledTemporaryFile,
-        max_size=max_size,
-        mode=mode,
-        buffering=buffering,
-        encoding=encoding,
-        newline=newline,
-        suffix=suffix,
-        prefix=prefix,
-        dir=dir,
-    )
-    return AiofilesContextManager(_spooled(call, loop, executor))
+    """``tempfile.SpooledTemporaryFile``, asynchronously: in memory until it
+    grows past ``max_size``."""
+
+    async def make() -> AsyncSpooledTemporaryFile:
+        spooled = _native.SpooledTemporaryFile(
+            max_size, mode, buffering, encoding, newline, suffix, prefix, dir
+        )
+        return AsyncSpooledTemporaryFile(spooled, loop=loop, executor=executor)
+
+    return AiofilesContextManager(make())
 
 
 def TemporaryDirectory(
@@ -140,69 +125,25 @@ def TemporaryDirectory(
 ) -> AiofilesContextManager:
     """``tempfile.TemporaryDirectory``, asynchronously; ``async with`` gives
     its name, as ``with`` does."""
-    return AiofilesContextManagerTempDir(
-        _temporary_directory(suffix, prefix, dir, loop, executor)
-    )
 
-
-async def _native_file(
-    make: Any, arguments: dict[str, Any], loop: asyncio.AbstractEventLoop | None
-) -> Any:
-    made = await make(**arguments)
-    if isinstance(made, _native.TemporaryFileWrapper):
-        result = wrap(made.file, made, loop=loop)
-        result.delete = made.delete
-        result._closer = made._closer
-        return result
-    return _wrap_native(made, loop=loop)
-
-
-async def _temporary_file(
-    make: Any,
-    arguments: dict[str, Any],
-    loop: asyncio.AbstractEventLoop | None,
-    executor: Any,
-) -> Any:
-    if loop is None:
-        loop = asyncio.get_running_loop()
-    made = await loop.run_in_executor(executor, partial(make, **arguments))
-    if type(made) is _sync._TemporaryFileWrapper:
-        result = wrap(made.file, made, loop=loop, executor=executor)
-        if sys.version_info >= (3, 12):
-            result._closer = made._closer
-        else:
-            result.delete = made.delete
-        return result
-    return wrap(made, made, loop=loop, executor=executor)
-
-
-async def _spooled(
-    call: Any, loop: asyncio.AbstractEventLoop | None, executor: Any
-) -> AsyncSpooledTemporaryFile:
-    if executor is None:
-        # asyncfile's is made at the call, in memory: nothing touches the disk.
-        return AsyncSpooledTemporaryFile(await call(), loop=loop, executor=None)
-    if loop is None:
-        loop = asyncio.get_running_loop()
-    made = await loop.run_in_executor(executor, call)
-    return AsyncSpooledTemporaryFile(made, loop=loop, executor=executor)
-
-
-async def _temporary_directory(
-    suffix: str | None,
-    prefix: str | None,
-    dir: Any,
-    loop: asyncio.AbstractEventLoop | None,
-    executor: Any,
-) -> AsyncTemporaryDirectory:
-    if executor is None:
+    async def make() -> AsyncTemporaryDirectory:
         directory = await _native.TemporaryDirectory(suffix, prefix, dir)
-        return AsyncTemporaryDirectory(directory, loop=loop, executor=None)
-    if loop is None:
-        loop = asyncio.get_running_loop()
-    call = partial(_sync.TemporaryDirectory, suffix, prefix, dir)
-    made = await loop.run_in_executor(executor, call)
-    return AsyncTemporaryDirectory(made, loop=loop, executor=executor)
+        return AsyncTemporaryDirectory(directory, loop=loop, executor=executor)
+
+    return AiofilesContextManagerTempDir(make())
+
+
+def _wrap_named(
+    wrapper: _native.TemporaryFileWrapper,
+    loop: asyncio.AbstractEventLoop | None,
+    executor: Any,
+) -> Any:
+    """aiofiles's class for the file under ``wrapper``, over ``wrapper``
+    (whose ``close()`` removes the file), with its ``delete`` and closer."""
+    result = wrap(wrapper.file, wrapper, loop=loop, executor=executor)
+    result.delete = wrapper.delete
+    result._closer = wrapper._closer
+    return result
 
 
 class AiofilesContextManagerTempDir(AiofilesContextManager):
