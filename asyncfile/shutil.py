@@ -15,7 +15,7 @@ import os
 import stat as _stat
 import sys
 import warnings
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from shutil import Error, SameFileError, SpecialFileError
 from typing import Any, TypeVar
 
@@ -232,7 +232,9 @@ _USE_FD_FUNCTIONS = (
     and os.stat in os.supports_follow_symlinks
 )
 #: 3.13 reports every error of the walk with the full path as its filename;
-#: before, with the name it was given (relative to a directory descriptor).
+#: before, with the name it was given (relative to a directory descriptor),
+#: but for a failed listing, and any exception (ValueError for a NUL too)
+#: from the first lstat or open went to the handler.
 _FULL_PATHS_IN_ERRORS = sys.version_info >= (3, 13)
 
 OnExc = Callable[[Callable[..., Any], Any, BaseException], object]
@@ -303,13 +305,23 @@ async def _rmtree_step(
             await _filesystem.rmdir(name, dir_fd=dirfd)
             return
         if entry is None:
-            before = await _filesystem.stat(name, dir_fd=dirfd, follow_symlinks=False)
+            from .os import lstat
+
+            before = await _top_level(os.lstat, path, onexc, lstat(name, dir_fd=dirfd))
+            if before is None:
+                return
         else:
             before = await in_thread(entry.stat, follow_symlinks=False)
         func = os.open
-        topfd = await _filesystem.open(
+        opening = _filesystem.open(
             name, os.O_RDONLY | os.O_NONBLOCK | _O_CLOEXEC, dir_fd=dirfd
         )
+        if entry is None:
+            topfd = await _top_level(os.open, path, onexc, opening)
+            if topfd is None:
+                return
+        else:
+            topfd = await opening
         func = os.path.islink
         try:
             if not os.path.samestat(before, await _filesystem.stat(topfd)):
@@ -341,13 +353,27 @@ async def _rmtree_step(
                 onexc(os.unlink, fullname, error)
     except FileNotFoundError as error:
         if entry is None or func is os.close:
-            if _FULL_PATHS_IN_ERRORS:
+            if _FULL_PATHS_IN_ERRORS or func is os.scandir:
                 error.filename = path
             onexc(func, path, error)
     except OSError as error:
-        if _FULL_PATHS_IN_ERRORS:
+        if _FULL_PATHS_IN_ERRORS or func is os.scandir:
             error.filename = path
         onexc(func, path, error)
+
+
+async def _top_level(
+    func: Callable[..., Any], path: Any, onexc: OnExc, call: Awaitable[T]
+) -> T | None:
+    """The first lstat or open of a walk; before 3.13 any exception it
+    raises goes to the handler (and the walk ends), as shutil did."""
+    if _FULL_PATHS_IN_ERRORS:
+        return await call
+    try:
+        return await call
+    except Exception as error:
+        onexc(func, path, error)
+        return None
 
 
 async def _rmtree_by_name(path: Any, onexc: OnExc) -> None:

@@ -118,6 +118,24 @@ def _a_path(path: object) -> bool:
     return isinstance(path, str | bytes | os.PathLike)
 
 
+def _has_nul(path: object) -> bool:
+    if isinstance(path, os.PathLike):
+        path = path.__fspath__()
+    if isinstance(path, str):
+        return "\0" in path
+    return isinstance(path, bytes) and b"\0" in path
+
+
+def _raise_as_os_would(
+    function: Callable[..., object], path: object, **options: Any
+) -> None:
+    """For a path ``os`` refuses before any system call (an embedded NUL),
+    raise ``function``'s own ``ValueError``, worded with its name, where the
+    call it is built on would word it with another's (``unlink``, ``stat``)."""
+    if _has_nul(path):
+        function(path, **options)
+
+
 async def stat(
     path: StrOrBytesPath | int,
     *,
@@ -132,6 +150,7 @@ async def lstat(path: StrOrBytesPath, *, dir_fd: int | None = None) -> os.stat_r
     """Like ``os.lstat``: a symbolic link's own status."""
     if not _a_path(path):  # os.lstat's own TypeError: it takes no descriptor
         return await in_thread(os.lstat, path, dir_fd=dir_fd)
+    _raise_as_os_would(os.lstat, path, dir_fd=dir_fd)
     return await _filesystem.stat(path, dir_fd=dir_fd, follow_symlinks=False)
 
 
@@ -172,6 +191,7 @@ async def renames(old: StrOrBytesPath, new: StrOrBytesPath) -> None:
 
 async def remove(path: StrOrBytesPath, *, dir_fd: int | None = None) -> None:
     """Like ``os.remove``."""
+    _raise_as_os_would(os.remove, path, dir_fd=dir_fd)
     await _filesystem.unlink(path, dir_fd=dir_fd)
 
 
