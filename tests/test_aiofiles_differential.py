@@ -275,3 +275,27 @@ async def test_wrap_of_a_blocking_file_matches_aiofiles(tmp_path: Path) -> None:
     for module in (aiofiles, dropin):
         with pytest.raises(TypeError):
             module.threadpool.wrap(io.StringIO)
+
+
+async def test_descriptors_and_openers_match_aiofiles(tmp_path: Path) -> None:
+    async def program(module: ModuleType, root: Path) -> list[Any]:
+        opened: list[int] = []
+
+        def opener(path: str, flags: int) -> int:
+            fd = os.open(path, flags | os.O_APPEND)
+            opened.append(fd)
+            return fd
+
+        async with module.open(root / "data", "r+b", opener=opener) as f:
+            trace: list[Any] = [f.name == str(root / "data"), f.fileno() == opened[0]]
+            trace.append(await call(f, "write", b"appended"))
+        fd = os.open(root / "data", os.O_RDONLY)
+        try:
+            async with module.open(fd, "rb", closefd=False) as f:
+                trace += [f.name == fd, await call(f, "read", 5)]
+            trace.append(os.read(fd, 3))  # still open, past what f read
+        finally:
+            os.close(fd)
+        return trace
+
+    await run_both(program, tmp_path)
