@@ -9,7 +9,8 @@ In append mode writes are ``write(2)`` calls on a worker thread: the kernel
 puts the bytes at the end of the file as it is then, whatever other writers
 appended, and the position afterwards is the descriptor's offset.
 Pipes, FIFOs and other unseekable files go through a worker thread, since they
-have no positions to read at.
+have no positions to read at; a read starts there only once the loop sees
+input (see ``_readiness``).
 
 What a cancelled call leaves behind: a read reports nothing and moves nothing;
 a write runs to completion and reports its count, and the cancellation is
@@ -30,6 +31,7 @@ import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from ._readiness import wait_readable
 from ._tasks import TaskLock, complete_despite_cancel
 from .contexts import get_context, running_loop
 from .core import forks
@@ -251,7 +253,7 @@ class AsyncFileIO:
         if size is None or size < 0:
             return await self.readall()
         if self._position is None:
-            return await self._in_thread(os.read, self._fd, size)
+            return await self._read_stream(os.read, self._fd, size)
         data: bytes = await self._core().read(size, self._fd, self._position)
         self._position += len(data)
         return data
@@ -286,7 +288,7 @@ class AsyncFileIO:
     async def _read_at(self, size: int, skip: int) -> bytes:
         """Read ``size`` bytes ``skip`` bytes past the position, which stays."""
         if self._position is None:
-            return await self._in_thread(os.read, self._fd, size)
+            return await self._read_stream(os.read, self._fd, size)
         data: bytes = await self._core().read(size, self._fd, self._position + skip)
         return data
 
@@ -295,7 +297,7 @@ class AsyncFileIO:
         self._check_readable()
         if self._position is None:
             with memoryview(buffer) as view:
-                return await self._in_thread(_readinto, self._fd, view)
+                return await self._read_stream(_readinto, self._fd, view)
         count: int = await self._core().readinto(buffer, self._fd, self._position)
         self._position += count
         return count
@@ -438,6 +440,12 @@ class AsyncFileIO:
 
     async def _in_thread(self, function: Callable[..., T], *args: Any) -> T:
         return await running_loop().run_in_executor(None, function, *args)
+
+    async def _read_stream(self, function: Callable[..., T], *args: Any) -> T:
+        """A read of an unseekable file, started once there is input: no
+        thread is left waiting for input when the read is cancelled."""
+        await wait_readable(self._fd)
+        return await self._in_thread(function, *args)
 
     def _check_closed(self) -> None:
         if self._closed:

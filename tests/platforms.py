@@ -56,6 +56,13 @@ ADVICE = Capability(
 )
 #: Named pipes in the file system (os.mkfifo) and pipes a worker thread reads.
 FIFO = Capability(hasattr(os, "mkfifo"), f"no os.mkfifo on {sys.platform}")
+#: Pseudo-terminals (os.openpty, the tty module), for terminal tests.
+PTY = Capability(hasattr(os, "openpty"), f"no pseudo-terminals on {sys.platform}")
+#: Event loops that watch pipes, terminals and sockets for input, so a read
+#: waits for it without a thread (Windows' loops cannot: a thread waits).
+WATCHED_STREAMS = Capability(
+    not WINDOWS, "Windows' event loops cannot watch a pipe: a thread waits for input"
+)
 #: POSIX permission bits (a file's mode 0o600, a directory's 0o700).
 PERMISSIONS = Capability(not WINDOWS, "Windows has no POSIX permission bits")
 #: Appends that no other appender can split: O_APPEND in the kernel.  On Windows
