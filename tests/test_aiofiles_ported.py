@@ -5,6 +5,7 @@ import changed, and the drop-in's files are asyncfile's (no thread per call).
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import io
 import subprocess
 import sys
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from platforms import WATCHED_STREAMS
 
 import asyncfile
 from asyncfile import aiofiles
@@ -198,3 +200,64 @@ async def test_os_calls_use_only_an_executor_given_and_files_none(
     async with aiofiles.tempfile.SpooledTemporaryFile(1, executor=refusing) as f:
         assert await f.write(b"on the core") == 11
         assert await f.tell() == 11
+
+
+STDIN_PROGRAM = """
+import asyncio
+from asyncfile import aiofiles
+
+async def main():
+    print(type(aiofiles.stdin._file).__module__, flush=True)
+    print("line", repr(await aiofiles.stdin.readline()), flush=True)
+    try:
+        await asyncio.wait_for(aiofiles.stdin.readline(), 0.2)
+    except asyncio.TimeoutError:
+        print("timed out", flush=True)
+
+asyncio.run(main())
+"""
+
+
+@WATCHED_STREAMS.mark
+def test_a_cancelled_stdin_read_leaves_no_thread_and_the_program_exits() -> None:
+    """aiofiles reads stdin in a thread that a cancellation cannot stop, so
+    its program waits at exit for input that never comes; the drop-in reads
+    the interpreter's stdin on the loop."""
+    child = subprocess.Popen(
+        [sys.executable, "-c", STDIN_PROGRAM],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdin is not None
+    assert child.stdout is not None
+    assert child.stderr is not None
+    try:
+        child.stdin.write("hello\n")
+        child.stdin.flush()  # and left open: no more input, no end of file
+        child.wait(timeout=60)
+        out, err = child.stdout.read(), child.stderr.read()
+    finally:
+        child.kill()
+        child.wait()
+        for pipe in (child.stdin, child.stdout, child.stderr):
+            pipe.close()
+    assert child.returncode == 0, err
+    assert out.splitlines() == ["asyncfile", "line 'hello\\n'", "timed out"]
+
+
+async def test_replaced_standard_streams_are_used_as_aiofiles_uses_them() -> None:
+    replaced = io.StringIO("typed\n")
+    original = sys.stdin
+    sys.stdin = replaced
+    try:
+        assert aiofiles.stdin._file is replaced
+        assert await aiofiles.stdin.readline() == "typed\n"
+    finally:
+        sys.stdin = original
+    written = io.StringIO()
+    with contextlib.redirect_stdout(written):
+        print("first", end=" ")
+        await aiofiles.stdout.write("second")
+    assert written.getvalue() == "first second"

@@ -26,6 +26,13 @@ makes :mod:`asyncfile.tempfile`'s objects.  Where it differs from aiofiles:
   ``detach()`` (which aiofiles calls on the loop) writes them.
 - ``raw`` and ``buffer`` are asyncfile's objects of the layer below, whose
   I/O methods are coroutines.
+- ``stdin`` and ``stdin_bytes`` read the interpreter's own standard input
+  with :data:`asyncfile.stdin` (``stdin_bytes``), which waits for input on
+  the loop: a cancelled read leaves no thread blocked, so the program can
+  exit (aiofiles's thread waits for input that may never come).  A replaced
+  ``sys.stdin`` is read as aiofiles reads it.  ``stdout`` and ``stderr``
+  write to what ``sys.stdout`` and ``sys.stderr`` are at each call, as
+  aiofiles's do, keeping the order of ``print()``'s output.
 """
 
 from __future__ import annotations

@@ -14,6 +14,13 @@ aiofiles habits keep working:
   that replaces it gets aiofiles's path: the replacement runs in the
   executor and its result goes through ``wrap``.
 
+The standard streams are aiofiles's: each call goes to what ``sys.stdout``
+(``sys.stderr``, ``sys.stdin``) is at that moment, in the executor, so their
+output stays in order with ``print()``'s and follows a redirection
+(``contextlib.redirect_stdout``, pytest's capture).  Reads of the
+interpreter's own standard input are asyncfile's instead (see
+:func:`_interpreters_stdin`).
+
 ``loop`` and ``executor`` are accepted everywhere aiofiles accepts them.  A
 file from ``open()`` does its I/O on the running loop's core context, so they
 are not used for it; they are used wherever a call runs in a thread.
@@ -36,6 +43,7 @@ from io import (
 from typing import Any
 
 from ... import file as _native
+from ..._stdio import standard_stream
 from ..base import AiofilesContextManager
 from .binary import (
     AsyncBufferedIOBase,
@@ -158,7 +166,22 @@ def _(file: Any, *, loop: Any = None, executor: Any = None) -> Any:
     return AsyncFileIO(file, loop=loop, executor=executor)
 
 
-stdin = AsyncTextIndirectIOWrapper("sys.stdin", None, None, indirect=lambda: sys.stdin)
+def _interpreters_stdin(name: str) -> Any:
+    """asyncfile's ``name`` (``stdin`` or ``stdin_bytes``) while ``sys.stdin``
+    is the interpreter's own, else what ``sys.stdin`` now is (``.buffer`` for
+    bytes), as aiofiles reads it: asyncfile's waits for input on the loop,
+    so a cancelled read leaves no thread blocked behind it (which would keep
+    the interpreter from exiting)."""
+    if sys.stdin is not None and sys.stdin is sys.__stdin__:
+        stream = standard_stream(name)
+        if stream is not None:
+            return stream
+    return sys.stdin if name == "stdin" else sys.stdin.buffer
+
+
+stdin = AsyncTextIndirectIOWrapper(
+    "sys.stdin", None, None, indirect=partial(_interpreters_stdin, "stdin")
+)
 stdout = AsyncTextIndirectIOWrapper(
     "sys.stdout", None, None, indirect=lambda: sys.stdout
 )
@@ -166,7 +189,10 @@ stderr = AsyncTextIndirectIOWrapper(
     "sys.stderr", None, None, indirect=lambda: sys.stderr
 )
 stdin_bytes = AsyncIndirectBufferedIOBase(
-    "sys.stdin.buffer", None, None, indirect=lambda: sys.stdin.buffer
+    "sys.stdin.buffer",
+    None,
+    None,
+    indirect=partial(_interpreters_stdin, "stdin_bytes"),
 )
 stdout_bytes = AsyncIndirectBufferedIOBase(
     "sys.stdout.buffer", None, None, indirect=lambda: sys.stdout.buffer
