@@ -271,7 +271,10 @@ class AsyncFileIO:
     async def readall(self) -> bytes:
         """Read until end of file: one read where the size is known, more where
         it is not (pipes, /proc)."""
-        self._check_readable()
+        self._check_closed()
+        if not self._readable:
+            # io's readall() checks no mode: read(2) itself refuses.
+            raise OSError(errno.EBADF, os.strerror(errno.EBADF))
         chunk_size = DEFAULT_BUFFER_SIZE
         if self._position is not None:
             end = os.fstat(self._fd).st_size

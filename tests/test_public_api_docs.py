@@ -16,12 +16,21 @@ import pytest
 from backends import clean_env
 
 import asyncfile
+import asyncfile.aiofiles
 
 TESTS = Path(__file__).resolve().parent
 PACKAGE_ROOT = TESTS.parent
 
 #: Public modules, walked through their ``__all__`` (modules listed there too).
-MODULES = ("asyncfile", "asyncfile.streams", "asyncfile.aiofile", "asyncfile.core")
+MODULES = (
+    "asyncfile",
+    "asyncfile.streams",
+    "asyncfile.aiofile",
+    "asyncfile.aiofiles",
+    "asyncfile.aiofiles.threadpool.binary",
+    "asyncfile.aiofiles.threadpool.text",
+    "asyncfile.core",
+)
 
 #: Docstrings that describe something other than the callable itself.
 GENERIC = (
