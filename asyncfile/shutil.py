@@ -188,7 +188,9 @@ async def copyfile(src: Any, dst: Any, *, follow_symlinks: bool = True) -> Any:
     try:
         source = await _filesystem.stat(infd)
         if _stat.S_ISDIR(source.st_mode):  # io.open's check, after the open
-            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), src)
+            raise IsADirectoryError(
+                errno.EISDIR, os.strerror(errno.EISDIR), os.fspath(src)
+            )
         try:
             outfd = await _filesystem.open(dst, _WRITE_FLAGS, 0o666)
         except IsADirectoryError as error:
