@@ -29,10 +29,11 @@ def _settle_types(entry: os.DirEntry[Any]) -> None:
     caches the answers, so ``is_dir()``, ``is_file()`` and ``is_symlink()``
     make no system call on the loop afterwards (a symbolic link's target,
     or a file system that reports no type, needs a ``stat``)."""
-    with contextlib.suppress(OSError):
-        entry.is_symlink()
-    with contextlib.suppress(OSError):
-        entry.is_dir()
+    try:
+        if entry.is_symlink():
+            entry.is_dir()  # the target's type: a stat, cached
+    except OSError:
+        pass
 
 
 def _read_batch(
@@ -109,6 +110,8 @@ class ScandirIterator(Generic[AnyStr]):
         return self
 
     async def __anext__(self) -> os.DirEntry[AnyStr]:
+        if self._buffer:  # most calls: an entry already read, no await
+            return self._buffer.pop()
         await self._open()
         while not self._buffer:
             if self._error is not None:
