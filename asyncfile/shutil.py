@@ -14,7 +14,6 @@ import errno
 import os
 import stat as _stat
 import sys
-import warnings
 from collections.abc import Awaitable, Callable
 from shutil import Error, SameFileError, SpecialFileError
 from typing import Any, TypeVar
@@ -464,12 +463,6 @@ if sys.version_info >= (3, 12):
         dir_fd: int | None = None,
     ) -> None:
         sys.audit("shutil.rmtree", path, dir_fd)
-        if onerror is not None:
-            warnings.warn(
-                "onerror argument is deprecated, use onexc instead",
-                DeprecationWarning,
-                stacklevel=2,
-            )
         await _rmtree(path, _handler(ignore_errors, onerror, onexc), dir_fd)
 
 elif sys.version_info >= (3, 11):

@@ -153,11 +153,14 @@ class ScandirIterator(Generic[AnyStr]):
         directory is never closed under a thread reading it)."""
         self._closed = True
         self._buffer = []
+        entries, self._entries = self._entries, None
+        if entries is None:
+            return
         pending = self._pending
         if pending is not None and not pending.done():
-            pending.add_done_callback(lambda _: self._close_entries())
+            pending.add_done_callback(lambda _: entries.close())  # type: ignore[attr-defined]
         else:
-            self._close_entries()
+            entries.close()  # type: ignore[attr-defined]
 
     async def aclose(self) -> None:
         """``close()``, returning once the directory is closed."""
@@ -180,10 +183,9 @@ class ScandirIterator(Generic[AnyStr]):
         await self.aclose()
 
     def __del__(self) -> None:
-        if not self._closed and self._entries is not None:
-            pending = self._pending
-            if pending is None or pending.done():
-                self._close_entries()
+        if not self._closed:
+            with contextlib.suppress(RuntimeError):  # its loop is closed
+                self.close()
 
 
 @overload
