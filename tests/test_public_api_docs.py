@@ -16,12 +16,22 @@ import pytest
 from backends import clean_env
 
 import asyncfile
+import asyncfile.os
+import asyncfile.shutil
 
 TESTS = Path(__file__).resolve().parent
 PACKAGE_ROOT = TESTS.parent
 
 #: Public modules, walked through their ``__all__`` (modules listed there too).
-MODULES = ("asyncfile", "asyncfile.streams", "asyncfile.aiofile", "asyncfile.core")
+MODULES = (
+    "asyncfile",
+    "asyncfile.streams",
+    "asyncfile.aiofile",
+    "asyncfile.core",
+    "asyncfile.os",
+    "asyncfile.os.path",
+    "asyncfile.shutil",
+)
 
 #: Docstrings that describe something other than the callable itself.
 GENERIC = (
