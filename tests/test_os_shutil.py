@@ -5,6 +5,7 @@ cancelled."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import sys
@@ -291,3 +292,25 @@ async def test_a_cancelled_rmtree_leaves_the_rest_and_no_descriptor(
     assert 0 < left < 1000
     await ashutil.rmtree(tree)
     assert not tree.exists()
+
+
+@pytest.mark.parametrize("turns", range(0, 24, 3))
+async def test_a_copy_or_rmtree_cancelled_while_opening_leaks_no_descriptor(
+    tmp_path: Path, turns: int
+) -> None:
+    """Cancelled at any loop turn, even while a worker thread opens a file,
+    the descriptor it opened is closed (the no_leaks fixture counts them)."""
+    (tmp_path / "src").write_bytes(b"x" * 100_000)
+    for i in range(5):
+        (tmp_path / "tree" / f"d{i}").mkdir(parents=True)
+    for call in (
+        ashutil.copyfile(tmp_path / "src", tmp_path / "dst"),
+        ashutil.rmtree(tmp_path / "tree"),
+    ):
+        task = asyncio.ensure_future(call)
+        for _ in range(turns):
+            await asyncio.sleep(0)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    await asyncio.sleep(0.05)  # a callback that closes runs on the loop
