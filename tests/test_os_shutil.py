@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from platforms import FIFO, LINUX, POSIX_FS
+from platforms import DIRECTORY_FDS, FIFO, LINUX, POSIX_FS
 
 import asyncfile.shutil as ashutil
 
@@ -314,3 +314,16 @@ async def test_a_copy_or_rmtree_cancelled_while_opening_leaks_no_descriptor(
         with contextlib.suppress(asyncio.CancelledError):
             await task
     await asyncio.sleep(0.05)  # a callback that closes runs on the loop
+
+
+@DIRECTORY_FDS.mark
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="dir_fd: Python 3.11 and newer")
+async def test_rmtree_relative_to_a_directory_descriptor(tmp_path: Path) -> None:
+    (tmp_path / "tree" / "sub").mkdir(parents=True)
+    (tmp_path / "tree" / "sub" / "f").touch()
+    fd = os.open(tmp_path, os.O_RDONLY)
+    try:
+        await ashutil.rmtree("tree", dir_fd=fd)
+    finally:
+        os.close(fd)
+    assert os.listdir(tmp_path) == []
