@@ -14,7 +14,6 @@ import errno
 import os
 import stat as _stat
 import sys
-import warnings
 from collections.abc import Awaitable, Callable
 from shutil import Error, SameFileError, SpecialFileError
 from typing import Any, TypeVar
@@ -184,13 +183,15 @@ async def copyfile(src: Any, dst: Any, *, follow_symlinks: bool = True) -> Any:
         target = await in_thread(os.readlink, src)
         await _filesystem.symlink(target, dst)
         return dst
-    infd = await _filesystem.open(src, _READ_FLAGS)
+    infd = await _open_fd(src, _READ_FLAGS)
     try:
         source = await _filesystem.stat(infd)
         if _stat.S_ISDIR(source.st_mode):  # io.open's check, after the open
-            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), src)
+            raise IsADirectoryError(
+                errno.EISDIR, os.strerror(errno.EISDIR), os.fspath(src)
+            )
         try:
-            outfd = await _filesystem.open(dst, _WRITE_FLAGS, 0o666)
+            outfd = await _open_fd(dst, _WRITE_FLAGS, 0o666)
         except IsADirectoryError as error:
             if not await _exists(dst):
                 raise FileNotFoundError(f"Directory does not exist: {dst}") from error
@@ -206,6 +207,24 @@ async def copyfile(src: Any, dst: Any, *, follow_symlinks: bool = True) -> Any:
     finally:
         await _close_even_if_cancelled(infd)
     return dst
+
+
+async def _open_fd(
+    path: Any, flags: int, mode: int = 0o777, *, dir_fd: int | None = None
+) -> int:
+    """``_filesystem.open``; if the caller is cancelled while the descriptor
+    is being opened, it is closed once open, never leaked."""
+    opening = asyncio.ensure_future(_filesystem.open(path, flags, mode, dir_fd=dir_fd))
+    try:
+        return await asyncio.shield(opening)
+    except asyncio.CancelledError:
+        opening.add_done_callback(_close_if_opened)
+        raise
+
+
+def _close_if_opened(opening: asyncio.Future[int]) -> None:
+    if not opening.cancelled() and opening.exception() is None:
+        os.close(opening.result())  # just opened, nothing written: never blocks
 
 
 async def _exists(path: Any) -> bool:
@@ -313,9 +332,7 @@ async def _rmtree_step(
         else:
             before = await in_thread(entry.stat, follow_symlinks=False)
         func = os.open
-        opening = _filesystem.open(
-            name, os.O_RDONLY | os.O_NONBLOCK | _O_CLOEXEC, dir_fd=dirfd
-        )
+        opening = _open_fd(name, os.O_RDONLY | os.O_NONBLOCK | _O_CLOEXEC, dir_fd=dirfd)
         if entry is None:
             topfd = await _top_level(os.open, path, onexc, opening)
             if topfd is None:
@@ -462,12 +479,6 @@ if sys.version_info >= (3, 12):
         dir_fd: int | None = None,
     ) -> None:
         sys.audit("shutil.rmtree", path, dir_fd)
-        if onerror is not None:
-            warnings.warn(
-                "onerror argument is deprecated, use onexc instead",
-                DeprecationWarning,
-                stacklevel=2,
-            )
         await _rmtree(path, _handler(ignore_errors, onerror, onexc), dir_fd)
 
 elif sys.version_info >= (3, 11):

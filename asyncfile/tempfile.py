@@ -732,18 +732,23 @@ class SpooledTemporaryFile:
         return self._file.newlines
 
     def tell(self) -> int:
+        """The position, in memory or in the file."""
         return int(self._file.tell())
 
     def isatty(self) -> bool:
+        """False: neither memory nor a temporary file is a terminal."""
         return bool(self._file.isatty())
 
     def readable(self) -> bool:
+        """Whether the mode allows reading."""
         return bool(self._file.readable())
 
     def writable(self) -> bool:
+        """Whether the mode allows writing."""
         return bool(self._file.writable())
 
     def seekable(self) -> bool:
+        """True: memory and temporary files both seek."""
         return bool(self._file.seekable())
 
     # -- coroutines -----------------------------------------------------------
@@ -756,39 +761,48 @@ class SpooledTemporaryFile:
 
     @serialized
     async def read(self, size: int | None = -1) -> Any:
+        """Up to ``size`` bytes or characters (all, by default) from the position."""
         return await self._call("read", size)
 
     @serialized
     async def read1(self, size: int = -1) -> Any:
+        """Up to ``size`` bytes with at most one read of the file below."""
         return await self._call("read1", size)
 
     @serialized
     async def readinto(self, buffer: Buffer) -> int:
+        """Fill ``buffer`` from the position; the count."""
         return int(await self._call("readinto", buffer))
 
     @serialized
     async def readinto1(self, buffer: Buffer) -> int:
+        """Fill ``buffer`` with at most one read of the file below; the count."""
         return int(await self._call("readinto1", buffer))
 
     @serialized
     async def readline(self, size: int | None = -1) -> Any:
+        """The next line (at most ``size`` long)."""
         return await self._call("readline", size)
 
     @serialized
     async def readlines(self, hint: int | None = -1) -> list[Any]:
+        """The remaining lines (stopping once ``hint`` is passed)."""
         lines: list[Any] = await self._call("readlines", hint)
         return lines
 
     @serialized
     async def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        """Move the position as ``io`` does; the new position."""
         return int(await self._call("seek", offset, whence))
 
     @serialized
     async def flush(self) -> None:
+        """Write what is buffered to the file (nothing to do in memory)."""
         await self._call("flush")
 
     @serialized
     async def write(self, data: Any) -> int:
+        """Write ``data``; past ``max_size`` the data moves to a file on disk."""
         written = await self._call("write", data)
         await self._check()
         return int(written)
@@ -818,10 +832,12 @@ class SpooledTemporaryFile:
 
     @serialized
     async def detach(self) -> Any:
+        """The underlying buffer of a text file, as ``io`` detaches it."""
         return await self._call("detach")
 
     @serialized
     async def close(self) -> None:
+        """Close the file, in memory or on disk."""
         await self._call("close")
 
     async def __aenter__(self) -> Self:

@@ -82,11 +82,7 @@ def populate(root: Path, mounted: bool) -> None:
 
 def clear(root: Path) -> None:
     """Empty ``root`` (a mount inside stays mounted, emptied)."""
-    for directory, dirs, _ in os.walk(root):
-        for name in dirs:
-            path = os.path.join(directory, name)
-            if not os.path.islink(path):
-                os.chmod(path, 0o755)
+    snapshot(root)  # opens every directory up to its owner
     for entry in os.scandir(root):
         if entry.is_dir(follow_symlinks=False):
             if os.path.ismount(entry.path):
@@ -273,21 +269,27 @@ def _error(error: BaseException, root: str) -> Any:
 
 def snapshot(root: Path) -> list[Any]:
     """Every entry under ``root``: relative path, type, permissions, bytes'
-    digest (files), target (links)."""
+    digest (files), target (links). Each directory and file is opened up to
+    its owner first (the sequences may have locked the owner out too)."""
     found = []
-    for directory, dirs, files in os.walk(root):
-        for name in sorted(dirs + files):
+    directories = [str(root)]
+    while directories:
+        directory = directories.pop()
+        for name in os.listdir(directory):
             path = os.path.join(directory, name)
             info = os.lstat(path)
-            kind = stat.S_IFMT(info.st_mode)
             detail: Any = None
-            if stat.S_ISREG(info.st_mode):
+            if stat.S_ISDIR(info.st_mode):
+                os.chmod(path, 0o700)
+                directories.append(path)
+            elif stat.S_ISREG(info.st_mode):
+                os.chmod(path, 0o600)
                 with open(path, "rb") as f:
                     detail = hashlib.sha256(f.read()).hexdigest()
             elif stat.S_ISLNK(info.st_mode):
                 detail = os.readlink(path)
-            relative = os.path.relpath(path, root)
-            found.append([relative, kind, stat.S_IMODE(info.st_mode), detail])
+            kind, mode = stat.S_IFMT(info.st_mode), stat.S_IMODE(info.st_mode)
+            found.append([os.path.relpath(path, root), kind, mode, detail])
     return sorted(found)
 
 
@@ -324,33 +326,59 @@ async def run_asyncfile(root: Path, steps: list[Any]) -> list[Any]:
     return results
 
 
-def compare(theirs: Path, ours: Path, seed: int, mounted: bool) -> list[Any]:
-    """Run sequence ``seed`` in both trees; the differences, if any."""
+def compare(theirs: Path, ours: Path, seed: int, mounted: bool) -> dict[str, Any]:
+    """Run sequence ``seed`` in both trees: the first difference, if any,
+    and the errno of each error os gave (``"NUL"`` for a ValueError)."""
     for root in (theirs, ours):
         clear(root)
         populate(root, mounted)
     steps = sequence(seed, mounted)
     expected = run_stdlib(theirs, steps)
     got = asyncio.run(run_asyncfile(ours, steps))
-    differences: list[Any] = []
+    errors = {
+        result[2] if result[1] != "ValueError" else "NUL"
+        for result in expected
+        if result[0] == "raised"
+    }
     for step, want, have in zip(steps, expected, got, strict=True):
-        if want != have:
-            differences.append({"seed": seed, "call": step, "os": want, "ours": have})
-            break  # what follows diverges because of this one
-    if not differences and snapshot(theirs) != snapshot(ours):
-        differences.append(
-            {"seed": seed, "tree": [snapshot(theirs), snapshot(ours)], "calls": steps}
-        )
-    return differences
+        if want != have:  # what follows diverges because of this one
+            return {"seed": seed, "call": step, "os": want, "ours": have}, errors
+    trees = [snapshot(theirs), snapshot(ours)]
+    if trees[0] != trees[1]:
+        return {"seed": seed, "tree": trees, "calls": steps}, errors
+    return None, errors
+
+
+def _drop_to(uid: int, root: Path, seed: int) -> None:
+    """Become ``uid`` (and its group), having first run one sequence as
+    root so that every module the run needs is loaded: the interpreter's
+    own files may be out of that user's reach."""
+    mounted = os.path.ismount(root / "os" / "mnt")
+    for tree in ("warm-os", "warm-asyncfile"):
+        (root / tree).mkdir()
+    compare(root / "warm-os", root / "warm-asyncfile", seed, mounted)
+    for tree in ("os", "asyncfile"):
+        os.chown(root / tree, uid, uid)
+    os.setgroups([])
+    os.setresgid(uid, uid, uid)
+    os.setresuid(uid, uid, uid)
 
 
 def main(argv: list[str]) -> None:
+    """ROOT FIRST COUNT [UID]: print the differences and os's errors."""
     root, first, count = Path(argv[0]), int(argv[1]), int(argv[2])
+    if len(argv) > 3:
+        _drop_to(int(argv[3]), root, first)
     mounted = os.path.ismount(root / "os" / "mnt")
     differences: list[Any] = []
+    errors: set[Any] = set()
     for seed in range(first, first + count):
-        differences += compare(root / "os", root / "asyncfile", seed, mounted)
-    json.dump(differences, sys.stdout, default=repr)
+        difference, seen = compare(root / "os", root / "asyncfile", seed, mounted)
+        errors |= seen
+        if difference is not None:
+            differences.append(difference)
+    report = {"differences": differences, "errors": sorted(map(str, errors))}
+    json.dump(report, sys.stdout, default=repr)
 
 
 if __name__ == "__main__":

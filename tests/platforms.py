@@ -41,6 +41,9 @@ LINUX = Capability(
 )
 #: os.fork(): the fork-safety tests.
 FORK = Capability(hasattr(os, "fork"), f"no fork() on {sys.platform}")
+#: POSIX file systems: symbolic links anyone may make, permission bits,
+#: users to change to, named pipes (the filesystem differential tests).
+POSIX_FS = Capability(os.name == "posix", f"POSIX file systems only ({sys.platform})")
 #: os.pread/os.pwrite, which the tests use to prepare and check files.
 POSIX_IO = Capability(
     hasattr(os, "pread"), f"os.pread/os.pwrite do not exist on {sys.platform}"

@@ -17,6 +17,9 @@ from backends import clean_env
 
 import asyncfile
 import asyncfile.aiofiles
+import asyncfile.os
+import asyncfile.shutil
+import asyncfile.tempfile
 
 TESTS = Path(__file__).resolve().parent
 PACKAGE_ROOT = TESTS.parent
@@ -30,6 +33,10 @@ MODULES = (
     "asyncfile.aiofiles.threadpool.binary",
     "asyncfile.aiofiles.threadpool.text",
     "asyncfile.core",
+    "asyncfile.os",
+    "asyncfile.os.path",
+    "asyncfile.shutil",
+    "asyncfile.tempfile",
 )
 
 #: Docstrings that describe something other than the callable itself.

@@ -29,10 +29,11 @@ def _settle_types(entry: os.DirEntry[Any]) -> None:
     caches the answers, so ``is_dir()``, ``is_file()`` and ``is_symlink()``
     make no system call on the loop afterwards (a symbolic link's target,
     or a file system that reports no type, needs a ``stat``)."""
-    with contextlib.suppress(OSError):
-        entry.is_symlink()
-    with contextlib.suppress(OSError):
-        entry.is_dir()
+    try:
+        if entry.is_symlink():
+            entry.is_dir()  # the target's type: a stat, cached
+    except OSError:
+        pass
 
 
 def _read_batch(
@@ -109,6 +110,8 @@ class ScandirIterator(Generic[AnyStr]):
         return self
 
     async def __anext__(self) -> os.DirEntry[AnyStr]:
+        if self._buffer:  # most calls: an entry already read, no await
+            return self._buffer.pop()
         await self._open()
         while not self._buffer:
             if self._error is not None:
@@ -150,11 +153,14 @@ class ScandirIterator(Generic[AnyStr]):
         directory is never closed under a thread reading it)."""
         self._closed = True
         self._buffer = []
+        entries, self._entries = self._entries, None
+        if entries is None:
+            return
         pending = self._pending
         if pending is not None and not pending.done():
-            pending.add_done_callback(lambda _: self._close_entries())
+            pending.add_done_callback(lambda _: entries.close())  # type: ignore[attr-defined]
         else:
-            self._close_entries()
+            entries.close()  # type: ignore[attr-defined]
 
     async def aclose(self) -> None:
         """``close()``, returning once the directory is closed."""
@@ -177,10 +183,9 @@ class ScandirIterator(Generic[AnyStr]):
         await self.aclose()
 
     def __del__(self) -> None:
-        if not self._closed and self._entries is not None:
-            pending = self._pending
-            if pending is None or pending.done():
-                self._close_entries()
+        if not self._closed:
+            with contextlib.suppress(RuntimeError):  # its loop is closed
+                self.close()
 
 
 @overload
