@@ -51,7 +51,9 @@ def _core(context: Any = None) -> Any:
 
 def _encoded(path: object) -> bytes | None:
     """``path`` as ``os`` passes it to the kernel, or None where ``os`` itself
-    must judge it (not a path, an embedded NUL, unencodable)."""
+    must judge it (not a path, an embedded NUL, unencodable, empty: io_uring
+    refuses an empty path before it looks at the other path of a rename or
+    link, where the system call reports the other path's error first)."""
     if isinstance(path, os.PathLike):
         path = path.__fspath__()
     if isinstance(path, str):
@@ -59,7 +61,7 @@ def _encoded(path: object) -> bytes | None:
             path = os.fsencode(path)
         except UnicodeError:
             return None
-    if not isinstance(path, bytes) or b"\0" in path:
+    if not isinstance(path, bytes) or not path or b"\0" in path:
         return None
     return path
 

@@ -189,6 +189,11 @@ CASES: list[tuple[str, Call]] = [
     ("link a link", lambda m, r: m.link(r / "link", r / "hard")),
     ("link exists", lambda m, r: m.link(r / "file", r / "dir")),
     ("link missing", lambda m, r: m.link(r / "missing", r / "hard")),
+    # An empty destination: the system call reports the source's error first,
+    # io_uring the empty path's (ENOENT), so such calls go to os.
+    ("link too long to empty", lambda m, r: m.link(r / LONG, "")),
+    ("rename through a file to empty", lambda m, r: m.rename(r / "file" / "x", "")),
+    ("replace through a loop to empty", lambda m, r: m.replace(r / "loop1" / "x", "")),
     ("truncate", lambda m, r: m.truncate(r / "file", 3)),
     ("truncate longer", lambda m, r: m.truncate(r / "file", 100)),
     ("truncate missing", lambda m, r: m.truncate(r / "missing", 3)),
