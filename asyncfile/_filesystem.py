@@ -35,9 +35,10 @@ T = TypeVar("T")
 
 StrOrBytesPath = str | bytes | os.PathLike[str] | os.PathLike[bytes]
 
-#: link(2) follows a symlink on macOS, not on Linux; os.link calls it when no
-#: directory descriptor is given.
-_LINK_FOLLOWS = not sys.platform.startswith("linux")
+#: Whether os.link follows a symlink ``src`` when no directory descriptor is
+#: given: from 3.14 it asks linkat(AT_SYMLINK_FOLLOW), as documented; before,
+#: it called link(2), which follows on macOS, not on Linux.
+_LINK_FOLLOWS = sys.version_info >= (3, 14) or not sys.platform.startswith("linux")
 
 
 def _core(context: Any = None) -> Any:
@@ -348,8 +349,9 @@ async def link(
     dst_dir_fd: int | None = None,
     follow_symlinks: bool = True,
 ) -> None:
-    """``os.link(src, dst, ...)``: like it, follows a symlink ``src`` by default
-    only where link(2) does (macOS) or a directory descriptor is given."""
+    """``os.link(src, dst, ...)``: like the running Python's, follows a
+    symlink ``src`` by default from 3.14, and before only where link(2) does
+    (macOS) or a directory descriptor is given."""
     if follow_symlinks is True:
         given = src_dir_fd is not None or dst_dir_fd is not None
         flags = _at().SYMLINK_FOLLOW if given or _LINK_FOLLOWS else 0

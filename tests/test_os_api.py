@@ -97,10 +97,13 @@ def test_asyncfile_os_has_aiofiles_names_and_the_issues() -> None:
 
 
 def _parameters(function: Callable[..., Any]) -> list[tuple[str, Any, Any]]:
-    """Names, kinds and defaults (a default os cannot show as a value
-    stands for 'not given' in both)."""
+    """Names, kinds and defaults of the public parameters (a default os
+    cannot show as a value stands for 'not given' in both; 3.14's
+    shutil.rmtree has a private ``_onexc_kwargs``)."""
     found = []
     for parameter in inspect.signature(function).parameters.values():
+        if parameter.name.startswith("_"):
+            continue
         default = parameter.default
         if default is not inspect.Parameter.empty and not isinstance(
             default, bool | int | str | type(None)
