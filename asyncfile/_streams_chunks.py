@@ -181,6 +181,7 @@ class ChunkReader(Generic[ChunkT]):
         self._cached_reader = None if context is None else cached_reader_of(context)
         self._opened: _Opened | None = None
         self._closed = False
+        self._ended = False  # closed by reaching the end, not by aclose()
         self._offset = start  # where the next chunk handed out starts
         self._next = start  # where the next read started will start
         self._eof = False  # a read came back short: start no more
@@ -228,6 +229,9 @@ class ChunkReader(Generic[ChunkT]):
 
     async def __anext__(self) -> ChunkT:
         if self._closed:
+            if self._ended:
+                # Also after a call that reached the end was cancelled.
+                raise StopAsyncIteration
             raise ValueError("I/O operation on closed ChunkReader")
         if self._busy:
             raise RuntimeError("a read is already running: one at a time")
@@ -245,11 +249,13 @@ class ChunkReader(Generic[ChunkT]):
                     raise
                 if chunk is not None:
                     if not chunk:
+                        self._ended = True
                         await self.aclose()
                         raise StopAsyncIteration
                     return chunk
                 job = self._next_job()
                 if job is None:
+                    self._ended = True
                     await self.aclose()
                     raise StopAsyncIteration
                 offset, size, buffer, coro = job
@@ -258,6 +264,7 @@ class ChunkReader(Generic[ChunkT]):
                 except StopIteration as stop:  # a page-cache hit: no object kept
                     chunk = self._deliver(offset, size, buffer, stop.value)
                     if not chunk:
+                        self._ended = True
                         await self.aclose()
                         raise StopAsyncIteration from None
                     return chunk
@@ -280,6 +287,7 @@ class ChunkReader(Generic[ChunkT]):
             pending.popleft()
             chunk = self._deliver(offset, size, buffer, value)
             if not chunk:
+                self._ended = True
                 await self.aclose()
                 raise StopAsyncIteration
             self._fill()

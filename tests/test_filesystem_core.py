@@ -392,6 +392,11 @@ def _resolve_cached_missing() -> str | None:
     """Why openat2(RESOLVE_CACHED) cannot answer here, or None if it can."""
     import ctypes
 
+    from asyncfile.core import _aio
+
+    if getattr(_aio, "PORTABLE", False):
+        return "the portable build (macOS's) has no inline stat"
+
     class OpenHow(ctypes.Structure):
         _fields_ = (
             ("flags", ctypes.c_uint64),

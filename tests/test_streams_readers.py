@@ -414,3 +414,22 @@ async def test_read_ahead_widens_to_depth_when_reads_wait(
     async with ChunkReader(path, chunk_size=4096, depth=5, context=cached) as r:
         assert await r.read_chunk() == data[:4096]
         assert len(r._pending) == 0
+
+
+async def test_a_reader_that_reached_the_end_keeps_answering_the_end(
+    tmp_path: Path,
+) -> None:
+    # It closes itself there; a call after that (for one, after a call that
+    # reached the end was cancelled while closing) said "closed ChunkReader".
+    path = tmp_path / "d.bin"
+    path.write_bytes(b"x" * 10000)
+    reader = ChunkReader(path, chunk_size=4096)
+    chunks = [chunk async for chunk in reader]
+    assert b"".join(chunks) == b"x" * 10000
+    assert await reader.read_chunk() == b""
+    assert [chunk async for chunk in reader] == []
+    await reader.aclose()
+    closed = ChunkReader(path, chunk_size=4096)
+    await closed.aclose()
+    with pytest.raises(ValueError, match="closed ChunkReader"):
+        await closed.read_chunk()
