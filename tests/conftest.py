@@ -111,6 +111,9 @@ def _warm_up_process_wide_state() -> None:
     """Let libraries open their once-per-process descriptors before we count."""
     for new_loop in LOOP_FACTORIES.values():
         new_loop().close()
+    # libffi built with static trampolines (Debian's, under 3.14) keeps its own
+    # shared object open from ctypes' import on; some tests import ctypes.
+    import ctypes  # noqa: F401
 
 
 @pytest.fixture(autouse=True)
