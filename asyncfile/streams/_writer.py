@@ -47,15 +47,15 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 
-from . import file as _file
-from ._tasks import complete_despite_cancel, runs_to_the_end
-from .contexts import get_context, running_loop
-from .core._positional import pwrite
+from .. import file as _file
+from .._tasks import complete_despite_cancel, runs_to_the_end
+from ..contexts import get_context, running_loop
+from ..core._positional import pwrite
 
 if TYPE_CHECKING:
     from typing_extensions import Buffer, Self
 
-    from .core.asyncio_base import AsyncioContextBase
+    from ..core.asyncio_base import AsyncioContextBase
 
 __all__ = ("FsyncPolicy", "WriteBehindWriter")
 

@@ -9,21 +9,21 @@ from collections.abc import AsyncIterator
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, cast, overload
 
-from . import file as _file
-from ._fileio import cached_reader_of
-from ._streams_calls import Started
-from .contexts import get_context
+from .. import file as _file
+from .._fileio import cached_reader_of
+from ..contexts import get_context
+from ._calls import Started
 
 Chunks: type[AsyncIterator[Any]] | None
 try:
-    from ._speedups import Chunks
+    from .._speedups import Chunks
 except ImportError:  # built without a C compiler
     Chunks = None
 
 if TYPE_CHECKING:
     from typing_extensions import Self
 
-    from .core.asyncio_base import AsyncioContextBase
+    from ..core.asyncio_base import AsyncioContextBase
 
 __all__ = ("ChunkReader",)
 
