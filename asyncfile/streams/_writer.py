@@ -28,9 +28,10 @@ loop's thread.
 
 The queue may also hold barriers: calls (the log handler's rotation) made
 between two writes, with nothing in flight.  The drain makes them in the
-loop's default executor, since file-system calls can hold a thread for
-milliseconds (removing a file frees its blocks: about 0.2 ms per MiB here),
-and the writes after a barrier wait for it.
+loop's default executor, never on the loop's thread, since a file-system call
+can hold its thread for as long as the kernel needs (removing a file frees
+its blocks, a cost that grows with the file's size: see "Timings behind the
+code" in ``benchmarks/README.md``), and the writes after a barrier wait for it.
 """
 
 from __future__ import annotations
