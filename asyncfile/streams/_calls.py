@@ -26,12 +26,13 @@ class InFlightCall(Generic[T]):
 
     Guarantees: the call's first step runs in the constructor (or ran in the
     caller, see :meth:`stepped`), so its operation is under way before anyone
-    awaits it, and a page-cache hit is complete already (:attr:`done`, and
-    :attr:`inline`).  :meth:`result` returns exactly what awaiting the call
-    would have returned, or raises what it would have raised; cancelling
-    :meth:`result` cancels the call.  :meth:`abandon` stops waiting: the call
-    is cancelled, and a buffer it holds must not be reused (the kernel may
-    still write into it).
+    awaits it, and a page-cache hit has completed already (:attr:`inline`;
+    also :attr:`done`, unless the call still wants to give the loop a turn).
+    :meth:`result` returns exactly what awaiting the call would have
+    returned, or raises what it would have raised; cancelling :meth:`result`
+    cancels the call.  :meth:`abandon` stops waiting: the call is cancelled,
+    and a buffer it holds must not be reused (the kernel may still write
+    into it).
     """
 
     __slots__ = ("_coro", "_error", "_value", "_yielded", "inline")
