@@ -81,9 +81,9 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from ._streams_writer import WriteBehindWriter
 from ._textio import _locale_encoding, _lookup_text_encoding
 from .core._positional import OPEN_FLAGS
+from .streams import WriteBehindWriter
 
 __all__ = ("AsyncFileHandler",)
 

@@ -19,11 +19,11 @@ from asyncfile import (
     ChunkReader,
     LineStream,
     LineTooLongError,
-    _streams_chunks,
     contexts,
     core,
 )
 from asyncfile.core import python_aio_asyncio
+from asyncfile.streams import _chunks
 
 SIZE = 1_000_003
 
@@ -35,8 +35,8 @@ def chunk_iterator(
     """``async for`` over a ChunkReader through the C iterator (which serves
     cached chunks itself), and through ``__anext__`` alone."""
     if request.param == "python":
-        monkeypatch.setattr(_streams_chunks, "Chunks", None)
-    elif _streams_chunks.Chunks is None:
+        monkeypatch.setattr(_chunks, "Chunks", None)
+    elif _chunks.Chunks is None:
         pytest.skip("asyncfile._speedups is not built (no C compiler)")
     return str(request.param)
 

@@ -7,13 +7,13 @@ import operator
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, AnyStr, Generic, cast, overload
 
-from ._streams_chunks import DEFAULT_CHUNK_SIZE, ChunkReader, Source
-from ._textio import _locale_encoding, _lookup_text_encoding
+from .._textio import _locale_encoding, _lookup_text_encoding
+from ._chunks import DEFAULT_CHUNK_SIZE, ChunkReader, Source
 
 if TYPE_CHECKING:
     from typing_extensions import Self
 
-    from .core.asyncio_base import AsyncioContextBase
+    from ..core.asyncio_base import AsyncioContextBase
 
 __all__ = ("LineStream", "LineTooLongError")
 

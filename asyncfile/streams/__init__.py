@@ -13,9 +13,9 @@ the source keeps its own position untouched.
 
 from __future__ import annotations
 
-from ._streams_chunks import ChunkReader
-from ._streams_lines import LineStream, LineTooLongError
-from ._streams_writer import FsyncPolicy, WriteBehindWriter
+from ._chunks import ChunkReader
+from ._lines import LineStream, LineTooLongError
+from ._writer import FsyncPolicy, WriteBehindWriter
 
 __all__ = (
     "ChunkReader",

@@ -28,9 +28,10 @@ loop's thread.
 
 The queue may also hold barriers: calls (the log handler's rotation) made
 between two writes, with nothing in flight.  The drain makes them in the
-loop's default executor, since file-system calls can hold a thread for
-milliseconds (removing a file frees its blocks: about 0.2 ms per MiB here),
-and the writes after a barrier wait for it.
+loop's default executor, never on the loop's thread, since a file-system call
+can hold its thread for as long as the kernel needs (removing a file frees
+its blocks, a cost that grows with the file's size: see "Timings behind the
+code" in ``benchmarks/README.md``), and the writes after a barrier wait for it.
 """
 
 from __future__ import annotations
@@ -47,15 +48,15 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 
-from . import file as _file
-from ._tasks import complete_despite_cancel, runs_to_the_end
-from .contexts import get_context, running_loop
-from .core._positional import pwrite
+from .. import file as _file
+from .._tasks import complete_despite_cancel, runs_to_the_end
+from ..contexts import get_context, running_loop
+from ..core._positional import pwrite
 
 if TYPE_CHECKING:
     from typing_extensions import Buffer, Self
 
-    from .core.asyncio_base import AsyncioContextBase
+    from ..core.asyncio_base import AsyncioContextBase
 
 __all__ = ("FsyncPolicy", "WriteBehindWriter")
 

@@ -9,21 +9,21 @@ from collections.abc import AsyncIterator
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, cast, overload
 
-from . import file as _file
-from ._fileio import cached_reader_of
-from ._streams_calls import Started
-from .contexts import get_context
+from .. import file as _file
+from .._fileio import cached_reader_of
+from ..contexts import get_context
+from ._calls import InFlightCall
 
 Chunks: type[AsyncIterator[Any]] | None
 try:
-    from ._speedups import Chunks
+    from .._speedups import Chunks
 except ImportError:  # built without a C compiler
     Chunks = None
 
 if TYPE_CHECKING:
     from typing_extensions import Self
 
-    from .core.asyncio_base import AsyncioContextBase
+    from ..core.asyncio_base import AsyncioContextBase
 
 __all__ = ("ChunkReader",)
 
@@ -185,7 +185,7 @@ class ChunkReader(Generic[ChunkT]):
         self._offset = start  # where the next chunk handed out starts
         self._next = start  # where the next read started will start
         self._eof = False  # a read came back short: start no more
-        self._pending: deque[tuple[int, int, Any, Started[Any]]] = deque()
+        self._pending: deque[tuple[int, int, Any, InFlightCall[Any]]] = deque()
         self._free: list[memoryview] = []
         self._held: memoryview | None = None  # the buffer the caller has
         self._busy = False
@@ -271,7 +271,7 @@ class ChunkReader(Generic[ChunkT]):
                 except Exception:
                     await self.aclose()
                     raise
-                pending.append((offset, size, buffer, Started.stepped(coro, step)))
+                pending.append((offset, size, buffer, InFlightCall.stepped(coro, step)))
             offset, size, buffer, call = pending[0]
             # Reads that wait for the device: keep depth of them in flight.
             self._ahead = not call.inline
@@ -371,7 +371,7 @@ class ChunkReader(Generic[ChunkT]):
             if job is None:
                 return
             offset, size, buffer, coro = job
-            pending.append((offset, size, buffer, Started(coro)))
+            pending.append((offset, size, buffer, InFlightCall(coro)))
 
     def _deliver(
         self, offset: int, size: int, buffer: memoryview | None, value: Any

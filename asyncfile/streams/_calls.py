@@ -1,7 +1,7 @@
 """Core calls started at once, awaited later: read-ahead without a task each.
 
 A core call (``ctx.readinto(...)``) is a coroutine whose first step starts the
-operation; a page-cache hit completes in that very step.  :class:`Started`
+operation; a page-cache hit completes in that very step.  :class:`InFlightCall`
 takes that step at construction, so a chunk reader can have ``depth`` reads
 in flight and still pay nothing for the ones the page cache serves: no task,
 no future, no loop turn.  A call that suspends is resumed when its future is
@@ -15,17 +15,24 @@ import contextlib
 from collections.abc import Awaitable
 from typing import Any, Generic, TypeVar
 
-__all__ = ("Started",)
+__all__ = ("InFlightCall",)
 
 T = TypeVar("T")
 _PENDING: Any = object()
 
 
-class Started(Generic[T]):
-    """A coroutine stepped once; :meth:`result` finishes it.
+class InFlightCall(Generic[T]):
+    """A core call whose operation is already started, without a task.
 
-    After the first step the coroutine is done (its value or error is kept),
-    wants a loop turn (it yielded ``None``), or waits on a future.
+    Guarantees: the call's first step runs in the constructor (or ran in the
+    caller, see :meth:`stepped`), so its operation is under way before anyone
+    awaits it, and a page-cache hit has completed already (:attr:`inline`;
+    also :attr:`done`, unless the call still wants to give the loop a turn).
+    :meth:`result` returns exactly what awaiting the call would have
+    returned, or raises what it would have raised; cancelling :meth:`result`
+    cancels the call.  :meth:`abandon` stops waiting: the call is cancelled,
+    and a buffer it holds must not be reused (the kernel may still write
+    into it).
     """
 
     __slots__ = ("_coro", "_error", "_value", "_yielded", "inline")
@@ -44,7 +51,7 @@ class Started(Generic[T]):
         self.inline = self.done or self._yielded is None
 
     @classmethod
-    def stepped(cls, call: Awaitable[T], yielded: Any) -> Started[T]:
+    def stepped(cls, call: Awaitable[T], yielded: Any) -> InFlightCall[T]:
         """A call whose first step the caller took, and which yielded
         ``yielded`` (it did not return)."""
         return cls(call, yielded)
