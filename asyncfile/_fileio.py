@@ -105,7 +105,9 @@ class AsyncFileIO:
         #: last found; it answers None once that context no longer serves.
         self._cached_reader = None if context is None else cached_reader_of(context)
         self._closed = False
-        # For the public FileIO's @serialized calls (this layer has no lock).
+        #: The lock of the whole file: the public FileIO's calls, and those of
+        #: the buffered and text files over this one, which share it.  This
+        #: layer's own methods never take it.
         self._lock = TaskLock()
 
     @classmethod
@@ -254,6 +256,14 @@ class AsyncFileIO:
             os.lseek(self._fd, 0, os.SEEK_CUR)
             raise OSError(errno.ESPIPE, os.strerror(errno.ESPIPE))
         return self._position
+
+    def _undisturbed(self) -> bool:
+        """Whether a call on this file, or on a buffered or text file over
+        it, may skip the file's lock: no call holds or waits for the lock (so
+        none can run before a call that completes without suspending
+        returns), and the file is open.  The one rule every layer's fast path
+        asks; ``raw_undisturbed`` in ``_speedups.c`` is its twin."""
+        return self._lock._owner is None and not self._closed
 
     # -- I/O --------------------------------------------------------------
 
