@@ -71,6 +71,12 @@ class AsyncFileIO:
     """
 
     _fd = -1
+    #: The size of a small regular file when it was opened, for the first
+    #: ``readall`` (None: ask the file).
+    _size_hint: int | None = None
+    #: False where the file's type rules a terminal out (not a character
+    #: device): ``open()`` then asks no ``isatty`` for its line buffering.
+    _may_be_tty = True
     #: True while a buffered file wraps this one: that file's finaliser then
     #: writes its buffer and releases this one (in whatever order the cycle
     #: collector finalises them).
@@ -134,14 +140,7 @@ class AsyncFileIO:
             raise TypeError("integer argument expected, got float")
         if not isinstance(mode, str):
             raise TypeError(f"invalid mode: {mode}")
-        if not set(mode) <= set("xrwab+"):
-            raise ValueError(f"invalid mode: {mode}")
-        if sum(c in "rwax" for c in mode) != 1 or mode.count("+") > 1:
-            raise ValueError(
-                "Must have exactly one of create/read/write/append "
-                "mode and at most one plus"
-            )
-        flags = _open_flags(mode)
+        flags = _checked_open_flags(mode)
         if isinstance(file, int):
             if file < 0:
                 raise ValueError("negative file descriptor")
@@ -152,6 +151,11 @@ class AsyncFileIO:
             file = os.fspath(file)
             if opener is None:
                 fd = await _filesystem.open(file, flags, 0o666, context=context)
+                try:
+                    return cls._wrap(fd, file, mode, closefd, context, opened=True)
+                except BaseException:
+                    os.close(fd)
+                    raise
             else:
                 # The opener cannot be stopped: a cancelled open still
                 # completes, and the cancellation lands once the file object
@@ -175,22 +179,29 @@ class AsyncFileIO:
         mode: str,
         closefd: bool,
         context: AsyncioContextBase | None,
+        *,
+        opened: bool = False,
     ) -> AsyncFileIO:
+        """The file object for ``fd``; ``opened``: this call's ``open`` has
+        just opened it by path (without an opener)."""
         status = os.fstat(fd)
         if stat.S_ISDIR(status.st_mode):
             raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), name)
         # Windows reports no block size: io then takes its default too.
         blksize = getattr(status, "st_blksize", 0)
         blksize = blksize if blksize > 1 else DEFAULT_BUFFER_SIZE
-        try:
-            position: int | None = os.lseek(
-                fd, 0, os.SEEK_END if "a" in mode else os.SEEK_CUR
-            )
-        except OSError as exc:
-            if exc.errno not in _UNSEEKABLE:
-                raise
-            position = None
-        return cls(
+        regular = stat.S_ISREG(status.st_mode)
+        position: int | None
+        if opened and regular and "a" not in mode:
+            position = 0  # where open(2) leaves a new descriptor of a file
+        else:
+            try:
+                position = os.lseek(fd, 0, os.SEEK_END if "a" in mode else os.SEEK_CUR)
+            except OSError as exc:
+                if exc.errno not in _UNSEEKABLE:
+                    raise
+                position = None
+        file = cls(
             fd,
             name,
             mode,
@@ -199,6 +210,10 @@ class AsyncFileIO:
             position=position,
             context=context,
         )
+        if regular and status.st_size <= _SIZE_HINT_MAX:
+            file._size_hint = status.st_size
+        file._may_be_tty = stat.S_ISCHR(status.st_mode)
+        return file
 
     # -- queries ----------------------------------------------------------
 
@@ -286,10 +301,15 @@ class AsyncFileIO:
             # io's readall() checks no mode: read(2) itself refuses.
             raise OSError(errno.EBADF, os.strerror(errno.EBADF))
         chunk_size = DEFAULT_BUFFER_SIZE
-        if self._position is not None:
-            end = os.fstat(self._fd).st_size
-            if end >= self._position:
-                chunk_size = end - self._position + 1
+        # The file's size (-1: unknown): a read that stops short exactly
+        # there is the end of the file, as the next read would say.
+        size = -1
+        start = self._position
+        if start is not None:
+            hint, self._size_hint = self._size_hint, None  # it serves once
+            size = os.fstat(self._fd).st_size if hint is None else hint
+            if size >= start:
+                chunk_size = size - start + 1
         chunks = []
         total = 0
         while True:
@@ -300,6 +320,8 @@ class AsyncFileIO:
                 break
             chunks.append(chunk)
             total += len(chunk)
+            if total < chunk_size and start is not None and start + total == size:
+                break
         # Only now: a cancelled readall reported nothing and moved nothing.
         if self._position is not None:
             self._position += total
@@ -523,6 +545,24 @@ def cached_reader_of(context: AsyncioContextBase) -> CachedReader | None:
     or any other that speaks only caio's API)."""
     method = getattr(context, "cached_reader", None)
     return None if method is None else method()
+
+
+#: The largest size the opener remembers for ``readall``: a file truncated
+#: since costs at most this much memory in vain.
+_SIZE_HINT_MAX = 1024 * 1024
+
+
+@functools.lru_cache(maxsize=64)
+def _checked_open_flags(mode: str) -> int:
+    """The ``open(2)`` flags of a raw ``mode``, checked as io checks it."""
+    if not set(mode) <= set("xrwab+"):
+        raise ValueError(f"invalid mode: {mode}")
+    if sum(c in "rwax" for c in mode) != 1 or mode.count("+") > 1:
+        raise ValueError(
+            "Must have exactly one of create/read/write/append "
+            "mode and at most one plus"
+        )
+    return _open_flags(mode)
 
 
 def _open_flags(mode: str) -> int:
