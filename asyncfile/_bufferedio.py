@@ -868,7 +868,8 @@ class _BufferedIOMixin(BufferedIOBase):
         if raw.closed:
             return
         try:
-            await self._flush()
+            if self._writes:  # a reader's flush only checks what was checked
+                await self._flush()
         finally:
             try:
                 await AsyncFileIO.close(raw)
@@ -1020,7 +1021,7 @@ class BufferedReader(_BufferedIOMixin):
         except BaseException:
             self._restore(consumed)
             raise
-        return b"".join([*consumed, data])
+        return b"".join([*consumed, data]) if consumed else data
 
     async def _read_generic(self, n: int) -> bytes:
         consumed = await self._start_reading()

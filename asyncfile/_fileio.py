@@ -315,7 +315,12 @@ class AsyncFileIO:
         while True:
             if total >= chunk_size:
                 chunk_size = total + max(total, DEFAULT_BUFFER_SIZE)
-            chunk = await self._read_at(chunk_size - total, total)
+            if start is None:
+                chunk = await self._read_stream(chunk_size - total)
+            else:
+                chunk = await self._core().read(
+                    chunk_size - total, self._fd, start + total
+                )
             if not chunk:
                 break
             chunks.append(chunk)
@@ -325,14 +330,7 @@ class AsyncFileIO:
         # Only now: a cancelled readall reported nothing and moved nothing.
         if self._position is not None:
             self._position += total
-        return b"".join(chunks)
-
-    async def _read_at(self, size: int, skip: int) -> bytes:
-        """Read ``size`` bytes ``skip`` bytes past the position, which stays."""
-        if self._position is None:
-            return await self._read_stream(size)
-        data: bytes = await self._core().read(size, self._fd, self._position + skip)
-        return data
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
     async def readinto(self, buffer: Buffer) -> int:
         """Fill ``buffer`` from the position; the count is short only at end of file."""
