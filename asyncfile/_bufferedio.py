@@ -10,8 +10,12 @@ block-aligned raw reads, and io's argument checks and error messages.  Raw
 reads return new bytes that are then copied into the buffer, never reads into
 the buffer itself: a cancelled read may still complete in the kernel.
 
-Every public coroutine of one object runs under the object's
-:class:`~asyncfile._tasks.TaskLock`, so calls never interleave.
+Every public coroutine of one object runs under the
+:class:`~asyncfile._tasks.TaskLock` of its file: the raw file's, which the
+buffered and text files over it share, so calls on any layer of one file never
+interleave.  The lock is taken once, by the public method a call enters; the
+layers below are called through their unlocked methods (``AsyncFileIO``'s for
+the raw file, the ``_``-prefixed twins of the buffered file's coroutines).
 
 Cancellation.  A buffered call that is cancelled leaves the object as if the
 call had not been made, or as if it had completed:
@@ -471,6 +475,17 @@ class BufferedIOBase(IOBase[bytes]):
             c_int(size)
         raise UnsupportedOperation("read1")
 
+    # The unlocked twins the text layer calls (it holds the file's lock).
+
+    async def _read(self, size: int | None = -1) -> bytes:
+        return await BufferedIOBase.read(self, size)
+
+    async def _read1(self, size: int = -1) -> bytes:
+        return await BufferedIOBase.read1(self, size)
+
+    async def _write(self, data: Buffer) -> int:
+        return await BufferedIOBase.write(self, data)
+
     async def readinto(self, buffer: Buffer) -> int:
         """Like ``io.BufferedIOBase.readinto``."""
         return await self._readinto_by_read(buffer, read1=False)
@@ -536,7 +551,8 @@ class _BufferedIOMixin(BufferedIOBase):
     _buf: bytearray | None = None  # None once closed
 
     def __init__(self, raw: AsyncFileIO, buffer_size: int = DEFAULT_BUFFER_SIZE):
-        self._lock = TaskLock()
+        # The raw file's lock: one lock serialises the whole stack.
+        self._lock = raw._lock
         self._raw = raw
         buffer_size = ssize(buffer_size)
         if buffer_size <= 0:
@@ -694,7 +710,7 @@ class _BufferedIOMixin(BufferedIOBase):
         """One raw read into the buffer after its read-ahead; 0 at the end."""
         start = self._read_end if self._valid_read() else 0
         length = self.buffer_size - start
-        data = await self.raw.read(length) if length > 0 else b""
+        data = await AsyncFileIO.read(self.raw, length) if length > 0 else b""
         count = len(data)
         if count:
             self._buffer[start : start + count] = data
@@ -703,7 +719,7 @@ class _BufferedIOMixin(BufferedIOBase):
 
     async def _raw_write(self, data: Buffer) -> int:
         # The raw layer completes a started write despite cancellation.
-        return await self.raw.write(data)
+        return await AsyncFileIO.write(self.raw, data)
 
     async def _flush_unlocked(self) -> None:
         """Write the pending bytes out.  Each raw write completes despite
@@ -713,7 +729,7 @@ class _BufferedIOMixin(BufferedIOBase):
             return
         rewind = self._raw_offset() + (self._pos - self._write_pos)
         if rewind:
-            await self.raw.seek(-rewind, os.SEEK_CUR)
+            await AsyncFileIO.seek(self.raw, -rewind, os.SEEK_CUR)
             self._raw_pos -= rewind
         while self._write_pos < self._write_end:
             with memoryview(self._buffer) as view:
@@ -756,7 +772,7 @@ class _BufferedIOMixin(BufferedIOBase):
         await self._flush_unlocked()
         if self._reads:
             try:
-                await self.raw.seek(-self._raw_offset(), os.SEEK_CUR)
+                await AsyncFileIO.seek(self.raw, -self._raw_offset(), os.SEEK_CUR)
             finally:
                 self._reset_read_buf()
 
@@ -781,6 +797,9 @@ class _BufferedIOMixin(BufferedIOBase):
         """Like ``io.BufferedReader.seek``: a target inside the buffer moves
         within it without I/O; otherwise pending writes are flushed and the
         raw file moves."""
+        return await self._seek(offset, whence)
+
+    async def _seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
         whence = c_int(whence)
         if whence not in VALID_SEEK_FLAGS:
             raise ValueError(f"whence value {whence} unsupported")
@@ -803,7 +822,7 @@ class _BufferedIOMixin(BufferedIOBase):
             await self._flush_unlocked()
         if whence == os.SEEK_CUR:
             target -= self._raw_offset()
-        position = await raw.seek(target, whence)
+        position = await AsyncFileIO.seek(raw, target, whence)
         self._raw_pos = -1
         if self._reads:
             self._reset_read_buf()
@@ -814,17 +833,26 @@ class _BufferedIOMixin(BufferedIOBase):
         """Like ``io.BufferedWriter.truncate``: flushes, then cuts or extends
         the file to ``size`` (default: the position); completes even if
         cancelled.  The position does not move."""
+        return await self._truncate(size)
+
+    async def _truncate(self, size: int | None = None) -> int:
         self._check_closed("truncate of closed file")
         if not self._writes:
             raise UnsupportedOperation("truncate")
         await self._flush_and_rewind()
-        return await self.raw.truncate(size)
+        return await AsyncFileIO.truncate(self.raw, size)
 
     @serialized
     async def flush(self) -> None:
         """Like io: write out what is buffered (no fsync)."""
+        await self._flush()
+
+    async def _flush(self) -> None:
         if not self._writes:
-            await self.raw.flush()
+            # The raw file buffers nothing: its flush (io's too) only checks
+            # that it is open.
+            if self.raw.closed:
+                raise ValueError("I/O operation on closed file.")
             return
         self._check_closed("flush of closed file")
         await self._flush_and_rewind()
@@ -833,14 +861,18 @@ class _BufferedIOMixin(BufferedIOBase):
     @runs_to_the_end
     async def close(self) -> None:
         """Flush, then close the raw file even if the flush failed; idempotent."""
+        await self._close()
+
+    async def _close(self) -> None:
         raw = self.raw
         if raw.closed:
             return
         try:
-            await self.flush()
+            if self._writes:  # a reader's flush only checks what was checked
+                await self._flush()
         finally:
             try:
-                await raw.close()
+                await AsyncFileIO.close(raw)
             finally:
                 self._buf = None
                 self._read_end = self._pos = 0
@@ -848,7 +880,7 @@ class _BufferedIOMixin(BufferedIOBase):
     @serialized
     async def detach(self) -> AsyncFileIO:
         """Flush and return the raw file; this object is unusable afterwards."""
-        await self.flush()
+        await self._flush()
         raw = self.raw
         self._raw = None
         raw._wrapped = False
@@ -866,15 +898,21 @@ class _BufferedIOMixin(BufferedIOBase):
         """Read up to ``size`` bytes at byte ``offset`` without moving the
         position.  Pending writes are flushed first; the bytes come from the
         file, not from the buffer."""
+        return await self._pread(size, offset)
+
+    async def _pread(self, size: int, offset: int) -> bytes:
         await self._before_positional()
-        return await self.raw.pread(size, offset)
+        return await AsyncFileIO.pread(self.raw, size, offset)
 
     @serialized
     async def preadinto(self, buffer: Buffer, offset: int) -> int:
         """Fill ``buffer`` from byte ``offset`` without moving the position;
         like :meth:`pread`."""
+        return await self._preadinto(buffer, offset)
+
+    async def _preadinto(self, buffer: Buffer, offset: int) -> int:
         await self._before_positional()
-        return await self.raw.preadinto(buffer, offset)
+        return await AsyncFileIO.preadinto(self.raw, buffer, offset)
 
     @serialized
     async def pwrite(self, data: Buffer, offset: int) -> int:
@@ -882,10 +920,13 @@ class _BufferedIOMixin(BufferedIOBase):
         mode) without moving the position.  Pending writes are flushed first;
         read-ahead is dropped, so later reads see the new bytes.  Completes
         even if cancelled."""
+        return await self._pwrite(data, offset)
+
+    async def _pwrite(self, data: Buffer, offset: int) -> int:
         with bytes_view(data):
             pass
         await self._before_positional()
-        count = await self.raw.pwrite(data, offset)
+        count = await AsyncFileIO.pwrite(self.raw, data, offset)
         await self._flush_and_rewind()
         return count
 
@@ -893,21 +934,30 @@ class _BufferedIOMixin(BufferedIOBase):
     async def stat(self) -> os.stat_result:
         """``os.fstat`` of the file, after flushing pending writes (so the size
         counts every byte written through this object)."""
+        return await self._stat()
+
+    async def _stat(self) -> os.stat_result:
         await self._before_positional()
-        return await self.raw.stat()
+        return await AsyncFileIO.stat(self.raw)
 
     @serialized
     async def fsync(self) -> None:
         """Flush pending writes, then the file's data and metadata to the
         device."""
+        await self._fsync()
+
+    async def _fsync(self) -> None:
         await self._before_positional()
-        await self.raw.fsync()
+        await AsyncFileIO.fsync(self.raw)
 
     @serialized
     async def datasync(self) -> None:
         """Flush pending writes, then the file's data to the device."""
+        await self._datasync()
+
+    async def _datasync(self) -> None:
         await self._before_positional()
-        await self.raw.datasync()
+        await AsyncFileIO.datasync(self.raw)
 
     # -- finalisation -----------------------------------------------------------
 
@@ -942,6 +992,9 @@ class BufferedReader(_BufferedIOMixin):
     async def read(self, size: int | None = -1) -> bytes:
         """Like ``io.BufferedReader.read``: ``size`` bytes, fewer only at the
         end of the file; all to the end if ``size`` is negative or None."""
+        return await self._read(size)
+
+    async def _read(self, size: int | None = -1) -> bytes:
         n = optional_size(size)
         if n < -1:
             raise ValueError("read length must be non-negative or -1")
@@ -955,7 +1008,7 @@ class BufferedReader(_BufferedIOMixin):
             # _read_generic when nothing is buffered or pending and n is whole
             # blocks: one raw read straight into the result.
             self._reset_read_buf()
-            data = await self.raw.read(n)
+            data = await AsyncFileIO.read(self.raw, n)
             if len(data) == n or not data:
                 return data
             self._install(data)  # short: what came is the read-ahead
@@ -964,11 +1017,11 @@ class BufferedReader(_BufferedIOMixin):
     async def _read_all(self) -> bytes:
         consumed = await self._start_reading()
         try:
-            data = await self.raw.readall()
+            data = await AsyncFileIO.readall(self.raw)
         except BaseException:
             self._restore(consumed)
             raise
-        return b"".join([*consumed, data])
+        return b"".join([*consumed, data]) if consumed else data
 
     async def _read_generic(self, n: int) -> bytes:
         consumed = await self._start_reading()
@@ -978,7 +1031,7 @@ class BufferedReader(_BufferedIOMixin):
         try:
             # Whole blocks go straight to the result, the rest via the buffer.
             while (block := self.buffer_size * (remaining // self.buffer_size)) > 0:
-                data = await raw.read(block)
+                data = await AsyncFileIO.read(raw, block)
                 if not data:
                     return b"".join(consumed)
                 consumed.append(data)
@@ -1001,6 +1054,9 @@ class BufferedReader(_BufferedIOMixin):
         """Like ``io.BufferedReader.read1``: buffered bytes if there are any,
         else one raw read of up to ``size`` bytes (default: the buffer
         size)."""
+        return await self._read1(size)
+
+    async def _read1(self, size: int = -1) -> bytes:
         n = ssize(size)
         if n < 0:
             n = self.buffer_size
@@ -1013,7 +1069,7 @@ class BufferedReader(_BufferedIOMixin):
         if self._writes:
             await self._flush_and_rewind()
         self._reset_read_buf()
-        return await self.raw.read(n)
+        return await AsyncFileIO.read(self.raw, n)
 
     @serialized
     async def peek(self, size: int = 0) -> bytes:
@@ -1060,7 +1116,7 @@ class BufferedReader(_BufferedIOMixin):
                 remaining = total - written
                 while remaining > 0:
                     if remaining > self.buffer_size:
-                        count = await self.raw.readinto(view[written:])
+                        count = await AsyncFileIO.readinto(self.raw, view[written:])
                         direct = written + count
                     elif not (read1 and written):
                         count = await self._fill_buffer()
@@ -1153,6 +1209,9 @@ class BufferedWriter(_BufferedIOMixin):
         """Like ``io.BufferedWriter.write``: takes all of ``data`` and returns
         its length.  Raw writes it starts complete even if the call is
         cancelled; cancelled while waiting its turn, it does nothing."""
+        return await self._write(data)
+
+    async def _write(self, data: Buffer) -> int:
         with bytes_view(data) as view:
             if self._is_closed():
                 raise ValueError("write to closed file")
@@ -1162,7 +1221,7 @@ class BufferedWriter(_BufferedIOMixin):
             await self._flush_unlocked()
             offset = self._raw_offset()
             if offset:
-                await self.raw.seek(-offset, os.SEEK_CUR)
+                await AsyncFileIO.seek(self.raw, -offset, os.SEEK_CUR)
                 self._raw_pos -= offset
             written = 0
             while length - written > self.buffer_size - _WRITES_FULL_BUFFERS:
@@ -1182,7 +1241,7 @@ class BufferedWriter(_BufferedIOMixin):
         other call holds or waits for the file (so none can run before it
         returns); None when ``write`` must run."""
         raw = self._raw
-        if self._lock._owner is not None or raw is None or raw._closed:
+        if raw is None or not raw._undisturbed():
             return None  # write() waits, or raises what io raises first
         with bytes_view(data) as view:
             if self._buf is None:

@@ -71,6 +71,12 @@ class AsyncFileIO:
     """
 
     _fd = -1
+    #: The size of a small regular file when it was opened, for the first
+    #: ``readall`` (None: ask the file).
+    _size_hint: int | None = None
+    #: False where the file's type rules a terminal out (not a character
+    #: device): ``open()`` then asks no ``isatty`` for its line buffering.
+    _may_be_tty = True
     #: True while a buffered file wraps this one: that file's finaliser then
     #: writes its buffer and releases this one (in whatever order the cycle
     #: collector finalises them).
@@ -105,7 +111,9 @@ class AsyncFileIO:
         #: last found; it answers None once that context no longer serves.
         self._cached_reader = None if context is None else cached_reader_of(context)
         self._closed = False
-        # For the public FileIO's @serialized calls (this layer has no lock).
+        #: The lock of the whole file: the public FileIO's calls, and those of
+        #: the buffered and text files over this one, which share it.  This
+        #: layer's own methods never take it.
         self._lock = TaskLock()
 
     @classmethod
@@ -132,14 +140,7 @@ class AsyncFileIO:
             raise TypeError("integer argument expected, got float")
         if not isinstance(mode, str):
             raise TypeError(f"invalid mode: {mode}")
-        if not set(mode) <= set("xrwab+"):
-            raise ValueError(f"invalid mode: {mode}")
-        if sum(c in "rwax" for c in mode) != 1 or mode.count("+") > 1:
-            raise ValueError(
-                "Must have exactly one of create/read/write/append "
-                "mode and at most one plus"
-            )
-        flags = _open_flags(mode)
+        flags = _checked_open_flags(mode)
         if isinstance(file, int):
             if file < 0:
                 raise ValueError("negative file descriptor")
@@ -150,6 +151,11 @@ class AsyncFileIO:
             file = os.fspath(file)
             if opener is None:
                 fd = await _filesystem.open(file, flags, 0o666, context=context)
+                try:
+                    return cls._wrap(fd, file, mode, closefd, context, opened=True)
+                except BaseException:
+                    os.close(fd)
+                    raise
             else:
                 # The opener cannot be stopped: a cancelled open still
                 # completes, and the cancellation lands once the file object
@@ -173,22 +179,29 @@ class AsyncFileIO:
         mode: str,
         closefd: bool,
         context: AsyncioContextBase | None,
+        *,
+        opened: bool = False,
     ) -> AsyncFileIO:
+        """The file object for ``fd``; ``opened``: this call's ``open`` has
+        just opened it by path (without an opener)."""
         status = os.fstat(fd)
         if stat.S_ISDIR(status.st_mode):
             raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), name)
         # Windows reports no block size: io then takes its default too.
         blksize = getattr(status, "st_blksize", 0)
         blksize = blksize if blksize > 1 else DEFAULT_BUFFER_SIZE
-        try:
-            position: int | None = os.lseek(
-                fd, 0, os.SEEK_END if "a" in mode else os.SEEK_CUR
-            )
-        except OSError as exc:
-            if exc.errno not in _UNSEEKABLE:
-                raise
-            position = None
-        return cls(
+        regular = stat.S_ISREG(status.st_mode)
+        position: int | None
+        if opened and regular and "a" not in mode:
+            position = 0  # where open(2) leaves a new descriptor of a file
+        else:
+            try:
+                position = os.lseek(fd, 0, os.SEEK_END if "a" in mode else os.SEEK_CUR)
+            except OSError as exc:
+                if exc.errno not in _UNSEEKABLE:
+                    raise
+                position = None
+        file = cls(
             fd,
             name,
             mode,
@@ -197,6 +210,10 @@ class AsyncFileIO:
             position=position,
             context=context,
         )
+        if regular and status.st_size <= _SIZE_HINT_MAX:
+            file._size_hint = status.st_size
+        file._may_be_tty = stat.S_ISCHR(status.st_mode)
+        return file
 
     # -- queries ----------------------------------------------------------
 
@@ -255,6 +272,14 @@ class AsyncFileIO:
             raise OSError(errno.ESPIPE, os.strerror(errno.ESPIPE))
         return self._position
 
+    def _undisturbed(self) -> bool:
+        """Whether a call on this file, or on a buffered or text file over
+        it, may skip the file's lock: no call holds or waits for the lock (so
+        none can run before a call that completes without suspending
+        returns), and the file is open.  The one rule every layer's fast path
+        asks; ``raw_undisturbed`` in ``_speedups.c`` is its twin."""
+        return self._lock._owner is None and not self._closed
+
     # -- I/O --------------------------------------------------------------
 
     async def read(self, size: int | None = -1) -> bytes:
@@ -276,31 +301,36 @@ class AsyncFileIO:
             # io's readall() checks no mode: read(2) itself refuses.
             raise OSError(errno.EBADF, os.strerror(errno.EBADF))
         chunk_size = DEFAULT_BUFFER_SIZE
-        if self._position is not None:
-            end = os.fstat(self._fd).st_size
-            if end >= self._position:
-                chunk_size = end - self._position + 1
+        # The file's size (-1: unknown): a read that stops short exactly
+        # there is the end of the file, as the next read would say.
+        size = -1
+        start = self._position
+        if start is not None:
+            hint, self._size_hint = self._size_hint, None  # it serves once
+            size = os.fstat(self._fd).st_size if hint is None else hint
+            if size >= start:
+                chunk_size = size - start + 1
         chunks = []
         total = 0
         while True:
             if total >= chunk_size:
                 chunk_size = total + max(total, DEFAULT_BUFFER_SIZE)
-            chunk = await self._read_at(chunk_size - total, total)
+            if start is None:
+                chunk = await self._read_stream(chunk_size - total)
+            else:
+                chunk = await self._core().read(
+                    chunk_size - total, self._fd, start + total
+                )
             if not chunk:
                 break
             chunks.append(chunk)
             total += len(chunk)
+            if total < chunk_size and start is not None and start + total == size:
+                break
         # Only now: a cancelled readall reported nothing and moved nothing.
         if self._position is not None:
             self._position += total
-        return b"".join(chunks)
-
-    async def _read_at(self, size: int, skip: int) -> bytes:
-        """Read ``size`` bytes ``skip`` bytes past the position, which stays."""
-        if self._position is None:
-            return await self._read_stream(size)
-        data: bytes = await self._core().read(size, self._fd, self._position + skip)
-        return data
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
     async def readinto(self, buffer: Buffer) -> int:
         """Fill ``buffer`` from the position; the count is short only at end of file."""
@@ -513,6 +543,24 @@ def cached_reader_of(context: AsyncioContextBase) -> CachedReader | None:
     or any other that speaks only caio's API)."""
     method = getattr(context, "cached_reader", None)
     return None if method is None else method()
+
+
+#: The largest size the opener remembers for ``readall``: a file truncated
+#: since costs at most this much memory in vain.
+_SIZE_HINT_MAX = 1024 * 1024
+
+
+@functools.lru_cache(maxsize=64)
+def _checked_open_flags(mode: str) -> int:
+    """The ``open(2)`` flags of a raw ``mode``, checked as io checks it."""
+    if not set(mode) <= set("xrwab+"):
+        raise ValueError(f"invalid mode: {mode}")
+    if sum(c in "rwax" for c in mode) != 1 or mode.count("+") > 1:
+        raise ValueError(
+            "Must have exactly one of create/read/write/append "
+            "mode and at most one plus"
+        )
+    return _open_flags(mode)
 
 
 def _open_flags(mode: str) -> int:

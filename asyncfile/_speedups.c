@@ -364,7 +364,6 @@ typedef struct {
     PyObject_HEAD
     PyObject *text;
     PyObject *text_dict; /* text.__dict__, where its read state lives */
-    PyObject *lock;      /* text._lock, which never changes */
     /* The buffer and raw file last seen under the text, with their
      * __dict__s: checked by identity, looked up again when they change. */
     PyObject *buffer;
@@ -457,6 +456,27 @@ lock_is_free(speedups_state *st, PyObject *lock)
     return owner == Py_None;
 }
 
+/* 1 if a call on the file whose raw layer's __dict__ is `raw_dict` may skip
+ * the file's lock (the one lock its raw, buffered and text layers share), 0
+ * if not, -1 on error.  AsyncFileIO._undisturbed's rule, read from the same
+ * fields: no call holds or waits for the lock, and the file is open. */
+static int
+raw_undisturbed(speedups_state *st, PyObject *raw_dict)
+{
+    PyObject *closed = PyDict_GetItemWithError(raw_dict, st->str_closed);
+    if (closed != Py_False) {
+        return PyErr_Occurred() ? -1 : 0;
+    }
+    PyObject *lock = PyDict_GetItemWithError(raw_dict, st->str_lock);
+    if (lock == NULL) {
+        return PyErr_Occurred() ? -1 : 0;
+    }
+    Py_INCREF(lock);
+    int free = lock_is_free(st, lock);
+    Py_DECREF(lock);
+    return free;
+}
+
 /* 1 if a line may be taken without the lock: no call holds or waits for the
  * file, no text waits to be written, and the file is open and attached (the
  * conditions of TextIOWrapper._undisturbed); 0 if not; -1 on error. */
@@ -468,10 +488,6 @@ text_undisturbed(TextLinesObject *self)
     if (pending == NULL || !PyByteArray_CheckExact(pending) ||
         PyByteArray_GET_SIZE(pending)) {
         return PyErr_Occurred() ? -1 : 0;
-    }
-    int free = lock_is_free(st, self->lock);
-    if (free != 1) {
-        return free;
     }
     PyObject *buffer = text_field(self, st->str_buffer);
     if (buffer == NULL && PyErr_Occurred()) {
@@ -497,11 +513,7 @@ text_undisturbed(TextLinesObject *self)
         Py_CLEAR(self->buffer);
         return PyErr_Occurred() ? -1 : 0;
     }
-    PyObject *closed = PyDict_GetItemWithError(self->raw_dict, st->str_closed);
-    if (closed == NULL) {
-        return PyErr_Occurred() ? -1 : 0;
-    }
-    return closed == Py_False;
+    return raw_undisturbed(st, self->raw_dict);
 }
 
 /* The next "\n"-ended line of the decoded text, taken as _decoded_line takes
@@ -584,8 +596,7 @@ text_lines_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     }
     self->state = st;
     self->text = Py_NewRef(text);
-    self->lock = PyObject_GetAttr(text, st->str_lock);
-    self->anext = self->lock != NULL ? PyObject_GetAttr(text, st->str_anext) : NULL;
+    self->anext = PyObject_GetAttr(text, st->str_anext);
     self->text_dict = self->anext != NULL ? PyObject_GenericGetDict(text, NULL) : NULL;
     if (self->text_dict == NULL) {
         Py_DECREF(self);
@@ -601,7 +612,6 @@ text_lines_traverse(PyObject *op, visitproc visit, void *arg)
     Py_VISIT(Py_TYPE(op));
     Py_VISIT(self->text);
     Py_VISIT(self->text_dict);
-    Py_VISIT(self->lock);
     Py_VISIT(self->buffer);
     Py_VISIT(self->buffer_dict);
     Py_VISIT(self->raw);
@@ -617,7 +627,6 @@ text_lines_clear(PyObject *op)
     TextLinesObject *self = (TextLinesObject *)op;
     Py_CLEAR(self->text);
     Py_CLEAR(self->text_dict);
-    Py_CLEAR(self->lock);
     Py_CLEAR(self->buffer);
     Py_CLEAR(self->buffer_dict);
     Py_CLEAR(self->raw);
@@ -678,20 +687,22 @@ instance_field(PyObject *obj, PyObject *name)
     return value;
 }
 
-/* 1 if `buffer` is attached to a raw file that is open; 0 if not; -1 on
- * error. */
+/* raw_undisturbed for the raw file `buffer` is attached to; 0 if it is
+ * detached. */
 static int
-buffer_is_open(speedups_state *st, PyObject *buffer)
+buffer_undisturbed(speedups_state *st, PyObject *buffer)
 {
     PyObject *raw = instance_field(buffer, st->str_raw_field);
     if (raw == NULL || raw == Py_None) {
         return PyErr_Occurred() ? -1 : 0;
     }
-    PyObject *closed = instance_field(raw, st->str_closed);
-    if (closed == NULL) {
-        return PyErr_Occurred() ? -1 : 0;
+    PyObject *raw_dict = PyObject_GenericGetDict(raw, NULL);
+    if (raw_dict == NULL) {
+        return -1;
     }
-    return closed == Py_False;
+    int undisturbed = raw_undisturbed(st, raw_dict);
+    Py_DECREF(raw_dict);
+    return undisturbed;
 }
 
 /* Appending in place, within a bytearray's allocation, reads and writes its
@@ -766,7 +777,6 @@ enum {
     PLAIN_ERRORS,
     PLAIN_PENDING,
     PLAIN_LIMIT,
-    PLAIN_LOCK,
     PLAIN_BUFFER,
     PLAIN_FIELDS
 };
@@ -785,7 +795,7 @@ text_write_plainly(speedups_state *st, PyObject *text, PyObject *s)
         PyErr_Clear();
         return NULL;
     }
-    Py_INCREF(plain); /* lock_is_free may run Python code that replaces it */
+    Py_INCREF(plain); /* buffer_undisturbed may run Python code that replaces it */
     PyObject *result = NULL;
     PyObject *encoding = PyTuple_GET_ITEM(plain, PLAIN_ENCODING);
     PyObject *errors = PyTuple_GET_ITEM(plain, PLAIN_ERRORS);
@@ -793,8 +803,7 @@ text_write_plainly(speedups_state *st, PyObject *text, PyObject *s)
     PyObject *limit = PyTuple_GET_ITEM(plain, PLAIN_LIMIT);
     if (!PyUnicode_Check(encoding) || !PyUnicode_Check(errors) ||
         !PyByteArray_CheckExact(pending) || !PyLong_CheckExact(limit) ||
-        lock_is_free(st, PyTuple_GET_ITEM(plain, PLAIN_LOCK)) != 1 ||
-        buffer_is_open(st, PyTuple_GET_ITEM(plain, PLAIN_BUFFER)) != 1) {
+        buffer_undisturbed(st, PyTuple_GET_ITEM(plain, PLAIN_BUFFER)) != 1) {
         goto done;
     }
     /* Worst case four bytes a character: anything that might reach the limit
@@ -977,18 +986,19 @@ buffered_read_at_once(speedups_state *st, PyObject *self, PyObject *size)
     PyObject *result = NULL;
     PyObject *raw = PyDict_GetItemWithError(dict, st->str_raw_field);
     PyObject *buf = PyDict_GetItemWithError(dict, st->str_buf);
-    PyObject *lock = PyDict_GetItemWithError(dict, st->str_lock);
     Py_ssize_t read_end, pos, block;
     if (raw == NULL || raw == Py_None || buf == NULL || !PyByteArray_CheckExact(buf) ||
-        lock == NULL || !dict_ssize(dict, st->str_read_end, &read_end) ||
+        !dict_ssize(dict, st->str_read_end, &read_end) ||
         !dict_ssize(dict, st->str_pos, &pos) ||
         !dict_ssize(dict, st->str_buffer_size, &block) || block <= 0) {
         goto fallback;
     }
-    Py_INCREF(raw);
+    PyObject *raw_dict = PyObject_GenericGetDict(raw, NULL);
+    if (raw_dict == NULL) {
+        goto fallback;
+    }
     Py_INCREF(buf);
-    Py_INCREF(lock);
-    if (lock_is_free(st, lock) != 1) {
+    if (raw_undisturbed(st, raw_dict) != 1) {
         PyErr_Clear(); /* the Python read meets it, when awaited */
         goto release;
     }
@@ -1006,13 +1016,7 @@ buffered_read_at_once(speedups_state *st, PyObject *self, PyObject *size)
     if (ahead != 0 || st->buffered_writes || count % block != 0) {
         goto release;
     }
-    PyObject *raw_dict = PyObject_GenericGetDict(raw, NULL);
-    if (raw_dict == NULL) {
-        PyErr_Clear();
-        goto release;
-    }
     result = raw_read_cached(st, raw_dict, size);
-    Py_DECREF(raw_dict);
     if (result == NULL) {
         goto release;
     }
@@ -1028,9 +1032,8 @@ buffered_read_at_once(speedups_state *st, PyObject *self, PyObject *size)
         Py_XDECREF(installed);
     }
 release:
-    Py_DECREF(raw);
+    Py_DECREF(raw_dict);
     Py_DECREF(buf);
-    Py_DECREF(lock);
     Py_DECREF(dict);
     return result;
 fallback:

@@ -111,7 +111,6 @@ class _PlainWrites(NamedTuple):
     errors: str
     pending: bytearray  # the TextIOWrapper's own _pending
     limit: int  # its _chunk_size
-    lock: TaskLock
     buffer: _BufferedIOMixin
 
 
@@ -160,7 +159,9 @@ class TextIOWrapper(IOBase[str]):
         line_buffering: bool = False,
         write_through: bool = False,
     ) -> None:
-        self._lock = TaskLock()
+        # The file's one lock, shared with the buffer and its raw file.
+        lock = getattr(buffer, "_lock", None)
+        self._lock = lock if isinstance(lock, TaskLock) else TaskLock()
         if encoding is not None and not isinstance(encoding, str):
             raise TypeError(
                 "TextIOWrapper() argument 'encoding' must be str or None, "
@@ -243,7 +244,6 @@ class TextIOWrapper(IOBase[str]):
                 self._errors,
                 self._pending,
                 self._chunk_size,
-                self._lock,
                 buffer,
             )
 
@@ -388,7 +388,7 @@ class TextIOWrapper(IOBase[str]):
         returns), and the file is open and attached."""
         buffer = self._buffer
         raw = None if buffer is None else buffer._raw
-        return raw is not None and not raw._closed and self._lock.idle
+        return raw is not None and raw._undisturbed()
 
     # -- decoded text -------------------------------------------------------------
 
@@ -419,7 +419,7 @@ class TextIOWrapper(IOBase[str]):
         if saved.position is None:
             return
         if self._seekable:
-            await self.buffer.seek(saved.position)
+            await self.buffer._seek(saved.position)
         else:
             self.buffer._unread(b"".join(saved.consumed))
 
@@ -443,9 +443,9 @@ class TextIOWrapper(IOBase[str]):
             size = max(size, _UNTOLD_CHUNK_SIZE)
         buffer = self.buffer
         if self._has_read1:
-            input_chunk = await buffer.read1(size)
+            input_chunk = await buffer._read1(size)
         else:
-            input_chunk = await buffer.read(size)
+            input_chunk = await buffer._read(size)
         saved.consumed.append(input_chunk)
         nbytes = len(input_chunk)
         decoded: str = decoder.decode(input_chunk, nbytes == 0)
@@ -467,7 +467,7 @@ class TextIOWrapper(IOBase[str]):
             return
         data = bytes(self._pending)
         try:
-            await self.buffer.write(data)
+            await self.buffer._write(data)
         except asyncio.CancelledError:
             raise  # nothing was taken: the bytes stay pending
         except BaseException:
@@ -486,8 +486,7 @@ class TextIOWrapper(IOBase[str]):
             plain is not None
             and type(text) is str
             and raw is not None
-            and not raw._closed
-            and plain.lock._owner is None  # _undisturbed(), inlined
+            and raw._undisturbed()
         ):
             data = text.encode(plain.encoding, plain.errors)
             if len(self._pending) + len(data) < plain.limit:
@@ -536,7 +535,7 @@ class TextIOWrapper(IOBase[str]):
         if len(self._pending) >= self._chunk_size or needflush or self._write_through:
             await self._writeflush()
         if needflush:
-            await self.buffer.flush()
+            await self.buffer._flush()
 
     def _accept(self, data: bytes) -> None:
         """Take encoded text as written: pending, and the read state reset."""
@@ -566,7 +565,7 @@ class TextIOWrapper(IOBase[str]):
         self._check_readable()
         await self._writeflush()
         if n < 0:
-            data = await self.buffer.read()
+            data = await self.buffer._read()
             decoded: str = self._decoder.decode(data, True)
             result = self._get_decoded_chars() + decoded
             if self._snapshot is not None:
@@ -751,7 +750,7 @@ class TextIOWrapper(IOBase[str]):
         if not self._telling:
             raise OSError("telling position disabled by next() call")
         buffer = self.buffer
-        if buffer.raw._appending and self._lock.idle and buffer._lock.idle:
+        if buffer.raw._appending and self._lock.idle:
             pending, self._pending[:] = bytes(self._pending), b""
             buffer._flush_now(pending)
         position = buffer._tell_flushed(len(self._pending))
@@ -846,7 +845,7 @@ class TextIOWrapper(IOBase[str]):
             if cookie != 0:
                 raise UnsupportedOperation("can't do nonzero end-relative seeks")
             await self._flush()
-            position = await self.buffer.seek(0, os.SEEK_END)
+            position = await self.buffer._seek(0, os.SEEK_END)
             self._set_decoded_chars(None)
             self._snapshot = None
             if self._decoder is not None:
@@ -869,7 +868,7 @@ class TextIOWrapper(IOBase[str]):
         if self._decoder is not None:
             saved.decoder_state = self._decoder.getstate()
         saved.position = buffer.tell()
-        await buffer.seek(start_pos)
+        await buffer._seek(start_pos)
         try:
             self._set_decoded_chars(None)
             self._snapshot = None
@@ -878,7 +877,7 @@ class TextIOWrapper(IOBase[str]):
             if chars_to_skip:
                 if self._decoder is None:
                     raise UnsupportedOperation("not readable")
-                input_chunk = await buffer.read(bytes_to_feed)
+                input_chunk = await buffer._read(bytes_to_feed)
                 self._snapshot = (dec_flags, input_chunk)
                 self._set_decoded_chars(self._decoder.decode(input_chunk, need_eof))
                 assert self._decoded_chars is not None
@@ -899,7 +898,7 @@ class TextIOWrapper(IOBase[str]):
         buffer at ``size`` bytes, by default at the buffer's position (which
         is past text read ahead but not yet returned, as in io)."""
         await self._flush()
-        return await self.buffer.truncate(size)
+        return await self.buffer._truncate(size)
 
     # -- flushing and closing -------------------------------------------------------
 
@@ -907,7 +906,7 @@ class TextIOWrapper(IOBase[str]):
         self._checkClosed()
         self._telling = self._seekable
         await self._writeflush()
-        await self.buffer.flush()
+        await self.buffer._flush()
 
     @serialized
     async def flush(self) -> None:
@@ -924,7 +923,7 @@ class TextIOWrapper(IOBase[str]):
         try:
             await self._flush()
         finally:
-            await buffer.close()
+            await buffer._close()
 
     @serialized
     async def detach(self) -> _BufferedIOMixin:
@@ -1015,14 +1014,14 @@ class TextIOWrapper(IOBase[str]):
         written; the position does not move."""
         self._checkClosed()
         await self._writeflush()
-        return await self.buffer.pread(size, offset)
+        return await self.buffer._pread(size, offset)
 
     @serialized
     async def preadinto(self, buffer: Buffer, offset: int) -> int:
         """The buffer's ``preadinto``, after pending text is written."""
         self._checkClosed()
         await self._writeflush()
-        return await self.buffer.preadinto(buffer, offset)
+        return await self.buffer._preadinto(buffer, offset)
 
     @serialized
     async def pwrite(self, data: Buffer, offset: int) -> int:
@@ -1031,28 +1030,28 @@ class TextIOWrapper(IOBase[str]):
         move.  Text already decoded but not yet read is not re-read."""
         self._checkClosed()
         await self._writeflush()
-        return await self.buffer.pwrite(data, offset)
+        return await self.buffer._pwrite(data, offset)
 
     @serialized
     async def stat(self) -> os.stat_result:
         """``os.fstat`` of the file, after pending text is written."""
         self._checkClosed()
         await self._writeflush()
-        return await self.buffer.stat()
+        return await self.buffer._stat()
 
     @serialized
     async def fsync(self) -> None:
         """Write out pending text and the buffer, then fsync."""
         self._checkClosed()
         await self._writeflush()
-        await self.buffer.fsync()
+        await self.buffer._fsync()
 
     @serialized
     async def datasync(self) -> None:
         """Write out pending text and the buffer, then fdatasync."""
         self._checkClosed()
         await self._writeflush()
-        await self.buffer.datasync()
+        await self.buffer._datasync()
 
     # -- finalisation ---------------------------------------------------------------
 
@@ -1061,7 +1060,7 @@ class TextIOWrapper(IOBase[str]):
 
     def _flush_at_collection(self) -> None:
         buffer = self.buffer
-        if self._lock.idle and buffer._lock.idle and buffer._writes:
+        if self._lock.idle and buffer._writes:
             pending, self._pending[:] = bytes(self._pending), b""
             buffer._flush_now(pending)
 

@@ -120,6 +120,7 @@ Where io's behaviour and being asynchronous collide:
 
 from __future__ import annotations
 
+import functools
 import operator
 import os
 import sys
@@ -363,11 +364,8 @@ def open(
         warnings.warn("bool is used as a file descriptor", RuntimeWarning, stacklevel=2)
         file = int(file)
 
-    creating, reading, writing, appending, updating, text, binary = _parse_mode(mode)
-    if text and binary:
-        raise ValueError("can't have text and binary mode at once")
-    if creating + reading + writing + appending > 1:
-        raise ValueError("must have exactly one of create/read/write/append mode")
+    # Mode "U" warns on every call: its parse is not remembered.
+    raw_mode, binary = (_parsed_mode if "U" in mode else _remembered_mode)(mode)
     if binary and encoding is not None:
         raise ValueError("binary mode doesn't take an encoding argument")
     if binary and errors is not None:
@@ -381,7 +379,7 @@ def open(
             RuntimeWarning,
             stacklevel=2,
         )
-    if not (creating or reading or writing or appending):
+    if raw_mode in ("", "+"):
         raise ValueError(
             "Must have exactly one of create/read/write/append mode "
             "and at most one plus"
@@ -393,13 +391,6 @@ def open(
             warnings.warn(
                 "'encoding' argument not specified", EncodingWarning, stacklevel=2
             )
-    raw_mode = (
-        ("x" if creating else "")
-        + ("r" if reading else "")
-        + ("w" if writing else "")
-        + ("a" if appending else "")
-        + ("+" if updating else "")
-    )
 
     async def open_file() -> Any:
         raw = cast(
@@ -434,6 +425,29 @@ def _check_type(argument: str, value: object, none_ok: bool = True) -> None:
     )
 
 
+def _parsed_mode(mode: str) -> tuple[str, bool]:
+    """(the raw file's mode, binary) for ``mode``, with io's errors for what
+    no other argument makes valid; the raw mode has none of create, read,
+    write and append when ``mode`` has none (io refuses that after checking
+    the other arguments)."""
+    creating, reading, writing, appending, updating, text, binary = _parse_mode(mode)
+    if text and binary:
+        raise ValueError("can't have text and binary mode at once")
+    if creating + reading + writing + appending > 1:
+        raise ValueError("must have exactly one of create/read/write/append mode")
+    raw_mode = (
+        ("x" if creating else "")
+        + ("r" if reading else "")
+        + ("w" if writing else "")
+        + ("a" if appending else "")
+        + ("+" if updating else "")
+    )
+    return raw_mode, binary
+
+
+_remembered_mode = functools.lru_cache(maxsize=64)(_parsed_mode)
+
+
 def _parse_mode(mode: str) -> tuple[bool, bool, bool, bool, bool, bool, bool]:
     """(creating, reading, writing, appending, updating, text, binary), with
     io's errors for letters it does not know or repeated ones."""
@@ -445,7 +459,7 @@ def _parse_mode(mode: str) -> tuple[bool, bool, bool, bool, bool, bool, bool]:
     if "U" in mode:  # Python 3.10 only
         if creating or writing or appending or updating:
             raise ValueError("mode U cannot be combined with 'x', 'w', 'a', or '+'")
-        warnings.warn("'U' mode is deprecated", DeprecationWarning, stacklevel=3)
+        warnings.warn("'U' mode is deprecated", DeprecationWarning, stacklevel=4)
         reading = True
     return creating, reading, writing, appending, updating, "t" in mode, "b" in mode
 
@@ -486,7 +500,7 @@ def _wrap(
 ) -> FileIO | BufferedIOBase | TextIOWrapper:
     """io.open's second half: buffer the raw file, then wrap it in text."""
     line_buffering = False
-    if buffering == 1 or (buffering < 0 and raw.isatty()):
+    if buffering == 1 or (buffering < 0 and raw._may_be_tty and raw.isatty()):
         buffering = -1
         line_buffering = True
     if buffering < 0:
