@@ -36,7 +36,7 @@ __all__ = (
 _lock = threading.Lock()
 #: (loop, backend name) -> the context serving it.
 _contexts: dict[tuple[asyncio.AbstractEventLoop, str], AsyncioContextBase] = {}
-_generation = forks.generation
+_generation = forks.generation()
 
 
 class AsyncioRequiredError(RuntimeError):
@@ -84,12 +84,12 @@ def get_context(backend: str | None = None) -> AsyncioContextBase:
     name = backend if backend is not None else core.selection.name
     key = (loop, name)
     context = _contexts.get(key)
-    if context is not None and _generation == forks.generation:
+    if context is not None and context.serves_running_loop():
         return context
     with _lock:
         _forget_parent_contexts()
         context = _contexts.get(key)
-        if context is None:
+        if context is None or context.closed:
             _close_contexts_of_closed_loops()
             context = _adapter(name).AsyncioContext(loop=loop)
             _contexts[key] = context
@@ -133,9 +133,9 @@ def _forget_parent_contexts() -> None:
     """In a forked child, the parent's loops do not run: drop their contexts
     without closing them (closing would touch what the parent still uses)."""
     global _generation
-    if _generation != forks.generation:
+    if _generation != forks.generation():
         _contexts.clear()
-        _generation = forks.generation
+        _generation = forks.generation()
 
 
 def _close_contexts_of_closed_loops() -> None:
