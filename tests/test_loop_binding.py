@@ -124,10 +124,16 @@ def test_the_predicate_refuses_a_forked_childs_call(
         from platforms import LOOP_FACTORIES
         from asyncfile.core import {backend.module_name}_asyncio as aio
 
-        def child(parent):
+        def child(parent, parent_loop):
             answers = [parent.serves_running_loop()]
             if hasattr(parent, "_native"):
                 answers.append(parent._native.serves_running_loop())
+                # Made here, bound to the parent's loop object (which this
+                # thread's state may still name as running): not served.
+                fresh = type(parent._native)()
+                fresh.bind(parent_loop)
+                answers.append(fresh.serves_running_loop())
+                fresh.close()
             async def own():
                 context = aio.AsyncioContext()
                 try:
@@ -142,11 +148,12 @@ def test_the_predicate_refuses_a_forked_childs_call(
         async def main():
             parent = aio.AsyncioContext()
             assert parent.serves_running_loop()
-            read_end, write_end = os.pipe()
+            parent_loop = asyncio.get_running_loop()
             pid = os.fork()
             if pid == 0:
+                refused = False
                 try:
-                    refused = not any(child(parent))
+                    refused = not any(child(parent, parent_loop))
                 finally:
                     os._exit(0 if refused else 1)
             _, status = os.waitpid(pid, 0)
