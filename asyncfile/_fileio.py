@@ -20,7 +20,6 @@ was reported.
 
 from __future__ import annotations
 
-import asyncio
 import errno
 import functools
 import io
@@ -35,7 +34,6 @@ from . import _filesystem
 from ._readiness import wait_readable
 from ._tasks import TaskLock, complete_despite_cancel
 from .contexts import get_context, running_loop
-from .core import forks
 from .core._positional import OPEN_FLAGS, pwrite
 
 if TYPE_CHECKING:
@@ -104,9 +102,7 @@ class AsyncFileIO:
         self._blksize = blksize
         self._position = position  # None: not seekable
         self._context = context
-        self._core_loop: asyncio.AbstractEventLoop | None = None
         self._core_context: AsyncioContextBase | None = None
-        self._core_generation = -1
         #: The cached_reader() of the context given, else of the one _core()
         #: last found; it answers None once that context no longer serves.
         self._cached_reader = None if context is None else cached_reader_of(context)
@@ -466,19 +462,12 @@ class AsyncFileIO:
         if self._context is not None:
             return self._context
         # One context serves a loop until it closes (with the loop, at exit
-        # or in a forked child): remember it.
-        loop = asyncio._get_running_loop()
+        # or in a forked child): remember it while it serves the running one.
         context = self._core_context
-        if (
-            loop is self._core_loop
-            and context is not None
-            and not context.closed
-            and self._core_generation == forks.generation
-        ):
+        if context is not None and context.serves_running_loop():
             return context
         context = get_context()
-        self._core_loop, self._core_context = loop, context
-        self._core_generation = forks.generation
+        self._core_context = context
         self._cached_reader = cached_reader_of(context)
         return context
 

@@ -69,13 +69,12 @@ from __future__ import annotations
 
 import asyncio
 import codecs
-import contextlib
 import io
 import operator
 import os
 import weakref
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Callable, Generator
+from collections.abc import AsyncIterator, Generator
 from concurrent.futures import Executor
 from typing import (
     IO,
@@ -94,7 +93,7 @@ from typing import (
 from . import core
 from ._tasks import TaskLock, complete_despite_cancel, runs_to_the_end, serialized
 from ._textio import _lookup_text_encoding
-from .contexts import check_context, get_context, running_loop
+from .contexts import check_context, get_context, on_loop_close, running_loop
 from .core._positional import OPEN_FLAGS
 from .file import FileIO, OpenBinaryMode, OpenTextMode
 from .file import open as open_file
@@ -202,7 +201,7 @@ def create_context(
     loop closes."""
     loop = asyncio.get_event_loop()
     context: AsyncioContextBase = core.AsyncioContext(max_requests, loop=loop)
-    _close_with(loop)
+    on_loop_close(loop, _release_context_of)
     weakref.finalize(loop, _release_context, id(loop))
     DEFAULT_CONTEXT_STORE[id(loop)] = context
     return context
@@ -222,21 +221,8 @@ def _release_context(loop_id: int) -> None:
         context.close()
 
 
-def _close_with(loop: asyncio.AbstractEventLoop) -> None:
-    """Make ``loop.close()`` close the loop's stored context first (once)."""
-    close: Callable[[], None] = loop.close
-    if getattr(close, "_aiofile_context_closer", False):
-        return
-
-    def close_context_then_loop() -> None:
-        if not loop.is_running():  # else close() raises and the loop lives on
-            _release_context(id(loop))
-        close()
-
-    close_context_then_loop._aiofile_context_closer = True  # type: ignore[attr-defined]
-    # A loop without instance attributes keeps its close: the finalizer remains.
-    with contextlib.suppress(AttributeError):
-        loop.close = close_context_then_loop  # type: ignore[method-assign]
+def _release_context_of(loop: asyncio.AbstractEventLoop) -> None:
+    _release_context(id(loop))
 
 
 # -- the positional handle -----------------------------------------------------

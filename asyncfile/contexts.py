@@ -30,13 +30,14 @@ __all__ = (
     "check_context",
     "close_contexts",
     "get_context",
+    "on_loop_close",
     "running_loop",
 )
 
 _lock = threading.Lock()
 #: (loop, backend name) -> the context serving it.
 _contexts: dict[tuple[asyncio.AbstractEventLoop, str], AsyncioContextBase] = {}
-_generation = forks.generation
+_generation = forks.generation()
 
 
 class AsyncioRequiredError(RuntimeError):
@@ -84,12 +85,12 @@ def get_context(backend: str | None = None) -> AsyncioContextBase:
     name = backend if backend is not None else core.selection.name
     key = (loop, name)
     context = _contexts.get(key)
-    if context is not None and _generation == forks.generation:
+    if context is not None and context.serves_running_loop():
         return context
     with _lock:
         _forget_parent_contexts()
         context = _contexts.get(key)
-        if context is None:
+        if context is None or context.closed:
             _close_contexts_of_closed_loops()
             context = _adapter(name).AsyncioContext(loop=loop)
             _contexts[key] = context
@@ -133,9 +134,9 @@ def _forget_parent_contexts() -> None:
     """In a forked child, the parent's loops do not run: drop their contexts
     without closing them (closing would touch what the parent still uses)."""
     global _generation
-    if _generation != forks.generation:
+    if _generation != forks.generation():
         _contexts.clear()
-        _generation = forks.generation
+        _generation = forks.generation()
 
 
 def _close_contexts_of_closed_loops() -> None:
@@ -145,28 +146,49 @@ def _close_contexts_of_closed_loops() -> None:
 
 
 def _close_with(loop: asyncio.AbstractEventLoop) -> None:
-    """Make ``loop.close()`` close the loop's contexts first, while the loop can
-    still unregister their descriptors.  asyncio offers no hook for this, so
-    the loop instance's ``close`` is wrapped, once."""
-    close: Callable[[], None] = loop.close
-    if getattr(close, "_asyncfile_wrapped", False):
-        return
+    on_loop_close(loop, _close_contexts_of)
 
-    def close_contexts_then_loop() -> None:
+
+def _close_contexts_of(loop: asyncio.AbstractEventLoop) -> None:
+    with _lock:
+        keys = [key for key in _contexts if key[0] is loop]
+        contexts = [_contexts.pop(key) for key in keys]
+    for context in contexts:
+        context.close()
+
+
+def on_loop_close(
+    loop: asyncio.AbstractEventLoop,
+    callback: Callable[[asyncio.AbstractEventLoop], object],
+) -> None:
+    """Make ``loop.close()`` call ``callback(loop)`` first, while the loop can
+    still unregister descriptors; once per callback, in the order they were
+    given, and not when ``close()`` refuses (a running loop).  asyncio
+    offers no hook for this, so the loop instance's ``close`` is wrapped,
+    once, for every callback: a loop whose instance takes no attributes
+    keeps its ``close`` (the contexts of closed loops are swept on the next
+    :func:`get_context`)."""
+    close: Callable[[], None] = loop.close
+    callbacks: list[Callable[[asyncio.AbstractEventLoop], object]] | None = getattr(
+        close, "_asyncfile_on_close", None
+    )
+    if callbacks is not None:
+        if callback not in callbacks:
+            callbacks.append(callback)
+        return
+    callbacks = [callback]
+
+    def run_callbacks_then_close() -> None:
         if loop.is_running():
-            close()  # asyncio refuses: the contexts must go on serving
+            close()  # asyncio refuses: what the callbacks close must go on
             return
-        with _lock:
-            keys = [key for key in _contexts if key[0] is loop]
-            contexts = [_contexts.pop(key) for key in keys]
-        for context in contexts:
-            context.close()
+        for each in list(callbacks):
+            each(loop)
         close()
 
-    close_contexts_then_loop._asyncfile_wrapped = True  # type: ignore[attr-defined]
-    # A loop without instance attributes keeps its close: the sweep closes them.
+    run_callbacks_then_close._asyncfile_on_close = callbacks  # type: ignore[attr-defined]
     with contextlib.suppress(AttributeError):
-        loop.close = close_contexts_then_loop  # type: ignore[method-assign]
+        loop.close = run_callbacks_then_close  # type: ignore[method-assign]
 
 
 atexit.register(close_contexts)

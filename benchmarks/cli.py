@@ -14,6 +14,7 @@ from pathlib import Path
 
 from benchmarks import datafile
 from benchmarks.cases import CASES, Case
+from benchmarks.contenders import LOOPS
 from benchmarks.runner import Run, list_contenders, progress
 
 
@@ -60,6 +61,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     add("--dir", type=Path, help="where to create the data files (default: temp dir)")
     add("--seed", type=int, default=1, help="data, offsets and order seed (default 1)")
     add("--json", type=Path, metavar="PATH", help="also write raw results here")
+    add(
+        "--loops",
+        default="asyncio",
+        metavar="LOOP,...",
+        help="run every contender on each of these event loops, side by side: "
+        "asyncio, uvloop (default asyncio; NAME@uvloop is NAME on uvloop)",
+    )
     add("--quick", action="store_true", help="smoke run: fewer, shorter measurements")
     add("--list", action="store_true", help="list cases and contenders, and exit")
     args = parser.parse_args(argv)
@@ -70,6 +78,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         args.target = 0.1 if quick else 0.5
     if args.size_mib is None:
         args.size_mib = 64 if quick else 256
+    args.loops = [loop.strip() for loop in args.loops.split(",") if loop.strip()]
+    unknown = [loop for loop in args.loops if loop not in LOOPS]
+    if unknown or not args.loops:
+        parser.error(f"--loops: choose among {', '.join(LOOPS)}")
     if args.repeat < 1 or args.target <= 0 or args.size_mib < 1:
         parser.error("--repeat, --target and --size-mib must be positive")
     return args

@@ -608,9 +608,40 @@ FAMILIES: dict[str, Callable[[Discovery], None]] = {
 import costs only its own contenders."""
 
 
+LOOPS: dict[str, str] = {
+    "asyncio": "asyncio's own event loop (asyncio.new_event_loop())",
+    "uvloop": "uvloop's event loop (uvloop.new_event_loop())",
+}
+"""The event loops a contender can run on (``--loops``).  A contender named
+``NAME@uvloop`` is ``NAME`` on uvloop; a name without ``@`` runs on asyncio's."""
+
+
+def split_loop(name: str) -> tuple[str, str]:
+    """``asyncfile@uvloop`` -> (``asyncfile``, ``uvloop``); no ``@``: asyncio's."""
+    base, _, loop = name.partition("@")
+    return base, loop or "asyncio"
+
+
+def on_loop(name: str, loop: str) -> str:
+    """The contender ``name`` on ``loop`` (asyncio's keeps the plain name)."""
+    return name if loop == "asyncio" else f"{name}@{loop}"
+
+
+def new_event_loop(loop: str) -> asyncio.AbstractEventLoop:
+    """A new event loop of the kind ``loop`` names (a key of :data:`LOOPS`)."""
+    if loop not in LOOPS:
+        raise LookupError(f"unknown event loop {loop!r}: one of {', '.join(LOOPS)}")
+    if loop == "asyncio":
+        return asyncio.new_event_loop()
+    new: Callable[[], asyncio.AbstractEventLoop] = importlib.import_module(
+        loop
+    ).new_event_loop
+    return new()
+
+
 def family_of(name: str) -> str:
-    """``caio[linux_aio]`` -> ``caio``."""
-    return name.split("[", 1)[0]
+    """``caio[linux_aio]`` -> ``caio``; ``asyncfile@uvloop`` -> ``asyncfile``."""
+    return split_loop(name)[0].split("[", 1)[0]
 
 
 def discover(family: str) -> Discovery:

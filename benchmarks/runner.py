@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import importlib.util
 import json
 import os
 import random
@@ -30,7 +31,7 @@ from typing import Any
 
 from benchmarks import datafile, fio, report
 from benchmarks.cases import CASES, Case, MiB
-from benchmarks.contenders import FAMILIES, family_of
+from benchmarks.contenders import FAMILIES, LOOPS, family_of, on_loop, split_loop
 from benchmarks.fscases import FS_APIS
 from benchmarks.worker import MARKER
 
@@ -125,11 +126,11 @@ class Run:
         reasons = {u["name"]: u["reason"] for u in listing["unavailable"]}
         if not self.args.contender:
             self.skipped.update(reasons)
-            return list(self.details)
+            return self._on_loops(list(self.details))
         chosen = []
         for name in self.args.contender:
             family = family_of(name)
-            if name in self.details:
+            if split_loop(name)[0] in self.details:
                 chosen.append(name)
             elif name in reasons or family in reasons:
                 self.skipped[name] = reasons.get(name) or reasons[family]
@@ -137,7 +138,34 @@ class Run:
                 same = [n for n in self.details if family_of(n) == family]
                 known = f"{family} offers: {', '.join(same)}" if same else "unknown"
                 self.skipped[name] = f"not available here ({known})"
-        return chosen
+        return self._on_loops(chosen)
+
+    def _on_loops(self, names: list[str]) -> list[str]:
+        """Each of ``names`` on each loop of ``--loops`` (a name that says its
+        loop, ``NAME@uvloop``, on that one only), the loops of one contender
+        side by side."""
+        missing = {
+            loop: f"{loop} is not installed"
+            for loop in LOOPS
+            if loop != "asyncio" and importlib.util.find_spec(loop) is None
+        }
+        placed = []
+        for name in names:
+            base, loop = split_loop(name)
+            if base == fio.NAME:  # no event loop
+                placed.append(name)
+                continue
+            loops = self.args.loops if "@" not in name else [loop]
+            for each in loops:
+                named = on_loop(base, each)
+                if each in missing:
+                    self.skipped[named] = missing[each]
+                    continue
+                if named != base:
+                    self.details[named] = f"{self.details[base]}; on {LOOPS[each]}"
+                    self.apis[named] = self.apis[base]
+                placed.append(named)
+        return placed
 
     def _measure(
         self, case: Case, name: str, path: Path, extra: list[str]

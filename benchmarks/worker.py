@@ -23,12 +23,19 @@ import os
 import sys
 import time
 import traceback
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 from benchmarks.cases import CASES, Case, CoreHandle, IntoHandle, random_offsets
-from benchmarks.contenders import FAMILIES, Contender, discover, family_of
+from benchmarks.contenders import (
+    FAMILIES,
+    Contender,
+    discover,
+    family_of,
+    new_event_loop,
+    split_loop,
+)
 from benchmarks.datafile import (
     await_page_reporting,
     drop_page_cache,
@@ -216,7 +223,8 @@ def _list(family: str) -> dict[str, Any]:
 def _run(args: argparse.Namespace) -> dict[str, Any]:
     case = CASES[args.case]
     family = family_of(args.contender)
-    contender = discover(family).find(args.contender) if family in FAMILIES else None
+    name, loop = split_loop(args.contender)
+    contender = discover(family).find(name) if family in FAMILIES else None
     if contender is None:
         raise LookupError(f"contender {args.contender!r} is not available")
     if case.api not in contender.apis:
@@ -224,8 +232,23 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
     coro = measure(
         case, contender, Path(args.file), args.seed, args.ops, args.calibrate
     )
-    result = asyncio.run(coro)
-    return {"case": case.name, "contender": contender.name, **result}
+    result = _run_on(loop, coro)
+    return {"case": case.name, "contender": args.contender, **result}
+
+
+def _run_on(loop_name: str, coro: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run(coro)`` on a new loop of the kind ``loop_name`` names."""
+    loop = new_event_loop(loop_name)
+    try:
+        asyncio.set_event_loop(loop)
+        return loop.run_until_complete(coro)
+    finally:
+        try:
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.run_until_complete(loop.shutdown_default_executor())
+        finally:
+            asyncio.set_event_loop(None)
+            loop.close()
 
 
 def _parse(argv: Sequence[str] | None) -> argparse.Namespace:

@@ -32,6 +32,7 @@ def pytest_asyncio_loop_factories(
 ) -> Mapping[str, Callable[[], asyncio.AbstractEventLoop]]:
     if item.get_closest_marker("every_loop"):
         return LOOP_FACTORIES
+    # The first loop: asyncio's, or the one ASYNCFILE_TEST_LOOP names.
     name, new_loop = next(iter(LOOP_FACTORIES.items()))
     return {name: new_loop}
 

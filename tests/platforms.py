@@ -112,6 +112,17 @@ else:
         "uvloop": uvloop.new_event_loop,
     }
 
+#: ASYNCFILE_TEST_LOOP=uvloop (or another name above) makes that loop the one
+#: every async test runs on; those marked every_loop still run on each.
+_TEST_LOOP = os.environ.get("ASYNCFILE_TEST_LOOP", "")
+if _TEST_LOOP:
+    if _TEST_LOOP not in LOOP_FACTORIES:
+        raise RuntimeError(
+            f"ASYNCFILE_TEST_LOOP={_TEST_LOOP!r}: this platform's loops are "
+            + ", ".join(LOOP_FACTORIES)
+        )
+    LOOP_FACTORIES = {_TEST_LOOP: LOOP_FACTORIES[_TEST_LOOP], **LOOP_FACTORIES}
+
 
 #: Not wine's C runtime, whose read() on a descriptor that once read end of
 #: file returns nothing until a seek, even after the file grew (io, which calls
@@ -133,6 +144,7 @@ MODULES_NEEDING: dict[str, Capability] = {
     "test_bench_direct.py": LINUX,  # O_DIRECT, fio
     "test_bench_fs.py": LINUX,  # the benchmarks: resource, drop_caches
     "test_bench_lag.py": LINUX,  # /proc/self/schedstat, resource
+    "test_bench_loops.py": LINUX,  # the benchmarks: resource, uvloop
     "test_core_direct.py": LINUX,  # O_DIRECT
     "test_core_native.py": LINUX,  # the C core: io_uring, Linux AIO, strace
     "test_install_without_compiler.py": LINUX,  # builds the C core with cc

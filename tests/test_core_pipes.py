@@ -238,8 +238,10 @@ async def test_terminal_write_larger_than_its_buffer_leaves_the_loop_running(
                 beats += 1
             assert beats == 5
             assert not writing.done(), "200 kB fit in a terminal's buffer"
+            # Read exactly what was written: a read after the last byte would
+            # wait forever, and the write may complete only after that read.
             received = 0
-            while not writing.done():
+            while received < 200_000:
                 received += len(await asyncio.to_thread(os.read, controller, 65536))
             assert await writing == 200_000
     finally:

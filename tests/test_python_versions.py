@@ -160,11 +160,11 @@ class _LoopWatchingThreadId(asyncio.SelectorEventLoop):
 def test_cached_reads_find_the_running_loop_on_each_python(
     native_backend: Backend, tmp_path: Path
 ) -> None:
-    """Before 3.12 the C core takes a loop running on this thread as the
-    running one (asyncio's own answer costs a system call there); from 3.12
-    on it asks asyncio, and leaves asyncio's private ``_thread_id`` alone.
-    Either way a page-cache read completes at once on the running loop, and
-    the Python layer (fsync) makes the same choice."""
+    """The C core finds the running loop in the thread's state, as asyncio
+    does (before 3.12 without asyncio's getpid() call), never through a
+    loop's private ``_thread_id`` (uvloop has none): a page-cache read
+    completes at once on the running loop, and the Python layer (fsync)
+    asks the same predicate."""
     path = tmp_path / "f.bin"
     path.write_bytes(os.urandom(64 * KiB))
     fd = os.open(path, os.O_RDONLY)
@@ -192,9 +192,7 @@ def test_cached_reads_find_the_running_loop_on_each_python(
         os.close(fd)
     assert cached == path.read_bytes()[: 4 * KiB]
     assert synced is None
-    assert (cached_asks, sync_asks) == (
-        (1, 1) if sys.version_info < (3, 12) else (0, 0)
-    )
+    assert (cached_asks, sync_asks) == (0, 0)
 
 
 def test_current_task_is_asyncios_on_each_python() -> None:

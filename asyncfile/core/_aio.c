@@ -105,8 +105,7 @@ aio_exec(PyObject *module)
     if (PyModule_AddObjectRef(module, "PORTABLE", portable) < 0) {
         return -1;
     }
-    if ((state->str_call_soon = PyUnicode_InternFromString("call_soon")) == NULL ||
-        (state->str_thread_id = PyUnicode_InternFromString("_thread_id")) == NULL) {
+    if ((state->str_call_soon = PyUnicode_InternFromString("call_soon")) == NULL) {
         return -1;
     }
     PyObject *asyncio = PyImport_ImportModule("asyncio");
@@ -171,7 +170,6 @@ aio_clear(PyObject *module)
     Py_CLEAR(state->queue_full_error);
     Py_CLEAR(state->stat_result_type);
     Py_CLEAR(state->str_call_soon);
-    Py_CLEAR(state->str_thread_id);
     for (size_t i = 0; i < DEFERRED_COUNT; i++) {
         Py_CLEAR(state->str_deferred[i]);
     }

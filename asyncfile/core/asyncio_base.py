@@ -51,7 +51,7 @@ class AsyncioContextBase:
             except RuntimeError:
                 loop = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._generation = forks.generation
+        self._generation = forks.generation()
         self._max_requests = max_requests
         self._in_flight = 0
         self._slot_waiters: deque[asyncio.Future[None]] = deque()
@@ -215,20 +215,29 @@ class AsyncioContextBase:
                 waiter.set_result(None)
                 return
 
+    def serves_running_loop(self) -> bool:
+        """Whether the context is open, made (or rebuilt) after the last fork,
+        and bound to the event loop running now in this thread.  The native
+        backends answer in C (the same rules, for their C paths too)."""
+        return (
+            not self._closed
+            and self._generation == forks.generation()
+            and self._loop is not None
+            and self._loop is asyncio._get_running_loop()
+        )
+
     def _bind_loop(self) -> asyncio.AbstractEventLoop:
-        try:
-            running = asyncio.get_running_loop()
-        except RuntimeError:
+        running = asyncio._get_running_loop()
+        if running is None:
             if self._loop is None:
-                raise RuntimeError(
-                    "AsyncioContext needs a running event loop or loop="
-                ) from None
+                raise RuntimeError("AsyncioContext needs a running event loop or loop=")
             return self._loop
-        if running is self._loop and self._generation == forks.generation:
+        generation = forks.generation()
+        if running is self._loop and self._generation == generation:
             return running
-        if self._generation != forks.generation:
+        if self._generation != generation:
             # A forked child never uses its parent's loop: serve the child's.
-            self._generation = forks.generation
+            self._generation = generation
             self._forget_loop()
         elif self._loop is not None and self._loop.is_closed():
             # Nothing can wait on a closed loop any more: serve the running one.

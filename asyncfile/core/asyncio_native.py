@@ -13,10 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import sys
 from collections.abc import Awaitable
-from threading import get_ident
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any
 
 from . import forks
 from ._aio import AsyncioMethods
@@ -27,13 +25,6 @@ if TYPE_CHECKING:
     from typing_extensions import Buffer
 
 __all__ = ("NativeAsyncioContext",)
-
-
-#: Before Python 3.12, asyncio's running-loop answer costs a getpid() system
-#: call, so a BaseEventLoop's ``_thread_id`` (private to asyncio, set while it
-#: runs) is asked instead; from 3.12 asyncio answers from the thread's state,
-#: and its private attribute is left alone.  The C core makes the same choice.
-_ASK_THREAD_ID: Final = sys.version_info < (3, 12)
 
 
 class NativeAsyncioContext(AsyncioMethods, AsyncioContextBase):
@@ -49,8 +40,6 @@ class NativeAsyncioContext(AsyncioMethods, AsyncioContextBase):
         # caio's opt-in batching; here submissions batch by themselves.
         self.deferred = deferred
         self._reader_fd = -1
-        # The bound loop if it says which thread runs it (asyncio's own loops).
-        self._loop_with_thread_id: Any = None
         super().__init__(max_requests, loop, **context_options)
 
     def _create_context(self, max_requests: int, **options: Any) -> AbstractContext:
@@ -66,31 +55,17 @@ class NativeAsyncioContext(AsyncioMethods, AsyncioContextBase):
         native.bind(loop)
         self._reader_fd = native.fileno
         loop.add_reader(self._reader_fd, native.on_ready)
-        if _ASK_THREAD_ID and isinstance(loop, asyncio.BaseEventLoop):
-            self._loop_with_thread_id = loop
-
-    def _forget_loop(self) -> None:
-        self._loop_with_thread_id = None
-        super()._forget_loop()
 
     def _serving(self) -> Any:
         """The native context, serving the running loop; None outside a loop."""
+        native = self._native
+        if native.serves_running_loop():
+            return native
         if self._closed:
             raise RuntimeError("AsyncioContext is closed")
-        # Only one loop runs on a thread: a BaseEventLoop running on this one
-        # is the running loop (see _ASK_THREAD_ID).
-        bound = self._loop_with_thread_id
-        if (
-            bound is not None
-            and bound._thread_id == get_ident()
-            and self._generation == forks.generation
-        ):
-            return self._native
-        running = asyncio._get_running_loop()
-        if running is None:
+        if asyncio._get_running_loop() is None:
             return None
-        if self._loop is not running or self._generation != forks.generation:
-            self._bind_loop()
+        self._bind_loop()  # rebinds in a forked child or after the loop closed
         return self._native
 
     async def _when_awaited(self, method: str, *args: Any) -> Any:
@@ -153,7 +128,7 @@ class NativeAsyncioContext(AsyncioMethods, AsyncioContextBase):
             self._reader_fd >= 0
             and loop is not None
             and not loop.is_closed()
-            and self._generation == forks.generation
+            and self._generation == forks.generation()
         ):
             with contextlib.suppress(Exception):
                 loop.remove_reader(self._reader_fd)

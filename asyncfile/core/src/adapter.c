@@ -32,9 +32,6 @@ serving_context(PyObject *self)
         return NULL;
     }
     struct context *ctx = CONTEXT(native);
-    if (ctx->closed || ctx->fork_generation != aio_fork_generation || ctx->loop == NULL) {
-        return NULL;
-    }
     return context_serves_running_loop(ctx) > 0 ? ctx : NULL;
 }
 
@@ -114,6 +111,19 @@ methods_write(PyObject *self, PyTypeObject *defining_class, PyObject *const *arg
                           DEFERRED_WRITE);
 }
 
+PyDoc_STRVAR(methods_serves_running_loop__doc__,
+"serves_running_loop($self, /)\n--\n\n"
+"Whether the context is open, made (or rebuilt) after the last fork, and\n"
+"bound to the event loop running now in this thread.");
+
+static PyObject *
+methods_serves_running_loop(PyObject *self, PyObject *Py_UNUSED(ignored))
+{
+    PyObject *native = METHODS(self)->native;
+    int serving = native == NULL ? 0 : context_serves_running_loop(CONTEXT(native));
+    return serving < 0 ? NULL : PyBool_FromLong(serving);
+}
+
 static PyObject *
 methods_get_native(PyObject *self, void *Py_UNUSED(closure))
 {
@@ -170,6 +180,8 @@ static PyMethodDef methods_methods[] = {
      methods_readinto__doc__},
     {"write", (PyCFunction)(void (*)(void))methods_write, METHOD_FLAGS,
      methods_write__doc__},
+    {"serves_running_loop", methods_serves_running_loop, METH_NOARGS,
+     methods_serves_running_loop__doc__},
     {NULL, NULL, 0, NULL},
 };
 

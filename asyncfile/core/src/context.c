@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <stddef.h>
+#include <string.h>
 #include <structmember.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -31,13 +32,18 @@
 
 /* Bumped in a forked child: a context created before sees a different value
  * and rebuilds instead of touching its parent's ring, AIO context or pool. A
- * process-wide counter, since fork is process-wide. */
+ * process-wide counter, since fork is process-wide, and the only one:
+ * asyncfile.core.forks reads it (fork_generation()), and every fork() counts,
+ * os.fork() or a C library's. */
 unsigned aio_fork_generation;
+/* getpid(), noted at start and in each child, for asking without a call. */
+static pid_t aio_pid;
 
 static void
 note_fork_in_child(void)
 {
     aio_fork_generation++;
+    aio_pid = getpid();
 }
 
 static pthread_once_t fork_handler_once = PTHREAD_ONCE_INIT;
@@ -45,8 +51,25 @@ static pthread_once_t fork_handler_once = PTHREAD_ONCE_INIT;
 static void
 install_fork_handler(void)
 {
+    aio_pid = getpid();
     pthread_atfork(NULL, NULL, note_fork_in_child);
 }
+
+PyDoc_STRVAR(fork_generation__doc__,
+"fork_generation($module, /)\n--\n\n"
+"How many forks led to this process: 0 in the process that imported the\n"
+"core first, one more in each forked child.");
+
+static PyObject *
+fork_generation(PyObject *Py_UNUSED(module), PyObject *Py_UNUSED(ignored))
+{
+    return PyLong_FromUnsignedLong(aio_fork_generation);
+}
+
+static PyMethodDef fork_functions[] = {
+    {"fork_generation", fork_generation, METH_NOARGS, fork_generation__doc__},
+    {NULL, NULL, 0, NULL},
+};
 
 int64_t
 monotonic_ns(void)
@@ -1159,32 +1182,86 @@ context_aread(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     return call_new(CONTEXT(self), OP_READ, fd, offset, nbytes, NULL);
 }
 
-/* 1 if the running loop is the one `ctx` is bound to, 0 if not, -1 on
- * error.  Before Python 3.12, asyncio's answer costs a getpid() system call,
- * so a BaseEventLoop whose _thread_id (private to asyncio, and set from
- * run_forever()'s start to its end in 3.10 and 3.11) is this thread's is taken
- * as the running loop (one runs per thread) without asking; from 3.12 on,
- * asyncio answers from the thread's state and is asked. */
+#if PY_VERSION_HEX < 0x030C0000
+/* Before 3.12, CPython's _asyncio keeps a thread's running loop in the
+ * thread state's dict, under this key, as a holder of the loop and of the
+ * pid that set it (so that a forked child does not see its parent's loop);
+ * asyncio._get_running_loop() makes a getpid() system call to compare.  The
+ * holder's layout is fixed in those releases: reading it here, against the
+ * pid noted at fork, is the same answer without the system call. */
+typedef struct {
+    PyObject_HEAD
+    PyObject *loop;
+    pid_t pid;
+} running_loop_holder;
+
+static PyObject *running_loop_key;        /* "__asyncio_running_event_loop__" */
+static PyTypeObject *running_loop_holder_type; /* _asyncio's, once seen */
+
+/* The running loop of this thread (borrowed, or NULL for none) in `*loop`:
+ * 1 when the thread state answered, 0 when asyncio must be asked (no C
+ * _asyncio, or a holder this code does not know), -1 on error. */
+static int
+running_loop_from_thread_state(PyObject **loop)
+{
+    PyObject *dict = PyThreadState_GetDict();
+    if (dict == NULL) {
+        return 0;
+    }
+    PyObject *holder = PyDict_GetItemWithError(dict, running_loop_key);
+    if (holder == NULL) {
+        return PyErr_Occurred() ? -1 : 0;
+    }
+    if (Py_TYPE(holder) != running_loop_holder_type) {
+        if (running_loop_holder_type != NULL ||
+            strcmp(Py_TYPE(holder)->tp_name, "_RunningLoopHolder") != 0 ||
+            Py_TYPE(holder)->tp_basicsize != (Py_ssize_t)sizeof(running_loop_holder)) {
+            return 0;
+        }
+        running_loop_holder_type = Py_TYPE(holder); /* a static type: never freed */
+    }
+    running_loop_holder *held = (running_loop_holder *)holder;
+    *loop = held->loop != Py_None && held->pid == aio_pid ? held->loop : NULL;
+    return 1;
+}
+#endif
+
+/* 1 if `ctx` serves the loop running now in this thread of this process: it
+ * is open, was made (or rebuilt) after the last fork, and is bound to the
+ * running loop; 0 if not, -1 on error.  The one answer to that question for
+ * the C paths and the Python adapters (serves_running_loop()). */
 int
 context_serves_running_loop(struct context *ctx)
 {
-#if PY_VERSION_HEX < 0x030C0000
-    PyObject *thread_id = PyObject_GetAttr(ctx->loop, ctx->state->str_thread_id);
-    if (thread_id != NULL) {
-        unsigned long id = PyLong_Check(thread_id) ? PyLong_AsUnsignedLong(thread_id) : 0;
-        Py_DECREF(thread_id);
-        if (id == PyThread_get_thread_ident()) {
-            return 1;
-        }
+    if (ctx->closed || ctx->fork_generation != aio_fork_generation || ctx->loop == NULL) {
+        return 0;
     }
-    PyErr_Clear(); /* no such attribute (uvloop), or not an int: ask asyncio */
+#if PY_VERSION_HEX < 0x030C0000
+    PyObject *loop = NULL;
+    int found = running_loop_from_thread_state(&loop);
+    if (found != 0) {
+        return found < 0 ? -1 : loop == ctx->loop;
+    }
 #endif
+    /* From 3.12, asyncio answers from the thread's state, as cheaply. */
     PyObject *running = PyObject_CallNoArgs(ctx->state->get_running_loop);
     if (running == NULL) {
         return -1;
     }
     Py_DECREF(running); /* only its identity is needed */
     return running == ctx->loop;
+}
+
+PyDoc_STRVAR(context_serves_running_loop__doc__,
+"serves_running_loop($self, /)\n--\n\n"
+"Whether the context is open, made (or rebuilt) after the last fork, and\n"
+"bound to the event loop running now in this thread.");
+
+static PyObject *
+context_serves_running_loop_method(PyObject *self, PyObject *Py_UNUSED(ignored))
+{
+    int serving = context_serves_running_loop(CONTEXT(self));
+    return serving < 0 ? NULL : PyBool_FromLong(serving);
 }
 
 /* Whether `fd` is without O_DIRECT, asking the kernel once a loop turn: the
@@ -1229,8 +1306,7 @@ context_read_cached(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     /* Whatever cannot be answered at once (a closed or forked context, one
      * bound to another loop than the running one, no free slot) is aread's
      * to handle or report; a spent budget only waits for the loop's turn. */
-    if (ctx->closed || ctx->fork_generation != aio_fork_generation ||
-        ctx->loop == NULL || nbytes > INLINE_MAX) {
+    if (nbytes > INLINE_MAX) {
         Py_RETURN_NONE;
     }
     int serving = context_serves_running_loop(ctx);
@@ -1561,6 +1637,8 @@ thread_context_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
      context_cancel__doc__},                                                         \
     {"close", context_close, METH_NOARGS, context_close__doc__},                     \
     {"bind", context_bind, METH_O, context_bind__doc__},                             \
+    {"serves_running_loop", context_serves_running_loop_method, METH_NOARGS,         \
+     context_serves_running_loop__doc__},                                            \
     {"on_ready", context_on_ready, METH_NOARGS, context_on_ready__doc__},            \
     {"_end_turn", context_end_turn, METH_NOARGS, NULL},                              \
     {"aread", (PyCFunction)(void (*)(void))context_aread, METH_FASTCALL,             \
@@ -1688,6 +1766,16 @@ int
 context_module_init(PyObject *module, aio_state *state)
 {
     pthread_once(&fork_handler_once, install_fork_handler);
+    if (PyModule_AddFunctions(module, fork_functions) < 0) {
+        return -1;
+    }
+#if PY_VERSION_HEX < 0x030C0000
+    if (running_loop_key == NULL &&
+        (running_loop_key = PyUnicode_InternFromString("__asyncio_running_event_loop__")) ==
+            NULL) {
+        return -1;
+    }
+#endif
 #ifndef ASYNCFILE_PORTABLE
     state->uring_context_type = add_context_type(module, &uring_context_spec);
     state->kaio_context_type = add_context_type(module, &kaio_context_spec);

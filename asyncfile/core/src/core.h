@@ -291,7 +291,6 @@ typedef struct {
     PyObject *invalid_state_error; /* asyncio.InvalidStateError */
     PyObject *kwnames_context;    /* ("context",) */
     PyObject *str_call_soon;
-    PyObject *str_thread_id;      /* _thread_id: a BaseEventLoop's running thread */
     PyObject *str_deferred[DEFERRED_COUNT]; /* "_read", "_readinto", "_write" */
     PyObject *stat_result_type;   /* os.stat_result */
 } aio_state;
@@ -357,7 +356,8 @@ int64_t monotonic_ns(void);
 extern unsigned aio_fork_generation;
 /* Whether `obj` is a UringContext, LinuxAioContext or ThreadContext. */
 bool is_native_context(PyObject *obj);
-/* 1 if the running loop is the one `ctx` is bound to, 0 if not, -1 on error. */
+/* 1 if `ctx` is open, made after the last fork and bound to the loop running
+ * in this thread; 0 if not; -1 on error.  The one "serves this loop" answer. */
 int context_serves_running_loop(struct context *ctx);
 /* The awaitable methods aread, areadinto and awrite of a native context. */
 PyObject *context_aread(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
