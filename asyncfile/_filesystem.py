@@ -23,6 +23,7 @@ descriptor it made.
 from __future__ import annotations
 
 import asyncio
+import errno
 import functools
 import os
 import sys
@@ -431,6 +432,27 @@ async def ftruncate(fd: int, length: int) -> None:
     except OSError as exc:
         error = _os_error(exc)
     else:
+        return
+    raise error
+
+
+async def posix_fallocate(fd: int, offset: int, length: int, /) -> None:
+    """``os.posix_fallocate(fd, offset, length)`` (where ``os`` has it):
+    fallocate(2) on the ring where the kernel has it; where the file system
+    cannot (``EOPNOTSUPP``), ``os.posix_fallocate``, which writes zeros."""
+    core = _core()
+    valid = type(fd) is int and fd >= 0 and type(offset) is int and offset >= 0
+    if core is None or not valid or type(length) is not int or length <= 0:
+        await in_thread(os.posix_fallocate, fd, offset, length)
+        return
+    try:
+        await core.afallocate(fd, offset, length)
+    except OSError as exc:
+        error = _os_error(exc)
+    else:
+        return
+    if error.errno == errno.EOPNOTSUPP:
+        await in_thread(os.posix_fallocate, fd, offset, length)
         return
     raise error
 

@@ -367,3 +367,13 @@ if sys.platform != "win32":
         To a non-blocking socket it raises ``BlockingIOError`` as ``os``
         does."""
         return await in_thread(os.sendfile, out_fd, in_fd, offset, count, **bsd)
+
+
+if hasattr(os, "posix_fallocate"):
+    __all__ += ["posix_fallocate"]
+
+    async def posix_fallocate(fd: int, offset: int, length: int) -> None:
+        """Like ``os.posix_fallocate`` (only where ``os`` has it: not on macOS
+        or Windows): the blocks of ``offset`` to ``offset + length`` allocated,
+        the file extended to cover them."""
+        await _filesystem.posix_fallocate(fd, offset, length)

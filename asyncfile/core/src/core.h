@@ -80,6 +80,9 @@ enum opcode {
     OP_LINKAT,    /* result: None */
     OP_FTRUNCATE, /* result: None */
     OP_TRUNCATE,  /* result: None; by path, no directory descriptor */
+    OP_FALLOCATE, /* result: None; posix_fallocate(fd, offset, length): offset
+                     in `offset`, the length split over fd2 (high 32 bits) and
+                     mode (low), since fs_args carries no second 64-bit value */
     OP_COUNT,
 };
 
@@ -403,6 +406,8 @@ void request_drop_references(struct request *req);
 /* fsops.c: the filesystem calls' blocking system call (a pool worker's, or
  * the thread backend's): the result or -errno. */
 int64_t fs_perform(struct request *req);
+/* OP_FALLOCATE's length, from where fs_afallocate put it. */
+uint64_t fs_fallocate_length(const struct request *req);
 /* The value of a finished filesystem call (new reference). */
 PyObject *fs_value(aio_state *state, struct request *req);
 /* Fill `req` from `args`; 0, or -1 with an error set. */
@@ -430,13 +435,15 @@ FS_METHOD_DECLARE(aunlinkat);
 FS_METHOD_DECLARE(amkdirat);
 FS_METHOD_DECLARE(aftruncate);
 FS_METHOD_DECLARE(atruncate);
+FS_METHOD_DECLARE(afallocate);
 #define FS_METHOD(name, flags) {#name, fs_##name, flags, fs_##name##__doc__}
 #define FS_METHODS                                                                   \
     FS_METHOD(aopenat, METH_VARARGS), FS_METHOD(aclose, METH_O),                     \
         FS_METHOD(astat, METH_VARARGS), FS_METHOD(arenameat, METH_VARARGS),          \
         FS_METHOD(alinkat, METH_VARARGS), FS_METHOD(asymlinkat, METH_VARARGS),       \
         FS_METHOD(aunlinkat, METH_VARARGS), FS_METHOD(amkdirat, METH_VARARGS),       \
-        FS_METHOD(aftruncate, METH_VARARGS), FS_METHOD(atruncate, METH_VARARGS)
+        FS_METHOD(aftruncate, METH_VARARGS), FS_METHOD(atruncate, METH_VARARGS),        \
+        FS_METHOD(afallocate, METH_VARARGS)
 
 /* How an awaitable operation went when it started: either pending on
  * `future` (a Waiter), or done inline with `value` or `error`. */

@@ -47,6 +47,28 @@ stat_call(struct request *req)
 #endif
 }
 
+uint64_t
+fs_fallocate_length(const struct request *req)
+{
+    return ((uint64_t)(uint32_t)req->fd2 << 32) | req->mode;
+}
+
+/* posix_fallocate(3) as os.posix_fallocate calls it: it reports an error by
+ * its value, not errno; macOS has none (os has none there either). */
+static int64_t
+fallocate_call(struct request *req)
+{
+#ifdef __APPLE__
+    errno = EOPNOTSUPP;
+    return -1;
+#else
+    int error = posix_fallocate(req->fd, (off_t)req->offset,
+                                (off_t)fs_fallocate_length(req));
+    errno = error;
+    return error != 0 ? -1 : 0;
+#endif
+}
+
 static int64_t
 fs_call(struct request *req)
 {
@@ -72,6 +94,8 @@ fs_call(struct request *req)
         return ftruncate(req->fd, (off_t)req->offset);
     case OP_TRUNCATE:
         return truncate(path, (off_t)req->offset);
+    case OP_FALLOCATE:
+        return fallocate_call(req);
     default:
         errno = EINVAL;
         return -1;
@@ -505,6 +529,23 @@ fs_atruncate(PyObject *self, PyObject *args)
     return start_fs(self, OP_TRUNCATE, AT_FDCWD, length, path, NULL, 0, 0, 0);
 }
 
+FS_DOC(fs_afallocate__doc__,
+"afallocate($self, fd, offset, length, /)\n--\n\n"
+"Awaitable posix_fallocate(3): fallocate(2) on the ring where the kernel has\n"
+"it (EOPNOTSUPP where the file system cannot), else posix_fallocate on the pool.");
+
+PyObject *
+fs_afallocate(PyObject *self, PyObject *args)
+{
+    int fd;
+    uint64_t offset, length;
+    if (!PyArg_ParseTuple(args, "O&O&O&:afallocate", fd_converter, &fd, size_converter,
+                          &offset, size_converter, &length)) {
+        return NULL;
+    }
+    return start_fs(self, OP_FALLOCATE, fd, offset, NULL, NULL, (int)(uint32_t)(length >> 32),
+                    0, (unsigned)(length & 0xFFFFFFFFu));
+}
 
 int
 fs_module_init(PyObject *module, aio_state *state)
