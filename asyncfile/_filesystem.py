@@ -25,9 +25,10 @@ from __future__ import annotations
 import asyncio
 import errno
 import functools
+import math
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, NamedTuple, TypeVar
 
 from .contexts import get_context, running_loop
@@ -457,6 +458,198 @@ async def posix_fallocate(fd: int, offset: int, length: int, /) -> None:
     raise error
 
 
+async def readlink(path: Any, *, dir_fd: int | None = None) -> Any:
+    """``os.readlink(path, dir_fd=dir_fd)``: ``bytes`` for a ``bytes`` path
+    (or a path-like giving bytes), else ``str``."""
+    core = _core()
+    encoded, at = _encoded(path), _dir_fd(dir_fd)
+    if core is None or encoded is None or at is None:
+        return await in_thread(os.readlink, path, dir_fd=dir_fd)
+    try:
+        target: bytes = await core.areadlinkat(at, encoded)
+    except OSError as exc:
+        error = _os_error(exc, path)
+    else:
+        given = path.__fspath__() if isinstance(path, os.PathLike) else path
+        return target if isinstance(given, bytes) else os.fsdecode(target)
+    raise error
+
+
+async def access(
+    path: StrOrBytesPath,
+    mode: int,
+    *,
+    dir_fd: int | None = None,
+    effective_ids: bool = False,
+    follow_symlinks: bool = True,
+) -> bool:
+    """``os.access(path, mode, ...)``: whether faccessat(2) grants it."""
+    core = _core()
+    encoded, at = _encoded(path), _dir_fd(dir_fd)
+    if (
+        core is None
+        or encoded is None
+        or at is None
+        or type(mode) is not int
+        or not _C_INT_MIN <= mode <= _C_INT_MAX
+    ):
+        return await in_thread(
+            os.access,
+            path,
+            mode,
+            dir_fd=dir_fd,
+            effective_ids=effective_ids,
+            follow_symlinks=follow_symlinks,
+        )
+    flags = (0 if follow_symlinks else _at().SYMLINK_NOFOLLOW) | (
+        _at().EACCESS if effective_ids else 0
+    )
+    try:
+        await core.afaccessat(at, encoded, mode, flags)
+    except OSError:
+        return False
+    return True
+
+
+async def chmod(
+    path: StrOrBytesPath | int,
+    mode: int,
+    *,
+    dir_fd: int | None = None,
+    follow_symlinks: bool = True,
+) -> None:
+    """``os.chmod(path, mode, ...)``; ``path`` may be an open descriptor.
+    Without following symlinks it runs ``os.chmod`` on a thread, which
+    knows what the platform can do there."""
+    core = _core()
+    usable = type(mode) is int and 0 <= mode <= _C_INT_MAX and follow_symlinks is True
+    if core is not None and usable and type(path) is int and path >= 0:
+        if dir_fd is None:
+            await _path_call(core.afchmodat(path, None, mode, 0), path)
+            return
+    elif core is not None and usable:
+        encoded, at = _encoded(path), _dir_fd(dir_fd)
+        if encoded is not None and at is not None:
+            await _path_call(core.afchmodat(at, encoded, mode, 0), path)
+            return
+    await in_thread(
+        os.chmod, path, mode, dir_fd=dir_fd, follow_symlinks=follow_symlinks
+    )
+
+
+async def _path_call(call: Awaitable[None], path: object) -> None:
+    """Await a core call that names ``path`` in its error as ``os`` would."""
+    try:
+        await call
+    except OSError as exc:
+        error = _os_error(exc, path)
+    else:
+        return
+    raise error
+
+
+_NS_PER_S = 1_000_000_000
+
+
+def _timespec(seconds: object) -> tuple[int, int] | None:
+    """``seconds`` (int or float) as os.utime rounds it (toward minus
+    infinity), or None for a value ``os`` must judge."""
+    if type(seconds) is int:
+        return seconds, 0
+    if type(seconds) is not float or not math.isfinite(seconds):
+        return None
+    fraction, whole = math.modf(seconds)
+    nanoseconds = math.floor(fraction * 1e9)
+    if nanoseconds >= _NS_PER_S:
+        nanoseconds -= _NS_PER_S
+        whole += 1.0
+    elif nanoseconds < 0:
+        nanoseconds += _NS_PER_S
+        whole -= 1.0
+    return int(whole), nanoseconds
+
+
+def _utime_times(times: object, ns: object) -> object:
+    """utimensat(2)'s two timespecs for ``times`` or ``ns`` (None: now), or
+    ``_JUDGE`` where ``os`` must judge the arguments."""
+    if ns is _NOT_GIVEN:
+        if times is None:
+            return None
+        if type(times) is not tuple or len(times) != 2:
+            return _JUDGE
+        pair = (_timespec(times[0]), _timespec(times[1]))
+        return _JUDGE if None in pair else pair
+    if times is not None or type(ns) is not tuple or len(ns) != 2:
+        return _JUDGE
+    if type(ns[0]) is not int or type(ns[1]) is not int:
+        return _JUDGE
+    return divmod(ns[0], _NS_PER_S), divmod(ns[1], _NS_PER_S)
+
+
+#: os.utime names the path (or descriptor) in its errors from 3.13 on;
+#: before, it names none. (os.chmod and os.statvfs name a descriptor too.)
+_UTIME_NAMES_PATH = sys.version_info >= (3, 13)
+_NOT_GIVEN: Any = object()
+_JUDGE: Any = object()
+_C_INT_MIN, _C_INT_MAX = -(2**31), 2**31 - 1
+_TIME_MIN, _TIME_MAX = -(2**63), 2**63 - 1
+
+
+async def utime(
+    path: StrOrBytesPath | int,
+    times: tuple[int, int] | tuple[float, float] | None = None,
+    *,
+    ns: tuple[int, int] = _NOT_GIVEN,
+    dir_fd: int | None = None,
+    follow_symlinks: bool = True,
+) -> None:
+    """``os.utime(path, times, ns=ns, ...)``; ``path`` may be an open
+    descriptor."""
+    core = _core()
+    pair = _utime_times(times, ns)
+    if core is not None and pair is not _JUDGE and _in_time_range(pair):
+        flags = 0 if follow_symlinks else _at().SYMLINK_NOFOLLOW
+        named: object = path if _UTIME_NAMES_PATH else None
+        if type(path) is int and path >= 0:
+            if dir_fd is None and follow_symlinks is True:
+                await _path_call(core.autimensat(path, None, pair, 0), named)
+                return
+        else:
+            encoded, at = _encoded(path), _dir_fd(dir_fd)
+            if encoded is not None and at is not None and type(follow_symlinks) is bool:
+                await _path_call(core.autimensat(at, encoded, pair, flags), named)
+                return
+    options: dict[str, Any] = {"dir_fd": dir_fd, "follow_symlinks": follow_symlinks}
+    if ns is not _NOT_GIVEN:
+        options["ns"] = ns
+    await in_thread(os.utime, path, times, **options)
+
+
+def _in_time_range(pair: Any) -> bool:
+    return pair is None or all(_TIME_MIN <= seconds <= _TIME_MAX for seconds, _ in pair)
+
+
+async def statvfs(path: StrOrBytesPath | int) -> Any:
+    """``os.statvfs(path)``; ``path`` may be an open descriptor."""
+    core = _core()
+    if core is not None and type(path) is int and path >= 0:
+        return await _statvfs(core.astatvfs(path, None), path)
+    encoded = _encoded(path)
+    if core is None or encoded is None or type(path) is int:
+        return await in_thread(os.statvfs, path)
+    return await _statvfs(core.astatvfs(_at().FDCWD, encoded), path)
+
+
+async def _statvfs(call: Awaitable[Any], path: object) -> Any:
+    try:
+        result = await call
+    except OSError as exc:
+        error = _os_error(exc, path)
+    else:
+        return result
+    raise error
+
+
 @functools.cache
 def _at() -> _AtFlags:
     """The native core's AT_* constants."""
@@ -465,12 +658,13 @@ def _at() -> _AtFlags:
     native = native_core()
     if isinstance(native, str):
         # No native core (Windows): no call reaches one; any values do.
-        return _AtFlags(-100, 0x200, 0x100, 0x400)
+        return _AtFlags(-100, 0x200, 0x100, 0x400, 0x200)
     return _AtFlags(
         native.AT_FDCWD,
         native.AT_REMOVEDIR,
         native.AT_SYMLINK_NOFOLLOW,
         native.AT_SYMLINK_FOLLOW,
+        native.AT_EACCESS,
     )
 
 
@@ -479,3 +673,4 @@ class _AtFlags(NamedTuple):
     REMOVEDIR: int
     SYMLINK_NOFOLLOW: int
     SYMLINK_FOLLOW: int
+    EACCESS: int

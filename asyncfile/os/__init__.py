@@ -278,7 +278,7 @@ async def symlink(
 
 async def readlink(path: Any, *, dir_fd: int | None = None) -> Any:
     """Like ``os.readlink``: ``str`` for a ``str`` path, ``bytes`` for bytes."""
-    return await in_thread(os.readlink, path, dir_fd=dir_fd)
+    return await _filesystem.readlink(path, dir_fd=dir_fd)
 
 
 async def listdir(path: Any = None) -> list[Any]:
@@ -295,9 +295,8 @@ async def access(
     follow_symlinks: bool = True,
 ) -> bool:
     """Like ``os.access``."""
-    return await in_thread(
-        os.access,
-        path,
+    return await _filesystem.access(
+        path,  # type: ignore[arg-type]  # os's own TypeError for a descriptor
         mode,
         dir_fd=dir_fd,
         effective_ids=effective_ids,
@@ -328,9 +327,7 @@ async def chmod(
     follow_symlinks: bool = True,
 ) -> None:
     """Like ``os.chmod``."""
-    await in_thread(
-        os.chmod, path, mode, dir_fd=dir_fd, follow_symlinks=follow_symlinks
-    )
+    await _filesystem.chmod(path, mode, dir_fd=dir_fd, follow_symlinks=follow_symlinks)
 
 
 _NO_NS: Any = object()
@@ -349,7 +346,7 @@ async def utime(
     options: dict[str, Any] = {"dir_fd": dir_fd, "follow_symlinks": follow_symlinks}
     if ns is not _NO_NS:
         options["ns"] = ns
-    await in_thread(os.utime, path, times, **options)
+    await _filesystem.utime(path, times, **options)
 
 
 if sys.platform != "win32":
@@ -357,7 +354,8 @@ if sys.platform != "win32":
 
     async def statvfs(path: StrOrBytesPath | int) -> os.statvfs_result:
         """Like ``os.statvfs`` (absent on Windows, as there)."""
-        return await in_thread(os.statvfs, path)
+        result: os.statvfs_result = await _filesystem.statvfs(path)
+        return result
 
     async def sendfile(
         out_fd: int, in_fd: int, offset: int | None, count: int, **bsd: Any

@@ -34,6 +34,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/uio.h>
 
 /* One system call moves at most this much; larger requests loop (the kernel
@@ -83,6 +84,12 @@ enum opcode {
     OP_FALLOCATE, /* result: None; posix_fallocate(fd, offset, length): offset
                      in `offset`, the length split over fd2 (high 32 bits) and
                      mode (low), since fs_args carries no second 64-bit value */
+    OP_READLINK,  /* result: bytes, the target (read into `bounce`) */
+    OP_ACCESS,    /* result: None, or the errno faccessat(2) gave (mode, flags) */
+    OP_CHMOD,     /* result: None; no path: fchmod(fd) */
+    OP_UTIME,     /* result: None; path2: NULL (now) or bytes holding the two
+                     struct timespec of utimensat(2); no path: futimens(fd) */
+    OP_STATVFS,   /* result: an os.statvfs_result; no path: fstatvfs(fd) */
     OP_COUNT,
 };
 
@@ -155,6 +162,7 @@ struct request {
 #else
     struct stat st;
 #endif
+    struct statvfs vfs;    /* OP_STATVFS's answer */
 #ifndef ASYNCFILE_PORTABLE
     struct iocb iocb;      /* linux_aio's control block */
 #endif
@@ -297,6 +305,7 @@ typedef struct {
     PyObject *str_thread_id;      /* _thread_id: a BaseEventLoop's running thread */
     PyObject *str_deferred[DEFERRED_COUNT]; /* "_read", "_readinto", "_write" */
     PyObject *stat_result_type;   /* os.stat_result */
+    PyObject *statvfs_result_type; /* os.statvfs_result */
 } aio_state;
 
 /* Argument converters for PyArg_Parse* ("O&"); they also serve the fast paths. */
@@ -436,6 +445,11 @@ FS_METHOD_DECLARE(amkdirat);
 FS_METHOD_DECLARE(aftruncate);
 FS_METHOD_DECLARE(atruncate);
 FS_METHOD_DECLARE(afallocate);
+FS_METHOD_DECLARE(areadlinkat);
+FS_METHOD_DECLARE(afaccessat);
+FS_METHOD_DECLARE(afchmodat);
+FS_METHOD_DECLARE(autimensat);
+FS_METHOD_DECLARE(astatvfs);
 #define FS_METHOD(name, flags) {#name, fs_##name, flags, fs_##name##__doc__}
 #define FS_METHODS                                                                   \
     FS_METHOD(aopenat, METH_VARARGS), FS_METHOD(aclose, METH_O),                     \
@@ -443,7 +457,9 @@ FS_METHOD_DECLARE(afallocate);
         FS_METHOD(alinkat, METH_VARARGS), FS_METHOD(asymlinkat, METH_VARARGS),       \
         FS_METHOD(aunlinkat, METH_VARARGS), FS_METHOD(amkdirat, METH_VARARGS),       \
         FS_METHOD(aftruncate, METH_VARARGS), FS_METHOD(atruncate, METH_VARARGS),        \
-        FS_METHOD(afallocate, METH_VARARGS)
+        FS_METHOD(afallocate, METH_VARARGS), FS_METHOD(areadlinkat, METH_VARARGS),      \
+        FS_METHOD(afaccessat, METH_VARARGS), FS_METHOD(afchmodat, METH_VARARGS),     \
+        FS_METHOD(autimensat, METH_VARARGS), FS_METHOD(astatvfs, METH_VARARGS)
 
 /* How an awaitable operation went when it started: either pending on
  * `future` (a Waiter), or done inline with `value` or `error`. */

@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #ifndef ASYNCFILE_PORTABLE
@@ -69,6 +70,32 @@ fallocate_call(struct request *req)
 #endif
 }
 
+/* readlinkat(2) into memory of the request's own (`bounce`, freed with the
+ * request), as large as os.readlink's buffer. */
+static int64_t
+readlink_call(struct request *req)
+{
+    if (req->bounce == NULL) {
+        req->bounce = malloc(PATH_MAX);
+        if (req->bounce == NULL) {
+            errno = ENOMEM;
+            return -1;
+        }
+    }
+    return readlinkat(req->fd, path_of(req->path), req->bounce, PATH_MAX);
+}
+
+static int64_t
+utime_call(struct request *req)
+{
+    const struct timespec *times =
+        req->path2 != NULL ? (const struct timespec *)PyBytes_AS_STRING(req->path2) : NULL;
+    if (req->path == NULL) {
+        return futimens(req->fd, times);
+    }
+    return utimensat(req->fd, path_of(req->path), times, req->flags);
+}
+
 static int64_t
 fs_call(struct request *req)
 {
@@ -96,6 +123,22 @@ fs_call(struct request *req)
         return truncate(path, (off_t)req->offset);
     case OP_FALLOCATE:
         return fallocate_call(req);
+    case OP_READLINK:
+        return readlink_call(req);
+    case OP_ACCESS:
+        return faccessat(req->fd, path, (int)req->mode, req->flags);
+    case OP_CHMOD:
+        if (req->path == NULL) {
+            return fchmod(req->fd, (mode_t)req->mode);
+        }
+        return fchmodat(req->fd, path, (mode_t)req->mode, req->flags);
+    case OP_UTIME:
+        return utime_call(req);
+    case OP_STATVFS:
+        if (req->path == NULL) {
+            return fstatvfs(req->fd, &req->vfs);
+        }
+        return statvfs(path, &req->vfs);
     default:
         errno = EINVAL;
         return -1;
@@ -114,7 +157,7 @@ fs_perform(struct request *req)
     if (ret < 0) {
         return req->opcode == OP_CLOSE && errno == EINTR ? 0 : -errno;
     }
-    return req->opcode == OP_OPENAT ? ret : 0;
+    return req->opcode == OP_OPENAT || req->opcode == OP_READLINK ? ret : 0;
 }
 
 #if defined(ASYNCFILE_HAVE_STATX) && defined(SYS_openat2) && defined(RESOLVE_CACHED)
@@ -332,6 +375,25 @@ stat_result_of(aio_state *state, struct request *req)
     return result;
 }
 
+/* The fields os.statvfs fills, in its order, and f_fsid. */
+static PyObject *
+statvfs_result_of(aio_state *state, const struct statvfs *vfs)
+{
+    PyObject *values = Py_BuildValue(
+        "(kkKKKKKKkkk)", (unsigned long)vfs->f_bsize, (unsigned long)vfs->f_frsize,
+        (unsigned long long)vfs->f_blocks, (unsigned long long)vfs->f_bfree,
+        (unsigned long long)vfs->f_bavail, (unsigned long long)vfs->f_files,
+        (unsigned long long)vfs->f_ffree, (unsigned long long)vfs->f_favail,
+        (unsigned long)vfs->f_flag, (unsigned long)vfs->f_namemax,
+        (unsigned long)vfs->f_fsid);
+    if (values == NULL) {
+        return NULL;
+    }
+    PyObject *result = PyObject_CallOneArg(state->statvfs_result_type, values);
+    Py_DECREF(values);
+    return result;
+}
+
 PyObject *
 fs_value(aio_state *state, struct request *req)
 {
@@ -340,6 +402,10 @@ fs_value(aio_state *state, struct request *req)
         return PyLong_FromLongLong(req->result);
     case OP_STATX:
         return stat_result_of(state, req);
+    case OP_READLINK:
+        return PyBytes_FromStringAndSize(req->bounce, (Py_ssize_t)req->result);
+    case OP_STATVFS:
+        return statvfs_result_of(state, &req->vfs);
     default:
         Py_RETURN_NONE;
     }
@@ -546,6 +612,124 @@ fs_afallocate(PyObject *self, PyObject *args)
     return start_fs(self, OP_FALLOCATE, fd, offset, NULL, NULL, (int)(uint32_t)(length >> 32),
                     0, (unsigned)(length & 0xFFFFFFFFu));
 }
+/* A path argument or None (the descriptor itself). */
+static int
+optional_path(PyObject *path, PyObject **out)
+{
+    if (path != Py_None && !PyBytes_Check(path)) {
+        PyErr_Format(PyExc_TypeError, "path must be bytes or None, not %.200s",
+                     Py_TYPE(path)->tp_name);
+        return 0;
+    }
+    *out = path == Py_None ? NULL : path;
+    return 1;
+}
+
+FS_DOC(fs_areadlinkat__doc__,
+"areadlinkat($self, dir_fd, path, /)\n--\n\n"
+"Awaitable readlinkat(2); its value is the target, as bytes.");
+
+PyObject *
+fs_areadlinkat(PyObject *self, PyObject *args)
+{
+    int dir_fd;
+    PyObject *path;
+    if (!PyArg_ParseTuple(args, "i" PATH_FORMAT ":areadlinkat", &dir_fd, PATH_ARG(path))) {
+        return NULL;
+    }
+    return start_fs(self, OP_READLINK, dir_fd, 0, path, NULL, 0, 0, 0);
+}
+
+FS_DOC(fs_afaccessat__doc__,
+"afaccessat($self, dir_fd, path, mode, flags, /)\n--\n\n"
+"Awaitable faccessat(2): None where access is granted, else the OSError.");
+
+PyObject *
+fs_afaccessat(PyObject *self, PyObject *args)
+{
+    int dir_fd, mode, flags;
+    PyObject *path;
+    if (!PyArg_ParseTuple(args, "i" PATH_FORMAT "ii:afaccessat", &dir_fd, PATH_ARG(path),
+                          &mode, &flags)) {
+        return NULL;
+    }
+    return start_fs(self, OP_ACCESS, dir_fd, 0, path, NULL, 0, flags, (unsigned)mode);
+}
+
+FS_DOC(fs_afchmodat__doc__,
+"afchmodat($self, dir_fd, path, mode, flags, /)\n--\n\n"
+"Awaitable fchmodat(2); path None: fchmod(dir_fd).");
+
+PyObject *
+fs_afchmodat(PyObject *self, PyObject *args)
+{
+    int dir_fd, flags;
+    unsigned int mode;
+    PyObject *path;
+    if (!PyArg_ParseTuple(args, "iO&Ii:afchmodat", &dir_fd, optional_path, &path, &mode,
+                          &flags)) {
+        return NULL;
+    }
+    return start_fs(self, OP_CHMOD, dir_fd, 0, path, NULL, 0, flags, mode);
+}
+
+FS_DOC(fs_autimensat__doc__,
+"autimensat($self, dir_fd, path, times, flags, /)\n--\n\n"
+"Awaitable utimensat(2); path None: futimens(dir_fd).  times: None (now) or\n"
+"((atime_sec, atime_nsec), (mtime_sec, mtime_nsec)).");
+
+PyObject *
+fs_autimensat(PyObject *self, PyObject *args)
+{
+    int dir_fd, flags;
+    PyObject *path, *times_arg;
+    if (!PyArg_ParseTuple(args, "iO&Oi:autimensat", &dir_fd, optional_path, &path,
+                          &times_arg, &flags)) {
+        return NULL;
+    }
+    struct timespec times[2];
+    PyObject *packed = NULL;
+    if (times_arg != Py_None) {
+        long long sec[2];
+        long nsec[2];
+        if (!PyArg_ParseTuple(times_arg, "(Ll)(Ll):autimensat", &sec[0], &nsec[0], &sec[1],
+                              &nsec[1])) {
+            return NULL;
+        }
+        for (int i = 0; i < 2; i++) {
+            times[i].tv_sec = (time_t)sec[i];
+            times[i].tv_nsec = nsec[i];
+            if ((long long)times[i].tv_sec != sec[i]) {
+                return PyErr_Format(PyExc_OverflowError, "timestamp out of range for platform time_t");
+            }
+        }
+        /* Held by the request as its second "path": immutable memory the
+         * worker reads without the GIL. */
+        packed = PyBytes_FromStringAndSize((const char *)times, sizeof(times));
+        if (packed == NULL) {
+            return NULL;
+        }
+    }
+    PyObject *call = start_fs(self, OP_UTIME, dir_fd, 0, path, packed, 0, flags, 0);
+    Py_XDECREF(packed);
+    return call;
+}
+
+FS_DOC(fs_astatvfs__doc__,
+"astatvfs($self, fd, path, /)\n--\n\n"
+"Awaitable statvfs(3); path None: fstatvfs(fd).  Its value is the\n"
+"os.statvfs_result os.statvfs gives.");
+
+PyObject *
+fs_astatvfs(PyObject *self, PyObject *args)
+{
+    int fd;
+    PyObject *path;
+    if (!PyArg_ParseTuple(args, "iO&:astatvfs", &fd, optional_path, &path)) {
+        return NULL;
+    }
+    return start_fs(self, OP_STATVFS, fd, 0, path, NULL, 0, 0, 0);
+}
 
 int
 fs_module_init(PyObject *module, aio_state *state)
@@ -555,14 +739,17 @@ fs_module_init(PyObject *module, aio_state *state)
         return -1;
     }
     state->stat_result_type = PyObject_GetAttrString(os, "stat_result");
+    state->statvfs_result_type =
+        state->stat_result_type != NULL ? PyObject_GetAttrString(os, "statvfs_result") : NULL;
     Py_DECREF(os);
-    if (state->stat_result_type == NULL) {
+    if (state->stat_result_type == NULL || state->statvfs_result_type == NULL) {
         return -1;
     }
     if (PyModule_AddIntConstant(module, "AT_FDCWD", AT_FDCWD) < 0 ||
         PyModule_AddIntConstant(module, "AT_REMOVEDIR", AT_REMOVEDIR) < 0 ||
         PyModule_AddIntConstant(module, "AT_SYMLINK_NOFOLLOW", AT_SYMLINK_NOFOLLOW) < 0 ||
-        PyModule_AddIntConstant(module, "AT_SYMLINK_FOLLOW", AT_SYMLINK_FOLLOW) < 0) {
+        PyModule_AddIntConstant(module, "AT_SYMLINK_FOLLOW", AT_SYMLINK_FOLLOW) < 0 ||
+        PyModule_AddIntConstant(module, "AT_EACCESS", AT_EACCESS) < 0) {
         return -1;
     }
     return 0;
