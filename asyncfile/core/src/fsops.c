@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #ifndef ASYNCFILE_PORTABLE
@@ -96,6 +97,35 @@ utime_call(struct request *req)
     return utimensat(req->fd, path_of(req->path), times, req->flags);
 }
 
+/* One getdents64(2) of a directory into memory of the request's own
+ * (`bounce`): a few hundred names at a time, so that the loop turns them into
+ * Python objects in short steps while the next read waits on the pool. */
+#define GETDENTS_BUFFER ((size_t)32 << 10)
+#ifdef ASYNCFILE_PORTABLE
+#define GETDENTS_AVAILABLE 0
+#else
+#define GETDENTS_AVAILABLE 1
+#endif
+
+static int64_t
+getdents_call(struct request *req)
+{
+#ifdef ASYNCFILE_PORTABLE
+    (void)req;
+    errno = ENOSYS; /* macOS has no getdents64: the Python layer lists on threads */
+    return -1;
+#else
+    if (req->bounce == NULL) {
+        req->bounce = malloc(GETDENTS_BUFFER);
+        if (req->bounce == NULL) {
+            errno = ENOMEM;
+            return -1;
+        }
+    }
+    return syscall(SYS_getdents64, req->fd, req->bounce, GETDENTS_BUFFER);
+#endif
+}
+
 static int64_t
 fs_call(struct request *req)
 {
@@ -139,6 +169,8 @@ fs_call(struct request *req)
             return fstatvfs(req->fd, &req->vfs);
         }
         return statvfs(path, &req->vfs);
+    case OP_GETDENTS:
+        return getdents_call(req);
     default:
         errno = EINVAL;
         return -1;
@@ -157,7 +189,9 @@ fs_perform(struct request *req)
     if (ret < 0) {
         return req->opcode == OP_CLOSE && errno == EINTR ? 0 : -errno;
     }
-    return req->opcode == OP_OPENAT || req->opcode == OP_READLINK ? ret : 0;
+    bool counted = req->opcode == OP_OPENAT || req->opcode == OP_READLINK ||
+                   req->opcode == OP_GETDENTS;
+    return counted ? ret : 0;
 }
 
 #if defined(ASYNCFILE_HAVE_STATX) && defined(SYS_openat2) && defined(RESOLVE_CACHED)
@@ -375,6 +409,50 @@ stat_result_of(aio_state *state, struct request *req)
     return result;
 }
 
+#ifndef ASYNCFILE_PORTABLE
+/* struct linux_dirent64, as getdents64(2) lays the entries out. */
+struct dirent64_header {
+    uint64_t d_ino;
+    int64_t d_off;
+    unsigned short d_reclen;
+    unsigned char d_type;
+    char d_name[];
+};
+#endif
+
+/* The names getdents64 read, but "." and "..", as os.listdir gives them
+ * (str by the file system encoding with flags 1, else bytes); None at the
+ * end of the directory. */
+static PyObject *
+names_of(struct request *req)
+{
+    if (req->result == 0) {
+        Py_RETURN_NONE;
+    }
+    PyObject *names = PyList_New(0);
+#ifndef ASYNCFILE_PORTABLE
+    const char *buffer = req->bounce;
+    for (int64_t at = 0; names != NULL && at < req->result;) {
+        const struct dirent64_header *entry = (const void *)(buffer + at);
+        at += entry->d_reclen;
+        const char *name = entry->d_name;
+        size_t length = strlen(name);
+        if ((length == 1 && name[0] == '.') ||
+            (length == 2 && name[0] == '.' && name[1] == '.')) {
+            continue;
+        }
+        PyObject *item = req->flags & 1
+                             ? PyUnicode_DecodeFSDefaultAndSize(name, (Py_ssize_t)length)
+                             : PyBytes_FromStringAndSize(name, (Py_ssize_t)length);
+        if (item == NULL || PyList_Append(names, item) < 0) {
+            Py_CLEAR(names);
+        }
+        Py_XDECREF(item);
+    }
+#endif
+    return names;
+}
+
 /* The fields os.statvfs fills, in its order, and f_fsid. */
 static PyObject *
 statvfs_result_of(aio_state *state, const struct statvfs *vfs)
@@ -406,6 +484,8 @@ fs_value(aio_state *state, struct request *req)
         return PyBytes_FromStringAndSize(req->bounce, (Py_ssize_t)req->result);
     case OP_STATVFS:
         return statvfs_result_of(state, &req->vfs);
+    case OP_GETDENTS:
+        return names_of(req);
     default:
         Py_RETURN_NONE;
     }
@@ -731,6 +811,22 @@ fs_astatvfs(PyObject *self, PyObject *args)
     return start_fs(self, OP_STATVFS, fd, 0, path, NULL, 0, 0, 0);
 }
 
+FS_DOC(fs_agetdents__doc__,
+"agetdents($self, fd, as_str, /)\n--\n\n"
+"Awaitable getdents64(2) of directory fd: its next names (str if as_str, as\n"
+"os.listdir decodes them, else bytes), \".\" and \"..\" left out; None at the\n"
+"end.  Linux only (ENOSYS elsewhere: see GETDENTS).");
+
+PyObject *
+fs_agetdents(PyObject *self, PyObject *args)
+{
+    int fd, as_str;
+    if (!PyArg_ParseTuple(args, "O&p:agetdents", fd_converter, &fd, &as_str)) {
+        return NULL;
+    }
+    return start_fs(self, OP_GETDENTS, fd, 0, NULL, NULL, 0, as_str ? 1 : 0, 0);
+}
+
 int
 fs_module_init(PyObject *module, aio_state *state)
 {
@@ -749,7 +845,8 @@ fs_module_init(PyObject *module, aio_state *state)
         PyModule_AddIntConstant(module, "AT_REMOVEDIR", AT_REMOVEDIR) < 0 ||
         PyModule_AddIntConstant(module, "AT_SYMLINK_NOFOLLOW", AT_SYMLINK_NOFOLLOW) < 0 ||
         PyModule_AddIntConstant(module, "AT_SYMLINK_FOLLOW", AT_SYMLINK_FOLLOW) < 0 ||
-        PyModule_AddIntConstant(module, "AT_EACCESS", AT_EACCESS) < 0) {
+        PyModule_AddIntConstant(module, "AT_EACCESS", AT_EACCESS) < 0 ||
+        PyModule_AddIntConstant(module, "GETDENTS", GETDENTS_AVAILABLE) < 0) {
         return -1;
     }
     return 0;
