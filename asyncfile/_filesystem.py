@@ -691,6 +691,35 @@ async def _read_names(core: Any, fd: int, as_str: bool, path: object) -> list[An
     raise error
 
 
+async def sendfile(out_fd: int, in_fd: int, offset: int | None, count: int) -> int:
+    """``os.sendfile(out_fd, in_fd, offset, count)`` (Linux's form): the
+    count sent, on the core's pool on Linux's native backends; elsewhere
+    ``os.sendfile`` on a thread. To a non-blocking socket it raises
+    ``BlockingIOError`` as ``os`` does."""
+    core = _core()
+    usable = (
+        core is not None
+        and _at().SENDFILE
+        and type(out_fd) is int
+        and type(in_fd) is int
+        and out_fd >= 0
+        and in_fd >= 0
+        and (offset is None or (type(offset) is int and 0 <= offset < 2**63))
+        and type(count) is int
+        and 0 <= count < 2**63
+    )
+    if not usable:
+        result: int = await in_thread(os.sendfile, out_fd, in_fd, offset, count)
+        return result
+    try:
+        sent: int = await core.asendfile(out_fd, in_fd, offset, count)
+    except OSError as exc:
+        error = _os_error(exc)
+    else:
+        return sent
+    raise error
+
+
 @functools.cache
 def _at() -> _AtFlags:
     """The native core's AT_* constants."""
@@ -699,7 +728,7 @@ def _at() -> _AtFlags:
     native = native_core()
     if isinstance(native, str):
         # No native core (Windows): no call reaches one; any values do.
-        return _AtFlags(-100, 0x200, 0x100, 0x400, 0x200, 0)
+        return _AtFlags(-100, 0x200, 0x100, 0x400, 0x200, 0, 0)
     return _AtFlags(
         native.AT_FDCWD,
         native.AT_REMOVEDIR,
@@ -707,6 +736,7 @@ def _at() -> _AtFlags:
         native.AT_SYMLINK_FOLLOW,
         native.AT_EACCESS,
         native.GETDENTS,
+        native.GETDENTS and sys.platform.startswith("linux"),
     )
 
 
@@ -717,3 +747,4 @@ class _AtFlags(NamedTuple):
     SYMLINK_FOLLOW: int
     EACCESS: int
     GETDENTS: int  # 1 where the core can list directories (Linux)
+    SENDFILE: int  # where the core has Linux's sendfile

@@ -366,7 +366,9 @@ if sys.platform != "win32":
         macOS's ``headers``, ``trailers`` and ``flags`` where they have them.
         To a non-blocking socket it raises ``BlockingIOError`` as ``os``
         does."""
-        return await in_thread(os.sendfile, out_fd, in_fd, offset, count, **bsd)
+        if bsd:
+            return await in_thread(os.sendfile, out_fd, in_fd, offset, count, **bsd)
+        return await _filesystem.sendfile(out_fd, in_fd, offset, count)
 
 
 if hasattr(os, "posix_fallocate"):

@@ -90,6 +90,8 @@ enum opcode {
     OP_UTIME,     /* result: None; path2: NULL (now) or bytes holding the two
                      struct timespec of utimensat(2); no path: futimens(fd) */
     OP_STATVFS,   /* result: an os.statvfs_result; no path: fstatvfs(fd) */
+    OP_SENDFILE,  /* result: the count; fd: out, fd2: in, offset (flags 1: none,
+                     the in descriptor's position), count in mode; Linux only */
     OP_GETDENTS,  /* result: the next names of directory fd (a list of bytes, or
                      of str with flags 1), None at its end; Linux only */
     OP_COUNT,
@@ -453,6 +455,7 @@ FS_METHOD_DECLARE(afchmodat);
 FS_METHOD_DECLARE(autimensat);
 FS_METHOD_DECLARE(astatvfs);
 FS_METHOD_DECLARE(agetdents);
+FS_METHOD_DECLARE(asendfile);
 #define FS_METHOD(name, flags) {#name, fs_##name, flags, fs_##name##__doc__}
 #define FS_METHODS                                                                   \
     FS_METHOD(aopenat, METH_VARARGS), FS_METHOD(aclose, METH_O),                     \
@@ -463,7 +466,7 @@ FS_METHOD_DECLARE(agetdents);
         FS_METHOD(afallocate, METH_VARARGS), FS_METHOD(areadlinkat, METH_VARARGS),      \
         FS_METHOD(afaccessat, METH_VARARGS), FS_METHOD(afchmodat, METH_VARARGS),     \
         FS_METHOD(autimensat, METH_VARARGS), FS_METHOD(astatvfs, METH_VARARGS),      \
-        FS_METHOD(agetdents, METH_VARARGS)
+        FS_METHOD(agetdents, METH_VARARGS), FS_METHOD(asendfile, METH_VARARGS)
 
 /* How an awaitable operation went when it started: either pending on
  * `future` (a Waiter), or done inline with `value` or `error`. */

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #ifndef ASYNCFILE_PORTABLE
+#include <sys/sendfile.h>
 #include <linux/openat2.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -126,6 +127,23 @@ getdents_call(struct request *req)
 #endif
 }
 
+/* The most sendfile(2) moves in one call on Linux (MAX_RW_COUNT): a larger
+ * count asks for nothing more, so it fits the request's 32-bit `mode`. */
+#define SENDFILE_MAX 0x7ffff000u
+
+static int64_t
+sendfile_call(struct request *req)
+{
+#if defined(__linux__) && !defined(ASYNCFILE_PORTABLE)
+    off_t offset = (off_t)req->offset;
+    return sendfile(req->fd, req->fd2, req->flags & 1 ? NULL : &offset, req->mode);
+#else
+    (void)req;
+    errno = ENOSYS; /* the BSDs' sendfile differs: the Python layer uses os's */
+    return -1;
+#endif
+}
+
 static int64_t
 fs_call(struct request *req)
 {
@@ -171,6 +189,8 @@ fs_call(struct request *req)
         return statvfs(path, &req->vfs);
     case OP_GETDENTS:
         return getdents_call(req);
+    case OP_SENDFILE:
+        return sendfile_call(req);
     default:
         errno = EINVAL;
         return -1;
@@ -190,7 +210,7 @@ fs_perform(struct request *req)
         return req->opcode == OP_CLOSE && errno == EINTR ? 0 : -errno;
     }
     bool counted = req->opcode == OP_OPENAT || req->opcode == OP_READLINK ||
-                   req->opcode == OP_GETDENTS;
+                   req->opcode == OP_GETDENTS || req->opcode == OP_SENDFILE;
     return counted ? ret : 0;
 }
 
@@ -486,6 +506,8 @@ fs_value(aio_state *state, struct request *req)
         return statvfs_result_of(state, &req->vfs);
     case OP_GETDENTS:
         return names_of(req);
+    case OP_SENDFILE:
+        return PyLong_FromLongLong(req->result);
     default:
         Py_RETURN_NONE;
     }
@@ -825,6 +847,29 @@ fs_agetdents(PyObject *self, PyObject *args)
         return NULL;
     }
     return start_fs(self, OP_GETDENTS, fd, 0, NULL, NULL, 0, as_str ? 1 : 0, 0);
+}
+
+FS_DOC(fs_asendfile__doc__,
+"asendfile($self, out_fd, in_fd, offset, count, /)\n--\n\n"
+"Awaitable sendfile(2) (Linux): its value is the count sent.  offset None:\n"
+"from in_fd's position, which it advances.");
+
+PyObject *
+fs_asendfile(PyObject *self, PyObject *args)
+{
+    int out_fd, in_fd;
+    PyObject *offset_arg;
+    uint64_t offset = 0, count;
+    if (!PyArg_ParseTuple(args, "O&O&OO&:asendfile", fd_converter, &out_fd, fd_converter,
+                          &in_fd, &offset_arg, size_converter, &count)) {
+        return NULL;
+    }
+    if (offset_arg != Py_None && !size_converter(offset_arg, &offset)) {
+        return NULL;
+    }
+    unsigned clamped = count < SENDFILE_MAX ? (unsigned)count : SENDFILE_MAX;
+    return start_fs(self, OP_SENDFILE, out_fd, offset, NULL, NULL, in_fd,
+                    offset_arg == Py_None ? 1 : 0, clamped);
 }
 
 int
