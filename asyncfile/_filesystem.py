@@ -28,6 +28,7 @@ import functools
 import math
 import os
 import sys
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any, NamedTuple, TypeVar
 
@@ -677,8 +678,16 @@ async def listdir(path: Any = None) -> list[Any]:
     raise error
 
 
+#: How long (seconds) a listing reads on without giving the loop a turn: the
+#: core wakes the awaiting task from its completion callback, and the pool
+#: answers a cached directory's next read before that callback ends, so a
+#: large directory would otherwise be read whole inside one callback.
+LISTING_BUDGET = 0.001
+
+
 async def _read_names(core: Any, fd: int, as_str: bool, path: object) -> list[Any]:
     names: list[Any] = []
+    turn_started = time.monotonic()
     while True:
         try:
             batch: list[Any] | None = await core.agetdents(fd, as_str)
@@ -688,6 +697,9 @@ async def _read_names(core: Any, fd: int, as_str: bool, path: object) -> list[An
         if batch is None:
             return names
         names += batch
+        if time.monotonic() - turn_started > LISTING_BUDGET:
+            await asyncio.sleep(0)
+            turn_started = time.monotonic()
     raise error
 
 
