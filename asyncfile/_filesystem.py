@@ -99,8 +99,9 @@ def _os_error(
 async def in_thread(function: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
     """``function(*args, **kwargs)`` run where it cannot stall the loop.
 
-    For the calls the core has no operation for (listing a directory,
-    ``chmod``, ``utime``, ...).
+    For the calls the core has no operation for (``scandir``'s entries, which
+    only ``os.scandir`` makes; ``chmod`` without following symlinks; any
+    call on the python backend), and arguments only ``os`` can judge.
     """
     loop = running_loop()
     if kwargs:
