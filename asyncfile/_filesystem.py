@@ -23,10 +23,13 @@ descriptor it made.
 from __future__ import annotations
 
 import asyncio
+import errno
 import functools
+import math
 import os
 import sys
-from collections.abc import Callable
+import time
+from collections.abc import Awaitable, Callable
 from typing import Any, NamedTuple, TypeVar
 
 from .contexts import get_context, running_loop
@@ -96,8 +99,9 @@ def _os_error(
 async def in_thread(function: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
     """``function(*args, **kwargs)`` run where it cannot stall the loop.
 
-    For the calls the core has no operation for (listing a directory,
-    ``chmod``, ``utime``, ...).
+    For the calls the core has no operation for (``scandir``'s entries, which
+    only ``os.scandir`` makes; ``chmod`` without following symlinks; any
+    call on the python backend), and arguments only ``os`` can judge.
     """
     loop = running_loop()
     if kwargs:
@@ -435,6 +439,300 @@ async def ftruncate(fd: int, length: int) -> None:
     raise error
 
 
+async def posix_fallocate(fd: int, offset: int, length: int, /) -> None:
+    """``os.posix_fallocate(fd, offset, length)`` (where ``os`` has it):
+    fallocate(2) on the ring where the kernel has it; where the file system
+    cannot (``EOPNOTSUPP``), ``os.posix_fallocate``, which writes zeros."""
+    core = _core()
+    valid = type(fd) is int and fd >= 0 and type(offset) is int and offset >= 0
+    if core is None or not valid or type(length) is not int or length <= 0:
+        await in_thread(os.posix_fallocate, fd, offset, length)
+        return
+    try:
+        await core.afallocate(fd, offset, length)
+    except OSError as exc:
+        error = _os_error(exc)
+    else:
+        return
+    if error.errno == errno.EOPNOTSUPP:
+        await in_thread(os.posix_fallocate, fd, offset, length)
+        return
+    raise error
+
+
+async def readlink(path: Any, *, dir_fd: int | None = None) -> Any:
+    """``os.readlink(path, dir_fd=dir_fd)``: ``bytes`` for a ``bytes`` path
+    (or a path-like giving bytes), else ``str``."""
+    core = _core()
+    encoded, at = _encoded(path), _dir_fd(dir_fd)
+    if core is None or encoded is None or at is None:
+        return await in_thread(os.readlink, path, dir_fd=dir_fd)
+    try:
+        target: bytes = await core.areadlinkat(at, encoded)
+    except OSError as exc:
+        error = _os_error(exc, path)
+    else:
+        given = path.__fspath__() if isinstance(path, os.PathLike) else path
+        return target if isinstance(given, bytes) else os.fsdecode(target)
+    raise error
+
+
+async def access(
+    path: StrOrBytesPath,
+    mode: int,
+    *,
+    dir_fd: int | None = None,
+    effective_ids: bool = False,
+    follow_symlinks: bool = True,
+) -> bool:
+    """``os.access(path, mode, ...)``: whether faccessat(2) grants it."""
+    core = _core()
+    encoded, at = _encoded(path), _dir_fd(dir_fd)
+    if (
+        core is None
+        or encoded is None
+        or at is None
+        or type(mode) is not int
+        or not _C_INT_MIN <= mode <= _C_INT_MAX
+    ):
+        return await in_thread(
+            os.access,
+            path,
+            mode,
+            dir_fd=dir_fd,
+            effective_ids=effective_ids,
+            follow_symlinks=follow_symlinks,
+        )
+    flags = (0 if follow_symlinks else _at().SYMLINK_NOFOLLOW) | (
+        _at().EACCESS if effective_ids else 0
+    )
+    try:
+        await core.afaccessat(at, encoded, mode, flags)
+    except OSError:
+        return False
+    return True
+
+
+async def chmod(
+    path: StrOrBytesPath | int,
+    mode: int,
+    *,
+    dir_fd: int | None = None,
+    follow_symlinks: bool = True,
+) -> None:
+    """``os.chmod(path, mode, ...)``; ``path`` may be an open descriptor.
+    Without following symlinks it runs ``os.chmod`` on a thread, which
+    knows what the platform can do there."""
+    core = _core()
+    usable = type(mode) is int and 0 <= mode <= _C_INT_MAX and follow_symlinks is True
+    if core is not None and usable and type(path) is int and path >= 0:
+        if dir_fd is None:
+            await _path_call(core.afchmodat(path, None, mode, 0), path)
+            return
+    elif core is not None and usable:
+        encoded, at = _encoded(path), _dir_fd(dir_fd)
+        if encoded is not None and at is not None:
+            await _path_call(core.afchmodat(at, encoded, mode, 0), path)
+            return
+    await in_thread(
+        os.chmod, path, mode, dir_fd=dir_fd, follow_symlinks=follow_symlinks
+    )
+
+
+async def _path_call(call: Awaitable[None], path: object) -> None:
+    """Await a core call that names ``path`` in its error as ``os`` would."""
+    try:
+        await call
+    except OSError as exc:
+        error = _os_error(exc, path)
+    else:
+        return
+    raise error
+
+
+_NS_PER_S = 1_000_000_000
+
+
+def _timespec(seconds: object) -> tuple[int, int] | None:
+    """``seconds`` (int or float) as os.utime rounds it (toward minus
+    infinity), or None for a value ``os`` must judge."""
+    if type(seconds) is int:
+        return seconds, 0
+    if type(seconds) is not float or not math.isfinite(seconds):
+        return None
+    fraction, whole = math.modf(seconds)
+    nanoseconds = math.floor(fraction * 1e9)
+    if nanoseconds >= _NS_PER_S:
+        nanoseconds -= _NS_PER_S
+        whole += 1.0
+    elif nanoseconds < 0:
+        nanoseconds += _NS_PER_S
+        whole -= 1.0
+    return int(whole), nanoseconds
+
+
+def _utime_times(times: object, ns: object) -> object:
+    """utimensat(2)'s two timespecs for ``times`` or ``ns`` (None: now), or
+    ``_JUDGE`` where ``os`` must judge the arguments."""
+    if ns is _NOT_GIVEN:
+        if times is None:
+            return None
+        if type(times) is not tuple or len(times) != 2:
+            return _JUDGE
+        pair = (_timespec(times[0]), _timespec(times[1]))
+        return _JUDGE if None in pair else pair
+    if times is not None or type(ns) is not tuple or len(ns) != 2:
+        return _JUDGE
+    if type(ns[0]) is not int or type(ns[1]) is not int:
+        return _JUDGE
+    return divmod(ns[0], _NS_PER_S), divmod(ns[1], _NS_PER_S)
+
+
+#: os.utime names the path (or descriptor) in its errors from 3.13 on;
+#: before, it names none. (os.chmod and os.statvfs name a descriptor too.)
+_UTIME_NAMES_PATH = sys.version_info >= (3, 13)
+_NOT_GIVEN: Any = object()
+_JUDGE: Any = object()
+_C_INT_MIN, _C_INT_MAX = -(2**31), 2**31 - 1
+_TIME_MIN, _TIME_MAX = -(2**63), 2**63 - 1
+
+
+async def utime(
+    path: StrOrBytesPath | int,
+    times: tuple[int, int] | tuple[float, float] | None = None,
+    *,
+    ns: tuple[int, int] = _NOT_GIVEN,
+    dir_fd: int | None = None,
+    follow_symlinks: bool = True,
+) -> None:
+    """``os.utime(path, times, ns=ns, ...)``; ``path`` may be an open
+    descriptor."""
+    core = _core()
+    pair = _utime_times(times, ns)
+    if core is not None and pair is not _JUDGE and _in_time_range(pair):
+        flags = 0 if follow_symlinks else _at().SYMLINK_NOFOLLOW
+        named: object = path if _UTIME_NAMES_PATH else None
+        if type(path) is int and path >= 0:
+            if dir_fd is None and follow_symlinks is True:
+                await _path_call(core.autimensat(path, None, pair, 0), named)
+                return
+        else:
+            encoded, at = _encoded(path), _dir_fd(dir_fd)
+            if encoded is not None and at is not None and type(follow_symlinks) is bool:
+                await _path_call(core.autimensat(at, encoded, pair, flags), named)
+                return
+    options: dict[str, Any] = {"dir_fd": dir_fd, "follow_symlinks": follow_symlinks}
+    if ns is not _NOT_GIVEN:
+        options["ns"] = ns
+    await in_thread(os.utime, path, times, **options)
+
+
+def _in_time_range(pair: Any) -> bool:
+    return pair is None or all(_TIME_MIN <= seconds <= _TIME_MAX for seconds, _ in pair)
+
+
+async def statvfs(path: StrOrBytesPath | int) -> Any:
+    """``os.statvfs(path)``; ``path`` may be an open descriptor."""
+    core = _core()
+    if core is not None and type(path) is int and path >= 0:
+        return await _statvfs(core.astatvfs(path, None), path)
+    encoded = _encoded(path)
+    if core is None or encoded is None or type(path) is int:
+        return await in_thread(os.statvfs, path)
+    return await _statvfs(core.astatvfs(_at().FDCWD, encoded), path)
+
+
+async def _statvfs(call: Awaitable[Any], path: object) -> Any:
+    try:
+        result = await call
+    except OSError as exc:
+        error = _os_error(exc, path)
+    else:
+        return result
+    raise error
+
+
+async def listdir(path: Any = None) -> list[Any]:
+    """``os.listdir(path)``: every name but ``.`` and ``..``, in the
+    directory's order; ``bytes`` for a ``bytes`` path, else ``str``.
+
+    On the native backends of Linux the directory is read with getdents64 on
+    the core's pool, a few hundred names a loop turn; elsewhere (the python
+    backend, macOS, a descriptor ``path``) ``os.listdir`` runs on a thread.
+    """
+    core = _core()
+    encoded = None if path is None else _encoded(path)
+    if core is None or not _at().GETDENTS or (path is not None and encoded is None):
+        return await in_thread(os.listdir, path)
+    given = path.__fspath__() if isinstance(path, os.PathLike) else path
+    as_str = not isinstance(given, bytes)
+    flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NONBLOCK
+    try:
+        fd: int = await core.aopenat(_at().FDCWD, encoded or b".", flags, 0)
+    except OSError as exc:
+        error = _os_error(exc, "." if path is None else path)
+    else:
+        try:
+            return await _read_names(core, fd, as_str, "." if path is None else path)
+        finally:
+            await asyncio.shield(core.aclose(fd))
+    raise error
+
+
+#: How long (seconds) a listing reads on without giving the loop a turn: the
+#: core wakes the awaiting task from its completion callback, and the pool
+#: answers a cached directory's next read before that callback ends, so a
+#: large directory would otherwise be read whole inside one callback.
+LISTING_BUDGET = 0.001
+
+
+async def _read_names(core: Any, fd: int, as_str: bool, path: object) -> list[Any]:
+    names: list[Any] = []
+    turn_started = time.monotonic()
+    while True:
+        try:
+            batch: list[Any] | None = await core.agetdents(fd, as_str)
+        except OSError as exc:
+            error = _os_error(exc, path)
+            break
+        if batch is None:
+            return names
+        names += batch
+        if time.monotonic() - turn_started > LISTING_BUDGET:
+            await asyncio.sleep(0)
+            turn_started = time.monotonic()
+    raise error
+
+
+async def sendfile(out_fd: int, in_fd: int, offset: int | None, count: int) -> int:
+    """``os.sendfile(out_fd, in_fd, offset, count)`` (Linux's form): the
+    count sent, on the core's pool on Linux's native backends; elsewhere
+    ``os.sendfile`` on a thread. To a non-blocking socket it raises
+    ``BlockingIOError`` as ``os`` does."""
+    core = _core()
+    usable = (
+        core is not None
+        and _at().SENDFILE
+        and type(out_fd) is int
+        and type(in_fd) is int
+        and out_fd >= 0
+        and in_fd >= 0
+        and (offset is None or (type(offset) is int and 0 <= offset < 2**63))
+        and type(count) is int
+        and 0 <= count < 2**63
+    )
+    if not usable:
+        result: int = await in_thread(os.sendfile, out_fd, in_fd, offset, count)
+        return result
+    try:
+        sent: int = await core.asendfile(out_fd, in_fd, offset, count)
+    except OSError as exc:
+        error = _os_error(exc)
+    else:
+        return sent
+    raise error
+
+
 @functools.cache
 def _at() -> _AtFlags:
     """The native core's AT_* constants."""
@@ -443,12 +741,15 @@ def _at() -> _AtFlags:
     native = native_core()
     if isinstance(native, str):
         # No native core (Windows): no call reaches one; any values do.
-        return _AtFlags(-100, 0x200, 0x100, 0x400)
+        return _AtFlags(-100, 0x200, 0x100, 0x400, 0x200, 0, 0)
     return _AtFlags(
         native.AT_FDCWD,
         native.AT_REMOVEDIR,
         native.AT_SYMLINK_NOFOLLOW,
         native.AT_SYMLINK_FOLLOW,
+        native.AT_EACCESS,
+        native.GETDENTS,
+        native.GETDENTS and sys.platform.startswith("linux"),
     )
 
 
@@ -457,3 +758,6 @@ class _AtFlags(NamedTuple):
     REMOVEDIR: int
     SYMLINK_NOFOLLOW: int
     SYMLINK_FOLLOW: int
+    EACCESS: int
+    GETDENTS: int  # 1 where the core can list directories (Linux)
+    SENDFILE: int  # where the core has Linux's sendfile

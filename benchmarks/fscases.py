@@ -317,6 +317,25 @@ def _close(entries: Any) -> None:
         close()
 
 
+#: Names counted between two loop turns after an async listdir: the count of
+#: 100,000 names in one go held the loop for about 4 ms here, the case's own
+#: work rather than the library's, and the same for every contender.
+COUNT_STEP = 8192
+
+
+async def _count_names(names: Sequence[Any]) -> Tally:
+    """The names' count and total length, giving the loop a turn every
+    ``COUNT_STEP`` names."""
+    items = size = 0
+    for start in range(0, len(names), COUNT_STEP):
+        if start:
+            await asyncio.sleep(0)
+        for name in names[start : start + COUNT_STEP]:
+            items += 1
+            size += len(name)
+    return Tally(items, size)
+
+
 @dataclass(frozen=True)
 class ListDir:
     """A directory's names through ``listdir``, each name counted."""
@@ -324,7 +343,10 @@ class ListDir:
     unit: str = "entry"
 
     def describe(self) -> str:
-        return "`names = await listdir(d)`, counting each name"
+        return (
+            "`names = await listdir(d)`, counting each name (a loop turn every "
+            f"{COUNT_STEP:,} names after an await)"
+        )
 
     def expected(self, path: Path, ops: int) -> Tally:
         return ScanDir().expected(path, ops)
@@ -333,13 +355,13 @@ class ListDir:
         directory = str(path)
         if handle.blocking is not None:
             names = handle.blocking(directory)
-        else:
-            names = await _async_call(handle)(directory)
-        items = size = 0
-        for name in names:
-            items += 1
-            size += len(name)
-        return Tally(items, size)
+            items = size = 0
+            for name in names:
+                items += 1
+                size += len(name)
+            return Tally(items, size)
+        names = await _async_call(handle)(directory)
+        return await _count_names(names)
 
     async def verify(self, handle: FsHandle, path: Path) -> None:
         """Every name once, as ``os.listdir``'s (in any order)."""

@@ -127,6 +127,13 @@ def sequence(seed: int, mounted: bool) -> list[tuple[str, list[Any], dict[str, A
         lambda: ("truncate", [name(), rng.choice([0, 5, 70000])], {}),
         lambda: ("chmod", [name(), rng.choice(MODES)], {"follow_symlinks": True}),
         lambda: ("utime", [name()], {"ns": (10**18, 2 * 10**18)}),
+        lambda: ("utime", [name(), (1.5, -2.25)], {"follow_symlinks": flag()}),
+        lambda: ("utime", [name()], {}),
+        lambda: (
+            "access",
+            [name(), os.R_OK | os.W_OK],
+            {"follow_symlinks": flag(), "effective_ids": flag()},
+        ),
         lambda: ("statvfs", [name()], {}),
         lambda: ("exists", [name()], {}),
         lambda: ("lexists", [name()], {}),

@@ -27,7 +27,7 @@ pytestmark = POSIX_IO.mark
 
 RING_CALLS = frozenset(
     {"openat", "close", "statx", "renameat"}
-    | {"unlinkat", "mkdirat", "symlinkat", "linkat"}
+    | {"unlinkat", "mkdirat", "symlinkat", "linkat", "ftruncate", "fallocate"}
 )
 
 

@@ -77,7 +77,7 @@ ISSUE_OS = [
     "copyfile",
     "rmtree",
 ]
-WHERE_OS_HAS_THEM = ["statvfs", "sendfile"]
+WHERE_OS_HAS_THEM = ["statvfs", "sendfile", "posix_fallocate"]
 
 
 def test_asyncfile_os_has_aiofiles_names_and_the_issues() -> None:

@@ -146,6 +146,7 @@ aio_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(state->buffer_type_error);
     Py_VISIT(state->queue_full_error);
     Py_VISIT(state->stat_result_type);
+    Py_VISIT(state->statvfs_result_type);
     return 0;
 }
 
@@ -169,6 +170,7 @@ aio_clear(PyObject *module)
     Py_CLEAR(state->buffer_type_error);
     Py_CLEAR(state->queue_full_error);
     Py_CLEAR(state->stat_result_type);
+    Py_CLEAR(state->statvfs_result_type);
     Py_CLEAR(state->str_call_soon);
     for (size_t i = 0; i < DEFERRED_COUNT; i++) {
         Py_CLEAR(state->str_deferred[i]);

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import os
 import sys
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from types import TracebackType
 from typing import Any, AnyStr, Generic, overload
@@ -20,8 +22,15 @@ from . import path as _path
 
 #: Entries the first batch reads: small, so the first entry comes quickly.
 FIRST_BATCH = 64
-#: The most entries one batch reads: large, so a big directory costs few hops.
-LARGEST_BATCH = 4096
+#: The most entries one batch reads: large, so a big directory costs few hops,
+#: and small, since the thread holds the GIL while it makes the entries and the
+#: loop waits for it then (until the interpreter's switch interval forces a
+#: hand-over, 5 ms by default).
+LARGEST_BATCH = 1024
+#: How long (seconds) entries already read are handed out without giving the
+#: loop a turn: a caller that iterates a buffered batch never suspends
+#: otherwise, and a batch of thousands holds every other task off.
+HAND_OUT_BUDGET = 0.001
 
 
 def _settle_types(entry: os.DirEntry[Any]) -> None:
@@ -43,15 +52,14 @@ def _read_batch(
     whether the directory has been read to its end."""
     batch: list[os.DirEntry[Any]] = []
     try:
-        for _ in range(count):
-            entry = next(entries, None)
-            if entry is None:
-                return batch, None, True
-            _settle_types(entry)
-            batch.append(entry)
+        batch.extend(itertools.islice(entries, count))
     except OSError as error:
-        return batch, error, True
-    return batch, None, False
+        at_end: OSError | None = error
+    else:
+        at_end = None
+    for entry in batch:
+        _settle_types(entry)
+    return batch, at_end, at_end is not None or len(batch) < count
 
 
 class ScandirIterator(Generic[AnyStr]):
@@ -76,6 +84,7 @@ class ScandirIterator(Generic[AnyStr]):
         self._exhausted = False
         self._closed = False
         self._batch = FIRST_BATCH
+        self._turn_started = 0.0  # when the loop last had a turn from us
         #: Entries read from the directory so far (yielded or buffered).
         self.entries_read = 0
 
@@ -110,7 +119,12 @@ class ScandirIterator(Generic[AnyStr]):
         return self
 
     async def __anext__(self) -> os.DirEntry[AnyStr]:
-        if self._buffer:  # most calls: an entry already read, no await
+        if self._buffer:  # most calls: an entry already read
+            if time.monotonic() - self._turn_started > HAND_OUT_BUDGET:
+                await asyncio.sleep(0)
+                self._turn_started = time.monotonic()
+                if not self._buffer:  # closed meanwhile
+                    raise StopAsyncIteration
             return self._buffer.pop()
         await self._open()
         while not self._buffer:
@@ -121,6 +135,7 @@ class ScandirIterator(Generic[AnyStr]):
                 self.close()
                 raise StopAsyncIteration
             await self._fill()
+        self._turn_started = time.monotonic()
         return self._buffer.pop()
 
     async def _fill(self) -> None:

@@ -34,6 +34,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/uio.h>
 
 /* One system call moves at most this much; larger requests loop (the kernel
@@ -80,6 +81,19 @@ enum opcode {
     OP_LINKAT,    /* result: None */
     OP_FTRUNCATE, /* result: None */
     OP_TRUNCATE,  /* result: None; by path, no directory descriptor */
+    OP_FALLOCATE, /* result: None; posix_fallocate(fd, offset, length): offset
+                     in `offset`, the length split over fd2 (high 32 bits) and
+                     mode (low), since fs_args carries no second 64-bit value */
+    OP_READLINK,  /* result: bytes, the target (read into `bounce`) */
+    OP_ACCESS,    /* result: None, or the errno faccessat(2) gave (mode, flags) */
+    OP_CHMOD,     /* result: None; no path: fchmod(fd) */
+    OP_UTIME,     /* result: None; path2: NULL (now) or bytes holding the two
+                     struct timespec of utimensat(2); no path: futimens(fd) */
+    OP_STATVFS,   /* result: an os.statvfs_result; no path: fstatvfs(fd) */
+    OP_SENDFILE,  /* result: the count; fd: out, fd2: in, offset (flags 1: none,
+                     the in descriptor's position), count in mode; Linux only */
+    OP_GETDENTS,  /* result: the next names of directory fd (a list of bytes, or
+                     of str with flags 1), None at its end; Linux only */
     OP_COUNT,
 };
 
@@ -152,6 +166,7 @@ struct request {
 #else
     struct stat st;
 #endif
+    struct statvfs vfs;    /* OP_STATVFS's answer */
 #ifndef ASYNCFILE_PORTABLE
     struct iocb iocb;      /* linux_aio's control block */
 #endif
@@ -293,6 +308,7 @@ typedef struct {
     PyObject *str_call_soon;
     PyObject *str_deferred[DEFERRED_COUNT]; /* "_read", "_readinto", "_write" */
     PyObject *stat_result_type;   /* os.stat_result */
+    PyObject *statvfs_result_type; /* os.statvfs_result */
 } aio_state;
 
 /* Argument converters for PyArg_Parse* ("O&"); they also serve the fast paths. */
@@ -403,6 +419,8 @@ void request_drop_references(struct request *req);
 /* fsops.c: the filesystem calls' blocking system call (a pool worker's, or
  * the thread backend's): the result or -errno. */
 int64_t fs_perform(struct request *req);
+/* OP_FALLOCATE's length, from where fs_afallocate put it. */
+uint64_t fs_fallocate_length(const struct request *req);
 /* The value of a finished filesystem call (new reference). */
 PyObject *fs_value(aio_state *state, struct request *req);
 /* Fill `req` from `args`; 0, or -1 with an error set. */
@@ -430,13 +448,25 @@ FS_METHOD_DECLARE(aunlinkat);
 FS_METHOD_DECLARE(amkdirat);
 FS_METHOD_DECLARE(aftruncate);
 FS_METHOD_DECLARE(atruncate);
+FS_METHOD_DECLARE(afallocate);
+FS_METHOD_DECLARE(areadlinkat);
+FS_METHOD_DECLARE(afaccessat);
+FS_METHOD_DECLARE(afchmodat);
+FS_METHOD_DECLARE(autimensat);
+FS_METHOD_DECLARE(astatvfs);
+FS_METHOD_DECLARE(agetdents);
+FS_METHOD_DECLARE(asendfile);
 #define FS_METHOD(name, flags) {#name, fs_##name, flags, fs_##name##__doc__}
 #define FS_METHODS                                                                   \
     FS_METHOD(aopenat, METH_VARARGS), FS_METHOD(aclose, METH_O),                     \
         FS_METHOD(astat, METH_VARARGS), FS_METHOD(arenameat, METH_VARARGS),          \
         FS_METHOD(alinkat, METH_VARARGS), FS_METHOD(asymlinkat, METH_VARARGS),       \
         FS_METHOD(aunlinkat, METH_VARARGS), FS_METHOD(amkdirat, METH_VARARGS),       \
-        FS_METHOD(aftruncate, METH_VARARGS), FS_METHOD(atruncate, METH_VARARGS)
+        FS_METHOD(aftruncate, METH_VARARGS), FS_METHOD(atruncate, METH_VARARGS),        \
+        FS_METHOD(afallocate, METH_VARARGS), FS_METHOD(areadlinkat, METH_VARARGS),      \
+        FS_METHOD(afaccessat, METH_VARARGS), FS_METHOD(afchmodat, METH_VARARGS),     \
+        FS_METHOD(autimensat, METH_VARARGS), FS_METHOD(astatvfs, METH_VARARGS),      \
+        FS_METHOD(agetdents, METH_VARARGS), FS_METHOD(asendfile, METH_VARARGS)
 
 /* How an awaitable operation went when it started: either pending on
  * `future` (a Waiter), or done inline with `value` or `error`. */

@@ -12,9 +12,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #ifndef ASYNCFILE_PORTABLE
+#include <sys/sendfile.h>
 #include <linux/openat2.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -47,6 +50,100 @@ stat_call(struct request *req)
 #endif
 }
 
+uint64_t
+fs_fallocate_length(const struct request *req)
+{
+    return ((uint64_t)(uint32_t)req->fd2 << 32) | req->mode;
+}
+
+/* posix_fallocate(3) as os.posix_fallocate calls it: it reports an error by
+ * its value, not errno; macOS has none (os has none there either). */
+static int64_t
+fallocate_call(struct request *req)
+{
+#ifdef __APPLE__
+    errno = EOPNOTSUPP;
+    return -1;
+#else
+    int error = posix_fallocate(req->fd, (off_t)req->offset,
+                                (off_t)fs_fallocate_length(req));
+    errno = error;
+    return error != 0 ? -1 : 0;
+#endif
+}
+
+/* readlinkat(2) into memory of the request's own (`bounce`, freed with the
+ * request), as large as os.readlink's buffer. */
+static int64_t
+readlink_call(struct request *req)
+{
+    if (req->bounce == NULL) {
+        req->bounce = malloc(PATH_MAX);
+        if (req->bounce == NULL) {
+            errno = ENOMEM;
+            return -1;
+        }
+    }
+    return readlinkat(req->fd, path_of(req->path), req->bounce, PATH_MAX);
+}
+
+static int64_t
+utime_call(struct request *req)
+{
+    const struct timespec *times =
+        req->path2 != NULL ? (const struct timespec *)PyBytes_AS_STRING(req->path2) : NULL;
+    if (req->path == NULL) {
+        return futimens(req->fd, times);
+    }
+    return utimensat(req->fd, path_of(req->path), times, req->flags);
+}
+
+/* One getdents64(2) of a directory into memory of the request's own
+ * (`bounce`): a few hundred names at a time, so that the loop turns them into
+ * Python objects in short steps while the next read waits on the pool. */
+#define GETDENTS_BUFFER ((size_t)32 << 10)
+#ifdef ASYNCFILE_PORTABLE
+#define GETDENTS_AVAILABLE 0
+#else
+#define GETDENTS_AVAILABLE 1
+#endif
+
+static int64_t
+getdents_call(struct request *req)
+{
+#ifdef ASYNCFILE_PORTABLE
+    (void)req;
+    errno = ENOSYS; /* macOS has no getdents64: the Python layer lists on threads */
+    return -1;
+#else
+    if (req->bounce == NULL) {
+        req->bounce = malloc(GETDENTS_BUFFER);
+        if (req->bounce == NULL) {
+            errno = ENOMEM;
+            return -1;
+        }
+    }
+    return syscall(SYS_getdents64, req->fd, req->bounce, GETDENTS_BUFFER);
+#endif
+}
+
+/* The most sendfile(2) moves in one call on Linux (MAX_RW_COUNT): a larger
+ * count asks for nothing more, so it fits the request's 32-bit `mode`. */
+#define SENDFILE_MAX 0x7ffff000u
+
+static int64_t
+sendfile_call(struct request *req)
+{
+#if defined(__linux__) && !defined(ASYNCFILE_PORTABLE)
+    off_t offset = (off_t)req->offset;
+    return sendfile(req->fd, req->fd2, req->flags & 1 ? NULL : &offset, req->mode);
+#else
+    (void)req;
+    errno = ENOSYS; /* the BSDs' sendfile differs: the Python layer uses os's */
+    return -1;
+#endif
+}
+
 static int64_t
 fs_call(struct request *req)
 {
@@ -72,6 +169,28 @@ fs_call(struct request *req)
         return ftruncate(req->fd, (off_t)req->offset);
     case OP_TRUNCATE:
         return truncate(path, (off_t)req->offset);
+    case OP_FALLOCATE:
+        return fallocate_call(req);
+    case OP_READLINK:
+        return readlink_call(req);
+    case OP_ACCESS:
+        return faccessat(req->fd, path, (int)req->mode, req->flags);
+    case OP_CHMOD:
+        if (req->path == NULL) {
+            return fchmod(req->fd, (mode_t)req->mode);
+        }
+        return fchmodat(req->fd, path, (mode_t)req->mode, req->flags);
+    case OP_UTIME:
+        return utime_call(req);
+    case OP_STATVFS:
+        if (req->path == NULL) {
+            return fstatvfs(req->fd, &req->vfs);
+        }
+        return statvfs(path, &req->vfs);
+    case OP_GETDENTS:
+        return getdents_call(req);
+    case OP_SENDFILE:
+        return sendfile_call(req);
     default:
         errno = EINVAL;
         return -1;
@@ -90,7 +209,9 @@ fs_perform(struct request *req)
     if (ret < 0) {
         return req->opcode == OP_CLOSE && errno == EINTR ? 0 : -errno;
     }
-    return req->opcode == OP_OPENAT ? ret : 0;
+    bool counted = req->opcode == OP_OPENAT || req->opcode == OP_READLINK ||
+                   req->opcode == OP_GETDENTS || req->opcode == OP_SENDFILE;
+    return counted ? ret : 0;
 }
 
 #if defined(ASYNCFILE_HAVE_STATX) && defined(SYS_openat2) && defined(RESOLVE_CACHED)
@@ -308,6 +429,69 @@ stat_result_of(aio_state *state, struct request *req)
     return result;
 }
 
+#ifndef ASYNCFILE_PORTABLE
+/* struct linux_dirent64, as getdents64(2) lays the entries out. */
+struct dirent64_header {
+    uint64_t d_ino;
+    int64_t d_off;
+    unsigned short d_reclen;
+    unsigned char d_type;
+    char d_name[];
+};
+#endif
+
+/* The names getdents64 read, but "." and "..", as os.listdir gives them
+ * (str by the file system encoding with flags 1, else bytes); None at the
+ * end of the directory. */
+static PyObject *
+names_of(struct request *req)
+{
+    if (req->result == 0) {
+        Py_RETURN_NONE;
+    }
+    PyObject *names = PyList_New(0);
+#ifndef ASYNCFILE_PORTABLE
+    const char *buffer = req->bounce;
+    for (int64_t at = 0; names != NULL && at < req->result;) {
+        const struct dirent64_header *entry = (const void *)(buffer + at);
+        at += entry->d_reclen;
+        const char *name = entry->d_name;
+        size_t length = strlen(name);
+        if ((length == 1 && name[0] == '.') ||
+            (length == 2 && name[0] == '.' && name[1] == '.')) {
+            continue;
+        }
+        PyObject *item = req->flags & 1
+                             ? PyUnicode_DecodeFSDefaultAndSize(name, (Py_ssize_t)length)
+                             : PyBytes_FromStringAndSize(name, (Py_ssize_t)length);
+        if (item == NULL || PyList_Append(names, item) < 0) {
+            Py_CLEAR(names);
+        }
+        Py_XDECREF(item);
+    }
+#endif
+    return names;
+}
+
+/* The fields os.statvfs fills, in its order, and f_fsid. */
+static PyObject *
+statvfs_result_of(aio_state *state, const struct statvfs *vfs)
+{
+    PyObject *values = Py_BuildValue(
+        "(kkKKKKKKkkk)", (unsigned long)vfs->f_bsize, (unsigned long)vfs->f_frsize,
+        (unsigned long long)vfs->f_blocks, (unsigned long long)vfs->f_bfree,
+        (unsigned long long)vfs->f_bavail, (unsigned long long)vfs->f_files,
+        (unsigned long long)vfs->f_ffree, (unsigned long long)vfs->f_favail,
+        (unsigned long)vfs->f_flag, (unsigned long)vfs->f_namemax,
+        (unsigned long)vfs->f_fsid);
+    if (values == NULL) {
+        return NULL;
+    }
+    PyObject *result = PyObject_CallOneArg(state->statvfs_result_type, values);
+    Py_DECREF(values);
+    return result;
+}
+
 PyObject *
 fs_value(aio_state *state, struct request *req)
 {
@@ -316,6 +500,14 @@ fs_value(aio_state *state, struct request *req)
         return PyLong_FromLongLong(req->result);
     case OP_STATX:
         return stat_result_of(state, req);
+    case OP_READLINK:
+        return PyBytes_FromStringAndSize(req->bounce, (Py_ssize_t)req->result);
+    case OP_STATVFS:
+        return statvfs_result_of(state, &req->vfs);
+    case OP_GETDENTS:
+        return names_of(req);
+    case OP_SENDFILE:
+        return PyLong_FromLongLong(req->result);
     default:
         Py_RETURN_NONE;
     }
@@ -505,6 +697,180 @@ fs_atruncate(PyObject *self, PyObject *args)
     return start_fs(self, OP_TRUNCATE, AT_FDCWD, length, path, NULL, 0, 0, 0);
 }
 
+FS_DOC(fs_afallocate__doc__,
+"afallocate($self, fd, offset, length, /)\n--\n\n"
+"Awaitable posix_fallocate(3): fallocate(2) on the ring where the kernel has\n"
+"it (EOPNOTSUPP where the file system cannot), else posix_fallocate on the pool.");
+
+PyObject *
+fs_afallocate(PyObject *self, PyObject *args)
+{
+    int fd;
+    uint64_t offset, length;
+    if (!PyArg_ParseTuple(args, "O&O&O&:afallocate", fd_converter, &fd, size_converter,
+                          &offset, size_converter, &length)) {
+        return NULL;
+    }
+    return start_fs(self, OP_FALLOCATE, fd, offset, NULL, NULL, (int)(uint32_t)(length >> 32),
+                    0, (unsigned)(length & 0xFFFFFFFFu));
+}
+/* A path argument or None (the descriptor itself). */
+static int
+optional_path(PyObject *path, PyObject **out)
+{
+    if (path != Py_None && !PyBytes_Check(path)) {
+        PyErr_Format(PyExc_TypeError, "path must be bytes or None, not %.200s",
+                     Py_TYPE(path)->tp_name);
+        return 0;
+    }
+    *out = path == Py_None ? NULL : path;
+    return 1;
+}
+
+FS_DOC(fs_areadlinkat__doc__,
+"areadlinkat($self, dir_fd, path, /)\n--\n\n"
+"Awaitable readlinkat(2); its value is the target, as bytes.");
+
+PyObject *
+fs_areadlinkat(PyObject *self, PyObject *args)
+{
+    int dir_fd;
+    PyObject *path;
+    if (!PyArg_ParseTuple(args, "i" PATH_FORMAT ":areadlinkat", &dir_fd, PATH_ARG(path))) {
+        return NULL;
+    }
+    return start_fs(self, OP_READLINK, dir_fd, 0, path, NULL, 0, 0, 0);
+}
+
+FS_DOC(fs_afaccessat__doc__,
+"afaccessat($self, dir_fd, path, mode, flags, /)\n--\n\n"
+"Awaitable faccessat(2): None where access is granted, else the OSError.");
+
+PyObject *
+fs_afaccessat(PyObject *self, PyObject *args)
+{
+    int dir_fd, mode, flags;
+    PyObject *path;
+    if (!PyArg_ParseTuple(args, "i" PATH_FORMAT "ii:afaccessat", &dir_fd, PATH_ARG(path),
+                          &mode, &flags)) {
+        return NULL;
+    }
+    return start_fs(self, OP_ACCESS, dir_fd, 0, path, NULL, 0, flags, (unsigned)mode);
+}
+
+FS_DOC(fs_afchmodat__doc__,
+"afchmodat($self, dir_fd, path, mode, flags, /)\n--\n\n"
+"Awaitable fchmodat(2); path None: fchmod(dir_fd).");
+
+PyObject *
+fs_afchmodat(PyObject *self, PyObject *args)
+{
+    int dir_fd, flags;
+    unsigned int mode;
+    PyObject *path;
+    if (!PyArg_ParseTuple(args, "iO&Ii:afchmodat", &dir_fd, optional_path, &path, &mode,
+                          &flags)) {
+        return NULL;
+    }
+    return start_fs(self, OP_CHMOD, dir_fd, 0, path, NULL, 0, flags, mode);
+}
+
+FS_DOC(fs_autimensat__doc__,
+"autimensat($self, dir_fd, path, times, flags, /)\n--\n\n"
+"Awaitable utimensat(2); path None: futimens(dir_fd).  times: None (now) or\n"
+"((atime_sec, atime_nsec), (mtime_sec, mtime_nsec)).");
+
+PyObject *
+fs_autimensat(PyObject *self, PyObject *args)
+{
+    int dir_fd, flags;
+    PyObject *path, *times_arg;
+    if (!PyArg_ParseTuple(args, "iO&Oi:autimensat", &dir_fd, optional_path, &path,
+                          &times_arg, &flags)) {
+        return NULL;
+    }
+    struct timespec times[2];
+    PyObject *packed = NULL;
+    if (times_arg != Py_None) {
+        long long sec[2];
+        long nsec[2];
+        if (!PyArg_ParseTuple(times_arg, "(Ll)(Ll):autimensat", &sec[0], &nsec[0], &sec[1],
+                              &nsec[1])) {
+            return NULL;
+        }
+        for (int i = 0; i < 2; i++) {
+            times[i].tv_sec = (time_t)sec[i];
+            times[i].tv_nsec = nsec[i];
+            if ((long long)times[i].tv_sec != sec[i]) {
+                return PyErr_Format(PyExc_OverflowError, "timestamp out of range for platform time_t");
+            }
+        }
+        /* Held by the request as its second "path": immutable memory the
+         * worker reads without the GIL. */
+        packed = PyBytes_FromStringAndSize((const char *)times, sizeof(times));
+        if (packed == NULL) {
+            return NULL;
+        }
+    }
+    PyObject *call = start_fs(self, OP_UTIME, dir_fd, 0, path, packed, 0, flags, 0);
+    Py_XDECREF(packed);
+    return call;
+}
+
+FS_DOC(fs_astatvfs__doc__,
+"astatvfs($self, fd, path, /)\n--\n\n"
+"Awaitable statvfs(3); path None: fstatvfs(fd).  Its value is the\n"
+"os.statvfs_result os.statvfs gives.");
+
+PyObject *
+fs_astatvfs(PyObject *self, PyObject *args)
+{
+    int fd;
+    PyObject *path;
+    if (!PyArg_ParseTuple(args, "iO&:astatvfs", &fd, optional_path, &path)) {
+        return NULL;
+    }
+    return start_fs(self, OP_STATVFS, fd, 0, path, NULL, 0, 0, 0);
+}
+
+FS_DOC(fs_agetdents__doc__,
+"agetdents($self, fd, as_str, /)\n--\n\n"
+"Awaitable getdents64(2) of directory fd: its next names (str if as_str, as\n"
+"os.listdir decodes them, else bytes), \".\" and \"..\" left out; None at the\n"
+"end.  Linux only (ENOSYS elsewhere: see GETDENTS).");
+
+PyObject *
+fs_agetdents(PyObject *self, PyObject *args)
+{
+    int fd, as_str;
+    if (!PyArg_ParseTuple(args, "O&p:agetdents", fd_converter, &fd, &as_str)) {
+        return NULL;
+    }
+    return start_fs(self, OP_GETDENTS, fd, 0, NULL, NULL, 0, as_str ? 1 : 0, 0);
+}
+
+FS_DOC(fs_asendfile__doc__,
+"asendfile($self, out_fd, in_fd, offset, count, /)\n--\n\n"
+"Awaitable sendfile(2) (Linux): its value is the count sent.  offset None:\n"
+"from in_fd's position, which it advances.");
+
+PyObject *
+fs_asendfile(PyObject *self, PyObject *args)
+{
+    int out_fd, in_fd;
+    PyObject *offset_arg;
+    uint64_t offset = 0, count;
+    if (!PyArg_ParseTuple(args, "O&O&OO&:asendfile", fd_converter, &out_fd, fd_converter,
+                          &in_fd, &offset_arg, size_converter, &count)) {
+        return NULL;
+    }
+    if (offset_arg != Py_None && !size_converter(offset_arg, &offset)) {
+        return NULL;
+    }
+    unsigned clamped = count < SENDFILE_MAX ? (unsigned)count : SENDFILE_MAX;
+    return start_fs(self, OP_SENDFILE, out_fd, offset, NULL, NULL, in_fd,
+                    offset_arg == Py_None ? 1 : 0, clamped);
+}
 
 int
 fs_module_init(PyObject *module, aio_state *state)
@@ -514,14 +880,18 @@ fs_module_init(PyObject *module, aio_state *state)
         return -1;
     }
     state->stat_result_type = PyObject_GetAttrString(os, "stat_result");
+    state->statvfs_result_type =
+        state->stat_result_type != NULL ? PyObject_GetAttrString(os, "statvfs_result") : NULL;
     Py_DECREF(os);
-    if (state->stat_result_type == NULL) {
+    if (state->stat_result_type == NULL || state->statvfs_result_type == NULL) {
         return -1;
     }
     if (PyModule_AddIntConstant(module, "AT_FDCWD", AT_FDCWD) < 0 ||
         PyModule_AddIntConstant(module, "AT_REMOVEDIR", AT_REMOVEDIR) < 0 ||
         PyModule_AddIntConstant(module, "AT_SYMLINK_NOFOLLOW", AT_SYMLINK_NOFOLLOW) < 0 ||
-        PyModule_AddIntConstant(module, "AT_SYMLINK_FOLLOW", AT_SYMLINK_FOLLOW) < 0) {
+        PyModule_AddIntConstant(module, "AT_SYMLINK_FOLLOW", AT_SYMLINK_FOLLOW) < 0 ||
+        PyModule_AddIntConstant(module, "AT_EACCESS", AT_EACCESS) < 0 ||
+        PyModule_AddIntConstant(module, "GETDENTS", GETDENTS_AVAILABLE) < 0) {
         return -1;
     }
     return 0;

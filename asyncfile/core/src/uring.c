@@ -59,6 +59,10 @@ struct uring {
     uint32_t fs_on_ring;     /* bit (1 << opcode): filesystem calls the ring runs */
 };
 
+/* Linux 6.9's opcode, by number: older kernel headers lack the name; the
+ * probe below says whether the running kernel has it. */
+#define RING_OP_FTRUNCATE 55
+
 /* The filesystem calls io_uring can run, and its opcode for each. */
 static const struct {
     enum opcode opcode;
@@ -73,6 +77,8 @@ static const struct {
     {OP_MKDIRAT, IORING_OP_MKDIRAT, "mkdirat"},
     {OP_SYMLINKAT, IORING_OP_SYMLINKAT, "symlinkat"},
     {OP_LINKAT, IORING_OP_LINKAT, "linkat"},
+    {OP_FTRUNCATE, RING_OP_FTRUNCATE, "ftruncate"},
+    {OP_FALLOCATE, IORING_OP_FALLOCATE, "fallocate"},
 };
 #define RING_FS_OPS (sizeof(ring_fs_ops) / sizeof(ring_fs_ops[0]))
 
@@ -452,6 +458,19 @@ prepare_fs(struct io_uring_sqe *sqe, struct request *req)
         sqe->len = (unsigned)req->fd2;
         sqe->off = path2;
         sqe->hardlink_flags = (unsigned)req->flags;
+        break;
+    case OP_FTRUNCATE:
+        sqe->opcode = RING_OP_FTRUNCATE;
+        sqe->addr = 0;
+        sqe->off = req->offset;
+        break;
+    case OP_FALLOCATE:
+        /* fallocate(2) with mode 0; the Python layer hands EOPNOTSUPP to
+         * posix_fallocate, which then writes the zeros itself. */
+        sqe->opcode = IORING_OP_FALLOCATE;
+        sqe->addr = fs_fallocate_length(req);
+        sqe->off = req->offset;
+        sqe->len = 0;
         break;
     default:
         break; /* never: belongs_to_pool sent it to the pool */
