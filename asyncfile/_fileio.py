@@ -27,8 +27,7 @@ import os
 import stat
 import sys
 import warnings
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from . import _filesystem
 from ._readiness import wait_readable
@@ -44,7 +43,6 @@ if TYPE_CHECKING:
 __all__ = ("AsyncFileIO",)
 
 DEFAULT_BUFFER_SIZE = io.DEFAULT_BUFFER_SIZE
-T = TypeVar("T")
 
 
 @functools.cache
@@ -352,7 +350,7 @@ class AsyncFileIO:
             # the end as it is then, whatever other writers appended, and
             # leaves the descriptor's offset after them, which is the position.
             count, self._position = await complete_despite_cancel(
-                self._in_thread(_append_all, self._fd, data, self._position)
+                _filesystem.in_thread(_append_all, self._fd, data, self._position)
             )
             return count
         count = await complete_despite_cancel(
@@ -396,7 +394,7 @@ class AsyncFileIO:
         self._check_writable()
         if size is None:
             size = self.tell()
-        await complete_despite_cancel(self._in_thread(os.ftruncate, self._fd, size))
+        await complete_despite_cancel(_filesystem.ftruncate(self._fd, size))
         return size
 
     async def flush(self) -> None:
@@ -470,9 +468,6 @@ class AsyncFileIO:
         self._core_context = context
         self._cached_reader = cached_reader_of(context)
         return context
-
-    async def _in_thread(self, function: Callable[..., T], *args: Any) -> T:
-        return await running_loop().run_in_executor(None, function, *args)
 
     async def _read_stream(self, size: int) -> bytes:
         """One read of an unseekable file at its current position, started

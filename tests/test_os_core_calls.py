@@ -19,6 +19,7 @@ import pytest
 from platforms import POSIX_IO
 from test_filesystem_core import Runner, runner
 
+import asyncfile
 import asyncfile.os as aos
 from asyncfile.contexts import close_contexts
 
@@ -231,3 +232,27 @@ def test_utime_before_3_13_names_no_file_in_its_error(
     assert caught.value.errno == errno.ENOENT
     named = str(tmp_path / "missing") if sys.version_info >= (3, 13) else None
     assert caught.value.filename == named
+
+
+def test_a_file_objects_truncate_runs_on_the_core(
+    runner: Runner, tmp_path: Path
+) -> None:
+    path = tmp_path / "file"
+    path.write_bytes(b"0123456789")
+
+    async def body() -> list[int]:
+        async with asyncfile.open(path, "r+b") as f:
+            await f.seek(3)
+            sizes = [await f.truncate(), await f.truncate(20)]
+            return [*sizes, f.tell()]
+
+    async def negative() -> None:
+        async with asyncfile.open(path, "r+b") as f:
+            await f.truncate(-1)
+
+    native = runner.backend.name != "python"
+    assert run(body, refuse_executor=native) == [3, 20, 3]
+    assert path.read_bytes() == b"012" + bytes(17)
+    with pytest.raises(OSError, match="Invalid argument") as raised:
+        run(negative)
+    assert raised.value.errno == errno.EINVAL
