@@ -23,7 +23,9 @@ else:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
-        "markers", "every_loop: run the async test on asyncio's loop and on uvloop"
+        "markers",
+        "every_loop: run the async test on every event loop of the system "
+        "(asyncio's and uvloop; on Windows the proactor and the selector)",
     )
 
 

@@ -92,18 +92,15 @@ def _under_wine() -> bool:
     return hasattr(ctypes.WinDLL("ntdll"), "wine_get_version")
 
 
-if WINDOWS:  # uvloop does not exist there: asyncio's loop runs alone
+if WINDOWS:
+    # uvloop does not exist there: asyncio's two loops run, the proactor (the
+    # default) for every test and the selector too for the every_loop ones.
+    # (Under wine both lose a worker thread's wake-up now and then unless
+    # scripts/test-windows's workaround is in place: see there.)
     LOOP_FACTORIES: Mapping[str, Callable[[], asyncio.AbstractEventLoop]] = {
-        "asyncio": asyncio.new_event_loop
+        "asyncio": asyncio.new_event_loop,
+        "selector": asyncio.SelectorEventLoop,
     }
-    if _under_wine():
-        # wine's completion ports now and then lose the wake-up of the
-        # proactor's self-pipe: the loop then waits forever in
-        # GetQueuedCompletionStatus with a callback queued from a worker
-        # thread (seen in 3 of 3 whole runs, in different tests). Under wine
-        # the tests run on the selector loop; the proactor, Windows' default,
-        # is left to a real Windows.
-        LOOP_FACTORIES = {"selector": asyncio.SelectorEventLoop}
 else:
     import uvloop
 
