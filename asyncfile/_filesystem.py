@@ -403,7 +403,7 @@ async def symlink(
 async def truncate(path: StrOrBytesPath | int, length: int) -> None:
     """``os.truncate(path, length)``; ``path`` may be an open descriptor."""
     core = _core()
-    if core is None or type(length) is not int or length < 0:
+    if core is None or not _is_offset(length):
         await in_thread(os.truncate, path, length)
     elif type(path) is int:
         await ftruncate(path, length)
@@ -424,10 +424,7 @@ async def truncate(path: StrOrBytesPath | int, length: int) -> None:
 async def ftruncate(fd: int, length: int) -> None:
     """``os.ftruncate(fd, length)``."""
     core = _core()
-    if core is None or type(fd) is not int or fd < 0:
-        await in_thread(os.ftruncate, fd, length)
-        return
-    if type(length) is not int or length < 0:
+    if core is None or not _is_descriptor(fd) or not _is_offset(length):
         await in_thread(os.ftruncate, fd, length)
         return
     try:
@@ -594,6 +591,18 @@ _UTIME_NAMES_PATH = sys.version_info >= (3, 13)
 _NOT_GIVEN: Any = object()
 _JUDGE: Any = object()
 _C_INT_MIN, _C_INT_MAX = -(2**31), 2**31 - 1
+_OFF_T_MAX = 2**63 - 1
+
+
+def _is_descriptor(fd: object) -> bool:
+    """Whether ``fd`` can name an open descriptor (else ``os`` judges it)."""
+    return type(fd) is int and 0 <= fd <= _C_INT_MAX
+
+
+def _is_offset(value: object) -> bool:
+    """Whether the kernel takes ``value`` as a size or an offset (an
+    ``off_t``; else ``os`` judges it: OverflowError past it)."""
+    return type(value) is int and 0 <= value <= _OFF_T_MAX
 _TIME_MIN, _TIME_MAX = -(2**63), 2**63 - 1
 
 

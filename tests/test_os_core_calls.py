@@ -256,3 +256,31 @@ def test_a_file_objects_truncate_runs_on_the_core(
     with pytest.raises(OSError, match="Invalid argument") as raised:
         run(negative)
     assert raised.value.errno == errno.EINVAL
+
+
+@pytest.mark.parametrize("length", [2**63, 2**200])
+def test_a_length_past_off_t_is_oss_overflow_error(
+    runner: Runner, tmp_path: Path, length: int
+) -> None:
+    path = tmp_path / "file"
+    path.write_bytes(b"kept")
+    with pytest.raises(OverflowError) as raised:
+        os.truncate(path, length)
+    expected = ("raised", OverflowError, str(raised.value))
+
+    async def body() -> list[tuple[Any, ...]]:
+        answers = []
+        for target in (path, path.open("rb+")):
+            try:
+                await aos.truncate(
+                    target if isinstance(target, Path) else target.fileno(), length
+                )
+            except OverflowError as exc:
+                answers.append(("raised", type(exc), str(exc)))
+            finally:
+                if not isinstance(target, Path):
+                    target.close()
+        return answers
+
+    assert run(body) == [expected, expected]
+    assert path.read_bytes() == b"kept"
