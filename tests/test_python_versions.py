@@ -8,7 +8,10 @@ from __future__ import annotations
 import asyncio
 import io
 import os
+import shutil
+import subprocess
 import sys
+import textwrap
 import types
 from pathlib import Path
 from typing import Any
@@ -193,6 +196,56 @@ def test_cached_reads_find_the_running_loop_on_each_python(
     assert cached == path.read_bytes()[: 4 * KiB]
     assert synced is None
     assert (cached_asks, sync_asks) == (0, 0)
+
+
+def test_the_serving_check_makes_no_system_call_on_each_python(
+    native_backend: Backend, tmp_path: Path
+) -> None:
+    """Before 3.12, asyncio's ``_get_running_loop`` compares the pid that set
+    the loop with a getpid() system call on every call; the C core reads the
+    loop from the thread's state and compares a pid noted at fork instead,
+    and from 3.12 asyncio needs no getpid either: a thousand cached reads
+    (each asks whether the context serves the running loop) make none."""
+    strace = shutil.which("strace")
+    if strace is None:
+        pytest.skip("strace is not installed: the system calls are unseen")
+    path = tmp_path / "f.bin"
+    path.write_bytes(os.urandom(8 * KiB))
+    child = textwrap.dedent(
+        f"""
+        import asyncio, os, sys
+        from {native_backend.asyncio_module.__name__} import AsyncioContext
+
+        fd = os.open(sys.argv[1], os.O_RDONLY)
+        os.pread(fd, 4096, 0)
+
+        async def main():
+            async with AsyncioContext() as context:
+                read_cached = context.cached_reader()
+                await asyncio.sleep(0)  # the context has seen its loop run
+                null = os.open(os.devnull, os.O_WRONLY)
+                os.write(null, b"<<checks")
+                answers = [read_cached(4096, fd, 0) for _ in range(1000)]
+                os.write(null, b"checks>>")
+            print(sum(answer is not None for answer in answers))
+
+        asyncio.run(main())
+        """
+    )
+    log = tmp_path / "strace.log"
+    trace = ["-f", "-qq", "-e", "trace=getpid,write", "-o", str(log)]
+    done = subprocess.run(
+        [strace, *trace, sys.executable, "-c", child, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "1000"  # each read was served at once
+    calls = log.read_text()
+    checks = calls[calls.index("<<checks") : calls.index("checks>>")]
+    assert checks.count("getpid(") == 0, checks[-2000:]
 
 
 def test_current_task_is_asyncios_on_each_python() -> None:
