@@ -603,6 +603,8 @@ def _is_offset(value: object) -> bool:
     """Whether the kernel takes ``value`` as a size or an offset (an
     ``off_t``; else ``os`` judges it: OverflowError past it)."""
     return type(value) is int and 0 <= value <= _OFF_T_MAX
+
+
 _TIME_MIN, _TIME_MAX = -(2**63), 2**63 - 1
 
 
