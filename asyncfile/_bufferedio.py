@@ -43,14 +43,14 @@ from typing import TYPE_CHECKING, Any, AnyStr, ClassVar, Generic, NoReturn, Type
 from ._fileio import DEFAULT_BUFFER_SIZE, AsyncFileIO
 from ._tasks import TaskLock, runs_to_the_end, serialized
 
-Shortcut: Any
+FastPathMethod: Any
 try:
-    from ._speedups import Deferred, Shortcut, read_at_once
+    from ._speedups import FastPathCall, FastPathMethod, read_at_once
 except ImportError:  # built without a C compiler
-    Shortcut = None
+    FastPathMethod = None
 else:
-    # What a Shortcut returns behaves as the coroutine it stands for.
-    collections.abc.Coroutine.register(Deferred)
+    # What a FastPathMethod returns behaves as the coroutine it stands for.
+    collections.abc.Coroutine.register(FastPathCall)
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -532,7 +532,7 @@ class BufferedIOBase(IOBase[bytes]):
         raise UnsupportedOperation("read")
 
 
-class _BufferedIOMixin(BufferedIOBase):
+class _BufferedBase(BufferedIOBase):
     """A buffered file over a raw one: the state and the operations that
     BufferedReader, BufferedWriter and BufferedRandom share.
 
@@ -974,7 +974,7 @@ class _BufferedIOMixin(BufferedIOBase):
             raw._release_now()
 
 
-class BufferedReader(_BufferedIOMixin):
+class BufferedReader(_BufferedBase):
     """A buffered reader over a raw file, like ``io.BufferedReader``."""
 
     _reads = True
@@ -1185,7 +1185,7 @@ class BufferedReader(_BufferedIOMixin):
         return b"".join(consumed)
 
 
-class BufferedWriter(_BufferedIOMixin):
+class BufferedWriter(_BufferedBase):
     """A buffered writer over a raw file, like ``io.BufferedWriter``.
 
     A write that fits in the buffer is only buffered; one that does not
@@ -1276,9 +1276,11 @@ class BufferedRandom(BufferedWriter, BufferedReader):
             raise UnsupportedOperation("File or stream is not readable.")
         if not raw.writable():
             raise UnsupportedOperation("File or stream is not writable.")
-        _BufferedIOMixin.__init__(self, raw, buffer_size)
+        _BufferedBase.__init__(self, raw, buffer_size)
 
 
-if Shortcut is not None:
-    BufferedReader.read = Shortcut(BufferedReader.read, read_at_once)  # type: ignore[method-assign]
-    BufferedWriter.write = Shortcut(BufferedWriter.write, BufferedWriter._write_at_once)  # type: ignore[method-assign]
+if FastPathMethod is not None:
+    BufferedReader.read = FastPathMethod(BufferedReader.read, read_at_once)  # type: ignore[method-assign]
+    BufferedWriter.write = FastPathMethod(  # type: ignore[method-assign]
+        BufferedWriter.write, BufferedWriter._write_at_once
+    )

@@ -9,7 +9,7 @@
  * the file's __anext__, so there is one meaning of "the next line".
  *
  * A coroutine method costs a frame per call even when it completes at once.
- * A Shortcut stands for such a method: its common case (text that fits the
+ * A FastPathMethod stands for such a method: its common case (text that fits the
  * pending bytes, a read the buffer or the page cache answers) is a plain
  * function, and the coroutine runs only when that declines.
  */
@@ -21,8 +21,8 @@
 
 typedef struct {
     PyTypeObject *text_lines_type;
-    PyTypeObject *shortcut_type;
-    PyTypeObject *deferred_type;
+    PyTypeObject *fast_path_method_type;
+    PyTypeObject *fast_path_call_type;
     PyObject *str_decoded_chars;
     PyObject *str_decoded_chars_used;
     PyObject *str_plain_readnl;
@@ -76,7 +76,7 @@ get_state(PyObject *module)
 }
 
 /* ---------------------------------------------------------------------------
- * Deferred: what a coroutine method returns when its common case is in C.
+ * FastPathCall: what a coroutine method returns when its common case is in C.
  *
  * Like the coroutine it stands for, it does nothing until it is first
  * stepped, so calls still take effect in the order their tasks run.  Then
@@ -88,13 +88,13 @@ get_state(PyObject *module)
  * again when it is next stepped.
  */
 
-typedef struct DeferredObject DeferredObject;
+typedef struct FastPathCallObject FastPathCallObject;
 /* The result if the call completes at once; NULL without an error if not. */
-typedef PyObject *(*deferred_fast)(DeferredObject *);
+typedef PyObject *(*fast_path_fn)(FastPathCallObject *);
 
-struct DeferredObject {
+struct FastPathCallObject {
     PyObject_HEAD
-    deferred_fast fast;
+    fast_path_fn fast;
     PyObject *fast_data; /* what `fast` needs besides the call, or NULL */
     PyObject *owner;    /* what the call is on (a file, an iterator) */
     PyObject *arg;      /* its argument, or NULL */
@@ -109,7 +109,7 @@ struct DeferredObject {
 };
 
 static void
-deferred_fill(DeferredObject *self, deferred_fast fast, PyObject *fast_data,
+fast_path_call_fill(FastPathCallObject *self, fast_path_fn fast, PyObject *fast_data,
               PyObject *owner, PyObject *arg, PyObject *fallback)
 {
     self->fast = fast;
@@ -123,31 +123,31 @@ deferred_fill(DeferredObject *self, deferred_fast fast, PyObject *fast_data,
     self->had_turn = false;
 }
 
-/* A Deferred for one call, reusing `*cache` once nothing else holds it (a
+/* A FastPathCall for one call, reusing `*cache` once nothing else holds it (a
  * finished one holds no references: it is as good as new). */
 static PyObject *
-deferred_for_call(PyObject **cache, speedups_state *state, deferred_fast fast,
+fast_path_call_new(PyObject **cache, speedups_state *state, fast_path_fn fast,
                   PyObject *fast_data, PyObject *owner, PyObject *arg,
                   PyObject *fallback)
 {
-    DeferredObject *self = (DeferredObject *)*cache;
+    FastPathCallObject *self = (FastPathCallObject *)*cache;
     if (self != NULL && Py_REFCNT(self) == 1 && self->finished) {
-        deferred_fill(self, fast, fast_data, owner, arg, fallback);
+        fast_path_call_fill(self, fast, fast_data, owner, arg, fallback);
         return Py_NewRef(self);
     }
-    self = PyObject_GC_New(DeferredObject, state->deferred_type);
+    self = PyObject_GC_New(FastPathCallObject, state->fast_path_call_type);
     if (self == NULL) {
         return NULL;
     }
     self->state = state;
-    deferred_fill(self, fast, fast_data, owner, arg, fallback);
+    fast_path_call_fill(self, fast, fast_data, owner, arg, fallback);
     PyObject_GC_Track(self);
     Py_XSETREF(*cache, Py_NewRef(self));
     return (PyObject *)self;
 }
 
 static void
-deferred_finish(DeferredObject *self)
+fast_path_call_finish(FastPathCallObject *self)
 {
     self->finished = true;
     Py_CLEAR(self->inner);
@@ -174,9 +174,9 @@ set_stop_iteration(PyObject *value)
 }
 
 static PySendResult
-deferred_send(PyObject *op, PyObject *arg, PyObject **result)
+fast_path_call_send(PyObject *op, PyObject *arg, PyObject **result)
 {
-    DeferredObject *self = (DeferredObject *)op;
+    FastPathCallObject *self = (FastPathCallObject *)op;
     *result = NULL;
     if (self->finished) {
         PyErr_SetString(PyExc_RuntimeError, "cannot reuse already awaited coroutine");
@@ -204,23 +204,23 @@ deferred_send(PyObject *op, PyObject *arg, PyObject **result)
                 goto forward;
             }
         }
-        deferred_finish(self);
+        fast_path_call_finish(self);
         *result = value;
         return value != NULL ? PYGEN_RETURN : PYGEN_ERROR;
     }
 forward:;
     PySendResult status = PyIter_Send(self->inner, arg, result);
     if (status != PYGEN_NEXT) {
-        deferred_finish(self);
+        fast_path_call_finish(self);
     }
     return status;
 }
 
 static PyObject *
-deferred_send_method(PyObject *op, PyObject *arg)
+fast_path_call_send_method(PyObject *op, PyObject *arg)
 {
     PyObject *value;
-    switch (deferred_send(op, arg, &value)) {
+    switch (fast_path_call_send(op, arg, &value)) {
     case PYGEN_NEXT:
         return value;
     case PYGEN_RETURN:
@@ -234,15 +234,15 @@ deferred_send_method(PyObject *op, PyObject *arg)
 }
 
 static PyObject *
-deferred_iternext(PyObject *op)
+fast_path_call_iternext(PyObject *op)
 {
-    return deferred_send_method(op, Py_None);
+    return fast_path_call_send_method(op, Py_None);
 }
 
 static PyObject *
-deferred_throw(PyObject *op, PyObject *const *args, Py_ssize_t nargs)
+fast_path_call_throw(PyObject *op, PyObject *const *args, Py_ssize_t nargs)
 {
-    DeferredObject *self = (DeferredObject *)op;
+    FastPathCallObject *self = (FastPathCallObject *)op;
     if (nargs < 1 || nargs > 3) {
         PyErr_SetString(PyExc_TypeError, "throw() takes from 1 to 3 arguments");
         return NULL;
@@ -255,13 +255,13 @@ deferred_throw(PyObject *op, PyObject *const *args, Py_ssize_t nargs)
                                                      (size_t)nargs + 1, NULL);
         Py_DECREF(inner);
         if (result == NULL) {
-            deferred_finish(self);
+            fast_path_call_finish(self);
         }
         return result;
     }
     /* Not started: the exception is raised where the call would have begun. */
     PyObject *exc = args[0];
-    deferred_finish(self);
+    fast_path_call_finish(self);
     if (PyExceptionClass_Check(exc)) {
         PyErr_SetObject(exc, nargs > 1 ? args[1] : NULL);
     }
@@ -277,11 +277,11 @@ deferred_throw(PyObject *op, PyObject *const *args, Py_ssize_t nargs)
 }
 
 static PyObject *
-deferred_close(PyObject *op, PyObject *Py_UNUSED(ignored))
+fast_path_call_close(PyObject *op, PyObject *Py_UNUSED(ignored))
 {
-    DeferredObject *self = (DeferredObject *)op;
+    FastPathCallObject *self = (FastPathCallObject *)op;
     PyObject *inner = self->inner != NULL ? Py_NewRef(self->inner) : NULL;
-    deferred_finish(self);
+    fast_path_call_finish(self);
     if (inner == NULL) {
         Py_RETURN_NONE;
     }
@@ -291,15 +291,15 @@ deferred_close(PyObject *op, PyObject *Py_UNUSED(ignored))
 }
 
 static PyObject *
-deferred_await(PyObject *op)
+fast_path_call_await(PyObject *op)
 {
     return Py_NewRef(op);
 }
 
 static int
-deferred_traverse(PyObject *op, visitproc visit, void *arg)
+fast_path_call_traverse(PyObject *op, visitproc visit, void *arg)
 {
-    DeferredObject *self = (DeferredObject *)op;
+    FastPathCallObject *self = (FastPathCallObject *)op;
     Py_VISIT(Py_TYPE(op));
     Py_VISIT(self->fast_data);
     Py_VISIT(self->owner);
@@ -310,50 +310,50 @@ deferred_traverse(PyObject *op, visitproc visit, void *arg)
 }
 
 static int
-deferred_clear(PyObject *op)
+fast_path_call_clear(PyObject *op)
 {
-    deferred_finish((DeferredObject *)op);
+    fast_path_call_finish((FastPathCallObject *)op);
     return 0;
 }
 
 static void
-deferred_dealloc(PyObject *op)
+fast_path_call_dealloc(PyObject *op)
 {
     PyTypeObject *type = Py_TYPE(op);
     PyObject_GC_UnTrack(op);
-    (void)deferred_clear(op);
+    (void)fast_path_call_clear(op);
     PyObject_GC_Del(op);
     Py_DECREF(type);
 }
 
-static PyMethodDef deferred_methods[] = {
-    {"send", deferred_send_method, METH_O, "Step the call, as coroutine.send() does."},
-    {"throw", (PyCFunction)(void (*)(void))deferred_throw, METH_FASTCALL,
+static PyMethodDef fast_path_call_methods[] = {
+    {"send", fast_path_call_send_method, METH_O, "Step the call, as coroutine.send() does."},
+    {"throw", (PyCFunction)(void (*)(void))fast_path_call_throw, METH_FASTCALL,
      "Raise the exception in the call, as coroutine.throw() does."},
-    {"close", deferred_close, METH_NOARGS, "Stop the call, as coroutine.close() does."},
+    {"close", fast_path_call_close, METH_NOARGS, "Stop the call, as coroutine.close() does."},
     {NULL, NULL, 0, NULL},
 };
 
-static PyType_Slot deferred_slots[] = {
-    {Py_tp_dealloc, deferred_dealloc},
-    {Py_tp_traverse, deferred_traverse},
-    {Py_tp_clear, deferred_clear},
-    {Py_am_await, deferred_await},
-    {Py_am_send, deferred_send},
+static PyType_Slot fast_path_call_slots[] = {
+    {Py_tp_dealloc, fast_path_call_dealloc},
+    {Py_tp_traverse, fast_path_call_traverse},
+    {Py_tp_clear, fast_path_call_clear},
+    {Py_am_await, fast_path_call_await},
+    {Py_am_send, fast_path_call_send},
     {Py_tp_iter, PyObject_SelfIter},
-    {Py_tp_iternext, deferred_iternext},
-    {Py_tp_methods, deferred_methods},
+    {Py_tp_iternext, fast_path_call_iternext},
+    {Py_tp_methods, fast_path_call_methods},
     {Py_tp_doc,
      (void *)PyDoc_STR("A coroutine method's call whose common case completes in C.")},
     {0, NULL},
 };
 
-static PyType_Spec deferred_spec = {
-    .name = "asyncfile._speedups.Deferred",
-    .basicsize = sizeof(DeferredObject),
+static PyType_Spec fast_path_call_spec = {
+    .name = "asyncfile._speedups.FastPathCall",
+    .basicsize = sizeof(FastPathCallObject),
     .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_IMMUTABLETYPE |
              Py_TPFLAGS_DISALLOW_INSTANTIATION,
-    .slots = deferred_slots,
+    .slots = fast_path_call_slots,
 };
 
 /* ---------------------------------------------------------------------------
@@ -371,7 +371,7 @@ typedef struct {
     PyObject *raw;
     PyObject *raw_dict;
     PyObject *anext;    /* text.__anext__, for every line not served here */
-    PyObject *deferred; /* the last call handed out, reused once let go */
+    PyObject *last_call; /* the last call handed out, reused once let go */
     speedups_state *state;
 } TextLinesObject;
 
@@ -565,7 +565,7 @@ text_take_decoded_line(TextLinesObject *self)
 }
 
 static PyObject *
-text_lines_take(DeferredObject *call)
+text_lines_take(FastPathCallObject *call)
 {
     return text_take_decoded_line((TextLinesObject *)call->owner);
 }
@@ -574,7 +574,7 @@ static PyObject *
 text_lines_anext(PyObject *op)
 {
     TextLinesObject *self = (TextLinesObject *)op;
-    return deferred_for_call(&self->deferred, self->state, text_lines_take, NULL, op,
+    return fast_path_call_new(&self->last_call, self->state, text_lines_take, NULL, op,
                              NULL, self->anext);
 }
 
@@ -617,7 +617,7 @@ text_lines_traverse(PyObject *op, visitproc visit, void *arg)
     Py_VISIT(self->raw);
     Py_VISIT(self->raw_dict);
     Py_VISIT(self->anext);
-    Py_VISIT(self->deferred);
+    Py_VISIT(self->last_call);
     return 0;
 }
 
@@ -632,7 +632,7 @@ text_lines_clear(PyObject *op)
     Py_CLEAR(self->raw);
     Py_CLEAR(self->raw_dict);
     Py_CLEAR(self->anext);
-    Py_CLEAR(self->deferred);
+    Py_CLEAR(self->last_call);
     return 0;
 }
 
@@ -1063,9 +1063,9 @@ read_at_once(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 }
 
 /* ---------------------------------------------------------------------------
- * Shortcut: a coroutine method whose common case completes at once.
+ * FastPathMethod: a coroutine method whose common case completes at once.
  *
- * Shortcut(method, at_once) stands for the coroutine method `method(self, arg)`:
+ * FastPathMethod(method, at_once) stands for the coroutine method `method(self, arg)`:
  * when a call is first stepped, `at_once(self, arg)` gives its result, or None,
  * and then `method` runs as usual.  It has no docstring of its own: help(),
  * inspect.getdoc and inspect.signature show the method's.
@@ -1075,14 +1075,14 @@ typedef struct {
     PyObject_HEAD
     PyObject *func;    /* the coroutine method: every case but the common one */
     PyObject *at_once; /* at_once(self, arg): the result, or None if func must run */
-    deferred_fast fast; /* calls at_once: straight to C for this module's own */
+    fast_path_fn fast; /* calls at_once: straight to C for this module's own */
     vectorcallfunc vectorcall;
-    PyObject *deferred; /* the last call handed out, reused once let go */
+    PyObject *last_call; /* the last call handed out, reused once let go */
     speedups_state *state;
-} ShortcutObject;
+} FastPathMethodObject;
 
 static PyObject *
-shortcut_at_once(DeferredObject *call)
+fast_path_method_at_once(FastPathCallObject *call)
 {
     PyObject *args[2] = {call->owner, call->arg};
     PyObject *value = PyObject_Vectorcall(call->fast_data, args, 2, NULL);
@@ -1094,47 +1094,47 @@ shortcut_at_once(DeferredObject *call)
 }
 
 static PyObject *
-shortcut_write_plainly(DeferredObject *call)
+fast_path_method_write_plainly(FastPathCallObject *call)
 {
     return text_write_plainly(call->state, call->owner, call->arg);
 }
 
 static PyObject *
-shortcut_read_at_once(DeferredObject *call)
+fast_path_method_read_at_once(FastPathCallObject *call)
 {
     return buffered_read_at_once(call->state, call->owner, call->arg);
 }
 
-/* How a Shortcut calls `at_once`: this module's own functions directly. */
-static deferred_fast
+/* How a FastPathMethod calls `at_once`: this module's own functions directly. */
+static fast_path_fn
 fast_path_of(PyObject *at_once)
 {
     if (PyCFunction_Check(at_once)) {
         PyCFunction function = PyCFunction_GET_FUNCTION(at_once);
         if (function == (PyCFunction)(void (*)(void))write_plainly) {
-            return shortcut_write_plainly;
+            return fast_path_method_write_plainly;
         }
         if (function == (PyCFunction)(void (*)(void))read_at_once) {
-            return shortcut_read_at_once;
+            return fast_path_method_read_at_once;
         }
     }
-    return shortcut_at_once;
+    return fast_path_method_at_once;
 }
 
 static PyObject *
-shortcut_vectorcall(PyObject *op, PyObject *const *args, size_t nargsf,
+fast_path_method_vectorcall(PyObject *op, PyObject *const *args, size_t nargsf,
                     PyObject *kwnames)
 {
-    ShortcutObject *self = (ShortcutObject *)op;
+    FastPathMethodObject *self = (FastPathMethodObject *)op;
     if (PyVectorcall_NARGS(nargsf) == 2 && kwnames == NULL) {
-        return deferred_for_call(&self->deferred, self->state, self->fast,
+        return fast_path_call_new(&self->last_call, self->state, self->fast,
                                  self->at_once, args[0], args[1], self->func);
     }
     return PyObject_Vectorcall(self->func, args, nargsf, kwnames);
 }
 
 static PyObject *
-shortcut_descr_get(PyObject *op, PyObject *obj, PyObject *type)
+fast_path_method_descr_get(PyObject *op, PyObject *obj, PyObject *type)
 {
     if (obj == NULL || obj == Py_None) {
         return Py_NewRef(op);
@@ -1146,83 +1146,83 @@ shortcut_descr_get(PyObject *op, PyObject *obj, PyObject *type)
  * __wrapped__, ...) is the coroutine method's, so introspection sees it; so
  * is __module__, which the type's dict holds for the type. */
 static PyObject *
-shortcut_getattro(PyObject *op, PyObject *name)
+fast_path_method_getattro(PyObject *op, PyObject *name)
 {
     if (PyUnicode_Check(name) && PyUnicode_CompareWithASCIIString(name, "__module__") == 0) {
-        return PyObject_GetAttr(((ShortcutObject *)op)->func, name);
+        return PyObject_GetAttr(((FastPathMethodObject *)op)->func, name);
     }
     PyObject *value = PyObject_GenericGetAttr(op, name);
     if (value != NULL || !PyErr_ExceptionMatches(PyExc_AttributeError)) {
         return value;
     }
     PyErr_Clear();
-    return PyObject_GetAttr(((ShortcutObject *)op)->func, name);
+    return PyObject_GetAttr(((FastPathMethodObject *)op)->func, name);
 }
 
 static PyObject *
-shortcut_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+fast_path_method_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
 {
     PyObject *func, *at_once;
     if (kwargs != NULL && PyDict_GET_SIZE(kwargs) != 0) {
-        PyErr_SetString(PyExc_TypeError, "Shortcut() takes no keyword arguments");
+        PyErr_SetString(PyExc_TypeError, "FastPathMethod() takes no keyword arguments");
         return NULL;
     }
-    if (!PyArg_UnpackTuple(args, "Shortcut", 2, 2, &func, &at_once)) {
+    if (!PyArg_UnpackTuple(args, "FastPathMethod", 2, 2, &func, &at_once)) {
         return NULL;
     }
     if (!PyCallable_Check(func) || !PyCallable_Check(at_once)) {
-        PyErr_SetString(PyExc_TypeError, "Shortcut() takes two callables");
+        PyErr_SetString(PyExc_TypeError, "FastPathMethod() takes two callables");
         return NULL;
     }
-    ShortcutObject *self = (ShortcutObject *)type->tp_alloc(type, 0);
+    FastPathMethodObject *self = (FastPathMethodObject *)type->tp_alloc(type, 0);
     if (self == NULL) {
         return NULL;
     }
     self->func = Py_NewRef(func);
     self->at_once = Py_NewRef(at_once);
     self->fast = fast_path_of(at_once);
-    self->vectorcall = shortcut_vectorcall;
+    self->vectorcall = fast_path_method_vectorcall;
     self->state = PyType_GetModuleState(type);
     return (PyObject *)self;
 }
 
 static int
-shortcut_traverse(PyObject *op, visitproc visit, void *arg)
+fast_path_method_traverse(PyObject *op, visitproc visit, void *arg)
 {
-    ShortcutObject *self = (ShortcutObject *)op;
+    FastPathMethodObject *self = (FastPathMethodObject *)op;
     Py_VISIT(Py_TYPE(op));
     Py_VISIT(self->func);
     Py_VISIT(self->at_once);
-    Py_VISIT(self->deferred);
+    Py_VISIT(self->last_call);
     return 0;
 }
 
 static int
-shortcut_clear(PyObject *op)
+fast_path_method_clear(PyObject *op)
 {
-    ShortcutObject *self = (ShortcutObject *)op;
+    FastPathMethodObject *self = (FastPathMethodObject *)op;
     Py_CLEAR(self->func);
     Py_CLEAR(self->at_once);
-    Py_CLEAR(self->deferred);
+    Py_CLEAR(self->last_call);
     return 0;
 }
 
 static void
-shortcut_dealloc(PyObject *op)
+fast_path_method_dealloc(PyObject *op)
 {
     PyTypeObject *type = Py_TYPE(op);
     PyObject_GC_UnTrack(op);
-    (void)shortcut_clear(op);
+    (void)fast_path_method_clear(op);
     type->tp_free(op);
     Py_DECREF(type);
 }
 
-static PyMemberDef shortcut_members[] = {
-    {"__vectorcalloffset__", T_PYSSIZET, offsetof(ShortcutObject, vectorcall), READONLY,
+static PyMemberDef fast_path_method_members[] = {
+    {"__vectorcalloffset__", T_PYSSIZET, offsetof(FastPathMethodObject, vectorcall), READONLY,
      NULL},
-    {"__func__", T_OBJECT, offsetof(ShortcutObject, func), READONLY,
+    {"__func__", T_OBJECT, offsetof(FastPathMethodObject, func), READONLY,
      "The coroutine method, which does all but the common case."},
-    {"at_once", T_OBJECT, offsetof(ShortcutObject, at_once), READONLY,
+    {"at_once", T_OBJECT, offsetof(FastPathMethodObject, at_once), READONLY,
      "at_once(self, arg): the common case's result, or None."},
     {NULL, 0, 0, 0, NULL},
 };
@@ -1230,35 +1230,35 @@ static PyMemberDef shortcut_members[] = {
 /* A descriptor in place of the type's docstring (which would shadow it): pydoc
  * reads a method's __doc__ with object.__getattribute__, past tp_getattro. */
 static PyObject *
-shortcut_get_doc(PyObject *op, void *closure)
+fast_path_method_get_doc(PyObject *op, void *closure)
 {
-    return PyObject_GetAttrString(((ShortcutObject *)op)->func, "__doc__");
+    return PyObject_GetAttrString(((FastPathMethodObject *)op)->func, "__doc__");
 }
 
-static PyGetSetDef shortcut_getset[] = {
-    {"__doc__", shortcut_get_doc, NULL, "The docstring of the coroutine method.", NULL},
+static PyGetSetDef fast_path_method_getset[] = {
+    {"__doc__", fast_path_method_get_doc, NULL, "The docstring of the coroutine method.", NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };
 
-static PyType_Slot shortcut_slots[] = {
-    {Py_tp_new, shortcut_new},
-    {Py_tp_dealloc, shortcut_dealloc},
-    {Py_tp_traverse, shortcut_traverse},
-    {Py_tp_clear, shortcut_clear},
+static PyType_Slot fast_path_method_slots[] = {
+    {Py_tp_new, fast_path_method_new},
+    {Py_tp_dealloc, fast_path_method_dealloc},
+    {Py_tp_traverse, fast_path_method_traverse},
+    {Py_tp_clear, fast_path_method_clear},
     {Py_tp_call, PyVectorcall_Call},
-    {Py_tp_descr_get, shortcut_descr_get},
-    {Py_tp_getattro, shortcut_getattro},
-    {Py_tp_members, shortcut_members},
-    {Py_tp_getset, shortcut_getset},
+    {Py_tp_descr_get, fast_path_method_descr_get},
+    {Py_tp_getattro, fast_path_method_getattro},
+    {Py_tp_members, fast_path_method_members},
+    {Py_tp_getset, fast_path_method_getset},
     {0, NULL},
 };
 
-static PyType_Spec shortcut_spec = {
-    .name = "asyncfile._speedups.Shortcut",
-    .basicsize = sizeof(ShortcutObject),
+static PyType_Spec fast_path_method_spec = {
+    .name = "asyncfile._speedups.FastPathMethod",
+    .basicsize = sizeof(FastPathMethodObject),
     .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_IMMUTABLETYPE |
              Py_TPFLAGS_HAVE_VECTORCALL | Py_TPFLAGS_METHOD_DESCRIPTOR,
-    .slots = shortcut_slots,
+    .slots = fast_path_method_slots,
 };
 
 /* ---------------------------------------------------------------------------
@@ -1273,7 +1273,7 @@ typedef struct {
     PyObject *opened;
     PyObject *fd;
     PyObject *anext;    /* reader.__anext__, for every chunk not served here */
-    PyObject *deferred; /* the last call handed out, reused once let go */
+    PyObject *last_call; /* the last call handed out, reused once let go */
     speedups_state *state;
 } ChunksObject;
 
@@ -1314,7 +1314,7 @@ chunks_fd(ChunksObject *self)
  * frames); NULL without an error when __anext__ must run, with one when the
  * read failed. */
 static PyObject *
-chunks_take_cached(DeferredObject *call)
+chunks_take_cached(FastPathCallObject *call)
 {
     ChunksObject *self = (ChunksObject *)call->owner;
     speedups_state *st = self->state;
@@ -1398,7 +1398,7 @@ static PyObject *
 chunks_anext(PyObject *op)
 {
     ChunksObject *self = (ChunksObject *)op;
-    return deferred_for_call(&self->deferred, self->state, chunks_take_cached, NULL, op,
+    return fast_path_call_new(&self->last_call, self->state, chunks_take_cached, NULL, op,
                              NULL, self->anext);
 }
 
@@ -1439,7 +1439,7 @@ chunks_traverse(PyObject *op, visitproc visit, void *arg)
     Py_VISIT(self->opened);
     Py_VISIT(self->fd);
     Py_VISIT(self->anext);
-    Py_VISIT(self->deferred);
+    Py_VISIT(self->last_call);
     return 0;
 }
 
@@ -1452,7 +1452,7 @@ chunks_clear(PyObject *op)
     Py_CLEAR(self->opened);
     Py_CLEAR(self->fd);
     Py_CLEAR(self->anext);
-    Py_CLEAR(self->deferred);
+    Py_CLEAR(self->last_call);
     return 0;
 }
 
@@ -1542,9 +1542,9 @@ speedups_exec(PyObject *module)
             return -1;
         }
     }
-    st->deferred_type =
-        (PyTypeObject *)PyType_FromModuleAndSpec(module, &deferred_spec, NULL);
-    if (st->deferred_type == NULL || PyModule_AddType(module, st->deferred_type) < 0) {
+    st->fast_path_call_type =
+        (PyTypeObject *)PyType_FromModuleAndSpec(module, &fast_path_call_spec, NULL);
+    if (st->fast_path_call_type == NULL || PyModule_AddType(module, st->fast_path_call_type) < 0) {
         return -1;
     }
     st->text_lines_type =
@@ -1552,12 +1552,12 @@ speedups_exec(PyObject *module)
     if (st->text_lines_type == NULL) {
         return -1;
     }
-    st->shortcut_type =
-        (PyTypeObject *)PyType_FromModuleAndSpec(module, &shortcut_spec, NULL);
-    if (st->shortcut_type == NULL) {
+    st->fast_path_method_type =
+        (PyTypeObject *)PyType_FromModuleAndSpec(module, &fast_path_method_spec, NULL);
+    if (st->fast_path_method_type == NULL) {
         return -1;
     }
-    if (PyModule_AddType(module, st->shortcut_type) < 0) {
+    if (PyModule_AddType(module, st->fast_path_method_type) < 0) {
         return -1;
     }
     st->chunks_type =
@@ -1573,8 +1573,8 @@ speedups_traverse(PyObject *module, visitproc visit, void *arg)
 {
     speedups_state *st = get_state(module);
     Py_VISIT(st->text_lines_type);
-    Py_VISIT(st->shortcut_type);
-    Py_VISIT(st->deferred_type);
+    Py_VISIT(st->fast_path_method_type);
+    Py_VISIT(st->fast_path_call_type);
     Py_VISIT(st->lock_type);
     Py_VISIT(st->lock_owner_slot);
     Py_VISIT(st->buffered_type);
@@ -1587,7 +1587,7 @@ speedups_clear(PyObject *module)
 {
     speedups_state *st = get_state(module);
     Py_CLEAR(st->text_lines_type);
-    Py_CLEAR(st->deferred_type);
+    Py_CLEAR(st->fast_path_call_type);
     Py_CLEAR(st->str_decoded_chars);
     Py_CLEAR(st->str_decoded_chars_used);
     Py_CLEAR(st->str_plain_readnl);
@@ -1602,7 +1602,7 @@ speedups_clear(PyObject *module)
     Py_CLEAR(st->str_plain_writes);
     Py_CLEAR(st->str_throw);
     Py_CLEAR(st->str_close);
-    Py_CLEAR(st->shortcut_type);
+    Py_CLEAR(st->fast_path_method_type);
     Py_CLEAR(st->lock_type);
     Py_CLEAR(st->lock_owner_slot);
     Py_CLEAR(st->str_reads);

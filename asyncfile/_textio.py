@@ -38,9 +38,9 @@ from collections.abc import AsyncIterator, Iterable
 from typing import TYPE_CHECKING, Any, Final, NamedTuple, NoReturn
 
 from ._bufferedio import (
+    FastPathMethod,
     IOBase,
-    Shortcut,
-    _BufferedIOMixin,
+    _BufferedBase,
     c_int,
     optional_size,
     ssize,
@@ -111,7 +111,7 @@ class _PlainWrites(NamedTuple):
     errors: str
     pending: bytearray  # the TextIOWrapper's own _pending
     limit: int  # its _chunk_size
-    buffer: _BufferedIOMixin
+    buffer: _BufferedBase
 
 
 class _Rollback:
@@ -146,13 +146,13 @@ class TextIOWrapper(IOBase[str]):
     ``reconfigure`` are coroutines; ``tell`` and the queries are plain.
     """
 
-    _buffer: _BufferedIOMixin | None = None
+    _buffer: _BufferedBase | None = None
     #: The mode given to ``open()`` (set by it, as io does).
     mode: str
 
     def __init__(
         self,
-        buffer: _BufferedIOMixin,
+        buffer: _BufferedBase,
         encoding: str | None = None,
         errors: str | None = None,
         newline: str | None = None,
@@ -302,7 +302,7 @@ class TextIOWrapper(IOBase[str]):
     # -- plain queries --------------------------------------------------------
 
     @property
-    def buffer(self) -> _BufferedIOMixin:
+    def buffer(self) -> _BufferedBase:
         """The buffered binary file underneath."""
         if self._buffer is None:
             raise ValueError("underlying buffer has been detached")
@@ -926,7 +926,7 @@ class TextIOWrapper(IOBase[str]):
             await buffer._close()
 
     @serialized
-    async def detach(self) -> _BufferedIOMixin:
+    async def detach(self) -> _BufferedBase:
         """Flush and return the buffer; this object is unusable afterwards."""
         await self._flush()
         buffer = self.buffer
@@ -1086,5 +1086,5 @@ def _unpack_cookie(cookie: int) -> tuple[int, int, int, bool, int]:
     return position, dec_flags, bytes_to_feed, bool(need_eof), chars_to_skip
 
 
-if Shortcut is not None:
-    TextIOWrapper.write = Shortcut(TextIOWrapper.write, write_plainly)  # type: ignore[method-assign]
+if FastPathMethod is not None:
+    TextIOWrapper.write = FastPathMethod(TextIOWrapper.write, write_plainly)  # type: ignore[method-assign]

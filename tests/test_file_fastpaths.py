@@ -27,7 +27,7 @@ def speedups(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) ->
     writes and binary reads and writes, and without them."""
     if request.param == "python":
         monkeypatch.setattr(_textio, "TextLines", None)
-        if _bufferedio.Shortcut is not None:
+        if _bufferedio.FastPathMethod is not None:
             write = _textio.TextIOWrapper.write.__func__  # type: ignore[attr-defined]
             monkeypatch.setattr(_textio.TextIOWrapper, "write", write)
             read = _bufferedio.BufferedReader.read.__func__  # type: ignore[attr-defined]

@@ -23,7 +23,7 @@ def speedups(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) ->
     """With the C shortcuts of text writes and binary reads, and without."""
     if request.param == "python":
         monkeypatch.setattr(_textio, "TextLines", None)
-        if _bufferedio.Shortcut is not None:
+        if _bufferedio.FastPathMethod is not None:
             for cls, name in (
                 (_textio.TextIOWrapper, "write"),
                 (_bufferedio.BufferedReader, "read"),

@@ -44,7 +44,7 @@ GENERIC = (
     "Initialize self.",
     "Create and return a new object.",
     "Call self as a function.",
-    "A coroutine method `method(self, arg)`",  # the C Shortcut's own
+    "A coroutine method `method(self, arg)`",  # the C FastPathMethod's own
 )
 
 
@@ -122,7 +122,7 @@ def run_walk(*, speedups: bool) -> list[str]:
     code = (
         f"import json, sys; {block}sys.path.insert(0, {str(TESTS)!r}); "
         "import asyncfile, test_public_api_docs as walk; "
-        "assert (asyncfile._bufferedio.Shortcut is not None) == "
+        "assert (asyncfile._bufferedio.FastPathMethod is not None) == "
         f"{speedups}, 'speedups not as asked'; "
         "print(json.dumps(walk.problems()))"
     )
@@ -164,7 +164,7 @@ def test_public_callables_have_their_own_docstring_and_signature(
     assert run_walk(speedups=speedups) == []
 
 
-def test_help_on_a_shortcut_method_shows_the_method() -> None:
+def test_help_on_a_fast_path_method_shows_the_method() -> None:
     text = pydoc.render_doc(asyncfile.BufferedReader.read, renderer=pydoc.plaintext)
     assert "_speedups" not in text
     assert "async read(self, size" in text
