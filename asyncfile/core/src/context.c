@@ -362,9 +362,9 @@ static PyMemberDef context_members[] = {
 PyDoc_STRVAR(uring_context__doc__,
 "UringContext(max_requests=32, sqpoll=False, pool_size=64)\n--\n\n"
 "linux_uring context: io_uring, one ring and one eventfd.  sqpoll=True asks\n"
-"for a kernel thread polling the submission queue (off by default: it costs\n"
-"a CPU and was slower here).  Buffered reads too big to copy on the loop\n"
-"thread go to a thread pool of up to pool_size threads.");
+"for a kernel thread polling the submission queue (off by default: it keeps\n"
+"a CPU busy and does not make reads faster).  Buffered reads too big to copy\n"
+"on the loop thread go to a thread pool of up to pool_size threads.");
 
 PyDoc_STRVAR(kaio_context__doc__,
 "LinuxAioContext(max_requests=32, pool_size=64)\n--\n\n"

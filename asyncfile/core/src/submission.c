@@ -282,10 +282,10 @@ start_async(struct context *ctx, struct request *req, PyObject *future)
     }
     /* A lone operation goes to the kernel at once; more in the same loop
      * turn are batched into one submission at the turn's end.  An O_DIRECT
-     * one goes at once too: it waits for the device, which then starts it
-     * sooner (at 64 reads in flight here, batches of 8 gave ~6% fewer reads
-     * per second than one at a time, as fio submits them).  A failed flush
-     * leaves the request queued: the end of the turn retries. */
+     * one goes at once too: it waits for the device, which starts a request
+     * arriving alone sooner than one in a batch (benchmarks/README.md,
+     * "Timings behind the code").  A failed flush leaves the request queued:
+     * the end of the turn retries. */
     if (req->direct || is_fs_opcode(req->opcode) || !ctx->flush_scheduled ||
         ++ctx->batched >= SUBMIT_BATCH_MAX) {
         ctx->backend->flush(ctx);
