@@ -11,19 +11,10 @@
 
 #include <errno.h>
 
-static int
-parse_fd(PyObject *arg, int *fd)
-{
-    return fd_converter(arg, fd) ? 0 : -1;
-}
-
-static int
-parse_offset(PyObject *const *args, Py_ssize_t nargs, Py_ssize_t index,
-             uint64_t *offset)
-{
-    *offset = 0;
-    return nargs > index && !offset_converter(args[index], offset) ? -1 : 0;
-}
+/* Each method is in the shape Argument Clinic generates: a thin parser
+ * (METH_FASTCALL or METH_O, positional-only, with the converters core.h
+ * declares) that calls its *_impl with C values, one exit label, and a
+ * docstring carrying __text_signature__. */
 
 static int
 check_arity(const char *name, Py_ssize_t nargs, Py_ssize_t min, Py_ssize_t max)
@@ -40,21 +31,40 @@ CONTEXT_DOC(context_aread__doc__,
 "aread($self, nbytes, fd, offset=0, /)\n--\n\n"
 "Awaitable read of up to nbytes at offset; its value is the bytes read.");
 
-PyObject *
-context_aread(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+static PyObject *
+context_aread_impl(struct context *ctx, size_t nbytes, int fd, uint64_t offset)
 {
-    size_t nbytes;
-    int fd;
-    uint64_t offset;
-    if (check_arity("aread", nargs, 2, 3) < 0 || !size_converter(args[0], &nbytes) ||
-        parse_fd(args[1], &fd) < 0 || parse_offset(args, nargs, 2, &offset) < 0) {
-        return NULL;
-    }
     if (nbytes > (size_t)PY_SSIZE_T_MAX) {
         return PyErr_Format(PyExc_OverflowError, "cannot read %zu bytes at once",
                             nbytes);
     }
-    return call_new(CONTEXT(self), OP_READ, fd, offset, nbytes, NULL);
+    return call_new(ctx, OP_READ, fd, offset, nbytes, NULL);
+}
+
+PyObject *
+context_aread(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    PyObject *return_value = NULL;
+    size_t nbytes;
+    int fd;
+    uint64_t offset = 0;
+
+    if (check_arity("aread", nargs, 2, 3) < 0) {
+        goto exit;
+    }
+    if (!size_converter(args[0], &nbytes)) {
+        goto exit;
+    }
+    if (!fd_converter(args[1], &fd)) {
+        goto exit;
+    }
+    if (nargs > 2 && !offset_converter(args[2], &offset)) {
+        goto exit;
+    }
+    return_value = context_aread_impl(CONTEXT(self), nbytes, fd, offset);
+
+exit:
+    return return_value;
 }
 
 /* Whether `fd` is without O_DIRECT, asking the kernel once a loop turn: the
@@ -84,18 +94,9 @@ CONTEXT_DOC(context_read_cached__doc__,
 "spent: ask again after a loop turn); None when reading them would wait, or\n"
 "cannot be done here, so that the caller awaits aread instead.");
 
-PyObject *
-context_read_cached(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+static PyObject *
+context_read_cached_impl(struct context *ctx, size_t nbytes, int fd, uint64_t offset)
 {
-    size_t nbytes;
-    int fd;
-    uint64_t offset;
-    if (check_arity("read_cached", nargs, 2, 3) < 0 ||
-        !size_converter(args[0], &nbytes) || parse_fd(args[1], &fd) < 0 ||
-        parse_offset(args, nargs, 2, &offset) < 0) {
-        return NULL;
-    }
-    struct context *ctx = CONTEXT(self);
     /* Whatever cannot be answered at once (a closed or forked context, one
      * bound to another loop than the running one, no free slot) is aread's
      * to handle or report; a spent budget only waits for the loop's turn. */
@@ -137,17 +138,56 @@ context_read_cached(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     return value;
 }
 
+PyObject *
+context_read_cached(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    PyObject *return_value = NULL;
+    size_t nbytes;
+    int fd;
+    uint64_t offset = 0;
+
+    if (check_arity("read_cached", nargs, 2, 3) < 0) {
+        goto exit;
+    }
+    if (!size_converter(args[0], &nbytes)) {
+        goto exit;
+    }
+    if (!fd_converter(args[1], &fd)) {
+        goto exit;
+    }
+    if (nargs > 2 && !offset_converter(args[2], &offset)) {
+        goto exit;
+    }
+    return_value = context_read_cached_impl(CONTEXT(self), nbytes, fd, offset);
+
+exit:
+    return return_value;
+}
+
+/* The parser areadinto and awrite share: (buffer, fd, offset=0, /).  The
+ * buffer stays an object here: the request takes its view when the operation
+ * starts, and holds it until the operation completes. */
 static PyObject *
 buffer_awaitable(PyObject *self, PyObject *const *args, Py_ssize_t nargs,
                  enum opcode opcode, const char *name)
 {
+    PyObject *return_value = NULL;
     int fd;
-    uint64_t offset;
-    if (check_arity(name, nargs, 2, 3) < 0 || parse_fd(args[1], &fd) < 0 ||
-        parse_offset(args, nargs, 2, &offset) < 0) {
-        return NULL;
+    uint64_t offset = 0;
+
+    if (check_arity(name, nargs, 2, 3) < 0) {
+        goto exit;
     }
-    return call_new(CONTEXT(self), opcode, fd, offset, 0, args[0]);
+    if (!fd_converter(args[1], &fd)) {
+        goto exit;
+    }
+    if (nargs > 2 && !offset_converter(args[2], &offset)) {
+        goto exit;
+    }
+    return_value = call_new(CONTEXT(self), opcode, fd, offset, 0, args[0]);
+
+exit:
+    return return_value;
 }
 
 CONTEXT_DOC(context_areadinto__doc__,
@@ -170,14 +210,20 @@ context_awrite(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     return buffer_awaitable(self, args, nargs, OP_WRITE, "awrite");
 }
 
+/* The parser afsync and afdsync share: (fd, /), METH_O. */
 static PyObject *
-sync_awaitable(PyObject *self, PyObject *fd_arg, enum opcode opcode)
+sync_awaitable(PyObject *self, PyObject *arg, enum opcode opcode)
 {
+    PyObject *return_value = NULL;
     int fd;
-    if (parse_fd(fd_arg, &fd) < 0) {
-        return NULL;
+
+    if (!fd_converter(arg, &fd)) {
+        goto exit;
     }
-    return call_new(CONTEXT(self), opcode, fd, 0, 0, NULL);
+    return_value = call_new(CONTEXT(self), opcode, fd, 0, 0, NULL);
+
+exit:
+    return return_value;
 }
 
 CONTEXT_DOC(context_afsync__doc__,

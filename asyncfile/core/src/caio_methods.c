@@ -141,17 +141,10 @@ CONTEXT_DOC(context_process_events__doc__,
 "Deliver up to max_requests completions, first waiting up to timeout seconds\n"
 "(forever if negative) for at least min_requests; return how many.");
 
-PyObject *
-context_process_events(PyObject *self, PyObject *args, PyObject *kwargs)
+static PyObject *
+context_process_events_impl(struct context *ctx, int max_requests, int min_requests,
+                            double timeout)
 {
-    static char *kwlist[] = {"max_requests", "min_requests", "timeout", NULL};
-    struct context *ctx = CONTEXT(self);
-    int max_requests = 512, min_requests = 0;
-    double timeout = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|iid:process_events", kwlist,
-                                     &max_requests, &min_requests, &timeout)) {
-        return NULL;
-    }
     if (context_check_usable(ctx) < 0) {
         return NULL;
     }
@@ -176,6 +169,25 @@ context_process_events(PyObject *self, PyObject *args, PyObject *kwargs)
         return NULL;
     }
     return PyLong_FromLong(count);
+}
+
+PyObject *
+context_process_events(PyObject *self, PyObject *args, PyObject *kwargs)
+{
+    static char *kwlist[] = {"max_requests", "min_requests", "timeout", NULL};
+    PyObject *return_value = NULL;
+    int max_requests = 512, min_requests = 0;
+    double timeout = 0;
+
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|iid:process_events", kwlist,
+                                     &max_requests, &min_requests, &timeout)) {
+        goto exit;
+    }
+    return_value =
+        context_process_events_impl(CONTEXT(self), max_requests, min_requests, timeout);
+
+exit:
+    return return_value;
 }
 
 CONTEXT_DOC(context_flush__doc__,
