@@ -287,9 +287,9 @@ _is_direct = _positional.is_direct
 def _offer_cpu() -> None:
     """Let a thread waiting for this CPU (the loop's) run before going on.
 
-    The scheduler lets the running thread finish its slice (1.5 ms on two
-    CPUs) before a woken one gets the CPU; yielding between steps bounds the
-    loop's wait by one step. It returns at once when nothing else waits.
+    The scheduler lets the running thread finish its slice before a woken
+    one gets the CPU; yielding between steps bounds the loop's wait by one
+    step. It returns at once when nothing else waits.
     """
     _positional.yield_cpu()
 

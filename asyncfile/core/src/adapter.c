@@ -4,10 +4,10 @@
  *
  * Called positionally while the context serves the running loop, a method
  * starts the native context's operation at once, with no Python frame in
- * between: that frame and its checks were a quarter of a microsecond of the
- * two each page-cache read took, 64 in flight.  Every other call (keywords,
- * no loop bound yet, another loop, a closed or forked context) goes to the
- * Python class's _read, _readinto or _write, which decide it as before.
+ * between: that frame and its checks were a large share of a page-cache
+ * read's cost (benchmarks/README.md).  Every other call (keywords, no loop
+ * bound yet, another loop, a closed or forked context) goes to the Python
+ * class's _read, _readinto or _write, which decide it as before.
  */
 #include "core.h"
 

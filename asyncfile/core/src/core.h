@@ -357,7 +357,7 @@ struct context {
 
 #define CONTEXT(op) ((struct context *)(op))
 
-/* context.c */
+/* context.c and the files context.h lists */
 int context_module_init(PyObject *module, aio_state *state);
 void context_complete(struct context *ctx, struct request *req, int64_t result);
 int context_dispatch(struct context *ctx, int max);
@@ -477,7 +477,7 @@ struct call_outcome {
     bool must_yield; /* done inline, but the loop is owed a turn first */
 };
 
-/* context.c: start an awaitable operation; 0, or -1 with an error set. */
+/* submission.c: start an awaitable operation; 0, or -1 with an error set. */
 int context_start(struct context *ctx, enum opcode opcode, int fd, uint64_t offset,
                   size_t nbytes, PyObject *buffer, const struct fs_args *fs,
                   struct call_outcome *out);

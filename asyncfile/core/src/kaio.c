@@ -24,8 +24,8 @@ struct kaio {
 };
 
 /*
- * io_destroy waits for an RCU grace period (about 30 ms here), which would make
- * every loop that closes a linux_aio context pause that long.  A context closed
+ * io_destroy waits for an RCU grace period, which would make every loop
+ * that closes a linux_aio context pause that long.  A context closed
  * with nothing in flight is idle and clean, so a few are kept for the next
  * io_setup of the same size.  Touched only with the GIL held; a forked child
  * inherits none of them (AIO contexts are not inherited).

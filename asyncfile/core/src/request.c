@@ -197,8 +197,8 @@ request_table_free(struct request *table, unsigned count)
  * A kernel without full preemption switches tasks only where its code offers
  * to, such as a system call's end; copying 1 MiB out of the page cache can
  * take a few milliseconds, and a worker the scheduler starts on the loop's CPU
- * holds the loop off for the whole copy (cold 1 MiB sequential reads on the
- * benchmark VM: beats late by 2-4 ms in every pass, 1.1-1.9 ms with steps). */
+ * holds the loop off for the whole copy; in steps, for one step's copy at
+ * most. */
 #define READ_STEP ((size_t)128 << 10)
 
 /* Steps would turn one device request into several (each step's readahead
@@ -249,9 +249,9 @@ goes_in_steps(const struct request *req)
 /* Let a task waiting for this CPU (the loop's thread, woken by a completion)
  * run before this worker goes on.  A worker's system calls do not give up
  * the CPU on a kernel without full preemption, and the scheduler lets the
- * running task finish its slice (1.5 ms on 2 CPUs) before a woken one gets
- * the CPU; yielding between steps bounds the wait by one step.  It returns at
- * once when nothing else waits. */
+ * running task finish its slice before a woken one gets the CPU; yielding
+ * between steps bounds the wait by one step.  It returns at once when
+ * nothing else waits. */
 static void
 offer_cpu(void)
 {
@@ -260,8 +260,8 @@ offer_cpu(void)
 
 /* Start the device reading the next window of a stepped read, a step at a
  * time: one call for the whole window allocates and queues all its pages
- * without a break (about a millisecond per MiB on the benchmark VM, whose
- * host backs freed pages again), and the queue holds the whole window anyway
+ * without a break, for longer the larger the window (more so where the host
+ * backs freed pages again), and the queue holds the whole window anyway
  * before the first step reads. */
 static void
 advise_read_ahead(const struct request *req)

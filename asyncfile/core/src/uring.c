@@ -8,8 +8,8 @@
  *
  * Buffered reads too big to copy on the loop thread go to the thread pool, not
  * to io-wq: a pool worker copies in steps the scheduler can preempt (see
- * request.c).  Cold 1 MiB sequential reads on the benchmark VM: the loop's
- * worst beat 1.6-4.2 ms through io-wq, 1.0-1.5 ms through the pool.
+ * request.c), which io-wq's copy is not: the loop then waits for one step at
+ * most.
  *
  * Pointers into memory shared with the kernel start with `k`.  The kernel
  * writes the SQ head and the CQ tail, we write the SQ tail and the CQ head:

@@ -1,0 +1,217 @@
+/*
+ * Loop binding: a context serving one event loop.
+ *
+ * Owns bind(), the eventfd's reader callback (on_ready), the end of a loop
+ * turn (_end_turn: a batched flush, the inline budget's reset), and the one
+ * answer to "does this context serve the loop running now in this process"
+ * (context_serves_running_loop) for the C paths and the Python adapters.
+ * Relies on: submission.c (start_overflow), lifecycle.c, completion.c,
+ * forks.c.
+ */
+#include "context.h"
+#include "compat.h"
+#include "wakeup.h"
+
+#include <string.h>
+
+/* ---------------------------------------------------------------------------
+ * Serving a loop
+ */
+
+CONTEXT_DOC(context_bind__doc__,
+"bind($self, loop, /)\n--\n\n"
+"Serve the awaitable methods on `loop` (the caller registers on_ready as the\n"
+"eventfd's reader).");
+
+PyObject *
+context_bind(PyObject *self, PyObject *loop)
+{
+    struct context *ctx = CONTEXT(self);
+    if (context_check_usable(ctx) < 0) {
+        return NULL;
+    }
+    if (ctx->dispatcher_running) {
+        PyErr_SetString(PyExc_RuntimeError,
+                        "the context already runs callbacks without a loop");
+        return NULL;
+    }
+    PyObject *call_soon = PyObject_GetAttr(loop, ctx->state->str_call_soon);
+    PyObject *end_turn = PyObject_GetAttrString(self, "_end_turn");
+    if (call_soon == NULL || end_turn == NULL) {
+        Py_XDECREF(call_soon);
+        Py_XDECREF(end_turn);
+        return NULL;
+    }
+    Py_XSETREF(ctx->loop, Py_NewRef(loop));
+    Py_XSETREF(ctx->call_soon, call_soon);
+    Py_XSETREF(ctx->end_turn, end_turn);
+    ctx->turn_scheduled = false;
+    ctx->direct_fd = -1;
+    ctx->buffered_fd = -1;
+    ctx->flush_scheduled = false;
+    ctx->streak_started_ns = 0;
+    ctx->budget_spent = false;
+    Py_RETURN_NONE;
+}
+
+/* Deliver every completion from a callback of the loop: with no task
+ * running, the waiters wake their tasks on the spot. */
+static void
+dispatch_from_loop(struct context *ctx)
+{
+    if (ctx->completed.head == NULL) {
+        return;
+    }
+    PyObject *task = ctx->loop == NULL
+                         ? NULL
+                         : PyObject_CallOneArg(ctx->state->current_task, ctx->loop);
+    if (task == NULL && PyErr_Occurred()) {
+        PyErr_WriteUnraisable((PyObject *)ctx);
+    }
+    ctx->run_callbacks_now = task == Py_None;
+    Py_XDECREF(task);
+    context_dispatch(ctx, -1);
+    ctx->run_callbacks_now = false;
+}
+
+CONTEXT_DOC(context_on_ready__doc__,
+"on_ready($self, /)\n--\n\n"
+"Deliver every completion: the eventfd's reader callback.");
+
+PyObject *
+context_on_ready(PyObject *self, PyObject *Py_UNUSED(ignored))
+{
+    struct context *ctx = CONTEXT(self);
+    if (ctx->closed || ctx->fork_generation != aio_fork_generation) {
+        Py_RETURN_NONE;
+    }
+    (void)wakeup_drain(ctx->eventfd);
+    int ret = ctx->backend->reap(ctx, 0, 0);
+    dispatch_from_loop(ctx);
+    if (ctx->overflow != NULL && PyList_GET_SIZE(ctx->overflow) > 0) {
+        start_overflow(ctx);
+        dispatch_from_loop(ctx);
+    }
+    if (ret < 0 && !PyErr_Occurred()) {
+        return raise_os_error(-ret);
+    }
+    if (PyErr_Occurred()) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+PyObject *
+context_end_turn(PyObject *self, PyObject *Py_UNUSED(ignored))
+{
+    struct context *ctx = CONTEXT(self);
+    ctx->turn_scheduled = false;
+    ctx->direct_fd = -1;
+    ctx->buffered_fd = -1;
+    ctx->streak_started_ns = 0;
+    ctx->budget_spent = false;
+    if (ctx->flush_scheduled) {
+        ctx->flush_scheduled = false;
+        if (!ctx->closed && ctx->fork_generation == aio_fork_generation) {
+            ctx->backend->flush(ctx);
+        }
+    }
+    /* A submission the kernel refused completed without a wake-up. */
+    dispatch_from_loop(ctx);
+    Py_RETURN_NONE;
+}
+
+#if PY_VERSION_HEX < 0x030C0000
+/* Before 3.12, CPython's _asyncio keeps a thread's running loop in the
+ * thread state's dict, under this key, as a holder of the loop and of the
+ * pid that set it (so that a forked child does not see its parent's loop);
+ * asyncio._get_running_loop() makes a getpid() system call to compare.  The
+ * holder's layout is fixed in those releases: reading it here, against the
+ * pid noted at fork, is the same answer without the system call. */
+typedef struct {
+    PyObject_HEAD
+    PyObject *loop;
+    pid_t pid;
+} running_loop_holder;
+
+static PyObject *running_loop_key;        /* "__asyncio_running_event_loop__" */
+static PyTypeObject *running_loop_holder_type; /* _asyncio's, once seen */
+
+/* The running loop of this thread (borrowed, or NULL for none) in `*loop`:
+ * 1 when the thread state answered, 0 when asyncio must be asked (no C
+ * _asyncio, or a holder this code does not know), -1 on error. */
+static int
+running_loop_from_thread_state(PyObject **loop)
+{
+    PyObject *dict = PyThreadState_GetDict();
+    if (dict == NULL) {
+        return 0;
+    }
+    PyObject *holder = PyDict_GetItemWithError(dict, running_loop_key);
+    if (holder == NULL) {
+        return PyErr_Occurred() ? -1 : 0;
+    }
+    if (Py_TYPE(holder) != running_loop_holder_type) {
+        if (running_loop_holder_type != NULL ||
+            strcmp(Py_TYPE(holder)->tp_name, "_RunningLoopHolder") != 0 ||
+            Py_TYPE(holder)->tp_basicsize != (Py_ssize_t)sizeof(running_loop_holder)) {
+            return 0;
+        }
+        running_loop_holder_type = Py_TYPE(holder); /* a static type: never freed */
+    }
+    running_loop_holder *held = (running_loop_holder *)holder;
+    *loop = held->loop != Py_None && held->pid == aio_pid ? held->loop : NULL;
+    return 1;
+}
+#endif
+
+/* 1 if `ctx` serves the loop running now in this thread of this process: it
+ * is open, was made (or rebuilt) after the last fork, and is bound to the
+ * running loop; 0 if not, -1 on error.  The one answer to that question for
+ * the C paths and the Python adapters (serves_running_loop()). */
+int
+context_serves_running_loop(struct context *ctx)
+{
+    if (ctx->closed || ctx->fork_generation != aio_fork_generation || ctx->loop == NULL) {
+        return 0;
+    }
+#if PY_VERSION_HEX < 0x030C0000
+    PyObject *loop = NULL;
+    int found = running_loop_from_thread_state(&loop);
+    if (found != 0) {
+        return found < 0 ? -1 : loop == ctx->loop;
+    }
+#endif
+    /* From 3.12, asyncio answers from the thread's state, as cheaply. */
+    PyObject *running = PyObject_CallNoArgs(ctx->state->get_running_loop);
+    if (running == NULL) {
+        return -1;
+    }
+    Py_DECREF(running); /* only its identity is needed */
+    return running == ctx->loop;
+}
+
+CONTEXT_DOC(context_serves_running_loop__doc__,
+"serves_running_loop($self, /)\n--\n\n"
+"Whether the context is open, made (or rebuilt) after the last fork, and\n"
+"bound to the event loop running now in this thread.");
+
+PyObject *
+context_serves_running_loop_method(PyObject *self, PyObject *Py_UNUSED(ignored))
+{
+    int serving = context_serves_running_loop(CONTEXT(self));
+    return serving < 0 ? NULL : PyBool_FromLong(serving);
+}
+
+int
+loopbinding_module_init(void)
+{
+#if PY_VERSION_HEX < 0x030C0000
+    if (running_loop_key == NULL &&
+        (running_loop_key = PyUnicode_InternFromString("__asyncio_running_event_loop__")) ==
+            NULL) {
+        return -1;
+    }
+#endif
+    return 0;
+}
