@@ -37,6 +37,7 @@ code" in ``benchmarks/README.md``), and the writes after a barrier wait for it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import operator
 import os
 import threading
@@ -466,7 +467,24 @@ class WriteBehindWriter:
         with self._barrier_lock, self._mutex:
             if self._error is not None or (self._fd < 0 and not self._queue):
                 return  # a barrier queued first may open the file
+            loop = self._loop
+            if (
+                self._in_flight is not None
+                and self._drainer is not None
+                and loop is not None
+                and loop.is_running()
+            ):
+                # A live loop's drain has a write under way: one written here
+                # could land before it (an O_APPEND write goes to the end,
+                # whatever offset it was given), so that drain writes the rest.
+                handed_to = loop
+            else:
+                handed_to = None
             try:
+                if handed_to is not None:
+                    with contextlib.suppress(RuntimeError):  # closed meanwhile
+                        handed_to.call_soon_threadsafe(self._start_drain)
+                        return
                 while self._unstarted:
                     self._unstarted.pop()()
                 self._finish_stale_write()
