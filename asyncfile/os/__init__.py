@@ -45,7 +45,7 @@ from os import (
 from typing import Any, ParamSpec, TypeVar
 
 from .. import _filesystem
-from .._filesystem import StrOrBytesPath, in_thread
+from .._filesystem import _NOT_GIVEN, StrOrBytesPath, in_thread
 from ..shutil import copyfile, rmtree
 from . import path
 from ._listing import ScandirIterator, scandir, walk
@@ -332,23 +332,19 @@ async def chmod(
     await _filesystem.chmod(path, mode, dir_fd=dir_fd, follow_symlinks=follow_symlinks)
 
 
-_NO_NS: Any = object()
-
-
 async def utime(
     path: StrOrBytesPath | int,
     times: tuple[int, int] | tuple[float, float] | None = None,
     *,
-    ns: tuple[int, int] = _NO_NS,
+    ns: tuple[int, int] = _NOT_GIVEN,
     dir_fd: int | None = None,
     follow_symlinks: bool = True,
 ) -> None:
     """Like ``os.utime``: ``times`` in seconds or ``ns`` in nanoseconds
     (not both), else now."""
-    options: dict[str, Any] = {"dir_fd": dir_fd, "follow_symlinks": follow_symlinks}
-    if ns is not _NO_NS:
-        options["ns"] = ns
-    await _filesystem.utime(path, times, **options)
+    await _filesystem.utime(
+        path, times, ns=ns, dir_fd=dir_fd, follow_symlinks=follow_symlinks
+    )
 
 
 if sys.platform != "win32":
