@@ -18,7 +18,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
-from .contexts import asyncio_required
+from .contexts import asyncio_required, running_loop_or_none
 
 __all__ = ("TaskLock", "complete_despite_cancel", "runs_to_the_end", "serialized")
 
@@ -34,7 +34,7 @@ else:  # asyncio's own current_task() is a Python function before 3.12
 
     def current_task() -> asyncio.Task[Any] | None:
         """The running task; AsyncioRequiredError where no asyncio loop runs."""
-        loop = asyncio._get_running_loop()
+        loop = running_loop_or_none()
         if loop is None:
             raise asyncio_required()
         task: asyncio.Task[Any] | None = _current_tasks.get(loop)

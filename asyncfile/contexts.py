@@ -25,6 +25,11 @@ from . import core
 from .core import forks
 from .core.asyncio_base import AsyncioContextBase
 
+try:
+    from .core._aio import running_loop as running_loop_or_none
+except ImportError:  # no C core (built without a compiler, or Windows)
+    running_loop_or_none = asyncio._get_running_loop
+
 __all__ = (
     "AsyncioRequiredError",
     "check_context",
@@ -32,12 +37,18 @@ __all__ = (
     "get_context",
     "on_loop_close",
     "running_loop",
+    "running_loop_or_none",
 )
 
 _lock = threading.Lock()
 #: (loop, backend name) -> the context serving it.
 _contexts: dict[tuple[asyncio.AbstractEventLoop, str], AsyncioContextBase] = {}
 _generation = forks.generation()
+#: The backend name and context get_context() returned last: asked first,
+#: since a program's calls mostly come from one loop.  Whether that context
+#: serves the running loop is one C call, where asyncio's own lookup of the
+#: running loop costs a getpid() system call before 3.12.
+_last: tuple[str, AsyncioContextBase] | None = None
 
 
 class AsyncioRequiredError(RuntimeError):
@@ -49,7 +60,7 @@ class AsyncioRequiredError(RuntimeError):
 
 def running_loop() -> asyncio.AbstractEventLoop:
     """The running asyncio loop, else :class:`AsyncioRequiredError`."""
-    loop = asyncio._get_running_loop()
+    loop = running_loop_or_none()
     if loop is None:
         raise asyncio_required()
     return loop
@@ -81,11 +92,16 @@ def get_context(backend: str | None = None) -> AsyncioContextBase:
     running asyncio loop, and ``ValueError`` for a backend this machine does
     not offer (with the reason).
     """
-    loop = running_loop()
+    global _last
     name = backend if backend is not None else core.selection.name
+    last = _last
+    if last is not None and last[0] == name and last[1].serves_running_loop():
+        return last[1]
+    loop = running_loop()
     key = (loop, name)
     context = _contexts.get(key)
     if context is not None and context.serves_running_loop():
+        _last = (name, context)
         return context
     with _lock:
         _forget_parent_contexts()
@@ -95,6 +111,7 @@ def get_context(backend: str | None = None) -> AsyncioContextBase:
             context = _adapter(name).AsyncioContext(loop=loop)
             _contexts[key] = context
             _close_with(loop)
+        _last = (name, context)
         return context
 
 
@@ -111,9 +128,11 @@ def check_context(context: object, *methods: str) -> None:
 
 def close_contexts() -> None:
     """Close every context this module created (at exit, or in tests)."""
+    global _last
     with _lock:
         contexts = list(_contexts.values())
         _contexts.clear()
+        _last = None
     for context in contexts:
         context.close()
 
@@ -133,9 +152,10 @@ def _adapter(name: str) -> Any:
 def _forget_parent_contexts() -> None:
     """In a forked child, the parent's loops do not run: drop their contexts
     without closing them (closing would touch what the parent still uses)."""
-    global _generation
+    global _generation, _last
     if _generation != forks.generation():
         _contexts.clear()
+        _last = None
         _generation = forks.generation()
 
 
@@ -150,9 +170,12 @@ def _close_with(loop: asyncio.AbstractEventLoop) -> None:
 
 
 def _close_contexts_of(loop: asyncio.AbstractEventLoop) -> None:
+    global _last
     with _lock:
         keys = [key for key in _contexts if key[0] is loop]
         contexts = [_contexts.pop(key) for key in keys]
+        if _last is not None and _last[1] in contexts:
+            _last = None  # nothing keeps a closed loop's context alive
     for context in contexts:
         context.close()
 

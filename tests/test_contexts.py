@@ -160,3 +160,65 @@ def test_a_forked_child_gets_a_context_of_its_own(tmp_path: object) -> None:
     )
     assert process.returncode == 0, process.stdout + process.stderr
     assert process.stdout.strip() == "ok"
+
+
+def test_the_remembered_context_never_serves_another_loop(fd: int) -> None:
+    """get_context() asks the context it returned last first: alternating
+    loops (and backends) each still get their own, and a closed loop's
+    context is not kept alive by being the last one returned."""
+
+    async def context_of(backend: str | None = None) -> AsyncioContextBase:
+        return contexts.get_context(backend)
+
+    first, second = asyncio.new_event_loop(), asyncio.new_event_loop()
+    try:
+        seen = [
+            first.run_until_complete(context_of()),
+            second.run_until_complete(context_of()),
+            first.run_until_complete(context_of()),
+            first.run_until_complete(context_of("python")),
+            first.run_until_complete(context_of()),
+        ]
+    finally:
+        second.close()
+    try:
+        assert seen[0] is seen[2] is seen[4]
+        assert seen[1] is not seen[0]
+        assert seen[1].closed  # closed with its loop
+        assert seen[3] is not seen[0] or core.selection.name == "python"
+    finally:
+        first.close()
+    assert contexts._last is None or not contexts._last[1].closed
+
+
+@pytest.mark.every_loop
+async def test_running_loop_or_none_is_asyncios() -> None:
+    assert contexts.running_loop_or_none() is asyncio.get_running_loop()
+    in_thread: list[object] = []
+    thread = threading.Thread(
+        target=lambda: in_thread.append(contexts.running_loop_or_none())
+    )
+    thread.start()
+    thread.join()
+    assert in_thread == [None]
+
+
+def test_running_loop_or_none_outside_a_loop() -> None:
+    assert contexts.running_loop_or_none() is None
+
+
+@FORK.mark
+def test_a_forked_child_sees_no_running_loop_of_its_parent() -> None:
+    """Forked inside a running loop, the child runs no loop: it sees None, as
+    asyncio's own lookup says (which compares pids)."""
+
+    async def fork_and_ask() -> int:  # the child's pid
+        pid = os.fork()
+        if pid == 0:
+            answers = (contexts.running_loop_or_none(), asyncio._get_running_loop())
+            os._exit(0 if answers == (None, None) else 1)
+        return pid
+
+    child = asyncio.run(fork_and_ask())
+    _, status = os.waitpid(child, 0)
+    assert status == 0

@@ -248,6 +248,56 @@ def test_the_serving_check_makes_no_system_call_on_each_python(
     assert checks.count("getpid(") == 0, checks[-2000:]
 
 
+def test_small_files_read_whole_make_no_getpid_on_each_python(
+    tmp_path: Path,
+) -> None:
+    """Opening, reading and closing a file asks for the running loop and the
+    running task several times, each of which costs asyncio a getpid()
+    system call before 3.12: asyncfile asks the C core (or, without one,
+    asyncio), and no file makes one."""
+    strace = shutil.which("strace")
+    if strace is None:
+        pytest.skip("strace is not installed: the system calls are unseen")
+    for index in range(3):
+        (tmp_path / f"{index}.txt").write_bytes(b"x" * 100)
+    child = textwrap.dedent(
+        """
+        import asyncio, os, sys
+        import asyncfile
+
+        async def main():
+            paths = [os.path.join(sys.argv[1], f"{i}.txt") for i in range(3)]
+            async with asyncfile.open(paths[0], "rb") as f:
+                await f.read()  # the context exists, the modules are loaded
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.write(null, b"<<files")
+            sizes = []
+            for _ in range(100):
+                for path in paths:
+                    async with asyncfile.open(path, "rb") as f:
+                        sizes.append(len(await f.read()))
+            os.write(null, b"files>>")
+            print(sum(sizes))
+
+        asyncio.run(main())
+        """
+    )
+    log = tmp_path / "strace.log"
+    trace = ["-f", "-qq", "-e", "trace=getpid,write", "-o", str(log)]
+    done = subprocess.run(
+        [strace, *trace, sys.executable, "-c", child, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == str(300 * 100)
+    calls = log.read_text()
+    files = calls[calls.index("<<files") : calls.index("files>>")]
+    assert files.count("getpid(") == 0, files[-2000:]
+
+
 def test_current_task_is_asyncios_on_each_python() -> None:
     """The lock's notion of the running task (asyncio's private table before
     3.12, asyncio.current_task since) is asyncio's."""

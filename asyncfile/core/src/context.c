@@ -421,7 +421,7 @@ add_context_type(PyObject *module, PyType_Spec *spec)
 int
 context_module_init(PyObject *module, aio_state *state)
 {
-    if (forks_module_init(module) < 0 || loopbinding_module_init() < 0) {
+    if (forks_module_init(module) < 0 || loopbinding_module_init(module) < 0) {
         return -1;
     }
 #ifndef ASYNCFILE_PORTABLE

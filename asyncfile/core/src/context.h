@@ -73,7 +73,7 @@ CONTEXT_METHOD_DECLARE(flush, PyObject *ignored);
 #endif
 
 /* loopbinding.c */
-int loopbinding_module_init(void);
+int loopbinding_module_init(PyObject *module);
 CONTEXT_METHOD_DECLARE(bind, PyObject *loop);
 CONTEXT_METHOD_DECLARE(on_ready, PyObject *ignored);
 extern const char context_serves_running_loop__doc__[];

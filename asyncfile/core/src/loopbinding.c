@@ -203,8 +203,32 @@ context_serves_running_loop_method(PyObject *self, PyObject *Py_UNUSED(ignored))
     return serving < 0 ? NULL : PyBool_FromLong(serving);
 }
 
+PyDoc_STRVAR(running_loop__doc__,
+"running_loop($module, /)\n--\n\n"
+"asyncio._get_running_loop(): the event loop running in this thread, or\n"
+"None; the same answer without its getpid() system call before 3.12.");
+
+static PyObject *
+running_loop(PyObject *module, PyObject *Py_UNUSED(ignored))
+{
+#if PY_VERSION_HEX < 0x030C0000
+    PyObject *loop = NULL;
+    int found = running_loop_from_thread_state(&loop);
+    if (found != 0) {
+        return found < 0 ? NULL : Py_NewRef(loop != NULL ? loop : Py_None);
+    }
+#endif
+    aio_state *state = PyModule_GetState(module);
+    return PyObject_CallNoArgs(state->get_running_loop);
+}
+
+static PyMethodDef loopbinding_functions[] = {
+    {"running_loop", running_loop, METH_NOARGS, running_loop__doc__},
+    {NULL, NULL, 0, NULL},
+};
+
 int
-loopbinding_module_init(void)
+loopbinding_module_init(PyObject *module)
 {
 #if PY_VERSION_HEX < 0x030C0000
     if (running_loop_key == NULL &&
@@ -213,5 +237,5 @@ loopbinding_module_init(void)
         return -1;
     }
 #endif
-    return 0;
+    return PyModule_AddFunctions(module, loopbinding_functions);
 }
