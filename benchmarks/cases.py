@@ -371,6 +371,25 @@ STAT_CASE = dataclasses.replace(
     goal=Goal(speed_reference="sync", max_slowdown=3.0, max_lag_ms=5.0),
 )
 
+SCANDIR_CASE = Case(
+    "scandir",
+    f"scandir of a directory of {DIRECTORY_ENTRIES:,} entries",
+    depth=1,
+    api="scandir",
+    work=ScanDir(),
+    data="entries",
+    count=DIRECTORY_ENTRIES,
+    goal=Goal(max_lag_ms=5.0),
+)
+
+LISTDIR_CASE = dataclasses.replace(
+    SCANDIR_CASE,
+    name="listdir",
+    title=f"listdir of a directory of {DIRECTORY_ENTRIES:,} entries",
+    api="listdir",
+    work=ListDir(),
+)
+
 CASES: dict[str, Case] = {
     case.name: case
     for case in (
@@ -444,25 +463,23 @@ CASES: dict[str, Case] = {
             opt_in=True,
             goal=Goal(max_lag_ms=5.0),
         ),
-        Case(
-            "scandir",
-            f"scandir of a directory of {DIRECTORY_ENTRIES:,} entries",
-            depth=1,
-            api="scandir",
-            work=ScanDir(),
-            data="entries",
-            count=DIRECTORY_ENTRIES,
-            goal=Goal(max_lag_ms=5.0),
+        SCANDIR_CASE,
+        dataclasses.replace(
+            SCANDIR_CASE,
+            name="scandir-cold",
+            title=f"scandir of a directory of {DIRECTORY_ENTRIES:,} entries, "
+            "caches dropped",
+            cold=True,
+            opt_in=True,
         ),
-        Case(
-            "listdir",
-            f"listdir of a directory of {DIRECTORY_ENTRIES:,} entries",
-            depth=1,
-            api="listdir",
-            work=ListDir(),
-            data="entries",
-            count=DIRECTORY_ENTRIES,
-            goal=Goal(max_lag_ms=5.0),
+        LISTDIR_CASE,
+        dataclasses.replace(
+            LISTDIR_CASE,
+            name="listdir-cold",
+            title=f"listdir of a directory of {DIRECTORY_ENTRIES:,} entries, "
+            "caches dropped",
+            cold=True,
+            opt_in=True,
         ),
         Case(
             "copyfile",
