@@ -1280,7 +1280,7 @@ class BufferedRandom(BufferedWriter, BufferedReader):
 
 
 if FastPathMethod is not None:
-    BufferedReader.read = FastPathMethod(BufferedReader.read, read_at_once)  # type: ignore[method-assign]
+    BufferedReader.read = FastPathMethod(BufferedReader.read, read_at_once, -1)  # type: ignore[method-assign]
     BufferedWriter.write = FastPathMethod(  # type: ignore[method-assign]
         BufferedWriter.write, BufferedWriter._write_at_once
     )

@@ -146,10 +146,14 @@ class AsyncFileIO:
             if opener is None:
                 fd = await _filesystem.open(file, flags, 0o666, context=context)
                 try:
-                    return cls._wrap(fd, file, mode, closefd, context, opened=True)
+                    opened = cls._wrap(fd, file, mode, closefd, context, opened=True)
                 except BaseException:
                     os.close(fd)
                     raise
+                # The context that opened it reads it: its cached reader is
+                # then known to the C fast paths from the first read on.
+                opened._core()
+                return opened
             else:
                 # The opener cannot be stopped: a cancelled open still
                 # completes, and the cancellation lands once the file object

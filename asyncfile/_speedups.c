@@ -52,6 +52,7 @@ typedef struct {
     PyObject *str_readable;
     PyObject *str_fd;
     PyObject *str_position;
+    PyObject *str_size_hint;
     PyObject *str_opened;
     PyObject *str_fd_field;
     PyObject *str_chunk_size;
@@ -955,6 +956,85 @@ raw_read_cached(speedups_state *st, PyObject *raw, PyObject *size)
     return data;
 }
 
+/* What the AsyncFileIO whose __dict__ is `raw` would read from its position to
+ * the end of the file, if it knows where the end is (the size its opener saw,
+ * which serves once, as readall() takes it) and the page cache has the bytes
+ * now.  It reads exactly as many bytes as the size says remain, then one past
+ * them, as readall() would, to see that the file has not grown: asked in one
+ * read, a byte past the last cached page makes RWF_NOWAIT refuse where the
+ * page carries the kernel's read-ahead mark.  `*at_end`: the bytes are all
+ * readall() returns; if not, the file changed size (or the second read could
+ * not be answered at once), and they are only the first of them.  NULL
+ * without an error when the read must be awaited. */
+static PyObject *
+raw_read_all_cached(speedups_state *st, PyObject *raw, bool *at_end)
+{
+    Py_ssize_t size, position;
+    if (!dict_ssize(raw, st->str_size_hint, &size) ||
+        !dict_ssize(raw, st->str_position, &position) || position > size) {
+        return NULL;
+    }
+    PyObject *count = PyLong_FromSsize_t(size - position);
+    if (count == NULL) {
+        return NULL;
+    }
+    PyObject *data = raw_read_cached(st, raw, count);
+    Py_DECREF(count);
+    if (data == NULL) {
+        return NULL;
+    }
+    if (PyDict_SetItem(raw, st->str_size_hint, Py_None) < 0) {
+        Py_DECREF(data);
+        return NULL;
+    }
+    *at_end = false;
+    if (PyBytes_GET_SIZE(data) != size - position) {
+        return data; /* shorter: read() goes on, and finds the end */
+    }
+    PyObject *one = PyLong_FromLong(1);
+    PyObject *more = one != NULL ? raw_read_cached(st, raw, one) : NULL;
+    Py_XDECREF(one);
+    if (more == NULL) {
+        /* Unanswered (or failed, which read() meets again): read() goes on
+         * from these bytes, which are read and must not be lost. */
+        PyErr_Clear();
+        return data;
+    }
+    *at_end = PyBytes_GET_SIZE(more) == 0;
+    if (!*at_end) {
+        PyBytes_Concat(&data, more); /* it grew: both are the first bytes */
+    }
+    Py_DECREF(more);
+    return data;
+}
+
+/* BufferedReader.read() to the end of the file with nothing buffered, done at
+ * once (raw_read_all_cached).  Where the file changed size since it was
+ * opened, the bytes read become the read-ahead and the Python read() goes
+ * on from them: NULL without an error then, as when the read must be
+ * awaited. */
+static PyObject *
+buffered_read_all_cached(speedups_state *st, PyObject *self, PyObject *dict,
+                         PyObject *raw_dict, Py_ssize_t read_end)
+{
+    bool at_end = false;
+    PyObject *data = raw_read_all_cached(st, raw_dict, &at_end);
+    if (data == NULL) {
+        return NULL;
+    }
+    if (read_end != -1 && dict_set_ssize(dict, st->str_read_end, -1) < 0) {
+        Py_DECREF(data);
+        return NULL;
+    }
+    if (at_end) {
+        return data;
+    }
+    PyObject *installed = PyObject_CallMethodOneArg(self, st->str_install, data);
+    Py_DECREF(data);
+    Py_XDECREF(installed);
+    return NULL;
+}
+
 /* What BufferedReader.read(size) returns when it needs nothing awaited and
  * no other call holds or waits for the file: bytes already buffered, or
  * whole blocks the page cache has now.  NULL without an error when the
@@ -962,11 +1042,12 @@ raw_read_cached(speedups_state *st, PyObject *raw, PyObject *size)
 static PyObject *
 buffered_read_at_once(speedups_state *st, PyObject *self, PyObject *size)
 {
-    if (!PyLong_CheckExact(size)) {
+    if (!PyLong_CheckExact(size) && size != Py_None) {
         return NULL;
     }
-    Py_ssize_t count = PyLong_AsSsize_t(size);
-    if (count <= 0) {
+    /* -1: to the end of the file, as None */
+    Py_ssize_t count = size == Py_None ? -1 : PyLong_AsSsize_t(size);
+    if ((count <= 0 && count != -1) || (count == -1 && PyErr_Occurred())) {
         PyErr_Clear(); /* too big for one read: the Python read says so */
         return NULL;
     }
@@ -1003,6 +1084,12 @@ buffered_read_at_once(speedups_state *st, PyObject *self, PyObject *size)
         goto release;
     }
     Py_ssize_t ahead = read_end != -1 ? read_end - pos : 0;
+    if (count == -1) {
+        if (ahead == 0 && !st->buffered_writes) {
+            result = buffered_read_all_cached(st, self, dict, raw_dict, read_end);
+        }
+        goto release;
+    }
     if (count <= ahead) {
         if (pos < 0 || read_end > PyByteArray_GET_SIZE(buf)) {
             goto release;
@@ -1065,9 +1152,11 @@ read_at_once(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 /* ---------------------------------------------------------------------------
  * FastPathMethod: a coroutine method whose common case completes at once.
  *
- * FastPathMethod(method, at_once) stands for the coroutine method `method(self, arg)`:
- * when a call is first stepped, `at_once(self, arg)` gives its result, or None,
- * and then `method` runs as usual.  It has no docstring of its own: help(),
+ * FastPathMethod(method, at_once[, default]) stands for the coroutine method
+ * `method(self, arg)`: when a call is first stepped, `at_once(self, arg)` gives
+ * its result, or None, and then `method` runs as usual.  A call without the
+ * argument stands for one with `default`, if it is given (the method's own
+ * default), and goes straight to `method` if not.  It has no docstring of its own: help(),
  * inspect.getdoc and inspect.signature show the method's.
  */
 
@@ -1075,6 +1164,7 @@ typedef struct {
     PyObject_HEAD
     PyObject *func;    /* the coroutine method: every case but the common one */
     PyObject *at_once; /* at_once(self, arg): the result, or None if func must run */
+    PyObject *default_arg; /* what a call without the argument passes, or NULL */
     fast_path_fn fast; /* calls at_once: straight to C for this module's own */
     vectorcallfunc vectorcall;
     PyObject *last_call; /* the last call handed out, reused once let go */
@@ -1126,9 +1216,14 @@ fast_path_method_vectorcall(PyObject *op, PyObject *const *args, size_t nargsf,
                     PyObject *kwnames)
 {
     FastPathMethodObject *self = (FastPathMethodObject *)op;
-    if (PyVectorcall_NARGS(nargsf) == 2 && kwnames == NULL) {
+    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    if (nargs == 2 && kwnames == NULL) {
         return fast_path_call_new(&self->last_call, self->state, self->fast,
                                  self->at_once, args[0], args[1], self->func);
+    }
+    if (nargs == 1 && kwnames == NULL && self->default_arg != NULL) {
+        return fast_path_call_new(&self->last_call, self->state, self->fast,
+                                 self->at_once, args[0], self->default_arg, self->func);
     }
     return PyObject_Vectorcall(self->func, args, nargsf, kwnames);
 }
@@ -1162,12 +1257,12 @@ fast_path_method_getattro(PyObject *op, PyObject *name)
 static PyObject *
 fast_path_method_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
 {
-    PyObject *func, *at_once;
+    PyObject *func, *at_once, *default_arg = NULL;
     if (kwargs != NULL && PyDict_GET_SIZE(kwargs) != 0) {
         PyErr_SetString(PyExc_TypeError, "FastPathMethod() takes no keyword arguments");
         return NULL;
     }
-    if (!PyArg_UnpackTuple(args, "FastPathMethod", 2, 2, &func, &at_once)) {
+    if (!PyArg_UnpackTuple(args, "FastPathMethod", 2, 3, &func, &at_once, &default_arg)) {
         return NULL;
     }
     if (!PyCallable_Check(func) || !PyCallable_Check(at_once)) {
@@ -1180,6 +1275,7 @@ fast_path_method_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     }
     self->func = Py_NewRef(func);
     self->at_once = Py_NewRef(at_once);
+    self->default_arg = Py_XNewRef(default_arg);
     self->fast = fast_path_of(at_once);
     self->vectorcall = fast_path_method_vectorcall;
     self->state = PyType_GetModuleState(type);
@@ -1193,6 +1289,7 @@ fast_path_method_traverse(PyObject *op, visitproc visit, void *arg)
     Py_VISIT(Py_TYPE(op));
     Py_VISIT(self->func);
     Py_VISIT(self->at_once);
+    Py_VISIT(self->default_arg);
     Py_VISIT(self->last_call);
     return 0;
 }
@@ -1203,6 +1300,7 @@ fast_path_method_clear(PyObject *op)
     FastPathMethodObject *self = (FastPathMethodObject *)op;
     Py_CLEAR(self->func);
     Py_CLEAR(self->at_once);
+    Py_CLEAR(self->default_arg);
     Py_CLEAR(self->last_call);
     return 0;
 }
@@ -1526,6 +1624,7 @@ speedups_exec(PyObject *module)
         {&st->str_readable, "_readable"},
         {&st->str_fd, "_fd"},
         {&st->str_position, "_position"},
+        {&st->str_size_hint, "_size_hint"},
         {&st->str_opened, "_opened"},
         {&st->str_fd_field, "fd"},
         {&st->str_chunk_size, "chunk_size"},
@@ -1616,6 +1715,7 @@ speedups_clear(PyObject *module)
     Py_CLEAR(st->str_readable);
     Py_CLEAR(st->str_fd);
     Py_CLEAR(st->str_position);
+    Py_CLEAR(st->str_size_hint);
     Py_CLEAR(st->buffered_type);
     Py_CLEAR(st->str_opened);
     Py_CLEAR(st->str_fd_field);
