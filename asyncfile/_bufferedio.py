@@ -857,10 +857,18 @@ class _BufferedBase(BufferedIOBase):
         self._check_closed("flush of closed file")
         await self._flush_and_rewind()
 
-    @serialized
-    @runs_to_the_end
     async def close(self) -> None:
         """Flush, then close the raw file even if the flush failed; idempotent."""
+        if not self._writes and self.raw._undisturbed():
+            # A reader has nothing to write out, and no call is in flight or
+            # waiting: closing the raw file is all there is to it.
+            await self._close()
+        else:
+            await self._close_in_turn()
+
+    @serialized
+    @runs_to_the_end
+    async def _close_in_turn(self) -> None:
         await self._close()
 
     async def _close(self) -> None:

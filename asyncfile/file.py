@@ -351,14 +351,24 @@ def open(
     """Like the built-in ``open()``: same arguments, same checks, and the
     same kind of file, with coroutines for I/O.  ``await`` the result for the
     file, or use it in ``async with``.  See the module's documentation."""
-    _check_type("mode", mode, none_ok=False)
-    buffering = operator.index(buffering)
-    _check_type("encoding", encoding)
-    _check_type("errors", errors)
-    _check_type("newline", newline)
-    check_context(context, *_CONTEXT_METHODS)
-    closefd = bool(closefd if sys.version_info >= (3, 13) else operator.index(closefd))
-    if not isinstance(file, int):
+    # Each check is asked in full only where the quick look finds something
+    # other than the common values (a str, the defaults): open() is called
+    # once per file, and a small file costs little more than this.
+    if type(mode) is not str:
+        _check_type("mode", mode, none_ok=False)
+    if type(buffering) is not int:
+        buffering = operator.index(buffering)
+    if encoding is not None or errors is not None or newline is not None:
+        _check_type("encoding", encoding)
+        _check_type("errors", errors)
+        _check_type("newline", newline)
+    if context is not None:
+        check_context(context, *_CONTEXT_METHODS)
+    if closefd is not True:
+        closefd = bool(closefd if _CLOSEFD_TAKES_ANY else operator.index(closefd))
+    if type(file) is str:
+        pass
+    elif not isinstance(file, int):
         file = os.fspath(file)
     elif isinstance(file, bool) and sys.version_info >= (3, 13):
         warnings.warn("bool is used as a file descriptor", RuntimeWarning, stacklevel=2)
@@ -414,6 +424,10 @@ def open(
 #: are looked up when a call needs them, as aiofile (whose own tests pass a
 #: mock of caio's context with only the methods they use) does.
 _CONTEXT_METHODS: Final = ("write",)
+
+
+#: From 3.13, io takes any object as ``closefd`` (its truth); before, an int.
+_CLOSEFD_TAKES_ANY: Final = sys.version_info >= (3, 13)
 
 
 def _check_type(argument: str, value: object, none_ok: bool = True) -> None:
