@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Any, AnyStr, ClassVar, Generic, NoReturn, Type
 
 from ._fileio import DEFAULT_BUFFER_SIZE, AsyncFileIO
 from ._tasks import TaskLock, runs_to_the_end, serialized
+from .contexts import running_loop
 
 FastPathMethod: Any
 try:
@@ -861,7 +862,9 @@ class _BufferedBase(BufferedIOBase):
         """Flush, then close the raw file even if the flush failed; idempotent."""
         if not self._writes and self.raw._undisturbed():
             # A reader has nothing to write out, and no call is in flight or
-            # waiting: closing the raw file is all there is to it.
+            # waiting: closing the raw file is all there is to it, once it is
+            # sure to run in asyncio (the lock would have asked first).
+            running_loop()
             await self._close()
         else:
             await self._close_in_turn()

@@ -59,17 +59,42 @@ def _io_mode_of_w_plus() -> str:
         os.close(write_end)
 
 
-class AsyncFileIO:
+class PyRawFileBase:
+    """The state of a raw file that its fast paths read and move, as
+    ``__slots__``: the pure-Python twin of ``_speedups.RawFileBase``, which
+    declares the same fields in C (as ``Lib/_pyio.py`` twins ``_io``)."""
+
+    __slots__ = (
+        "_cached_reader",
+        "_closed",
+        "_fd",
+        "_lock",
+        "_position",
+        "_readable",
+        "_size_hint",
+    )
+
+
+if TYPE_CHECKING:
+    from ._speedups import RawFileBase
+else:
+    try:
+        from ._speedups import RawFileBase
+    except ImportError:  # built without a compiler
+        RawFileBase = PyRawFileBase
+
+
+class AsyncFileIO(RawFileBase):
     """A raw binary file: ``io.FileIO``'s methods, the I/O ones as coroutines.
 
     Build it with :meth:`open`; ``tell()``, ``readable()``, ``writable()``,
     ``seekable()``, ``isatty()`` and ``fileno()`` stay plain.
     """
 
-    _fd = -1
-    #: The size of a small regular file when it was opened, for the first
-    #: ``readall`` (None: ask the file).
-    _size_hint: int | None = None
+    # _fd, _position, _size_hint (the size of a small regular file when it
+    # was opened, for the first ``readall``; None: ask the file), _lock,
+    # _cached_reader, _closed and _readable are RawFileBase's fields.
+
     #: False where the file's type rules a terminal out (not a character
     #: device): ``open()`` then asks no ``isatty`` for its line buffering.
     _may_be_tty = True
@@ -90,6 +115,7 @@ class AsyncFileIO:
         context: AsyncioContextBase | None,
     ) -> None:
         self._fd = fd
+        self._size_hint = None
         self.name = name
         self._created = "x" in mode
         self._appending = "a" in mode

@@ -27,7 +27,6 @@ typedef struct {
     PyObject *str_decoded_chars_used;
     PyObject *str_plain_readnl;
     PyObject *str_pending;
-    PyObject *str_lock;
     PyObject *str_owner;
     PyObject *str_buffer;
     PyObject *str_raw_field;
@@ -49,10 +48,6 @@ typedef struct {
     PyObject *str_buffer_size;
     PyObject *str_install;
     PyObject *str_cached_reader;
-    PyObject *str_readable;
-    PyObject *str_fd;
-    PyObject *str_position;
-    PyObject *str_size_hint;
     PyObject *str_opened;
     PyObject *str_fd_field;
     PyObject *str_chunk_size;
@@ -64,6 +59,7 @@ typedef struct {
     PyObject *str_next;
     PyObject *str_offset;
     PyTypeObject *chunks_type;
+    PyTypeObject *raw_file_type;
     /* The buffered class whose _reads and _writes flags these are */
     PyTypeObject *buffered_type;
     bool buffered_reads;
@@ -358,6 +354,113 @@ static PyType_Spec fast_path_call_spec = {
 };
 
 /* ---------------------------------------------------------------------------
+ * RawFileBase: the raw layer's hot state, declared.
+ *
+ * AsyncFileIO derives from it, so the fields every fast path reads and moves
+ * (the descriptor, the position, whether the file is open and readable, its
+ * lock, the core's cached reader) are these members rather than entries of
+ * the instance's __dict__ found by name: a renamed field is a compile error
+ * here, or an AttributeError in Python, never a fast path that silently
+ * stays off.  Without this module, _fileio.RawFileBase (__slots__ of the same
+ * names) stands in, as Lib/_pyio.py does for _io.
+ */
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *position;      /* _position: an int; None for an unseekable file */
+    PyObject *size_hint;     /* _size_hint: the size the opener saw, or None */
+    PyObject *lock;          /* _lock: the TaskLock of the whole file */
+    PyObject *cached_reader; /* _cached_reader: the core's read_cached, or None */
+    int fd;                  /* _fd: -1 until a descriptor is given */
+    char closed;             /* _closed */
+    char readable;           /* _readable */
+} RawFileObject;
+
+static PyMemberDef raw_file_members[] = {
+    {"_fd", T_INT, offsetof(RawFileObject, fd), 0, NULL},
+    {"_position", T_OBJECT, offsetof(RawFileObject, position), 0, NULL},
+    {"_size_hint", T_OBJECT, offsetof(RawFileObject, size_hint), 0, NULL},
+    {"_lock", T_OBJECT_EX, offsetof(RawFileObject, lock), 0, NULL},
+    {"_cached_reader", T_OBJECT, offsetof(RawFileObject, cached_reader), 0, NULL},
+    {"_closed", T_BOOL, offsetof(RawFileObject, closed), 0, NULL},
+    {"_readable", T_BOOL, offsetof(RawFileObject, readable), 0, NULL},
+    {NULL, 0, 0, 0, NULL},
+};
+
+static PyObject *
+raw_file_new(PyTypeObject *type, PyObject *Py_UNUSED(args), PyObject *Py_UNUSED(kwargs))
+{
+    RawFileObject *self = (RawFileObject *)type->tp_alloc(type, 0);
+    if (self != NULL) {
+        self->fd = -1;
+    }
+    return (PyObject *)self;
+}
+
+static int
+raw_file_traverse(PyObject *op, visitproc visit, void *arg)
+{
+    RawFileObject *self = (RawFileObject *)op;
+    Py_VISIT(Py_TYPE(op));
+    Py_VISIT(self->position);
+    Py_VISIT(self->size_hint);
+    Py_VISIT(self->lock);
+    Py_VISIT(self->cached_reader);
+    return 0;
+}
+
+static int
+raw_file_clear(PyObject *op)
+{
+    RawFileObject *self = (RawFileObject *)op;
+    Py_CLEAR(self->position);
+    Py_CLEAR(self->size_hint);
+    Py_CLEAR(self->lock);
+    Py_CLEAR(self->cached_reader);
+    return 0;
+}
+
+static void
+raw_file_dealloc(PyObject *op)
+{
+    PyTypeObject *type = Py_TYPE(op);
+    PyObject_GC_UnTrack(op);
+    (void)raw_file_clear(op);
+    type->tp_free(op);
+    Py_DECREF(type);
+}
+
+PyDoc_STRVAR(raw_file__doc__,
+"RawFileBase()\n--\n\n"
+"The state of an asyncfile raw file that its fast paths read and move:\n"
+"_fd, _position, _size_hint, _lock, _cached_reader, _closed, _readable.");
+
+static PyType_Slot raw_file_slots[] = {
+    {Py_tp_new, raw_file_new},
+    {Py_tp_dealloc, raw_file_dealloc},
+    {Py_tp_traverse, raw_file_traverse},
+    {Py_tp_clear, raw_file_clear},
+    {Py_tp_members, raw_file_members},
+    {Py_tp_doc, (void *)raw_file__doc__},
+    {0, NULL},
+};
+
+static PyType_Spec raw_file_spec = {
+    .name = "asyncfile._speedups.RawFileBase",
+    .basicsize = sizeof(RawFileObject),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_BASETYPE |
+             Py_TPFLAGS_IMMUTABLETYPE,
+    .slots = raw_file_slots,
+};
+
+/* `obj` as a raw file, or NULL (without an error) if it is not one. */
+static RawFileObject *
+as_raw_file(speedups_state *st, PyObject *obj)
+{
+    return PyObject_TypeCheck(obj, st->raw_file_type) ? (RawFileObject *)obj : NULL;
+}
+
+/* ---------------------------------------------------------------------------
  * TextLines: `async for` over a TextIOWrapper.
  */
 
@@ -365,12 +468,11 @@ typedef struct {
     PyObject_HEAD
     PyObject *text;
     PyObject *text_dict; /* text.__dict__, where its read state lives */
-    /* The buffer and raw file last seen under the text, with their
-     * __dict__s: checked by identity, looked up again when they change. */
+    /* The buffer last seen under the text, with its __dict__, and the raw
+     * file under it: checked by identity, looked up again when they change. */
     PyObject *buffer;
     PyObject *buffer_dict;
     PyObject *raw;
-    PyObject *raw_dict;
     PyObject *anext;    /* text.__anext__, for every line not served here */
     PyObject *last_call; /* the last call handed out, reused once let go */
     speedups_state *state;
@@ -383,15 +485,14 @@ text_field(TextLinesObject *self, PyObject *name)
     return PyDict_GetItemWithError(self->text_dict, name);
 }
 
-/* Remember the text's buffer and the buffer's raw file, with their
- * __dict__s; 0 if either is detached, -1 on error. */
+/* Remember the text's buffer, with its __dict__, and the buffer's raw file;
+ * 0 if either is detached, -1 on error. */
 static int
 text_lines_follow(TextLinesObject *self, PyObject *buffer, PyObject *raw)
 {
     Py_CLEAR(self->buffer);
     Py_CLEAR(self->buffer_dict);
     Py_CLEAR(self->raw);
-    Py_CLEAR(self->raw_dict);
     if (buffer == NULL || buffer == Py_None || raw == NULL || raw == Py_None) {
         return 0;
     }
@@ -399,15 +500,9 @@ text_lines_follow(TextLinesObject *self, PyObject *buffer, PyObject *raw)
     if (buffer_dict == NULL) {
         return -1;
     }
-    PyObject *raw_dict = PyObject_GenericGetDict(raw, NULL);
-    if (raw_dict == NULL) {
-        Py_DECREF(buffer_dict);
-        return -1;
-    }
     self->buffer = Py_NewRef(buffer);
     self->buffer_dict = buffer_dict;
     self->raw = Py_NewRef(raw);
-    self->raw_dict = raw_dict;
     return 1;
 }
 
@@ -457,22 +552,19 @@ lock_is_free(speedups_state *st, PyObject *lock)
     return owner == Py_None;
 }
 
-/* 1 if a call on the file whose raw layer's __dict__ is `raw_dict` may skip
- * the file's lock (the one lock its raw, buffered and text layers share), 0
- * if not, -1 on error.  AsyncFileIO._undisturbed's rule, read from the same
- * fields: no call holds or waits for the lock, and the file is open. */
+/* 1 if a call on the file whose raw layer is `obj` may skip the file's lock
+ * (the one lock its raw, buffered and text layers share), 0 if not (or if
+ * `obj` is no raw file), -1 on error.  AsyncFileIO._undisturbed's rule, read
+ * from the same fields: no call holds or waits for the lock, and the file is
+ * open. */
 static int
-raw_undisturbed(speedups_state *st, PyObject *raw_dict)
+raw_undisturbed(speedups_state *st, PyObject *obj)
 {
-    PyObject *closed = PyDict_GetItemWithError(raw_dict, st->str_closed);
-    if (closed != Py_False) {
-        return PyErr_Occurred() ? -1 : 0;
+    RawFileObject *raw = as_raw_file(st, obj);
+    if (raw == NULL || raw->closed || raw->lock == NULL) {
+        return 0;
     }
-    PyObject *lock = PyDict_GetItemWithError(raw_dict, st->str_lock);
-    if (lock == NULL) {
-        return PyErr_Occurred() ? -1 : 0;
-    }
-    Py_INCREF(lock);
+    PyObject *lock = Py_NewRef(raw->lock);
     int free = lock_is_free(st, lock);
     Py_DECREF(lock);
     return free;
@@ -514,7 +606,7 @@ text_undisturbed(TextLinesObject *self)
         Py_CLEAR(self->buffer);
         return PyErr_Occurred() ? -1 : 0;
     }
-    return raw_undisturbed(st, self->raw_dict);
+    return raw_undisturbed(st, self->raw);
 }
 
 /* The next "\n"-ended line of the decoded text, taken as _decoded_line takes
@@ -616,7 +708,6 @@ text_lines_traverse(PyObject *op, visitproc visit, void *arg)
     Py_VISIT(self->buffer);
     Py_VISIT(self->buffer_dict);
     Py_VISIT(self->raw);
-    Py_VISIT(self->raw_dict);
     Py_VISIT(self->anext);
     Py_VISIT(self->last_call);
     return 0;
@@ -631,7 +722,6 @@ text_lines_clear(PyObject *op)
     Py_CLEAR(self->buffer);
     Py_CLEAR(self->buffer_dict);
     Py_CLEAR(self->raw);
-    Py_CLEAR(self->raw_dict);
     Py_CLEAR(self->anext);
     Py_CLEAR(self->last_call);
     return 0;
@@ -694,16 +784,10 @@ static int
 buffer_undisturbed(speedups_state *st, PyObject *buffer)
 {
     PyObject *raw = instance_field(buffer, st->str_raw_field);
-    if (raw == NULL || raw == Py_None) {
+    if (raw == NULL) {
         return PyErr_Occurred() ? -1 : 0;
     }
-    PyObject *raw_dict = PyObject_GenericGetDict(raw, NULL);
-    if (raw_dict == NULL) {
-        return -1;
-    }
-    int undisturbed = raw_undisturbed(st, raw_dict);
-    Py_DECREF(raw_dict);
-    return undisturbed;
+    return raw_undisturbed(st, raw);
 }
 
 /* Appending in place, within a bytearray's allocation, reads and writes its
@@ -913,34 +997,34 @@ dict_set_ssize(PyObject *dict, PyObject *name, Py_ssize_t value)
     return status;
 }
 
-/* What the AsyncFileIO whose __dict__ is `raw` would read at its position
- * (which moves past them), if the page cache has the bytes and the core's
- * cached reader may take them now; NULL without an error when the read must
- * be awaited. */
+/* What the raw file `raw` would read at its position (which moves past them),
+ * `size` bytes at most, if the page cache has them and the core's cached
+ * reader may take them now; NULL without an error when the read must be
+ * awaited. */
 static PyObject *
-raw_read_cached(speedups_state *st, PyObject *raw, PyObject *size)
+raw_read_cached(RawFileObject *raw, PyObject *size)
 {
-    PyObject *reader = PyDict_GetItemWithError(raw, st->str_cached_reader);
-    PyObject *closed = PyDict_GetItemWithError(raw, st->str_closed);
-    PyObject *readable = PyDict_GetItemWithError(raw, st->str_readable);
-    PyObject *fd = PyDict_GetItemWithError(raw, st->str_fd);
-    PyObject *position = PyDict_GetItemWithError(raw, st->str_position);
+    PyObject *reader = raw->cached_reader;
     Py_ssize_t offset;
-    if (reader == NULL || reader == Py_None || closed != Py_False ||
-        readable != Py_True || fd == NULL || !exact_ssize(position, &offset)) {
-        PyErr_Clear();
+    if (reader == NULL || reader == Py_None || raw->closed || !raw->readable ||
+        raw->fd < 0 || !exact_ssize(raw->position, &offset)) {
+        return NULL;
+    }
+    PyObject *fd = PyLong_FromLong(raw->fd);
+    if (fd == NULL) {
         return NULL;
     }
     /* The core's reader runs no Python code, but what it is handed is held
      * all the same. */
-    PyObject *args[4] = {NULL, Py_NewRef(size), Py_NewRef(fd), Py_NewRef(position)};
+    PyObject *position = Py_NewRef(raw->position);
+    PyObject *args[4] = {NULL, Py_NewRef(size), fd, position};
     Py_INCREF(reader);
     PyObject *data = PyObject_Vectorcall(reader, args + 1,
                                          3 | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL);
     Py_DECREF(reader);
     Py_DECREF(args[1]);
-    Py_DECREF(args[2]);
-    Py_DECREF(args[3]);
+    Py_DECREF(fd);
+    Py_DECREF(position);
     if (data == NULL) {
         return NULL; /* the read failed: that is read()'s error */
     }
@@ -949,50 +1033,49 @@ raw_read_cached(speedups_state *st, PyObject *raw, PyObject *size)
         Py_DECREF(data);
         return NULL;
     }
-    if (dict_set_ssize(raw, st->str_position, offset + PyBytes_GET_SIZE(data)) < 0) {
+    PyObject *moved = PyLong_FromSsize_t(offset + PyBytes_GET_SIZE(data));
+    if (moved == NULL) {
         Py_DECREF(data);
         return NULL;
     }
+    Py_XSETREF(raw->position, moved);
     return data;
 }
 
-/* What the AsyncFileIO whose __dict__ is `raw` would read from its position to
- * the end of the file, if it knows where the end is (the size its opener saw,
- * which serves once, as readall() takes it) and the page cache has the bytes
- * now.  It reads exactly as many bytes as the size says remain, then one past
- * them, as readall() would, to see that the file has not grown: asked in one
- * read, a byte past the last cached page makes RWF_NOWAIT refuse where the
- * page carries the kernel's read-ahead mark.  `*at_end`: the bytes are all
+/* What the raw file `raw` would read from its position to the end of the
+ * file, if it knows where the end is (the size its opener saw, which serves
+ * once, as readall() takes it) and the page cache has the bytes now.  It
+ * reads exactly as many bytes as the size says remain, then one past them,
+ * as readall() would, to see that the file has not grown: asked in one read,
+ * a byte past the last cached page makes RWF_NOWAIT refuse where the page
+ * carries the kernel's read-ahead mark.  `*at_end`: the bytes are all
  * readall() returns; if not, the file changed size (or the second read could
  * not be answered at once), and they are only the first of them.  NULL
  * without an error when the read must be awaited. */
 static PyObject *
-raw_read_all_cached(speedups_state *st, PyObject *raw, bool *at_end)
+raw_read_all_cached(RawFileObject *raw, bool *at_end)
 {
     Py_ssize_t size, position;
-    if (!dict_ssize(raw, st->str_size_hint, &size) ||
-        !dict_ssize(raw, st->str_position, &position) || position > size) {
+    if (!exact_ssize(raw->size_hint, &size) || !exact_ssize(raw->position, &position) ||
+        position > size) {
         return NULL;
     }
     PyObject *count = PyLong_FromSsize_t(size - position);
     if (count == NULL) {
         return NULL;
     }
-    PyObject *data = raw_read_cached(st, raw, count);
+    PyObject *data = raw_read_cached(raw, count);
     Py_DECREF(count);
     if (data == NULL) {
         return NULL;
     }
-    if (PyDict_SetItem(raw, st->str_size_hint, Py_None) < 0) {
-        Py_DECREF(data);
-        return NULL;
-    }
+    Py_XSETREF(raw->size_hint, Py_NewRef(Py_None));
     *at_end = false;
     if (PyBytes_GET_SIZE(data) != size - position) {
         return data; /* shorter: read() goes on, and finds the end */
     }
     PyObject *one = PyLong_FromLong(1);
-    PyObject *more = one != NULL ? raw_read_cached(st, raw, one) : NULL;
+    PyObject *more = one != NULL ? raw_read_cached(raw, one) : NULL;
     Py_XDECREF(one);
     if (more == NULL) {
         /* Unanswered (or failed, which read() meets again): read() goes on
@@ -1015,10 +1098,10 @@ raw_read_all_cached(speedups_state *st, PyObject *raw, bool *at_end)
  * awaited. */
 static PyObject *
 buffered_read_all_cached(speedups_state *st, PyObject *self, PyObject *dict,
-                         PyObject *raw_dict, Py_ssize_t read_end)
+                         RawFileObject *raw, Py_ssize_t read_end)
 {
     bool at_end = false;
-    PyObject *data = raw_read_all_cached(st, raw_dict, &at_end);
+    PyObject *data = raw_read_all_cached(raw, &at_end);
     if (data == NULL) {
         return NULL;
     }
@@ -1074,19 +1157,20 @@ buffered_read_at_once(speedups_state *st, PyObject *self, PyObject *size)
         !dict_ssize(dict, st->str_buffer_size, &block) || block <= 0) {
         goto fallback;
     }
-    PyObject *raw_dict = PyObject_GenericGetDict(raw, NULL);
-    if (raw_dict == NULL) {
+    RawFileObject *raw_file = as_raw_file(st, raw);
+    if (raw_file == NULL) {
         goto fallback;
     }
+    Py_INCREF(raw);
     Py_INCREF(buf);
-    if (raw_undisturbed(st, raw_dict) != 1) {
+    if (raw_undisturbed(st, raw) != 1) {
         PyErr_Clear(); /* the Python read meets it, when awaited */
         goto release;
     }
     Py_ssize_t ahead = read_end != -1 ? read_end - pos : 0;
     if (count == -1) {
         if (ahead == 0 && !st->buffered_writes) {
-            result = buffered_read_all_cached(st, self, dict, raw_dict, read_end);
+            result = buffered_read_all_cached(st, self, dict, raw_file, read_end);
         }
         goto release;
     }
@@ -1103,7 +1187,7 @@ buffered_read_at_once(speedups_state *st, PyObject *self, PyObject *size)
     if (ahead != 0 || st->buffered_writes || count % block != 0) {
         goto release;
     }
-    result = raw_read_cached(st, raw_dict, size);
+    result = raw_read_cached(raw_file, size);
     if (result == NULL) {
         goto release;
     }
@@ -1119,7 +1203,7 @@ buffered_read_at_once(speedups_state *st, PyObject *self, PyObject *size)
         Py_XDECREF(installed);
     }
 release:
-    Py_DECREF(raw_dict);
+    Py_DECREF(raw);
     Py_DECREF(buf);
     Py_DECREF(dict);
     return result;
@@ -1603,7 +1687,6 @@ speedups_exec(PyObject *module)
         {&st->str_decoded_chars_used, "_decoded_chars_used"},
         {&st->str_plain_readnl, "_plain_readnl"},
         {&st->str_pending, "_pending"},
-        {&st->str_lock, "_lock"},
         {&st->str_owner, "_owner"},
         {&st->str_buffer, "_buffer"},
         {&st->str_raw_field, "_raw"},
@@ -1621,10 +1704,6 @@ speedups_exec(PyObject *module)
         {&st->str_buffer_size, "buffer_size"},
         {&st->str_install, "_install"},
         {&st->str_cached_reader, "_cached_reader"},
-        {&st->str_readable, "_readable"},
-        {&st->str_fd, "_fd"},
-        {&st->str_position, "_position"},
-        {&st->str_size_hint, "_size_hint"},
         {&st->str_opened, "_opened"},
         {&st->str_fd_field, "fd"},
         {&st->str_chunk_size, "chunk_size"},
@@ -1659,6 +1738,11 @@ speedups_exec(PyObject *module)
     if (PyModule_AddType(module, st->fast_path_method_type) < 0) {
         return -1;
     }
+    st->raw_file_type =
+        (PyTypeObject *)PyType_FromModuleAndSpec(module, &raw_file_spec, NULL);
+    if (st->raw_file_type == NULL || PyModule_AddType(module, st->raw_file_type) < 0) {
+        return -1;
+    }
     st->chunks_type =
         (PyTypeObject *)PyType_FromModuleAndSpec(module, &chunks_spec, NULL);
     if (st->chunks_type == NULL || PyModule_AddType(module, st->chunks_type) < 0) {
@@ -1678,6 +1762,7 @@ speedups_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(st->lock_owner_slot);
     Py_VISIT(st->buffered_type);
     Py_VISIT(st->chunks_type);
+    Py_VISIT(st->raw_file_type);
     return 0;
 }
 
@@ -1691,7 +1776,6 @@ speedups_clear(PyObject *module)
     Py_CLEAR(st->str_decoded_chars_used);
     Py_CLEAR(st->str_plain_readnl);
     Py_CLEAR(st->str_pending);
-    Py_CLEAR(st->str_lock);
     Py_CLEAR(st->str_owner);
     Py_CLEAR(st->str_buffer);
     Py_CLEAR(st->str_raw_field);
@@ -1712,10 +1796,6 @@ speedups_clear(PyObject *module)
     Py_CLEAR(st->str_buffer_size);
     Py_CLEAR(st->str_install);
     Py_CLEAR(st->str_cached_reader);
-    Py_CLEAR(st->str_readable);
-    Py_CLEAR(st->str_fd);
-    Py_CLEAR(st->str_position);
-    Py_CLEAR(st->str_size_hint);
     Py_CLEAR(st->buffered_type);
     Py_CLEAR(st->str_opened);
     Py_CLEAR(st->str_fd_field);
@@ -1728,6 +1808,7 @@ speedups_clear(PyObject *module)
     Py_CLEAR(st->str_next);
     Py_CLEAR(st->str_offset);
     Py_CLEAR(st->chunks_type);
+    Py_CLEAR(st->raw_file_type);
     return 0;
 }
 

@@ -1,6 +1,15 @@
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Generator
 from typing import Any, final
 
+class RawFileBase:
+    _fd: int
+    _position: int | None
+    _size_hint: int | None
+    _lock: Any
+    _cached_reader: Callable[[int, int, int], bytes | bool | None] | None
+    _closed: bool
+    _readable: bool
+
 @final
 class TextLines(AsyncIterator[str]):
     def __init__(self, text: Any, /) -> None: ...
