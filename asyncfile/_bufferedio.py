@@ -533,7 +533,24 @@ class BufferedIOBase(IOBase[bytes]):
         raise UnsupportedOperation("read")
 
 
-class _BufferedBase(BufferedIOBase):
+class PyBufferedFileBase:
+    """The state of a buffered file that its fast paths read and move, as
+    ``__slots__``: the pure-Python twin of ``_speedups.BufferedFileBase``,
+    which declares the same fields in C."""
+
+    __slots__ = ("_buf", "_pos", "_raw", "_read_end", "buffer_size")
+
+
+if TYPE_CHECKING:
+    from ._speedups import BufferedFileBase
+else:
+    try:
+        from ._speedups import BufferedFileBase
+    except ImportError:  # built without a compiler
+        BufferedFileBase = PyBufferedFileBase
+
+
+class _BufferedBase(BufferedFileBase, BufferedIOBase):
     """A buffered file over a raw one: the state and the operations that
     BufferedReader, BufferedWriter and BufferedRandom share.
 
@@ -548,8 +565,8 @@ class _BufferedBase(BufferedIOBase):
     _reads: ClassVar[bool] = False
     _writes: ClassVar[bool] = False
 
-    _raw: AsyncFileIO | None = None
-    _buf: bytearray | None = None  # None once closed
+    # _raw (None once detached), _buf (None once closed), buffer_size, _pos
+    # and _read_end are BufferedFileBase's fields.
 
     def __init__(self, raw: AsyncFileIO, buffer_size: int = DEFAULT_BUFFER_SIZE):
         # The raw file's lock: one lock serialises the whole stack.

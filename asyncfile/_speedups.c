@@ -29,7 +29,6 @@ typedef struct {
     PyObject *str_pending;
     PyObject *str_owner;
     PyObject *str_buffer;
-    PyObject *str_raw_field;
     PyObject *str_closed;
     PyObject *str_telling;
     PyObject *str_anext;
@@ -42,10 +41,6 @@ typedef struct {
     PyObject *lock_owner_slot;
     PyObject *str_reads;
     PyObject *str_writes;
-    PyObject *str_buf;
-    PyObject *str_pos;
-    PyObject *str_read_end;
-    PyObject *str_buffer_size;
     PyObject *str_install;
     PyObject *str_cached_reader;
     PyObject *str_opened;
@@ -60,6 +55,7 @@ typedef struct {
     PyObject *str_offset;
     PyTypeObject *chunks_type;
     PyTypeObject *raw_file_type;
+    PyTypeObject *buffered_file_type;
     /* The buffered class whose _reads and _writes flags these are */
     PyTypeObject *buffered_type;
     bool buffered_reads;
@@ -461,6 +457,115 @@ as_raw_file(speedups_state *st, PyObject *obj)
 }
 
 /* ---------------------------------------------------------------------------
+ * BufferedFileBase: the buffered layer's hot state, declared.
+ *
+ * _bufferedio._BufferedBase derives from it, as AsyncFileIO from RawFileBase:
+ * the raw file under the buffer, the buffer, and the bookkeeping a read
+ * served from it moves.  _bufferedio.PyBufferedFileBase is its twin.
+ */
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *raw;           /* _raw: the raw file; None once detached */
+    PyObject *buf;           /* _buf: the bytearray buffer; None once closed */
+    Py_ssize_t buffer_size;  /* buffer_size */
+    Py_ssize_t pos;          /* _pos: the position in the buffer */
+    Py_ssize_t read_end;     /* _read_end: the end of the bytes read; -1: none */
+} BufferedFileObject;
+
+static PyMemberDef buffered_file_members[] = {
+    {"_raw", T_OBJECT, offsetof(BufferedFileObject, raw), 0, NULL},
+    {"_buf", T_OBJECT, offsetof(BufferedFileObject, buf), 0, NULL},
+    {"buffer_size", T_PYSSIZET, offsetof(BufferedFileObject, buffer_size), 0, NULL},
+    {"_pos", T_PYSSIZET, offsetof(BufferedFileObject, pos), 0, NULL},
+    {"_read_end", T_PYSSIZET, offsetof(BufferedFileObject, read_end), 0, NULL},
+    {NULL, 0, 0, 0, NULL},
+};
+
+static PyObject *
+buffered_file_new(PyTypeObject *type, PyObject *Py_UNUSED(args),
+                  PyObject *Py_UNUSED(kwargs))
+{
+    BufferedFileObject *self = (BufferedFileObject *)type->tp_alloc(type, 0);
+    if (self != NULL) {
+        self->read_end = -1;
+    }
+    return (PyObject *)self;
+}
+
+static int
+buffered_file_traverse(PyObject *op, visitproc visit, void *arg)
+{
+    BufferedFileObject *self = (BufferedFileObject *)op;
+    Py_VISIT(Py_TYPE(op));
+    Py_VISIT(self->raw);
+    Py_VISIT(self->buf);
+    return 0;
+}
+
+static int
+buffered_file_clear(PyObject *op)
+{
+    BufferedFileObject *self = (BufferedFileObject *)op;
+    Py_CLEAR(self->raw);
+    Py_CLEAR(self->buf);
+    return 0;
+}
+
+static void
+buffered_file_dealloc(PyObject *op)
+{
+    PyTypeObject *type = Py_TYPE(op);
+    PyObject_GC_UnTrack(op);
+    (void)buffered_file_clear(op);
+    type->tp_free(op);
+    Py_DECREF(type);
+}
+
+PyDoc_STRVAR(buffered_file__doc__,
+"BufferedFileBase()\n--\n\n"
+"The state of an asyncfile buffered file that its fast paths read and move:\n"
+"_raw, _buf, buffer_size, _pos, _read_end.");
+
+static PyType_Slot buffered_file_slots[] = {
+    {Py_tp_new, buffered_file_new},
+    {Py_tp_dealloc, buffered_file_dealloc},
+    {Py_tp_traverse, buffered_file_traverse},
+    {Py_tp_clear, buffered_file_clear},
+    {Py_tp_members, buffered_file_members},
+    {Py_tp_doc, (void *)buffered_file__doc__},
+    {0, NULL},
+};
+
+static PyType_Spec buffered_file_spec = {
+    .name = "asyncfile._speedups.BufferedFileBase",
+    .basicsize = sizeof(BufferedFileObject),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_BASETYPE |
+             Py_TPFLAGS_IMMUTABLETYPE,
+    .slots = buffered_file_slots,
+};
+
+/* `obj` as a buffered file, or NULL (without an error) if it is not one. */
+static BufferedFileObject *
+as_buffered_file(speedups_state *st, PyObject *obj)
+{
+    return PyObject_TypeCheck(obj, st->buffered_file_type) ? (BufferedFileObject *)obj
+                                                           : NULL;
+}
+
+/* The raw file under the buffered file `obj` (borrowed), or NULL (without an
+ * error) if `obj` is no buffered file or is detached. */
+static PyObject *
+raw_under(speedups_state *st, PyObject *obj)
+{
+    BufferedFileObject *buffered = as_buffered_file(st, obj);
+    if (buffered == NULL || buffered->raw == NULL || buffered->raw == Py_None) {
+        return NULL;
+    }
+    return buffered->raw;
+}
+
+/* ---------------------------------------------------------------------------
  * TextLines: `async for` over a TextIOWrapper.
  */
 
@@ -468,10 +573,9 @@ typedef struct {
     PyObject_HEAD
     PyObject *text;
     PyObject *text_dict; /* text.__dict__, where its read state lives */
-    /* The buffer last seen under the text, with its __dict__, and the raw
-     * file under it: checked by identity, looked up again when they change. */
+    /* The buffer last seen under the text, and the raw file under it:
+     * checked by identity, looked up again when they change. */
     PyObject *buffer;
-    PyObject *buffer_dict;
     PyObject *raw;
     PyObject *anext;    /* text.__anext__, for every line not served here */
     PyObject *last_call; /* the last call handed out, reused once let go */
@@ -485,23 +589,18 @@ text_field(TextLinesObject *self, PyObject *name)
     return PyDict_GetItemWithError(self->text_dict, name);
 }
 
-/* Remember the text's buffer, with its __dict__, and the buffer's raw file;
- * 0 if either is detached, -1 on error. */
+/* Remember the text's buffer and the buffer's raw file; 0 if the text has
+ * no buffered file of asyncfile's under it, or it is detached. */
 static int
-text_lines_follow(TextLinesObject *self, PyObject *buffer, PyObject *raw)
+text_lines_follow(TextLinesObject *self, PyObject *buffer)
 {
     Py_CLEAR(self->buffer);
-    Py_CLEAR(self->buffer_dict);
     Py_CLEAR(self->raw);
-    if (buffer == NULL || buffer == Py_None || raw == NULL || raw == Py_None) {
+    PyObject *raw = buffer != NULL ? raw_under(self->state, buffer) : NULL;
+    if (raw == NULL) {
         return 0;
     }
-    PyObject *buffer_dict = PyObject_GenericGetDict(buffer, NULL);
-    if (buffer_dict == NULL) {
-        return -1;
-    }
     self->buffer = Py_NewRef(buffer);
-    self->buffer_dict = buffer_dict;
     self->raw = Py_NewRef(raw);
     return 1;
 }
@@ -586,25 +685,13 @@ text_undisturbed(TextLinesObject *self)
     if (buffer == NULL && PyErr_Occurred()) {
         return -1;
     }
-    if (buffer != self->buffer) {
-        PyObject *raw = NULL;
-        if (buffer != NULL && buffer != Py_None) {
-            raw = PyObject_GetAttr(buffer, st->str_raw_field);
-            if (raw == NULL) {
-                return -1;
-            }
-        }
-        int attached = text_lines_follow(self, buffer, raw);
-        Py_XDECREF(raw);
-        if (attached <= 0) {
-            return attached;
-        }
+    if (buffer != self->buffer && !text_lines_follow(self, buffer)) {
+        return 0;
     }
-    PyObject *raw = PyDict_GetItemWithError(self->buffer_dict, st->str_raw_field);
-    if (raw != self->raw) {
+    if (raw_under(st, buffer) != self->raw) {
         /* Detached, or another raw file attached: look again next time. */
         Py_CLEAR(self->buffer);
-        return PyErr_Occurred() ? -1 : 0;
+        return 0;
     }
     return raw_undisturbed(st, self->raw);
 }
@@ -706,7 +793,6 @@ text_lines_traverse(PyObject *op, visitproc visit, void *arg)
     Py_VISIT(self->text);
     Py_VISIT(self->text_dict);
     Py_VISIT(self->buffer);
-    Py_VISIT(self->buffer_dict);
     Py_VISIT(self->raw);
     Py_VISIT(self->anext);
     Py_VISIT(self->last_call);
@@ -720,7 +806,6 @@ text_lines_clear(PyObject *op)
     Py_CLEAR(self->text);
     Py_CLEAR(self->text_dict);
     Py_CLEAR(self->buffer);
-    Py_CLEAR(self->buffer_dict);
     Py_CLEAR(self->raw);
     Py_CLEAR(self->anext);
     Py_CLEAR(self->last_call);
@@ -783,11 +868,8 @@ instance_field(PyObject *obj, PyObject *name)
 static int
 buffer_undisturbed(speedups_state *st, PyObject *buffer)
 {
-    PyObject *raw = instance_field(buffer, st->str_raw_field);
-    if (raw == NULL) {
-        return PyErr_Occurred() ? -1 : 0;
-    }
-    return raw_undisturbed(st, raw);
+    PyObject *raw = raw_under(st, buffer);
+    return raw != NULL ? raw_undisturbed(st, raw) : 0;
 }
 
 /* Appending in place, within a bytearray's allocation, reads and writes its
@@ -975,28 +1057,6 @@ exact_ssize(PyObject *item, Py_ssize_t *value)
     return 1;
 }
 
-/* `dict[name]` into `*value`, as exact_ssize. */
-static int
-dict_ssize(PyObject *dict, PyObject *name, Py_ssize_t *value)
-{
-    PyObject *item = PyDict_GetItemWithError(dict, name);
-    PyErr_Clear();
-    return exact_ssize(item, value);
-}
-
-/* `dict[name] = value`; -1 on error. */
-static int
-dict_set_ssize(PyObject *dict, PyObject *name, Py_ssize_t value)
-{
-    PyObject *item = PyLong_FromSsize_t(value);
-    if (item == NULL) {
-        return -1;
-    }
-    int status = PyDict_SetItem(dict, name, item);
-    Py_DECREF(item);
-    return status;
-}
-
 /* What the raw file `raw` would read at its position (which moves past them),
  * `size` bytes at most, if the page cache has them and the core's cached
  * reader may take them now; NULL without an error when the read must be
@@ -1097,22 +1157,19 @@ raw_read_all_cached(RawFileObject *raw, bool *at_end)
  * on from them: NULL without an error then, as when the read must be
  * awaited. */
 static PyObject *
-buffered_read_all_cached(speedups_state *st, PyObject *self, PyObject *dict,
-                         RawFileObject *raw, Py_ssize_t read_end)
+buffered_read_all_cached(speedups_state *st, BufferedFileObject *self, RawFileObject *raw)
 {
     bool at_end = false;
     PyObject *data = raw_read_all_cached(raw, &at_end);
     if (data == NULL) {
         return NULL;
     }
-    if (read_end != -1 && dict_set_ssize(dict, st->str_read_end, -1) < 0) {
-        Py_DECREF(data);
-        return NULL;
-    }
+    self->read_end = -1;
     if (at_end) {
         return data;
     }
-    PyObject *installed = PyObject_CallMethodOneArg(self, st->str_install, data);
+    PyObject *installed =
+        PyObject_CallMethodOneArg((PyObject *)self, st->str_install, data);
     Py_DECREF(data);
     Py_XDECREF(installed);
     return NULL;
@@ -1120,10 +1177,11 @@ buffered_read_all_cached(speedups_state *st, PyObject *self, PyObject *dict,
 
 /* What BufferedReader.read(size) returns when it needs nothing awaited and
  * no other call holds or waits for the file: bytes already buffered, or
- * whole blocks the page cache has now.  NULL without an error when the
- * Python read must run; with one, the read failed. */
+ * whole blocks (or the whole rest of the file) the page cache has now.  NULL
+ * without an error when the Python read must run; with one, the read
+ * failed. */
 static PyObject *
-buffered_read_at_once(speedups_state *st, PyObject *self, PyObject *size)
+buffered_read_at_once(speedups_state *st, PyObject *obj, PyObject *size)
 {
     if (!PyLong_CheckExact(size) && size != Py_None) {
         return NULL;
@@ -1134,83 +1192,65 @@ buffered_read_at_once(speedups_state *st, PyObject *self, PyObject *size)
         PyErr_Clear(); /* too big for one read: the Python read says so */
         return NULL;
     }
-    if (Py_TYPE(self) != st->buffered_type &&
-        learn_buffered_type(st, Py_TYPE(self)) < 0) {
+    BufferedFileObject *self = as_buffered_file(st, obj);
+    if (self == NULL) {
+        return NULL;
+    }
+    if (Py_TYPE(obj) != st->buffered_type && learn_buffered_type(st, Py_TYPE(obj)) < 0) {
         PyErr_Clear();
         return NULL;
     }
-    if (!st->buffered_reads) {
+    RawFileObject *raw = self->raw != NULL ? as_raw_file(st, self->raw) : NULL;
+    PyObject *buf = self->buf;
+    if (!st->buffered_reads || raw == NULL || buf == NULL ||
+        !PyByteArray_CheckExact(buf) || self->buffer_size <= 0) {
         return NULL;
     }
-    PyObject *dict = PyObject_GenericGetDict(self, NULL);
-    if (dict == NULL) {
-        PyErr_Clear();
+    int undisturbed = raw_undisturbed(st, (PyObject *)raw);
+    if (undisturbed != 1) {
+        PyErr_Clear(); /* the Python read meets it, when awaited */
         return NULL;
     }
-    PyObject *result = NULL;
-    PyObject *raw = PyDict_GetItemWithError(dict, st->str_raw_field);
-    PyObject *buf = PyDict_GetItemWithError(dict, st->str_buf);
-    Py_ssize_t read_end, pos, block;
-    if (raw == NULL || raw == Py_None || buf == NULL || !PyByteArray_CheckExact(buf) ||
-        !dict_ssize(dict, st->str_read_end, &read_end) ||
-        !dict_ssize(dict, st->str_pos, &pos) ||
-        !dict_ssize(dict, st->str_buffer_size, &block) || block <= 0) {
-        goto fallback;
-    }
-    RawFileObject *raw_file = as_raw_file(st, raw);
-    if (raw_file == NULL) {
-        goto fallback;
-    }
+    /* Held: the cached reader runs no Python code, but _install does. */
     Py_INCREF(raw);
     Py_INCREF(buf);
-    if (raw_undisturbed(st, raw) != 1) {
-        PyErr_Clear(); /* the Python read meets it, when awaited */
-        goto release;
-    }
+    PyObject *result = NULL;
+    Py_ssize_t read_end = self->read_end, pos = self->pos;
     Py_ssize_t ahead = read_end != -1 ? read_end - pos : 0;
     if (count == -1) {
         if (ahead == 0 && !st->buffered_writes) {
-            result = buffered_read_all_cached(st, self, dict, raw_file, read_end);
+            result = buffered_read_all_cached(st, self, raw);
         }
         goto release;
     }
     if (count <= ahead) {
-        if (pos < 0 || read_end > PyByteArray_GET_SIZE(buf)) {
-            goto release;
-        }
-        result = PyBytes_FromStringAndSize(PyByteArray_AS_STRING(buf) + pos, count);
-        if (result != NULL && dict_set_ssize(dict, st->str_pos, pos + count) < 0) {
-            Py_CLEAR(result);
+        if (pos >= 0 && read_end <= PyByteArray_GET_SIZE(buf)) {
+            result = PyBytes_FromStringAndSize(PyByteArray_AS_STRING(buf) + pos, count);
+            if (result != NULL) {
+                self->pos = pos + count;
+            }
         }
         goto release;
     }
-    if (ahead != 0 || st->buffered_writes || count % block != 0) {
+    if (ahead != 0 || st->buffered_writes || count % self->buffer_size != 0) {
         goto release;
     }
-    result = raw_read_cached(raw_file, size);
+    result = raw_read_cached(raw, size);
     if (result == NULL) {
         goto release;
     }
-    if (read_end != -1 && dict_set_ssize(dict, st->str_read_end, -1) < 0) {
-        Py_CLEAR(result);
-        goto release;
-    }
+    self->read_end = -1;
     Py_ssize_t got = PyBytes_GET_SIZE(result);
     if (got != count && got != 0) {
         /* Short: the bytes are the read-ahead, and read() goes on from them. */
-        PyObject *installed = PyObject_CallMethodOneArg(self, st->str_install, result);
+        PyObject *installed = PyObject_CallMethodOneArg(obj, st->str_install, result);
         Py_CLEAR(result);
         Py_XDECREF(installed);
     }
 release:
     Py_DECREF(raw);
     Py_DECREF(buf);
-    Py_DECREF(dict);
     return result;
-fallback:
-    PyErr_Clear(); /* a lookup's: the Python read meets it, when awaited */
-    Py_DECREF(dict);
-    return NULL;
 }
 
 PyDoc_STRVAR(read_at_once__doc__,
@@ -1689,7 +1729,6 @@ speedups_exec(PyObject *module)
         {&st->str_pending, "_pending"},
         {&st->str_owner, "_owner"},
         {&st->str_buffer, "_buffer"},
-        {&st->str_raw_field, "_raw"},
         {&st->str_closed, "_closed"},
         {&st->str_telling, "_telling"},
         {&st->str_anext, "__anext__"},
@@ -1698,10 +1737,6 @@ speedups_exec(PyObject *module)
         {&st->str_close, "close"},
         {&st->str_reads, "_reads"},
         {&st->str_writes, "_writes"},
-        {&st->str_buf, "_buf"},
-        {&st->str_pos, "_pos"},
-        {&st->str_read_end, "_read_end"},
-        {&st->str_buffer_size, "buffer_size"},
         {&st->str_install, "_install"},
         {&st->str_cached_reader, "_cached_reader"},
         {&st->str_opened, "_opened"},
@@ -1743,6 +1778,12 @@ speedups_exec(PyObject *module)
     if (st->raw_file_type == NULL || PyModule_AddType(module, st->raw_file_type) < 0) {
         return -1;
     }
+    st->buffered_file_type =
+        (PyTypeObject *)PyType_FromModuleAndSpec(module, &buffered_file_spec, NULL);
+    if (st->buffered_file_type == NULL ||
+        PyModule_AddType(module, st->buffered_file_type) < 0) {
+        return -1;
+    }
     st->chunks_type =
         (PyTypeObject *)PyType_FromModuleAndSpec(module, &chunks_spec, NULL);
     if (st->chunks_type == NULL || PyModule_AddType(module, st->chunks_type) < 0) {
@@ -1763,6 +1804,7 @@ speedups_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(st->buffered_type);
     Py_VISIT(st->chunks_type);
     Py_VISIT(st->raw_file_type);
+    Py_VISIT(st->buffered_file_type);
     return 0;
 }
 
@@ -1778,7 +1820,6 @@ speedups_clear(PyObject *module)
     Py_CLEAR(st->str_pending);
     Py_CLEAR(st->str_owner);
     Py_CLEAR(st->str_buffer);
-    Py_CLEAR(st->str_raw_field);
     Py_CLEAR(st->str_closed);
     Py_CLEAR(st->str_telling);
     Py_CLEAR(st->str_anext);
@@ -1790,10 +1831,6 @@ speedups_clear(PyObject *module)
     Py_CLEAR(st->lock_owner_slot);
     Py_CLEAR(st->str_reads);
     Py_CLEAR(st->str_writes);
-    Py_CLEAR(st->str_buf);
-    Py_CLEAR(st->str_pos);
-    Py_CLEAR(st->str_read_end);
-    Py_CLEAR(st->str_buffer_size);
     Py_CLEAR(st->str_install);
     Py_CLEAR(st->str_cached_reader);
     Py_CLEAR(st->buffered_type);
@@ -1809,6 +1846,7 @@ speedups_clear(PyObject *module)
     Py_CLEAR(st->str_offset);
     Py_CLEAR(st->chunks_type);
     Py_CLEAR(st->raw_file_type);
+    Py_CLEAR(st->buffered_file_type);
     return 0;
 }
 

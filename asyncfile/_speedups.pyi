@@ -1,6 +1,8 @@
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Generator
 from typing import Any, final
 
+from ._fileio import AsyncFileIO
+
 class RawFileBase:
     _fd: int
     _position: int | None
@@ -9,6 +11,13 @@ class RawFileBase:
     _cached_reader: Callable[[int, int, int], bytes | bool | None] | None
     _closed: bool
     _readable: bool
+
+class BufferedFileBase:
+    _raw: AsyncFileIO | None
+    _buf: bytearray | None
+    buffer_size: int
+    _pos: int
+    _read_end: int
 
 @final
 class TextLines(AsyncIterator[str]):
