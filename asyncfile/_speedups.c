@@ -687,22 +687,26 @@ instance_field(PyObject *obj, PyObject *name)
     return value;
 }
 
-/* raw_undisturbed for the raw file `buffer` is attached to; 0 if it is
- * detached. */
+/* raw_undisturbed for the raw file `buffer` is attached to, given the
+ * file's one lock (the text layer holds the same one, and _PlainWrites it):
+ * 1 if no call holds or waits for it and the raw file is open, 0 if not or
+ * if the buffer is detached, -1 on error. */
 static int
-buffer_undisturbed(speedups_state *st, PyObject *buffer)
+buffer_undisturbed(speedups_state *st, PyObject *buffer, PyObject *lock)
 {
+    int free = lock_is_free(st, lock);
+    if (free != 1) {
+        return free;
+    }
     PyObject *raw = instance_field(buffer, st->str_raw_field);
     if (raw == NULL || raw == Py_None) {
         return PyErr_Occurred() ? -1 : 0;
     }
-    PyObject *raw_dict = PyObject_GenericGetDict(raw, NULL);
-    if (raw_dict == NULL) {
-        return -1;
+    PyObject *closed = instance_field(raw, st->str_closed);
+    if (closed != Py_False) {
+        return PyErr_Occurred() ? -1 : 0;
     }
-    int undisturbed = raw_undisturbed(st, raw_dict);
-    Py_DECREF(raw_dict);
-    return undisturbed;
+    return 1;
 }
 
 /* Appending in place, within a bytearray's allocation, reads and writes its
@@ -826,6 +830,7 @@ enum {
     PLAIN_PENDING,
     PLAIN_LIMIT,
     PLAIN_BUFFER,
+    PLAIN_LOCK,
     PLAIN_WRITE_AT_ONCE,
     PLAIN_FIELDS
 };
@@ -854,7 +859,8 @@ text_write_plainly(speedups_state *st, PyObject *text, PyObject *s)
     PyObject *write_at_once = PyTuple_GET_ITEM(plain, PLAIN_WRITE_AT_ONCE);
     if (!PyUnicode_Check(encoding) || !PyUnicode_Check(errors) ||
         !PyByteArray_CheckExact(pending) || !PyLong_CheckExact(limit) ||
-        buffer_undisturbed(st, PyTuple_GET_ITEM(plain, PLAIN_BUFFER)) != 1) {
+        buffer_undisturbed(st, PyTuple_GET_ITEM(plain, PLAIN_BUFFER),
+                           PyTuple_GET_ITEM(plain, PLAIN_LOCK)) != 1) {
         goto done;
     }
     Py_ssize_t length = PyUnicode_GET_LENGTH(s);

@@ -112,6 +112,7 @@ class _PlainWrites(NamedTuple):
     pending: bytearray  # the TextIOWrapper's own _pending
     limit: int  # its _chunk_size
     buffer: _BufferedBase
+    lock: TaskLock  # the file's one lock, the TextIOWrapper's own _lock
     #: The buffer's write when it completes at once (``_write_at_once``):
     #: the pending bytes reach the buffer without the lock when they fit in
     #: it.  None if the buffer has none.
@@ -249,6 +250,7 @@ class TextIOWrapper(IOBase[str]):
                 self._pending,
                 self._chunk_size,
                 buffer,
+                self._lock,
                 getattr(buffer, "_write_at_once", None),
             )
 
