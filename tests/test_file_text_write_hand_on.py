@@ -71,8 +71,10 @@ def slow_calls(
     return calls
 
 
-def _io_bytes(path: Path, encoding: str, texts: list[str]) -> bytes:
-    with open(path, "w", encoding=encoding) as g:
+def _io_bytes(
+    path: Path, encoding: str, texts: list[str], newline: str | None = None
+) -> bytes:
+    with open(path, "w", encoding=encoding, newline=newline) as g:
         for text in texts:
             g.write(text)
     return path.read_bytes()
@@ -94,7 +96,7 @@ async def test_due_pending_bytes_reach_the_buffer_without_the_slow_write(
         assert f.buffer.tell() == handed_on
         assert path.stat().st_size == 0  # all still in the buffer
     texts = [LINE] * 2000
-    assert path.read_bytes() == _io_bytes(tmp_path / "io.txt", "utf-8", texts)
+    assert path.read_bytes() == _io_bytes(tmp_path / "io.txt", "utf-8", texts, "")
 
 
 async def test_a_buffer_that_must_flush_first_gets_them_from_the_slow_write(
@@ -114,7 +116,7 @@ async def test_a_buffer_that_must_flush_first_gets_them_from_the_slow_write(
         assert slow_calls.count == 3
         assert path.stat().st_size > 0
     texts = [LINE] * (137 * 4)
-    assert path.read_bytes() == _io_bytes(tmp_path / "io.txt", "utf-8", texts)
+    assert path.read_bytes() == _io_bytes(tmp_path / "io.txt", "utf-8", texts, "")
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "latin-1", "ascii"])
