@@ -915,27 +915,75 @@ pending_append(PyObject *pending, const char *data, Py_ssize_t length,
     return 0;
 }
 
-/* Append `s` encoded with `encoding` to `pending`; -1 on error.  ASCII text
- * is its own encoding in each of the plain codecs (UTF-8, Latin-1, ASCII). */
+/* `s` encoded with `encoding`: its bytes at `*data`, `*nbytes` of them, and
+ * what owns them in `*owner` (NULL when `s` does: ASCII text is its own
+ * encoding in each of the plain codecs, UTF-8, Latin-1 and ASCII); -1 on
+ * error. */
 static int
-pending_append_encoded(PyObject *pending, PyObject *s, PyObject *encoding,
-                       PyObject *errors, Py_ssize_t reserve)
+encode_plainly(PyObject *s, PyObject *encoding, PyObject *errors, const char **data,
+               Py_ssize_t *nbytes, PyObject **owner)
 {
+    *owner = NULL;
     if (PyUnicode_IS_ASCII(s)) {
-        return pending_append(pending, PyUnicode_DATA(s), PyUnicode_GET_LENGTH(s),
-                              reserve);
+        *data = PyUnicode_DATA(s);
+        *nbytes = PyUnicode_GET_LENGTH(s);
+        return 0;
     }
     const char *encoding_name = PyUnicode_AsUTF8(encoding);
     const char *errors_name = encoding_name ? PyUnicode_AsUTF8(errors) : NULL;
-    PyObject *data =
+    PyObject *encoded =
         errors_name ? PyUnicode_AsEncodedString(s, encoding_name, errors_name) : NULL;
-    if (data == NULL) {
+    if (encoded == NULL) {
         return -1;
     }
-    int status = pending_append(pending, PyBytes_AS_STRING(data), PyBytes_GET_SIZE(data),
-                                reserve);
-    Py_DECREF(data);
-    return status;
+    *data = PyBytes_AS_STRING(encoded);
+    *nbytes = PyBytes_GET_SIZE(encoded);
+    *owner = encoded;
+    return 0;
+}
+
+/* Whether `pending` may be emptied at once: no view of it is held. */
+static bool
+pending_can_clear(PyObject *pending)
+{
+#if APPEND_IN_PLACE
+    return ((PyByteArrayObject *)pending)->ob_exports == 0;
+#else
+    (void)pending;
+    return true;
+#endif
+}
+
+/* Hand the pending bytes and the `nbytes` at `data` after them to the
+ * buffer as one write, through its `write_at_once` (the buffer's write when
+ * it completes at once), and empty `pending` if the buffer took them, as
+ * TextIOWrapper._write_encoded then does: 1 if it did, 0 if the Python write
+ * must run (nothing changed), -1 on error. */
+static int
+pending_hand_on(PyObject *pending, const char *data, Py_ssize_t nbytes,
+                PyObject *write_at_once)
+{
+    if (!pending_can_clear(pending)) {
+        return 0;
+    }
+    Py_ssize_t size = PyByteArray_GET_SIZE(pending);
+    PyObject *joined = PyBytes_FromStringAndSize(NULL, size + nbytes);
+    if (joined == NULL) {
+        return -1;
+    }
+    memcpy(PyBytes_AS_STRING(joined), PyByteArray_AS_STRING(pending), (size_t)size);
+    memcpy(PyBytes_AS_STRING(joined) + size, data, (size_t)nbytes);
+    PyObject *taken = PyObject_CallOneArg(write_at_once, joined);
+    Py_DECREF(joined);
+    if (taken == NULL) {
+        return -1;
+    }
+    bool took = taken != Py_None;
+    Py_DECREF(taken);
+    if (!took) {
+        return 0;
+    }
+    return PyByteArray_Resize(pending, 0) < 0 ? -1 : 1;
 }
 
 /* TextIOWrapper._plain_writes (a _PlainWrites tuple), by position. */
@@ -945,12 +993,14 @@ enum {
     PLAIN_PENDING,
     PLAIN_LIMIT,
     PLAIN_BUFFER,
+    PLAIN_WRITE_AT_ONCE,
     PLAIN_FIELDS
 };
 
-/* What TextIOWrapper.write does when _plain_writes is set and the text
- * fits the pending bytes: the length written, or NULL without an error when
- * the Python write must run (which also raises any error, when awaited). */
+/* What TextIOWrapper.write does when _plain_writes is set and the text fits
+ * the pending bytes, or makes them due and the buffer takes them without a
+ * flush: the length written, or NULL without an error when the Python write
+ * must run (which also raises any error, when awaited). */
 static PyObject *
 text_write_plainly(speedups_state *st, PyObject *text, PyObject *s)
 {
@@ -962,32 +1012,43 @@ text_write_plainly(speedups_state *st, PyObject *text, PyObject *s)
         PyErr_Clear();
         return NULL;
     }
-    Py_INCREF(plain); /* buffer_undisturbed may run Python code that replaces it */
+    Py_INCREF(plain); /* Python code may replace it: buffer_undisturbed, the buffer */
     PyObject *result = NULL;
     PyObject *encoding = PyTuple_GET_ITEM(plain, PLAIN_ENCODING);
     PyObject *errors = PyTuple_GET_ITEM(plain, PLAIN_ERRORS);
     PyObject *pending = PyTuple_GET_ITEM(plain, PLAIN_PENDING);
     PyObject *limit = PyTuple_GET_ITEM(plain, PLAIN_LIMIT);
+    PyObject *write_at_once = PyTuple_GET_ITEM(plain, PLAIN_WRITE_AT_ONCE);
     if (!PyUnicode_Check(encoding) || !PyUnicode_Check(errors) ||
         !PyByteArray_CheckExact(pending) || !PyLong_CheckExact(limit) ||
         buffer_undisturbed(st, PyTuple_GET_ITEM(plain, PLAIN_BUFFER)) != 1) {
         goto done;
     }
-    /* Worst case four bytes a character: anything that might reach the limit
-     * is the buffer's turn, which the Python write takes. */
     Py_ssize_t length = PyUnicode_GET_LENGTH(s);
     Py_ssize_t most = PyLong_AsSsize_t(limit);
-    Py_ssize_t room = most - PyByteArray_GET_SIZE(pending);
-    if (length >= room / 4 && (!PyUnicode_IS_ASCII(s) || length >= room)) {
+    if (most < 0 || length >= most) {
+        goto done; /* at least a byte a character: large text goes on its own */
+    }
+    const char *data;
+    Py_ssize_t nbytes;
+    PyObject *owner;
+    if (encode_plainly(s, encoding, errors, &data, &nbytes, &owner) < 0) {
         goto done;
     }
-    /* A chunk size set absurdly high must not make every write fail to
-     * allocate: reserving stops at a mebibyte. */
-    Py_ssize_t reserve = Py_MIN(most, (Py_ssize_t)1 << 20);
-    if (pending_append_encoded(pending, s, encoding, errors, reserve) < 0) {
-        goto done;
+    int status = 0;
+    if (PyByteArray_GET_SIZE(pending) + nbytes < most) {
+        /* A chunk size set absurdly high must not make every write fail to
+         * allocate: reserving stops at a mebibyte. */
+        Py_ssize_t reserve = Py_MIN(most, (Py_ssize_t)1 << 20);
+        status = pending_append(pending, data, nbytes, reserve) < 0 ? -1 : 1;
     }
-    result = PyLong_FromSsize_t(length);
+    else if (nbytes < most && write_at_once != Py_None) {
+        status = pending_hand_on(pending, data, nbytes, write_at_once);
+    }
+    Py_XDECREF(owner);
+    if (status == 1) {
+        result = PyLong_FromSsize_t(length);
+    }
 done:
     if (result == NULL) {
         PyErr_Clear(); /* the Python write meets the same error, when awaited */
@@ -999,7 +1060,8 @@ done:
 PyDoc_STRVAR(write_plainly__doc__,
 "write_plainly(text, s, /)\n--\n\n"
 "TextIOWrapper.write's plain case (a stateless codec, nothing to translate,\n"
-"the text fits the pending bytes, no other call in progress), done at once:\n"
+"the text fits the pending bytes or the buffer takes them with it, no other\n"
+"call in progress), done at once:\n"
 "the length written, or None when the Python write must run.");
 
 static PyObject *

@@ -34,7 +34,7 @@ import os
 import struct
 import sys
 import warnings
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from typing import TYPE_CHECKING, Any, Final, NamedTuple, NoReturn
 
 from ._bufferedio import (
@@ -112,6 +112,10 @@ class _PlainWrites(NamedTuple):
     pending: bytearray  # the TextIOWrapper's own _pending
     limit: int  # its _chunk_size
     buffer: _BufferedBase
+    #: The buffer's write when it completes at once (``_write_at_once``):
+    #: the pending bytes reach the buffer without the lock when they fit in
+    #: it.  None if the buffer has none.
+    write_at_once: Callable[[Buffer], int | None] | None
 
 
 class _Rollback:
@@ -245,6 +249,7 @@ class TextIOWrapper(IOBase[str]):
                 self._pending,
                 self._chunk_size,
                 buffer,
+                getattr(buffer, "_write_at_once", None),
             )
 
     def _set_newline(self, newline: str | None) -> None:
@@ -489,10 +494,21 @@ class TextIOWrapper(IOBase[str]):
             and raw._undisturbed()
         ):
             data = text.encode(plain.encoding, plain.errors)
-            if len(self._pending) + len(data) < plain.limit:
-                self._pending += data  # _accept(data): no read state to reset
-            else:
-                await self._write_encoded_locked(data)
+            pending = self._pending
+            if len(pending) + len(data) < plain.limit:
+                pending += data  # _accept(data): no read state to reset
+                return len(text)
+            # The pending bytes are due: _write_encoded's work, done at once
+            # when the buffer takes them without a flush.
+            write_at_once = plain.write_at_once
+            if (
+                write_at_once is not None
+                and len(data) < plain.limit
+                and write_at_once(pending + data) is not None
+            ):
+                pending.clear()
+                return len(text)
+            await self._write_encoded_locked(data)
             return len(text)
         return await self._write_text(text)
 
