@@ -631,5 +631,9 @@ def _append_all(fd: int, data: Buffer, position: int) -> tuple[int, int]:
     no bytes, since write(2) of nothing leaves the offset alone."""
     count = _write_all(fd, data)
     if count == 0:
-        return 0, position
+        if sys.platform != "win32":
+            return 0, position
+        # io's write asks the C runtime even for no bytes, and Windows' moves
+        # an append-mode descriptor to the end before it looks at the count.
+        os.write(fd, b"")
     return count, os.lseek(fd, 0, os.SEEK_CUR)

@@ -321,3 +321,22 @@ async def test_empty_append_write_leaves_the_position_where_a_read_put_it(
         await g.truncate(1)
         steps = (await g.read(1), await g.write(b""), g.tell())
     assert steps == io_steps
+
+
+async def test_empty_append_write_after_a_seek_moves_as_ios_does(
+    tmp_path: Path, backend: Backend
+) -> None:
+    # io's write of nothing still asks the C runtime to write, and Windows'
+    # moves an append-mode descriptor to the end first: there io's tell()
+    # after seek(0) and write(b"") says 1, and asyncfile's said 0.
+    path = tmp_path / "f"
+    path.write_bytes(b"\0")
+    with io_open(path, "ab", buffering=0) as f:
+        f.seek(0)
+        io_steps = (f.write(b""), f.tell())
+    context = contexts.get_context(backend.name)
+    async with aopen(path, "ab", buffering=0, context=context) as g:
+        await g.seek(0)
+        steps = (await g.write(b""), g.tell())
+    assert steps == io_steps
+    assert path.read_bytes() == b"\0"
