@@ -23,16 +23,10 @@ typedef struct {
     PyTypeObject *text_lines_type;
     PyTypeObject *fast_path_method_type;
     PyTypeObject *fast_path_call_type;
-    PyObject *str_decoded_chars;
-    PyObject *str_decoded_chars_used;
-    PyObject *str_plain_readnl;
     PyObject *str_pending;
     PyObject *str_owner;
-    PyObject *str_buffer;
     PyObject *str_closed;
-    PyObject *str_telling;
     PyObject *str_anext;
-    PyObject *str_plain_writes;
     PyObject *str_throw;
     PyObject *str_close;
     /* The lock type last seen, and its _owner slot's member descriptor
@@ -56,6 +50,7 @@ typedef struct {
     PyTypeObject *chunks_type;
     PyTypeObject *raw_file_type;
     PyTypeObject *buffered_file_type;
+    PyTypeObject *text_file_type;
     /* The buffered class whose _reads and _writes flags these are */
     PyTypeObject *buffered_type;
     bool buffered_reads;
@@ -566,13 +561,109 @@ raw_under(speedups_state *st, PyObject *obj)
 }
 
 /* ---------------------------------------------------------------------------
+ * TextFileBase: the text layer's hot state, declared.
+ *
+ * _textio.TextIOWrapper derives from it: what a line taken from the decoded
+ * text and a plain write read and move.  _textio.PyTextFileBase is its twin.
+ */
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *buffer;              /* _buffer: the buffered file; None once detached */
+    PyObject *pending;             /* _pending: encoded text not yet in the buffer */
+    PyObject *decoded_chars;       /* _decoded_chars: decoded text (str), or None */
+    PyObject *plain_readnl;        /* _plain_readnl: "\n" if lines end there alone */
+    PyObject *plain_writes;        /* _plain_writes: a _PlainWrites, or None */
+    Py_ssize_t decoded_chars_used; /* _decoded_chars_used */
+    char telling;                  /* _telling */
+} TextFileObject;
+
+static PyMemberDef text_file_members[] = {
+    {"_buffer", T_OBJECT, offsetof(TextFileObject, buffer), 0, NULL},
+    {"_pending", T_OBJECT, offsetof(TextFileObject, pending), 0, NULL},
+    {"_decoded_chars", T_OBJECT, offsetof(TextFileObject, decoded_chars), 0, NULL},
+    {"_plain_readnl", T_OBJECT, offsetof(TextFileObject, plain_readnl), 0, NULL},
+    {"_plain_writes", T_OBJECT, offsetof(TextFileObject, plain_writes), 0, NULL},
+    {"_decoded_chars_used", T_PYSSIZET, offsetof(TextFileObject, decoded_chars_used), 0,
+     NULL},
+    {"_telling", T_BOOL, offsetof(TextFileObject, telling), 0, NULL},
+    {NULL, 0, 0, 0, NULL},
+};
+
+static int
+text_file_traverse(PyObject *op, visitproc visit, void *arg)
+{
+    TextFileObject *self = (TextFileObject *)op;
+    Py_VISIT(Py_TYPE(op));
+    Py_VISIT(self->buffer);
+    Py_VISIT(self->pending);
+    Py_VISIT(self->decoded_chars);
+    Py_VISIT(self->plain_readnl);
+    Py_VISIT(self->plain_writes);
+    return 0;
+}
+
+static int
+text_file_clear(PyObject *op)
+{
+    TextFileObject *self = (TextFileObject *)op;
+    Py_CLEAR(self->buffer);
+    Py_CLEAR(self->pending);
+    Py_CLEAR(self->decoded_chars);
+    Py_CLEAR(self->plain_readnl);
+    Py_CLEAR(self->plain_writes);
+    return 0;
+}
+
+static void
+text_file_dealloc(PyObject *op)
+{
+    PyTypeObject *type = Py_TYPE(op);
+    PyObject_GC_UnTrack(op);
+    (void)text_file_clear(op);
+    type->tp_free(op);
+    Py_DECREF(type);
+}
+
+PyDoc_STRVAR(text_file__doc__,
+"TextFileBase()\n--\n\n"
+"The state of an asyncfile text file that its fast paths read and move:\n"
+"_buffer, _pending, _decoded_chars, _decoded_chars_used, _plain_readnl,\n"
+"_plain_writes, _telling.");
+
+static PyType_Slot text_file_slots[] = {
+    {Py_tp_new, PyType_GenericNew},
+    {Py_tp_dealloc, text_file_dealloc},
+    {Py_tp_traverse, text_file_traverse},
+    {Py_tp_clear, text_file_clear},
+    {Py_tp_members, text_file_members},
+    {Py_tp_doc, (void *)text_file__doc__},
+    {0, NULL},
+};
+
+static PyType_Spec text_file_spec = {
+    .name = "asyncfile._speedups.TextFileBase",
+    .basicsize = sizeof(TextFileObject),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_BASETYPE |
+             Py_TPFLAGS_IMMUTABLETYPE,
+    .slots = text_file_slots,
+};
+
+/* `obj` as a text file, or NULL (without an error) if it is not one. */
+static TextFileObject *
+as_text_file(speedups_state *st, PyObject *obj)
+{
+    return PyObject_TypeCheck(obj, st->text_file_type) ? (TextFileObject *)obj : NULL;
+}
+
+/* ---------------------------------------------------------------------------
  * TextLines: `async for` over a TextIOWrapper.
  */
 
 typedef struct {
     PyObject_HEAD
     PyObject *text;
-    PyObject *text_dict; /* text.__dict__, where its read state lives */
+    TextFileObject *fields; /* `text`, if it is a TextFileBase; else NULL */
     /* The buffer last seen under the text, and the raw file under it:
      * checked by identity, looked up again when they change. */
     PyObject *buffer;
@@ -581,13 +672,6 @@ typedef struct {
     PyObject *last_call; /* the last call handed out, reused once let go */
     speedups_state *state;
 } TextLinesObject;
-
-/* `name` in the file's __dict__ (borrowed), NULL if absent or on error. */
-static PyObject *
-text_field(TextLinesObject *self, PyObject *name)
-{
-    return PyDict_GetItemWithError(self->text_dict, name);
-}
 
 /* Remember the text's buffer and the buffer's raw file; 0 if the text has
  * no buffered file of asyncfile's under it, or it is detached. */
@@ -676,15 +760,12 @@ static int
 text_undisturbed(TextLinesObject *self)
 {
     speedups_state *st = self->state;
-    PyObject *pending = text_field(self, st->str_pending);
+    PyObject *pending = self->fields->pending;
     if (pending == NULL || !PyByteArray_CheckExact(pending) ||
         PyByteArray_GET_SIZE(pending)) {
-        return PyErr_Occurred() ? -1 : 0;
+        return 0;
     }
-    PyObject *buffer = text_field(self, st->str_buffer);
-    if (buffer == NULL && PyErr_Occurred()) {
-        return -1;
-    }
+    PyObject *buffer = self->fields->buffer;
     if (buffer != self->buffer && !text_lines_follow(self, buffer)) {
         return 0;
     }
@@ -701,21 +782,20 @@ text_undisturbed(TextLinesObject *self)
 static PyObject *
 text_take_decoded_line(TextLinesObject *self)
 {
-    speedups_state *st = self->state;
-    PyObject *newline = text_field(self, st->str_plain_readnl);
+    TextFileObject *text = self->fields;
+    if (text == NULL) {
+        return NULL; /* not asyncfile's text file: its own __anext__ serves */
+    }
+    PyObject *newline = text->plain_readnl;
     if (newline == NULL || !PyUnicode_Check(newline) ||
         PyUnicode_GET_LENGTH(newline) != 1 || PyUnicode_READ_CHAR(newline, 0) != '\n') {
         return NULL; /* other line endings: the file's own code finds them */
     }
-    PyObject *chars = text_field(self, st->str_decoded_chars);
+    PyObject *chars = text->decoded_chars;
     if (chars == NULL || !PyUnicode_CheckExact(chars)) {
         return NULL;
     }
-    PyObject *used_obj = text_field(self, st->str_decoded_chars_used);
-    if (used_obj == NULL || !PyLong_CheckExact(used_obj)) {
-        return NULL;
-    }
-    Py_ssize_t used = PyLong_AsSsize_t(used_obj);
+    Py_ssize_t used = text->decoded_chars_used;
     Py_ssize_t length = PyUnicode_GET_LENGTH(chars);
     if (used < 0 || used >= length) {
         return NULL;
@@ -728,19 +808,12 @@ text_take_decoded_line(TextLinesObject *self)
     if (undisturbed <= 0) {
         return NULL;
     }
-    /* Hold chars: the stores below may drop the file's reference. */
-    Py_INCREF(chars);
     PyObject *line = PyUnicode_Substring(chars, used, found + 1);
-    PyObject *end = line != NULL ? PyLong_FromSsize_t(found + 1) : NULL;
-    Py_DECREF(chars);
-    if (end == NULL || PyDict_SetItem(self->text_dict, st->str_decoded_chars_used, end) < 0 ||
-        (text_field(self, st->str_telling) != Py_False &&
-         PyDict_SetItem(self->text_dict, st->str_telling, Py_False) < 0)) {
-        Py_XDECREF(end);
-        Py_XDECREF(line);
+    if (line == NULL) {
         return NULL;
     }
-    Py_DECREF(end);
+    text->decoded_chars_used = found + 1;
+    text->telling = 0; /* as io's next() does */
     return line;
 }
 
@@ -777,11 +850,11 @@ text_lines_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     self->state = st;
     self->text = Py_NewRef(text);
     self->anext = PyObject_GetAttr(text, st->str_anext);
-    self->text_dict = self->anext != NULL ? PyObject_GenericGetDict(text, NULL) : NULL;
-    if (self->text_dict == NULL) {
+    if (self->anext == NULL) {
         Py_DECREF(self);
         return NULL;
     }
+    self->fields = as_text_file(st, text);
     return (PyObject *)self;
 }
 
@@ -791,7 +864,6 @@ text_lines_traverse(PyObject *op, visitproc visit, void *arg)
     TextLinesObject *self = (TextLinesObject *)op;
     Py_VISIT(Py_TYPE(op));
     Py_VISIT(self->text);
-    Py_VISIT(self->text_dict);
     Py_VISIT(self->buffer);
     Py_VISIT(self->raw);
     Py_VISIT(self->anext);
@@ -804,7 +876,6 @@ text_lines_clear(PyObject *op)
 {
     TextLinesObject *self = (TextLinesObject *)op;
     Py_CLEAR(self->text);
-    Py_CLEAR(self->text_dict);
     Py_CLEAR(self->buffer);
     Py_CLEAR(self->raw);
     Py_CLEAR(self->anext);
@@ -849,19 +920,6 @@ static PyType_Spec text_lines_spec = {
 /* ---------------------------------------------------------------------------
  * TextIOWrapper.write's plain case.
  */
-
-/* `name` in `obj`'s __dict__ (borrowed); NULL if absent or on error. */
-static PyObject *
-instance_field(PyObject *obj, PyObject *name)
-{
-    PyObject *dict = PyObject_GenericGetDict(obj, NULL);
-    if (dict == NULL) {
-        return NULL;
-    }
-    PyObject *value = PyDict_GetItemWithError(dict, name);
-    Py_DECREF(dict); /* the object keeps its __dict__, and so the value */
-    return value;
-}
 
 /* raw_undisturbed for the raw file `buffer` is attached to; 0 if it is
  * detached. */
@@ -1007,9 +1065,9 @@ text_write_plainly(speedups_state *st, PyObject *text, PyObject *s)
     if (!PyUnicode_CheckExact(s)) {
         return NULL;
     }
-    PyObject *plain = instance_field(text, st->str_plain_writes);
+    TextFileObject *fields = as_text_file(st, text);
+    PyObject *plain = fields != NULL ? fields->plain_writes : NULL;
     if (plain == NULL || !PyTuple_Check(plain) || PyTuple_GET_SIZE(plain) != PLAIN_FIELDS) {
-        PyErr_Clear();
         return NULL;
     }
     Py_INCREF(plain); /* Python code may replace it: buffer_undisturbed, the buffer */
@@ -1785,16 +1843,10 @@ speedups_exec(PyObject *module)
         PyObject **slot;
         const char *text;
     } names[] = {
-        {&st->str_decoded_chars, "_decoded_chars"},
-        {&st->str_decoded_chars_used, "_decoded_chars_used"},
-        {&st->str_plain_readnl, "_plain_readnl"},
         {&st->str_pending, "_pending"},
         {&st->str_owner, "_owner"},
-        {&st->str_buffer, "_buffer"},
         {&st->str_closed, "_closed"},
-        {&st->str_telling, "_telling"},
         {&st->str_anext, "__anext__"},
-        {&st->str_plain_writes, "_plain_writes"},
         {&st->str_throw, "throw"},
         {&st->str_close, "close"},
         {&st->str_reads, "_reads"},
@@ -1846,6 +1898,11 @@ speedups_exec(PyObject *module)
         PyModule_AddType(module, st->buffered_file_type) < 0) {
         return -1;
     }
+    st->text_file_type =
+        (PyTypeObject *)PyType_FromModuleAndSpec(module, &text_file_spec, NULL);
+    if (st->text_file_type == NULL || PyModule_AddType(module, st->text_file_type) < 0) {
+        return -1;
+    }
     st->chunks_type =
         (PyTypeObject *)PyType_FromModuleAndSpec(module, &chunks_spec, NULL);
     if (st->chunks_type == NULL || PyModule_AddType(module, st->chunks_type) < 0) {
@@ -1867,6 +1924,7 @@ speedups_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(st->chunks_type);
     Py_VISIT(st->raw_file_type);
     Py_VISIT(st->buffered_file_type);
+    Py_VISIT(st->text_file_type);
     return 0;
 }
 
@@ -1876,16 +1934,10 @@ speedups_clear(PyObject *module)
     speedups_state *st = get_state(module);
     Py_CLEAR(st->text_lines_type);
     Py_CLEAR(st->fast_path_call_type);
-    Py_CLEAR(st->str_decoded_chars);
-    Py_CLEAR(st->str_decoded_chars_used);
-    Py_CLEAR(st->str_plain_readnl);
     Py_CLEAR(st->str_pending);
     Py_CLEAR(st->str_owner);
-    Py_CLEAR(st->str_buffer);
     Py_CLEAR(st->str_closed);
-    Py_CLEAR(st->str_telling);
     Py_CLEAR(st->str_anext);
-    Py_CLEAR(st->str_plain_writes);
     Py_CLEAR(st->str_throw);
     Py_CLEAR(st->str_close);
     Py_CLEAR(st->fast_path_method_type);
@@ -1909,6 +1961,7 @@ speedups_clear(PyObject *module)
     Py_CLEAR(st->chunks_type);
     Py_CLEAR(st->raw_file_type);
     Py_CLEAR(st->buffered_file_type);
+    Py_CLEAR(st->text_file_type);
     return 0;
 }
 

@@ -19,6 +19,15 @@ class BufferedFileBase:
     _pos: int
     _read_end: int
 
+class TextFileBase:
+    _buffer: BufferedFileBase | None
+    _pending: bytearray
+    _decoded_chars: str | None
+    _decoded_chars_used: int
+    _plain_readnl: str | None
+    _plain_writes: Any
+    _telling: bool
+
 @final
 class TextLines(AsyncIterator[str]):
     def __init__(self, text: Any, /) -> None: ...

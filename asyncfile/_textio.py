@@ -142,7 +142,32 @@ class _Rollback:
         self.position: int | None = None
 
 
-class TextIOWrapper(IOBase[str]):
+class PyTextFileBase:
+    """The state of a text file that its fast paths read and move, as
+    ``__slots__``: the pure-Python twin of ``_speedups.TextFileBase``, which
+    declares the same fields in C."""
+
+    __slots__ = (
+        "_buffer",
+        "_decoded_chars",
+        "_decoded_chars_used",
+        "_pending",
+        "_plain_readnl",
+        "_plain_writes",
+        "_telling",
+    )
+
+
+if TYPE_CHECKING:
+    from ._speedups import TextFileBase
+else:
+    try:
+        from ._speedups import TextFileBase
+    except ImportError:  # built without a compiler
+        TextFileBase = PyTextFileBase
+
+
+class TextIOWrapper(TextFileBase, IOBase[str]):
     """A text file over a buffered binary one, like ``io.TextIOWrapper``.
 
     ``read``, ``readline``, ``readlines``, ``write``, ``writelines``,
@@ -150,7 +175,12 @@ class TextIOWrapper(IOBase[str]):
     ``reconfigure`` are coroutines; ``tell`` and the queries are plain.
     """
 
-    _buffer: _BufferedBase | None = None
+    # TextFileBase's fields (declared there; annotated here, never assigned
+    # in the class body, which would hide them).
+    _buffer: _BufferedBase | None  # None once detached
+    _decoded_chars: str | None  # None until the first read
+    _plain_writes: _PlainWrites | None
+
     #: The mode given to ``open()`` (set by it, as io does).
     mode: str
 
@@ -205,7 +235,7 @@ class TextIOWrapper(IOBase[str]):
         self._write_through = bool(write_through)
         self._set_newline(newline)
         self._buffer = buffer
-        self._decoded_chars: str | None = None  # None until the first read
+        self._decoded_chars = None  # until the first read
         self._decoded_chars_used = 0
         #: Encoded text not yet in the buffer; it goes there once
         #: _chunk_size bytes are pending.
@@ -218,7 +248,7 @@ class TextIOWrapper(IOBase[str]):
         self._encoder_name = ""
         #: What a write needs when it only encodes (None: every write takes
         #: the full path); see _update_plain_writes.
-        self._plain_writes: _PlainWrites | None = None
+        self._plain_writes = None
         self._set_codecs(codec_info, errors)
         self._seekable = self._telling = buffer.seekable()
         self._has_read1 = hasattr(buffer, "read1")

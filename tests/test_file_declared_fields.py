@@ -1,8 +1,8 @@
-"""The raw and buffered layers' hot state is declared: ``_speedups.RawFileBase``
-and ``BufferedFileBase`` in C, and ``PyRawFileBase`` and ``PyBufferedFileBase``
+"""Each layer's hot state is declared: ``_speedups.RawFileBase``,
+``BufferedFileBase`` and ``TextFileBase`` in C, and their ``Py...`` twins
 (``__slots__``) without a compiler, have the same fields, and a file keeps them
 there, not in its ``__dict__``, so the C fast paths read what the Python layers
-write."""
+write, and fire where they exist to."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import asyncfile
-from asyncfile import _bufferedio, _fileio
+from asyncfile import _bufferedio, _fileio, _textio
 
 #: What the fast paths of every layer read and move on the raw file.
 HOT_FIELDS = {
@@ -29,6 +29,18 @@ HOT_FIELDS = {
 
 #: What the buffered layer's fast paths read and move.
 BUFFERED_FIELDS = {"_raw", "_buf", "buffer_size", "_pos", "_read_end"}
+
+
+#: What the text layer's fast paths (lines, plain writes) read and move.
+TEXT_FIELDS = {
+    "_buffer",
+    "_pending",
+    "_decoded_chars",
+    "_decoded_chars_used",
+    "_plain_readnl",
+    "_plain_writes",
+    "_telling",
+}
 
 
 def declared(cls: type) -> set[str]:
@@ -101,3 +113,49 @@ def test_a_raw_file_without_a_descriptor_says_so() -> None:
     assert raw._size_hint is None
     with pytest.raises(AttributeError):
         raw._lock  # noqa: B018
+
+
+def test_both_builds_declare_the_same_text_fields() -> None:
+    assert declared(_textio.PyTextFileBase) == TEXT_FIELDS
+    speedups = sys.modules.get("asyncfile._speedups")
+    if speedups is None:
+        pytest.skip("asyncfile._speedups is not built (no C compiler)")
+    assert declared(speedups.TextFileBase) == TEXT_FIELDS
+    assert _textio.TextFileBase is speedups.TextFileBase
+
+
+async def test_lines_of_decoded_text_come_without_the_python_iterator(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the C line iterator, a line already decoded is handed out
+    without running ``TextIOWrapper.__anext__``: only a line that needs
+    more text decoded runs it (a few times for the whole file)."""
+    if _textio.TextLines is None:
+        pytest.skip("asyncfile._speedups is not built (no C compiler)")
+    lines = [f"line {i:05d} {'x' * (i % 50)}\n" for i in range(3000)]
+    path = tmp_path / "lines.txt"
+    path.write_text("".join(lines), encoding="utf-8")
+    calls = 0
+    anext = _textio.TextIOWrapper.__anext__
+
+    async def counted(self: _textio.TextIOWrapper) -> str:
+        nonlocal calls
+        calls += 1
+        return await anext(self)
+
+    monkeypatch.setattr(_textio.TextIOWrapper, "__anext__", counted)
+    async with asyncfile.open(path, encoding="utf-8") as f:
+        assert not TEXT_FIELDS & set(vars(f))
+        seen = [line async for line in f]
+    assert seen == lines
+    assert 0 < calls < len(lines) // 20
+
+
+async def test_a_plain_text_write_keeps_the_text_fields(tmp_path: Path) -> None:
+    path = tmp_path / "out.txt"
+    async with asyncfile.open(path, "w", encoding="utf-8") as f:
+        assert await f.write("héllo\n") == 6
+        assert bytes(f._pending) == "héllo\n".encode()
+        assert f._plain_writes is not None
+        assert not TEXT_FIELDS & set(vars(f))
+    assert path.read_text(encoding="utf-8") == "héllo\n"
