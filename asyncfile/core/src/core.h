@@ -274,6 +274,9 @@ struct backend {
     int (*reap)(struct context *ctx, int min_wait, int64_t timeout_ns);
     /* Try to cancel; true if the request will complete with -ECANCELED. */
     bool (*cancel)(struct context *ctx, struct request *req);
+    /* caio runs this backend's callbacks without being pumped: with no loop
+     * bound, completion.c's dispatcher thread runs them (thread_aio). */
+    bool runs_callbacks_unpumped;
 };
 
 #ifndef ASYNCFILE_PORTABLE
