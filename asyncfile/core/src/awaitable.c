@@ -4,7 +4,7 @@
  * hit at once, without one.
  *
  * Relies on: call.c (call_new), submission.c (the inline path),
- * loopbinding.c (context_serves_running_loop).
+ * loopbinding.c (context_serves_running_loop), arguments.c (the parsers).
  */
 #include "context.h"
 #include "compat.h"

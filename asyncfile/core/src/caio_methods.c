@@ -3,7 +3,7 @@
  * on the kernel-polled contexts also poll, process_events and flush.
  *
  * Relies on: lifecycle.c (context_check_usable), completion.c
- * (context_dispatch, the dispatcher thread), operation.c.
+ * (context_dispatch, the dispatcher thread), operation.c, arguments.c.
  */
 #include "context.h"
 #include "compat.h"
