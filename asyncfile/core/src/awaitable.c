@@ -4,7 +4,7 @@
  * hit at once, without one.
  *
  * Relies on: call.c (call_new), submission.c (the inline path),
- * loopbinding.c (context_serves_running_loop).
+ * loopbinding.c (context_serves_running_loop), arguments.c (the parsers).
  */
 #include "context.h"
 #include "compat.h"
@@ -12,19 +12,29 @@
 #include <errno.h>
 
 /* Each method is in the shape Argument Clinic generates: a thin parser
- * (METH_FASTCALL or METH_O, positional-only, with the converters core.h
- * declares) that calls its *_impl with C values, one exit label, and a
- * docstring carrying __text_signature__. */
+ * (METH_FASTCALL or METH_O, positional-only, with arguments.c's converters)
+ * that calls its *_impl with C values, one exit label, and a docstring
+ * carrying __text_signature__. */
 
-static int
-check_arity(const char *name, Py_ssize_t nargs, Py_ssize_t min, Py_ssize_t max)
+/* The parser aread and read_cached share: (nbytes, fd, offset=0, /). */
+static PyObject *
+sized_read(PyObject *self, PyObject *const *args, Py_ssize_t nargs, const char *name,
+           PyObject *(*impl)(struct context *, size_t, int, uint64_t))
 {
-    if (nargs < min || nargs > max) {
-        PyErr_Format(PyExc_TypeError, "%s() takes from %zd to %zd arguments (%zd given)",
-                     name, min, max, nargs);
-        return -1;
+    PyObject *return_value = NULL;
+    size_t nbytes;
+    int fd;
+    uint64_t offset = 0;
+
+    if (check_positional(name, nargs, 2, 3) < 0 || !size_converter(args[0], &nbytes) ||
+        !fd_converter(args[1], &fd) ||
+        (nargs > 2 && !offset_converter(args[2], &offset))) {
+        goto exit;
     }
-    return 0;
+    return_value = impl(CONTEXT(self), nbytes, fd, offset);
+
+exit:
+    return return_value;
 }
 
 CONTEXT_DOC(context_aread__doc__,
@@ -44,27 +54,7 @@ context_aread_impl(struct context *ctx, size_t nbytes, int fd, uint64_t offset)
 PyObject *
 context_aread(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    PyObject *return_value = NULL;
-    size_t nbytes;
-    int fd;
-    uint64_t offset = 0;
-
-    if (check_arity("aread", nargs, 2, 3) < 0) {
-        goto exit;
-    }
-    if (!size_converter(args[0], &nbytes)) {
-        goto exit;
-    }
-    if (!fd_converter(args[1], &fd)) {
-        goto exit;
-    }
-    if (nargs > 2 && !offset_converter(args[2], &offset)) {
-        goto exit;
-    }
-    return_value = context_aread_impl(CONTEXT(self), nbytes, fd, offset);
-
-exit:
-    return return_value;
+    return sized_read(self, args, nargs, "aread", context_aread_impl);
 }
 
 /* Whether `fd` is without O_DIRECT, asking the kernel once a loop turn: the
@@ -141,27 +131,7 @@ context_read_cached_impl(struct context *ctx, size_t nbytes, int fd, uint64_t of
 PyObject *
 context_read_cached(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    PyObject *return_value = NULL;
-    size_t nbytes;
-    int fd;
-    uint64_t offset = 0;
-
-    if (check_arity("read_cached", nargs, 2, 3) < 0) {
-        goto exit;
-    }
-    if (!size_converter(args[0], &nbytes)) {
-        goto exit;
-    }
-    if (!fd_converter(args[1], &fd)) {
-        goto exit;
-    }
-    if (nargs > 2 && !offset_converter(args[2], &offset)) {
-        goto exit;
-    }
-    return_value = context_read_cached_impl(CONTEXT(self), nbytes, fd, offset);
-
-exit:
-    return return_value;
+    return sized_read(self, args, nargs, "read_cached", context_read_cached_impl);
 }
 
 /* The parser areadinto and awrite share: (buffer, fd, offset=0, /).  The
@@ -175,7 +145,7 @@ buffer_awaitable(PyObject *self, PyObject *const *args, Py_ssize_t nargs,
     int fd;
     uint64_t offset = 0;
 
-    if (check_arity(name, nargs, 2, 3) < 0) {
+    if (check_positional(name, nargs, 2, 3) < 0) {
         goto exit;
     }
     if (!fd_converter(args[1], &fd)) {

@@ -3,7 +3,7 @@
  * on the kernel-polled contexts also poll, process_events and flush.
  *
  * Relies on: lifecycle.c (context_check_usable), completion.c
- * (context_dispatch, the dispatcher thread), operation.c.
+ * (context_dispatch, the dispatcher thread), operation.c, arguments.c.
  */
 #include "context.h"
 #include "compat.h"
@@ -172,15 +172,20 @@ context_process_events_impl(struct context *ctx, int max_requests, int min_reque
 }
 
 PyObject *
-context_process_events(PyObject *self, PyObject *args, PyObject *kwargs)
+context_process_events(PyObject *self, PyObject *const *args, Py_ssize_t nargs,
+                       PyObject *kwnames)
 {
-    static char *kwlist[] = {"max_requests", "min_requests", "timeout", NULL};
+    static const char *const keywords[] = {"max_requests", "min_requests", "timeout"};
     PyObject *return_value = NULL;
+    PyObject *argsbuf[3];
     int max_requests = 512, min_requests = 0;
     double timeout = 0;
 
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|iid:process_events", kwlist,
-                                     &max_requests, &min_requests, &timeout)) {
+    if (unpack_keywords("process_events", args, nargs, kwnames, keywords, 0, 3,
+                        argsbuf) < 0 ||
+        (argsbuf[0] != NULL && !int_converter(argsbuf[0], &max_requests)) ||
+        (argsbuf[1] != NULL && !int_converter(argsbuf[1], &min_requests)) ||
+        (argsbuf[2] != NULL && !double_converter(argsbuf[2], &timeout))) {
         goto exit;
     }
     return_value =

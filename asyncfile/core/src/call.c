@@ -295,8 +295,7 @@ call_defer_cancel(CallObject *self, PyObject *exc, PyObject *value)
 static PyObject *
 call_throw(PyObject *op, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs < 1 || nargs > 3) {
-        PyErr_SetString(PyExc_TypeError, "throw() takes from 1 to 3 arguments");
+    if (check_positional("throw", nargs, 1, 3) < 0) {
         return NULL;
     }
     CallObject *self = (CallObject *)op;
@@ -454,11 +453,15 @@ call_dealloc(PyObject *op)
 }
 
 static PyMethodDef call_methods[] = {
-    {"send", call_send_method, METH_O, "Step the call, as coroutine.send() does."},
+    {"send", call_send_method, METH_O,
+     "send($self, value, /)\n--\n\nStep the call, as coroutine.send() does."},
     {"throw", (PyCFunction)(void (*)(void))call_throw, METH_FASTCALL,
+     "throw($self, typ, val=None, tb=None, /)\n--\n\n"
      "Stop waiting and raise the exception here, as coroutine.throw() does."},
-    {"close", call_close, METH_NOARGS, "Stop waiting, as coroutine.close() does."},
+    {"close", call_close, METH_NOARGS,
+     "close($self, /)\n--\n\nStop waiting, as coroutine.close() does."},
     {"despite_cancel", call_despite_cancel, METH_NOARGS,
+     "despite_cancel($self, /)\n--\n\n"
      "Complete even if the awaiting task is cancelled meanwhile, holding the\n"
      "cancellation back (see deferred_cancel); returns the call itself."},
     {NULL, NULL, 0, NULL},

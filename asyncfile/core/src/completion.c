@@ -6,6 +6,9 @@
  * callback runs), and the dispatcher thread that runs caio's callbacks when no
  * event loop pumps the context.
  * Relies on: request.c, operation.c, waiter.c, pool.c (core.h), wakeup.h.
+ * The backends rely on it (context_complete and the pool's hand-over), never
+ * the other way: which backend needs the dispatcher is its table's to say
+ * (runs_callbacks_unpumped).
  */
 #include "context.h"
 #include "compat.h"
@@ -189,7 +192,7 @@ int
 ensure_dispatcher(struct context *ctx)
 {
     if (ctx->dispatcher_running || ctx->loop != NULL ||
-        ctx->backend != &thread_backend) {
+        !ctx->backend->runs_callbacks_unpumped) {
         return 0;
     }
     pthread_attr_t attr;

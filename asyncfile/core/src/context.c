@@ -233,23 +233,42 @@ context_create(PyTypeObject *type, const struct backend *backend,
     return (PyObject *)ctx;
 }
 
+/* The constructors' parsers, in Argument Clinic's shape for tp_new: the
+ * positional tuple and the keyword dict unpacked into one array. */
+static int
+check_sizes(int max_requests, int pool_size)
+{
+    if (max_requests <= 0 || pool_size <= 0) {
+        PyErr_Format(PyExc_ValueError,
+                     "max_requests and pool_size must be positive, got %d, %d",
+                     max_requests, pool_size);
+        return -1;
+    }
+    return 0;
+}
+
 #ifndef ASYNCFILE_PORTABLE
 static PyObject *
 uring_context_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
 {
-    static char *kwlist[] = {"max_requests", "sqpoll", "pool_size", NULL};
+    static const char *const keywords[] = {"max_requests", "sqpoll", "pool_size"};
+    PyObject *return_value = NULL;
+    PyObject *argsbuf[3];
     int max_requests = 32, sqpoll = 0, pool_size = 64;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|ipi:Context", kwlist,
-                                     &max_requests, &sqpoll, &pool_size)) {
-        return NULL;
+
+    if (unpack_keywords("Context", &PyTuple_GET_ITEM(args, 0), PyTuple_GET_SIZE(args), kwargs,
+                        keywords, 0, 3, argsbuf) < 0 ||
+        (argsbuf[0] != NULL && !int_converter(argsbuf[0], &max_requests)) ||
+        (argsbuf[1] != NULL && !bool_converter(argsbuf[1], &sqpoll)) ||
+        (argsbuf[2] != NULL && !int_converter(argsbuf[2], &pool_size)) ||
+        check_sizes(max_requests, pool_size) < 0) {
+        goto exit;
     }
-    if (max_requests <= 0 || pool_size <= 0) {
-        return PyErr_Format(PyExc_ValueError,
-                            "max_requests and pool_size must be positive, got %d, %d",
-                            max_requests, pool_size);
-    }
-    return context_create(type, &uring_backend, (unsigned)max_requests,
-                          (unsigned)pool_size, sqpoll);
+    return_value = context_create(type, &uring_backend, (unsigned)max_requests,
+                                  (unsigned)pool_size, sqpoll);
+
+exit:
+    return return_value;
 }
 #endif
 
@@ -257,19 +276,23 @@ static PyObject *
 pooled_context_new(PyTypeObject *type, PyObject *args, PyObject *kwargs,
                    const struct backend *backend)
 {
-    static char *kwlist[] = {"max_requests", "pool_size", NULL};
+    static const char *const keywords[] = {"max_requests", "pool_size"};
+    PyObject *return_value = NULL;
+    PyObject *argsbuf[2];
     int max_requests = 32, pool_size = 64;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|ii:Context", kwlist,
-                                     &max_requests, &pool_size)) {
-        return NULL;
+
+    if (unpack_keywords("Context", &PyTuple_GET_ITEM(args, 0), PyTuple_GET_SIZE(args), kwargs,
+                        keywords, 0, 2, argsbuf) < 0 ||
+        (argsbuf[0] != NULL && !int_converter(argsbuf[0], &max_requests)) ||
+        (argsbuf[1] != NULL && !int_converter(argsbuf[1], &pool_size)) ||
+        check_sizes(max_requests, pool_size) < 0) {
+        goto exit;
     }
-    if (max_requests <= 0 || pool_size <= 0) {
-        return PyErr_Format(PyExc_ValueError,
-                            "max_requests and pool_size must be positive, got %d, %d",
-                            max_requests, pool_size);
-    }
-    return context_create(type, backend, (unsigned)max_requests, (unsigned)pool_size,
-                          false);
+    return_value = context_create(type, backend, (unsigned)max_requests,
+                                  (unsigned)pool_size, false);
+
+exit:
+    return return_value;
 }
 
 #ifndef ASYNCFILE_PORTABLE
@@ -314,7 +337,7 @@ static PyMethodDef polled_context_methods[] = {
     COMMON_METHODS,
     {"poll", context_poll, METH_NOARGS, context_poll__doc__},
     {"process_events", (PyCFunction)(void (*)(void))context_process_events,
-     METH_VARARGS | METH_KEYWORDS, context_process_events__doc__},
+     METH_FASTCALL | METH_KEYWORDS, context_process_events__doc__},
     {"flush", context_flush, METH_NOARGS, context_flush__doc__},
     {NULL, NULL, 0, NULL},
 };

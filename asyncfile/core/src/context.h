@@ -68,7 +68,8 @@ CONTEXT_METHOD_DECLARE(submit, PyObject *const *args, Py_ssize_t nargs);
 CONTEXT_METHOD_DECLARE(cancel, PyObject *const *args, Py_ssize_t nargs);
 #ifndef ASYNCFILE_PORTABLE
 CONTEXT_METHOD_DECLARE(poll, PyObject *ignored);
-CONTEXT_METHOD_DECLARE(process_events, PyObject *args, PyObject *kwargs);
+CONTEXT_METHOD_DECLARE(process_events, PyObject *const *args, Py_ssize_t nargs,
+                       PyObject *kwnames);
 CONTEXT_METHOD_DECLARE(flush, PyObject *ignored);
 #endif
 

@@ -274,6 +274,9 @@ struct backend {
     int (*reap)(struct context *ctx, int min_wait, int64_t timeout_ns);
     /* Try to cancel; true if the request will complete with -ECANCELED. */
     bool (*cancel)(struct context *ctx, struct request *req);
+    /* caio runs this backend's callbacks without being pumped: with no loop
+     * bound, completion.c's dispatcher thread runs them (thread_aio). */
+    bool runs_callbacks_unpumped;
 };
 
 #ifndef ASYNCFILE_PORTABLE
@@ -311,10 +314,29 @@ typedef struct {
     PyObject *statvfs_result_type; /* os.statvfs_result */
 } aio_state;
 
-/* Argument converters for PyArg_Parse* ("O&"); they also serve the fast paths. */
-int fd_converter(PyObject *arg, void *out);
-int offset_converter(PyObject *arg, void *out);
-int size_converter(PyObject *arg, void *out);
+/* arguments.c: parsing in the shape Argument Clinic generates.  The
+ * converters take (argument, C destination) and return 1, or 0 with an error
+ * set; they also serve the fast paths. */
+int fd_converter(PyObject *arg, void *out);     /* int, a descriptor */
+int offset_converter(PyObject *arg, void *out); /* uint64_t; -1: OFFSET_CURRENT */
+int size_converter(PyObject *arg, void *out);   /* size_t or uint64_t, [0, 2**63) */
+int int_converter(PyObject *arg, void *out);    /* int, as getargs' "i" */
+int unsigned_int_mask_converter(PyObject *arg, void *out); /* as "I" */
+int double_converter(PyObject *arg, void *out); /* as "d" */
+int bool_converter(PyObject *arg, void *out);   /* int 0 or 1, as "p" */
+/* "name() argument 2 must be bytes, not str"; returns 0, for a converter. */
+int bad_argument(const char *name, Py_ssize_t position, const char *expected,
+                 PyObject *arg);
+/* nargs within [min, max], else getargs' TypeError; 0 or -1. */
+int check_positional(const char *name, Py_ssize_t nargs, Py_ssize_t min, Py_ssize_t max);
+/* Fill out[0..count) from positional `args` and the keywords (a dict, or a
+ * vectorcall's tuple of names whose values follow args; NULL for none): each
+ * parameter's argument, or NULL where not given.  The first `required` must
+ * be given; too many arguments, an unknown keyword or one given twice raise
+ * getargs' TypeError.  0, or -1 with the error set. */
+int unpack_keywords(const char *name, PyObject *const *args, Py_ssize_t nargs,
+                    PyObject *kwargs, const char *const *keywords, Py_ssize_t required,
+                    Py_ssize_t count, PyObject **out);
 
 struct context {
     PyObject_HEAD
@@ -436,10 +458,11 @@ void fs_discard(struct request *req);
  * constants the Python layer passes them (fs_module_init). */
 int fs_module_init(PyObject *module, aio_state *state);
 #define FS_METHOD_DECLARE(name)                                                      \
-    PyObject *fs_##name(PyObject *self, PyObject *args);                             \
+    PyObject *fs_##name(PyObject *self, PyObject *const *args, Py_ssize_t nargs);    \
     extern const char fs_##name##__doc__[]
 FS_METHOD_DECLARE(aopenat);
-FS_METHOD_DECLARE(aclose);
+PyObject *fs_aclose(PyObject *self, PyObject *fd);
+extern const char fs_aclose__doc__[];
 FS_METHOD_DECLARE(astat);
 FS_METHOD_DECLARE(arenameat);
 FS_METHOD_DECLARE(alinkat);
@@ -456,17 +479,18 @@ FS_METHOD_DECLARE(autimensat);
 FS_METHOD_DECLARE(astatvfs);
 FS_METHOD_DECLARE(agetdents);
 FS_METHOD_DECLARE(asendfile);
-#define FS_METHOD(name, flags) {#name, fs_##name, flags, fs_##name##__doc__}
+#define FS_METHOD(name, flags)                                                       \
+    {#name, (PyCFunction)(void (*)(void))fs_##name, flags, fs_##name##__doc__}
 #define FS_METHODS                                                                   \
-    FS_METHOD(aopenat, METH_VARARGS), FS_METHOD(aclose, METH_O),                     \
-        FS_METHOD(astat, METH_VARARGS), FS_METHOD(arenameat, METH_VARARGS),          \
-        FS_METHOD(alinkat, METH_VARARGS), FS_METHOD(asymlinkat, METH_VARARGS),       \
-        FS_METHOD(aunlinkat, METH_VARARGS), FS_METHOD(amkdirat, METH_VARARGS),       \
-        FS_METHOD(aftruncate, METH_VARARGS), FS_METHOD(atruncate, METH_VARARGS),        \
-        FS_METHOD(afallocate, METH_VARARGS), FS_METHOD(areadlinkat, METH_VARARGS),      \
-        FS_METHOD(afaccessat, METH_VARARGS), FS_METHOD(afchmodat, METH_VARARGS),     \
-        FS_METHOD(autimensat, METH_VARARGS), FS_METHOD(astatvfs, METH_VARARGS),      \
-        FS_METHOD(agetdents, METH_VARARGS), FS_METHOD(asendfile, METH_VARARGS)
+    FS_METHOD(aopenat, METH_FASTCALL), FS_METHOD(aclose, METH_O),                    \
+        FS_METHOD(astat, METH_FASTCALL), FS_METHOD(arenameat, METH_FASTCALL),        \
+        FS_METHOD(alinkat, METH_FASTCALL), FS_METHOD(asymlinkat, METH_FASTCALL),     \
+        FS_METHOD(aunlinkat, METH_FASTCALL), FS_METHOD(amkdirat, METH_FASTCALL),     \
+        FS_METHOD(aftruncate, METH_FASTCALL), FS_METHOD(atruncate, METH_FASTCALL),   \
+        FS_METHOD(afallocate, METH_FASTCALL), FS_METHOD(areadlinkat, METH_FASTCALL), \
+        FS_METHOD(afaccessat, METH_FASTCALL), FS_METHOD(afchmodat, METH_FASTCALL),   \
+        FS_METHOD(autimensat, METH_FASTCALL), FS_METHOD(astatvfs, METH_FASTCALL),    \
+        FS_METHOD(agetdents, METH_FASTCALL), FS_METHOD(asendfile, METH_FASTCALL)
 
 /* How an awaitable operation went when it started: either pending on
  * `future` (a Waiter), or done inline with `value` or `error`. */

@@ -35,85 +35,6 @@ operation_state(PyTypeObject *type)
     return PyType_GetModuleState(type);
 }
 
-/* Argument converters, in the shape Argument Clinic generates. */
-int
-fd_converter(PyObject *arg, void *out)
-{
-    long fd = PyLong_AsLong(arg);
-    if (fd == -1 && PyErr_Occurred()) {
-        return 0;
-    }
-    if (fd < 0) {
-        PyErr_Format(PyExc_ValueError, "file descriptor cannot be negative: %ld", fd);
-        return 0;
-    }
-    if (fd > INT_MAX) {
-        PyErr_Format(PyExc_OverflowError, "file descriptor out of range: %ld", fd);
-        return 0;
-    }
-    *(int *)out = (int)fd;
-    return 1;
-}
-
-static int
-u64_converter(PyObject *arg, uint64_t *out, const char *what)
-{
-    PyObject *number = PyNumber_Index(arg);
-    if (number == NULL) {
-        return 0;
-    }
-    int overflow;
-    long long value = PyLong_AsLongLongAndOverflow(number, &overflow);
-    Py_DECREF(number);
-    if (value == -1 && PyErr_Occurred()) {
-        return 0;
-    }
-    if (overflow != 0 || value < 0) {
-        PyErr_Format(PyExc_ValueError, "%s must be in [0, 2**63)%s, got %R", what,
-                     strcmp(what, "offset") == 0 ? " or -1 (the current position)" : "",
-                     arg);
-        return 0;
-    }
-    *out = (uint64_t)value;
-    return 1;
-}
-
-/* An offset in [0, 2**63), or the current position (OFFSET_CURRENT): -1, or
- * 2**64-1 as io_uring's u64 spells it (caio's suite writes to pipes so). */
-int
-offset_converter(PyObject *arg, void *out)
-{
-    PyObject *number = PyNumber_Index(arg);
-    if (number == NULL) {
-        return 0;
-    }
-    int overflow;
-    long long value = PyLong_AsLongLongAndOverflow(number, &overflow);
-    bool current = value == -1 && overflow == 0 && !PyErr_Occurred();
-    if (overflow > 0) {
-        unsigned long long wide = PyLong_AsUnsignedLongLong(number);
-        current = wide == OFFSET_CURRENT && !PyErr_Occurred();
-        PyErr_Clear(); /* beyond 2**64: the ValueError below says so */
-    }
-    Py_DECREF(number);
-    if (current) {
-        *(uint64_t *)out = OFFSET_CURRENT;
-        return 1;
-    }
-    return u64_converter(arg, out, "offset");
-}
-
-int
-size_converter(PyObject *arg, void *out)
-{
-    uint64_t size;
-    if (!u64_converter(arg, &size, "size")) {
-        return 0;
-    }
-    *(size_t *)out = (size_t)size;
-    return 1;
-}
-
 static OperationObject *
 operation_new(PyTypeObject *type, enum opcode opcode, int fd, uint64_t offset,
               size_t nbytes, int priority)
@@ -145,19 +66,16 @@ PyDoc_STRVAR(operation_read__doc__,
 "2**64-1) reads at the descriptor's position, as read(2): a pipe, FIFO,\n"
 "socket or terminal gives what it holds once it holds something.");
 
+/* The keywords the constructors take, in caio's order. */
+static const char *const read_keywords[] = {"nbytes", "fd", "offset", "priority"};
+static const char *const write_keywords[] = {"payload_bytes", "fd", "offset", "priority"};
+static const char *const readinto_keywords[] = {"buffer", "fd", "offset", "priority"};
+static const char *const sync_keywords[] = {"fd", "priority"};
+
 static PyObject *
-operation_read(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+operation_read_impl(PyTypeObject *type, size_t nbytes, int fd, uint64_t offset,
+                    int priority)
 {
-    static char *kwlist[] = {"nbytes", "fd", "offset", "priority", NULL};
-    size_t nbytes;
-    int fd;
-    uint64_t offset = 0;
-    int priority = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O&O&|O&i:read", kwlist,
-                                     size_converter, &nbytes, fd_converter, &fd,
-                                     offset_converter, &offset, &priority)) {
-        return NULL;
-    }
     if (nbytes > (size_t)PY_SSIZE_T_MAX) {
         return PyErr_Format(PyExc_OverflowError, "cannot read %zu bytes at once",
                             nbytes);
@@ -177,19 +95,33 @@ operation_read(PyTypeObject *type, PyObject *args, PyObject *kwargs)
 }
 
 static PyObject *
-operation_with_buffer(PyTypeObject *type, PyObject *args, PyObject *kwargs,
-                      enum opcode opcode, const char *format, char **kwlist)
+operation_read(PyTypeObject *type, PyObject *const *args, Py_ssize_t nargs,
+               PyObject *kwnames)
 {
-    PyObject *buffer;
+    PyObject *return_value = NULL;
+    PyObject *argsbuf[4];
+    size_t nbytes;
     int fd;
     uint64_t offset = 0;
     int priority = 0;
-    bool writable = opcode == OP_READINTO;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, format, kwlist, &buffer,
-                                     fd_converter, &fd, offset_converter, &offset,
-                                     &priority)) {
-        return NULL;
+
+    if (unpack_keywords("read", args, nargs, kwnames, read_keywords, 2, 4, argsbuf) < 0 ||
+        !size_converter(argsbuf[0], &nbytes) || !fd_converter(argsbuf[1], &fd) ||
+        (argsbuf[2] != NULL && !offset_converter(argsbuf[2], &offset)) ||
+        (argsbuf[3] != NULL && !int_converter(argsbuf[3], &priority))) {
+        goto exit;
     }
+    return_value = operation_read_impl(type, nbytes, fd, offset, priority);
+
+exit:
+    return return_value;
+}
+
+static PyObject *
+operation_with_buffer_impl(PyTypeObject *type, enum opcode opcode, PyObject *buffer,
+                           int fd, uint64_t offset, int priority)
+{
+    bool writable = opcode == OP_READINTO;
     Py_buffer view;
     int flags = PyBUF_C_CONTIGUOUS | (writable ? PyBUF_WRITABLE : 0);
     if (PyObject_GetBuffer(buffer, &view, flags) < 0) {
@@ -206,16 +138,43 @@ operation_with_buffer(PyTypeObject *type, PyObject *args, PyObject *kwargs,
     return (PyObject *)self;
 }
 
+/* The parser write and readinto share: (buffer, fd, offset=0, priority=0).
+ * The buffer stays an object: its view is taken again when the operation is
+ * submitted, and held until it completes. */
+static PyObject *
+operation_with_buffer(PyTypeObject *type, PyObject *const *args, Py_ssize_t nargs,
+                      PyObject *kwnames, enum opcode opcode, const char *name,
+                      const char *const *keywords)
+{
+    PyObject *return_value = NULL;
+    PyObject *argsbuf[4];
+    int fd;
+    uint64_t offset = 0;
+    int priority = 0;
+
+    if (unpack_keywords(name, args, nargs, kwnames, keywords, 2, 4, argsbuf) < 0 ||
+        !fd_converter(argsbuf[1], &fd) ||
+        (argsbuf[2] != NULL && !offset_converter(argsbuf[2], &offset)) ||
+        (argsbuf[3] != NULL && !int_converter(argsbuf[3], &priority))) {
+        goto exit;
+    }
+    return_value =
+        operation_with_buffer_impl(type, opcode, argsbuf[0], fd, offset, priority);
+
+exit:
+    return return_value;
+}
+
 PyDoc_STRVAR(operation_write__doc__,
 "write($type, /, payload_bytes, fd, offset=0, priority=0)\n--\n\n"
 "Write a contiguous buffer at offset; the value is the count written.");
 
 static PyObject *
-operation_write(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+operation_write(PyTypeObject *type, PyObject *const *args, Py_ssize_t nargs,
+                PyObject *kwnames)
 {
-    static char *kwlist[] = {"payload_bytes", "fd", "offset", "priority", NULL};
-    return operation_with_buffer(type, args, kwargs, OP_WRITE, "OO&|O&i:write",
-                                 kwlist);
+    return operation_with_buffer(type, args, nargs, kwnames, OP_WRITE, "write",
+                                 write_keywords);
 }
 
 PyDoc_STRVAR(operation_readinto__doc__,
@@ -223,25 +182,32 @@ PyDoc_STRVAR(operation_readinto__doc__,
 "Read into a writable buffer at offset; the value is the count read.");
 
 static PyObject *
-operation_readinto(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+operation_readinto(PyTypeObject *type, PyObject *const *args, Py_ssize_t nargs,
+                   PyObject *kwnames)
 {
-    static char *kwlist[] = {"buffer", "fd", "offset", "priority", NULL};
-    return operation_with_buffer(type, args, kwargs, OP_READINTO, "OO&|O&i:readinto",
-                                 kwlist);
+    return operation_with_buffer(type, args, nargs, kwnames, OP_READINTO, "readinto",
+                                 readinto_keywords);
 }
 
+/* The parser fsync and fdsync share: (fd, priority=0). */
 static PyObject *
-operation_sync(PyTypeObject *type, PyObject *args, PyObject *kwargs,
-               enum opcode opcode, const char *format)
+operation_sync(PyTypeObject *type, PyObject *const *args, Py_ssize_t nargs,
+               PyObject *kwnames, enum opcode opcode, const char *name)
 {
-    static char *kwlist[] = {"fd", "priority", NULL};
+    PyObject *return_value = NULL;
+    PyObject *argsbuf[2];
     int fd;
     int priority = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, format, kwlist, fd_converter, &fd,
-                                     &priority)) {
-        return NULL;
+
+    if (unpack_keywords(name, args, nargs, kwnames, sync_keywords, 1, 2, argsbuf) < 0 ||
+        !fd_converter(argsbuf[0], &fd) ||
+        (argsbuf[1] != NULL && !int_converter(argsbuf[1], &priority))) {
+        goto exit;
     }
-    return (PyObject *)operation_new(type, opcode, fd, 0, 0, priority);
+    return_value = (PyObject *)operation_new(type, opcode, fd, 0, 0, priority);
+
+exit:
+    return return_value;
 }
 
 PyDoc_STRVAR(operation_fsync__doc__,
@@ -251,9 +217,10 @@ PyDoc_STRVAR(operation_fsync__doc__,
 "fcntl(fd, F_FULLFSYNC) flushes.");
 
 static PyObject *
-operation_fsync(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+operation_fsync(PyTypeObject *type, PyObject *const *args, Py_ssize_t nargs,
+                PyObject *kwnames)
 {
-    return operation_sync(type, args, kwargs, OP_FSYNC, "O&|i:fsync");
+    return operation_sync(type, args, nargs, kwnames, OP_FSYNC, "fsync");
 }
 
 PyDoc_STRVAR(operation_fdsync__doc__,
@@ -262,9 +229,10 @@ PyDoc_STRVAR(operation_fdsync__doc__,
 "fdatasync(2); fsync(2) on macOS, which has no fdatasync.");
 
 static PyObject *
-operation_fdsync(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+operation_fdsync(PyTypeObject *type, PyObject *const *args, Py_ssize_t nargs,
+                 PyObject *kwnames)
 {
-    return operation_sync(type, args, kwargs, OP_FDSYNC, "O&|i:fdsync");
+    return operation_sync(type, args, nargs, kwnames, OP_FDSYNC, "fdsync");
 }
 
 static PyObject *
@@ -532,15 +500,15 @@ operation_dealloc(PyObject *op)
 
 static PyMethodDef operation_methods[] = {
     {"read", (PyCFunction)(void (*)(void))operation_read,
-     METH_VARARGS | METH_KEYWORDS | METH_CLASS, operation_read__doc__},
+     METH_FASTCALL | METH_KEYWORDS | METH_CLASS, operation_read__doc__},
     {"readinto", (PyCFunction)(void (*)(void))operation_readinto,
-     METH_VARARGS | METH_KEYWORDS | METH_CLASS, operation_readinto__doc__},
+     METH_FASTCALL | METH_KEYWORDS | METH_CLASS, operation_readinto__doc__},
     {"write", (PyCFunction)(void (*)(void))operation_write,
-     METH_VARARGS | METH_KEYWORDS | METH_CLASS, operation_write__doc__},
+     METH_FASTCALL | METH_KEYWORDS | METH_CLASS, operation_write__doc__},
     {"fsync", (PyCFunction)(void (*)(void))operation_fsync,
-     METH_VARARGS | METH_KEYWORDS | METH_CLASS, operation_fsync__doc__},
+     METH_FASTCALL | METH_KEYWORDS | METH_CLASS, operation_fsync__doc__},
     {"fdsync", (PyCFunction)(void (*)(void))operation_fdsync,
-     METH_VARARGS | METH_KEYWORDS | METH_CLASS, operation_fdsync__doc__},
+     METH_FASTCALL | METH_KEYWORDS | METH_CLASS, operation_fdsync__doc__},
     {"get_value", operation_get_value, METH_NOARGS, operation_get_value__doc__},
     {"set_callback", operation_set_callback, METH_O, operation_set_callback__doc__},
     {NULL, NULL, 0, NULL},

@@ -1,5 +1,7 @@
 /*
  * thread_aio: every operation goes to the pure-C thread pool (pool.c).
+ *
+ * Relies on: pool.c, completion.c (the pool's hand-over, cancel and close).
  */
 #include "core.h"
 
@@ -62,4 +64,5 @@ const struct backend thread_backend = {
     .flush = thread_flush,
     .reap = thread_reap,
     .cancel = thread_cancel,
+    .runs_callbacks_unpumped = true,
 };

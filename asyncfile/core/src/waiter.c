@@ -242,19 +242,31 @@ waiter_cancelled(PyObject *op, PyObject *Py_UNUSED(ignored))
 }
 
 static PyObject *
-waiter_cancel_method(PyObject *op, PyObject *args, PyObject *kwargs)
+waiter_cancel_impl(PyObject *op, PyObject *message)
 {
-    static char *kwlist[] = {"msg", NULL};
-    PyObject *message = Py_None;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|O:cancel", kwlist, &message)) {
-        return NULL;
-    }
     if (WAITER(op)->refuses_cancel) {
         /* A task cancelled meanwhile wakes when the operation is done, and
          * its call holds the cancellation back (call_defer_cancel). */
         return Py_NewRef(Py_False);
     }
     return PyBool_FromLong(waiter_cancel(op, message == Py_None ? NULL : message));
+}
+
+static PyObject *
+waiter_cancel_method(PyObject *op, PyObject *const *args, Py_ssize_t nargs,
+                     PyObject *kwnames)
+{
+    static const char *const keywords[] = {"msg"};
+    PyObject *return_value = NULL;
+    PyObject *argsbuf[1];
+
+    if (unpack_keywords("cancel", args, nargs, kwnames, keywords, 0, 1, argsbuf) < 0) {
+        goto exit;
+    }
+    return_value = waiter_cancel_impl(op, argsbuf[0] != NULL ? argsbuf[0] : Py_None);
+
+exit:
+    return return_value;
 }
 
 static PyObject *
@@ -452,16 +464,26 @@ waiter_dealloc(PyObject *op)
 }
 
 static PyMethodDef waiter_methods[] = {
-    {"result", waiter_result, METH_NOARGS, "The value, or raise the error."},
-    {"exception", waiter_exception, METH_NOARGS, "The error, or None."},
-    {"done", waiter_done, METH_NOARGS, "Whether it is settled or cancelled."},
-    {"cancelled", waiter_cancelled, METH_NOARGS, "Whether it was cancelled."},
+    {"result", waiter_result, METH_NOARGS,
+     "result($self, /)\n--\n\nThe value, or raise the error."},
+    {"exception", waiter_exception, METH_NOARGS,
+     "exception($self, /)\n--\n\nThe error, or None."},
+    {"done", waiter_done, METH_NOARGS,
+     "done($self, /)\n--\n\nWhether it is settled or cancelled."},
+    {"cancelled", waiter_cancelled, METH_NOARGS,
+     "cancelled($self, /)\n--\n\nWhether it was cancelled."},
     {"cancel", (PyCFunction)(void (*)(void))waiter_cancel_method,
-     METH_VARARGS | METH_KEYWORDS, "Stop waiting; the operation's outcome is dropped."},
-    {"get_loop", waiter_get_loop, METH_NOARGS, "The event loop it belongs to."},
+     METH_FASTCALL | METH_KEYWORDS,
+     "cancel($self, /, msg=None)\n--\n\n"
+     "Stop waiting; the operation's outcome is dropped."},
+    {"get_loop", waiter_get_loop, METH_NOARGS,
+     "get_loop($self, /)\n--\n\nThe event loop it belongs to."},
     {"add_done_callback", (PyCFunction)(void (*)(void))waiter_add_done_callback,
-     METH_FASTCALL | METH_KEYWORDS, "As asyncio.Future.add_done_callback."},
+     METH_FASTCALL | METH_KEYWORDS,
+     "add_done_callback($self, fn, /, *, context=None)\n--\n\n"
+     "As asyncio.Future.add_done_callback."},
     {"remove_done_callback", waiter_remove_done_callback, METH_O,
+     "remove_done_callback($self, fn, /)\n--\n\n"
      "As asyncio.Future.remove_done_callback."},
     {NULL, NULL, 0, NULL},
 };
