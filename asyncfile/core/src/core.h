@@ -36,6 +36,7 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/uio.h>
+#include <time.h>
 
 /* One system call moves at most this much; larger requests loop (the kernel
  * caps a single read or write just below 2 GiB anyway). */
@@ -277,6 +278,10 @@ struct backend {
     /* caio runs this backend's callbacks without being pumped: with no loop
      * bound, completion.c's dispatcher thread runs them (thread_aio). */
     bool runs_callbacks_unpumped;
+    /* A filesystem call may be done when start() returns (io_uring answers
+     * what it can from the caches inside io_uring_enter): submission.c reaps
+     * at once to finish it inline. */
+    bool completes_fs_at_submit;
 };
 
 #ifndef ASYNCFILE_PORTABLE
@@ -390,7 +395,16 @@ bool context_cancel_in_pool(struct context *ctx, struct request *req);
 /* Stop the pool, waiting without the GIL for the requests it runs: those
  * finished complete with their result, those never started with ECANCELED. */
 void context_close_pool(struct context *ctx);
-int64_t monotonic_ns(void);
+
+/* CLOCK_MONOTONIC in nanoseconds: the inline budget's and the backends' waits. */
+static inline int64_t
+monotonic_ns(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+}
+
 extern unsigned aio_fork_generation;
 /* Whether `obj` is a UringContext, LinuxAioContext or ThreadContext. */
 bool is_native_context(PyObject *obj);
@@ -454,6 +468,11 @@ bool fs_complete_inline(struct request *req);
 /* A finished call nobody waits for any more releases what it made: an
  * opened descriptor is closed. */
 void fs_discard(struct request *req);
+
+/* The most sendfile(2) moves in one call on Linux (MAX_RW_COUNT): a larger
+ * count asks for nothing more, so it fits the request's 32-bit `mode`. */
+#define SENDFILE_MAX 0x7ffff000u
+
 /* The context methods that start filesystem calls (FS_METHODS), and the
  * constants the Python layer passes them (fs_module_init). */
 int fs_module_init(PyObject *module, aio_state *state);

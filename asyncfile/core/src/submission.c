@@ -15,7 +15,6 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 #ifdef ASYNCFILE_PORTABLE
 #include <sys/mman.h>
@@ -23,14 +22,6 @@
 #include <linux/magic.h>
 #include <sys/statfs.h>
 #endif
-
-int64_t
-monotonic_ns(void)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
-}
 
 /* ---------------------------------------------------------------------------
  * The inline path: page-cache hits complete on the loop thread
@@ -302,19 +293,13 @@ start_async(struct context *ctx, struct request *req, PyObject *future)
 static bool
 complete_at_submit(struct context *ctx, struct request *req)
 {
-#ifndef ASYNCFILE_PORTABLE
-    if (ctx->backend != &uring_backend || !is_fs_opcode(req->opcode)) {
+    if (!ctx->backend->completes_fs_at_submit || !is_fs_opcode(req->opcode)) {
         return false;
     }
     if (ctx->backend->reap(ctx, 0, 0) < 0 || req->state != REQ_COMPLETED) {
         return false;
     }
     return request_list_remove(&ctx->completed, req);
-#else
-    (void)ctx;
-    (void)req;
-    return false;
-#endif
 }
 
 int

@@ -718,4 +718,5 @@ const struct backend uring_backend = {
     .flush = uring_flush,
     .reap = uring_reap,
     .cancel = uring_cancel,
+    .completes_fs_at_submit = true,
 };
