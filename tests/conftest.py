@@ -166,6 +166,26 @@ def fd(tmp_path: Any) -> Iterator[int]:
 
 
 @pytest.fixture
+def acquisitions(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """Every time a file's lock is taken (re-entrantly too), the lock, in
+    order: how a test sees whether a call ran the locked Python path or a
+    fast path that needs no lock."""
+    from asyncfile import _tasks
+
+    taken: list[_tasks.TaskLock] = []
+    try_acquire = _tasks.TaskLock.try_acquire
+
+    def counted(self: _tasks.TaskLock) -> bool:
+        acquired = try_acquire(self)
+        if acquired:
+            taken.append(self)
+        return acquired
+
+    monkeypatch.setattr(_tasks.TaskLock, "try_acquire", counted)
+    return taken
+
+
+@pytest.fixture
 def logger() -> Iterator[logging.Logger]:
     """A fresh logger that does not propagate; its handlers are closed after."""
     log = logging.getLogger(f"asyncfile-test-{id(object())}")

@@ -51,22 +51,24 @@ def declared(cls: type) -> set[str]:
     }
 
 
-def test_both_builds_declare_the_same_fields() -> None:
-    assert declared(_fileio.PyRawFileBase) == HOT_FIELDS
+@pytest.mark.parametrize(
+    ("module", "layer", "fields"),
+    [
+        (_fileio, "RawFileBase", HOT_FIELDS),
+        (_bufferedio, "BufferedFileBase", BUFFERED_FIELDS),
+        (_textio, "TextFileBase", TEXT_FIELDS),
+    ],
+    ids=["raw", "buffered", "text"],
+)
+def test_both_builds_declare_the_same_fields(
+    module: types.ModuleType, layer: str, fields: set[str]
+) -> None:
+    assert declared(getattr(module, "Py" + layer)) == fields
     speedups = sys.modules.get("asyncfile._speedups")
     if speedups is None:
         pytest.skip("asyncfile._speedups is not built (no C compiler)")
-    assert declared(speedups.RawFileBase) == HOT_FIELDS
-    assert _fileio.RawFileBase is speedups.RawFileBase
-
-
-def test_both_builds_declare_the_same_buffered_fields() -> None:
-    assert declared(_bufferedio.PyBufferedFileBase) == BUFFERED_FIELDS
-    speedups = sys.modules.get("asyncfile._speedups")
-    if speedups is None:
-        pytest.skip("asyncfile._speedups is not built (no C compiler)")
-    assert declared(speedups.BufferedFileBase) == BUFFERED_FIELDS
-    assert _bufferedio.BufferedFileBase is speedups.BufferedFileBase
+    assert declared(getattr(speedups, layer)) == fields
+    assert getattr(module, layer) is getattr(speedups, layer)
 
 
 @pytest.mark.parametrize("mode", ["rb", "wb", "r+b"])
@@ -113,15 +115,6 @@ def test_a_raw_file_without_a_descriptor_says_so() -> None:
     assert raw._size_hint is None
     with pytest.raises(AttributeError):
         raw._lock  # noqa: B018
-
-
-def test_both_builds_declare_the_same_text_fields() -> None:
-    assert declared(_textio.PyTextFileBase) == TEXT_FIELDS
-    speedups = sys.modules.get("asyncfile._speedups")
-    if speedups is None:
-        pytest.skip("asyncfile._speedups is not built (no C compiler)")
-    assert declared(speedups.TextFileBase) == TEXT_FIELDS
-    assert _textio.TextFileBase is speedups.TextFileBase
 
 
 async def test_lines_of_decoded_text_come_without_the_python_iterator(

@@ -36,22 +36,6 @@ def speedups(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) ->
 
 
 @pytest.fixture
-def acquisitions(monkeypatch: pytest.MonkeyPatch) -> list[_tasks.TaskLock]:
-    """Every time a lock is taken (re-entrantly too), the lock, in order."""
-    taken: list[_tasks.TaskLock] = []
-    try_acquire = _tasks.TaskLock.try_acquire
-
-    def counted(self: _tasks.TaskLock) -> bool:
-        acquired = try_acquire(self)
-        if acquired:
-            taken.append(self)
-        return acquired
-
-    monkeypatch.setattr(_tasks.TaskLock, "try_acquire", counted)
-    return taken
-
-
-@pytest.fixture
 def data_file(tmp_path: Path) -> Path:
     path = tmp_path / "data.bin"
     path.write_bytes(DATA)

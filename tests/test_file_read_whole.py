@@ -30,22 +30,6 @@ def build(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> st
     return str(request.param)
 
 
-@pytest.fixture
-def lock_takes(monkeypatch: pytest.MonkeyPatch) -> list[_tasks.TaskLock]:
-    """Every time a file's lock is taken, the lock."""
-    taken: list[_tasks.TaskLock] = []
-    try_acquire = _tasks.TaskLock.try_acquire
-
-    def counted(self: _tasks.TaskLock) -> bool:
-        acquired = try_acquire(self)
-        if acquired:
-            taken.append(self)
-        return acquired
-
-    monkeypatch.setattr(_tasks.TaskLock, "try_acquire", counted)
-    return taken
-
-
 def append(path: Path, data: bytes) -> None:
     """Another writer appends to the file (blocking, as another process would)."""
     with open(path, "ab") as f:
@@ -62,19 +46,19 @@ def io_read(path: Path, before: int = 0) -> tuple[bytes, bytes]:
 async def test_read_whole_is_ios_and_the_fast_path_fires(
     tmp_path: Path,
     build: str,
-    lock_takes: list[_tasks.TaskLock],
+    acquisitions: list[_tasks.TaskLock],
     size: int,
     argument: str,
 ) -> None:
     path = tmp_path / "f.bin"
     path.write_bytes(DATA[:size])
     async with asyncfile.open(path, "rb") as f:
-        lock_takes.clear()
+        acquisitions.clear()
         if argument == "none given":
             data = await f.read()
         else:
             data = await f.read(None if argument == "None" else -1)
-        taken = len(lock_takes)
+        taken = len(acquisitions)
         assert f.tell() == size
         assert await f.read() == b""
     assert data == io_read(path)[1]
