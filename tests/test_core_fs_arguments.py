@@ -5,6 +5,7 @@ Argument Clinic's shape, and this file pins that nothing changed on the way."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,6 +23,8 @@ BELOW_INT = "signed integer is less than minimum"
 ABOVE_LONG = "Python int too large to convert to C long"
 NEGATIVE_FD = "file descriptor cannot be negative: -1"
 NEGATIVE_SIZE = "size must be in [0, 2**63), got -1"
+#: What getargs calls the "(...)" unit it unpacks: CPython 3.14 says tuple.
+GETARGS_UNIT = "tuple" if sys.version_info >= (3, 14) else "sequence"
 
 
 def takes(count: int, given: int) -> str:
@@ -138,13 +141,13 @@ BAD_CALLS: list[tuple[str, tuple[Any, ...], type[BaseException], str]] = [
         "autimensat",
         (0, b"x", ((0,), (0, 0)), 0),
         TypeError,
-        "autimensat() argument 1 must be sequence of length 2, not 1",
+        f"autimensat() argument 1 must be {GETARGS_UNIT} of length 2, not 1",
     ),
     (
         "autimensat",
         (0, b"x", ((0, 0), 5), 0),
         TypeError,
-        "autimensat() argument 2 must be 2-item sequence, not int",
+        f"autimensat() argument 2 must be 2-item {GETARGS_UNIT}, not int",
     ),
     ("autimensat", (0, b"x", (("0", 0), (0, 0)), 0), TypeError, STR_NOT_INT),
     ("autimensat", (0, b"x", ((0, 1.5), (0, 0)), 0), TypeError, FLOAT_NOT_INT),
