@@ -1227,8 +1227,10 @@ raw_read_cached(RawFileObject *raw, PyObject *size)
  * once, as readall() takes it) and the page cache has the bytes now.  It
  * reads exactly as many bytes as the size says remain, then one past them,
  * as readall() would, to see that the file has not grown: asked in one read,
- * a byte past the last cached page makes RWF_NOWAIT refuse where the page
- * carries the kernel's read-ahead mark.  `*at_end`: the bytes are all
+ * a byte past the last cached page can make RWF_NOWAIT refuse the whole read
+ * (EAGAIN, seen on ext4 for cached files that a read of their exact size
+ * gets at once; the kernel's read-ahead mark on that page is the likely
+ * cause).  `*at_end`: the bytes are all
  * readall() returns; if not, the file changed size (or the second read could
  * not be answered at once), and they are only the first of them.  NULL
  * without an error when the read must be awaited. */
