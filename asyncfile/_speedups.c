@@ -1242,12 +1242,17 @@ raw_read_all_cached(RawFileObject *raw, bool *at_end)
         position > size) {
         return NULL;
     }
-    PyObject *count = PyLong_FromSsize_t(size - position);
-    if (count == NULL) {
-        return NULL;
+    PyObject *data;
+    if (size == position) {
+        /* Nothing to read: the read past the end below says whether it grew
+         * (and the portable core's mincore() cannot answer a read of 0). */
+        data = PyBytes_FromStringAndSize(NULL, 0);
     }
-    PyObject *data = raw_read_cached(raw, count);
-    Py_DECREF(count);
+    else {
+        PyObject *count = PyLong_FromSsize_t(size - position);
+        data = count != NULL ? raw_read_cached(raw, count) : NULL;
+        Py_XDECREF(count);
+    }
     if (data == NULL) {
         return NULL;
     }
@@ -1261,8 +1266,13 @@ raw_read_all_cached(RawFileObject *raw, bool *at_end)
     Py_XDECREF(one);
     if (more == NULL) {
         /* Unanswered (or failed, which read() meets again): read() goes on
-         * from these bytes, which are read and must not be lost. */
+         * from these bytes, which are read and must not be lost; with none
+         * read, read() runs as if nothing had been tried. */
         PyErr_Clear();
+        if (PyBytes_GET_SIZE(data) == 0) {
+            Py_DECREF(data);
+            return NULL;
+        }
         return data;
     }
     *at_end = PyBytes_GET_SIZE(more) == 0;
