@@ -198,6 +198,32 @@ def test_cached_reads_find_the_running_loop_on_each_python(
     assert (cached_asks, sync_asks) == (0, 0)
 
 
+def getpid_calls_between_marks(
+    child: str, argument: Path, mark: str, tmp_path: Path
+) -> tuple[str, str]:
+    """Run ``child`` (Python source taking ``argument``) under strace: its
+    output, and the getpid() calls it made between the writes of
+    ``<<mark`` and ``mark>>`` to /dev/null."""
+    strace = shutil.which("strace")
+    if strace is None:
+        pytest.skip("strace is not installed: the system calls are unseen")
+    log = tmp_path / "strace.log"
+    trace = ["-f", "-qq", "-e", "trace=getpid,write", "-o", str(log)]
+    done = subprocess.run(
+        [strace, *trace, sys.executable, "-c", textwrap.dedent(child), str(argument)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    calls = log.read_text()
+    between = calls[calls.index(f"<<{mark}") : calls.index(f"{mark}>>")]
+    return done.stdout.strip(), "".join(
+        line for line in between.splitlines(keepends=True) if "getpid(" in line
+    )
+
+
 def test_the_serving_check_makes_no_system_call_on_each_python(
     native_backend: Backend, tmp_path: Path
 ) -> None:
@@ -206,13 +232,9 @@ def test_the_serving_check_makes_no_system_call_on_each_python(
     loop from the thread's state and compares a pid noted at fork instead,
     and from 3.12 asyncio needs no getpid either: a thousand cached reads
     (each asks whether the context serves the running loop) make none."""
-    strace = shutil.which("strace")
-    if strace is None:
-        pytest.skip("strace is not installed: the system calls are unseen")
     path = tmp_path / "f.bin"
     path.write_bytes(os.urandom(8 * KiB))
-    child = textwrap.dedent(
-        f"""
+    child = f"""
         import asyncio, os, sys
         from {native_backend.asyncio_module.__name__} import AsyncioContext
 
@@ -231,21 +253,9 @@ def test_the_serving_check_makes_no_system_call_on_each_python(
 
         asyncio.run(main())
         """
-    )
-    log = tmp_path / "strace.log"
-    trace = ["-f", "-qq", "-e", "trace=getpid,write", "-o", str(log)]
-    done = subprocess.run(
-        [strace, *trace, sys.executable, "-c", child, str(path)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "1000"  # each read was served at once
-    calls = log.read_text()
-    checks = calls[calls.index("<<checks") : calls.index("checks>>")]
-    assert checks.count("getpid(") == 0, checks[-2000:]
+    output, getpids = getpid_calls_between_marks(child, path, "checks", tmp_path)
+    assert output == "1000"  # each read was served at once
+    assert getpids == ""
 
 
 def test_small_files_read_whole_make_no_getpid_on_each_python(
@@ -255,9 +265,6 @@ def test_small_files_read_whole_make_no_getpid_on_each_python(
     running task several times, each of which costs asyncio a getpid()
     system call before 3.12: asyncfile asks the C core (or, without one,
     asyncio), and no file makes one."""
-    strace = shutil.which("strace")
-    if strace is None:
-        pytest.skip("strace is not installed: the system calls are unseen")
     if asyncfile.core.selection.name == "python":
         pytest.skip(
             "the python backend opens, reads and closes in the default "
@@ -265,8 +272,7 @@ def test_small_files_read_whole_make_no_getpid_on_each_python(
         )
     for index in range(3):
         (tmp_path / f"{index}.txt").write_bytes(b"x" * 100)
-    child = textwrap.dedent(
-        """
+    child = """
         import asyncio, os, sys
         import asyncfile
 
@@ -286,21 +292,9 @@ def test_small_files_read_whole_make_no_getpid_on_each_python(
 
         asyncio.run(main())
         """
-    )
-    log = tmp_path / "strace.log"
-    trace = ["-f", "-qq", "-e", "trace=getpid,write", "-o", str(log)]
-    done = subprocess.run(
-        [strace, *trace, sys.executable, "-c", child, str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == str(300 * 100)
-    calls = log.read_text()
-    files = calls[calls.index("<<files") : calls.index("files>>")]
-    assert files.count("getpid(") == 0, files[-2000:]
+    output, getpids = getpid_calls_between_marks(child, tmp_path, "files", tmp_path)
+    assert output == str(300 * 100)
+    assert getpids == ""
 
 
 def test_current_task_is_asyncios_on_each_python() -> None:
