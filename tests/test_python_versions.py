@@ -8,16 +8,14 @@ from __future__ import annotations
 import asyncio
 import io
 import os
-import shutil
-import subprocess
 import sys
-import textwrap
 import types
 from pathlib import Path
 from typing import Any
 
 import pytest
 from backends import Backend
+from tracing import calls_between_marks
 
 import asyncfile
 from asyncfile import _tasks, _textio
@@ -198,32 +196,6 @@ def test_cached_reads_find_the_running_loop_on_each_python(
     assert (cached_asks, sync_asks) == (0, 0)
 
 
-def getpid_calls_between_marks(
-    child: str, argument: Path, mark: str, tmp_path: Path
-) -> tuple[str, str]:
-    """Run ``child`` (Python source taking ``argument``) under strace: its
-    output, and the getpid() calls it made between the writes of
-    ``<<mark`` and ``mark>>`` to /dev/null."""
-    strace = shutil.which("strace")
-    if strace is None:
-        pytest.skip("strace is not installed: the system calls are unseen")
-    log = tmp_path / "strace.log"
-    trace = ["-f", "-qq", "-e", "trace=getpid,write", "-o", str(log)]
-    done = subprocess.run(
-        [strace, *trace, sys.executable, "-c", textwrap.dedent(child), str(argument)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    calls = log.read_text()
-    between = calls[calls.index(f"<<{mark}") : calls.index(f"{mark}>>")]
-    return done.stdout.strip(), "".join(
-        line for line in between.splitlines(keepends=True) if "getpid(" in line
-    )
-
-
 def test_the_serving_check_makes_no_system_call_on_each_python(
     native_backend: Backend, tmp_path: Path
 ) -> None:
@@ -253,9 +225,9 @@ def test_the_serving_check_makes_no_system_call_on_each_python(
 
         asyncio.run(main())
         """
-    output, getpids = getpid_calls_between_marks(child, path, "checks", tmp_path)
+    output, getpids = calls_between_marks(child, path, "checks", tmp_path, "getpid")
     assert output == "1000"  # each read was served at once
-    assert getpids == ""
+    assert getpids == []
 
 
 def test_small_files_read_whole_make_no_getpid_on_each_python(
@@ -292,9 +264,9 @@ def test_small_files_read_whole_make_no_getpid_on_each_python(
 
         asyncio.run(main())
         """
-    output, getpids = getpid_calls_between_marks(child, tmp_path, "files", tmp_path)
+    output, getpids = calls_between_marks(child, tmp_path, "files", tmp_path, "getpid")
     assert output == str(300 * 100)
-    assert getpids == ""
+    assert getpids == []
 
 
 def test_current_task_is_asyncios_on_each_python() -> None:

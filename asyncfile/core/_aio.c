@@ -136,6 +136,9 @@ aio_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(state->kaio_context_type);
     Py_VISIT(state->thread_context_type);
     Py_VISIT(state->call_type);
+    if (state->spare_call != NULL) {
+        Py_VISIT(Py_TYPE(state->spare_call));
+    }
     Py_VISIT(state->waiter_type);
     Py_VISIT(state->methods_type);
     Py_VISIT(state->current_task);
@@ -154,6 +157,7 @@ static int
 aio_clear(PyObject *module)
 {
     aio_state *state = get_state(module);
+    call_drop_spare(state);
     Py_CLEAR(state->operation_type);
     Py_CLEAR(state->uring_context_type);
     Py_CLEAR(state->kaio_context_type);

@@ -57,25 +57,6 @@ context_aread(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     return sized_read(self, args, nargs, "aread", context_aread_impl);
 }
 
-/* Whether `fd` is without O_DIRECT, asking the kernel once a loop turn: the
- * reads read_cached makes in one turn go on one descriptor.  Should it gain
- * O_DIRECT within the turn, a misaligned read fails with EINVAL (answered
- * None, so aread bounces it) and an aligned one waits for the device once. */
-static bool
-context_fd_is_buffered(struct context *ctx, int fd)
-{
-    if (ctx->turn_scheduled && fd == ctx->buffered_fd) {
-        return true;
-    }
-    if (fd_is_direct(fd)) {
-        return false;
-    }
-    /* The answer holds until the turn ends, which must then be scheduled. */
-    ctx->buffered_fd = schedule_end_of_turn(ctx) == 0 ? fd : -1;
-    PyErr_Clear();
-    return true;
-}
-
 CONTEXT_DOC(context_read_cached__doc__,
 "read_cached($self, nbytes, fd, offset=0, /)\n--\n\n"
 "The bytes at offset (up to nbytes, fewer only at the end of the file) if\n"
@@ -97,7 +78,9 @@ context_read_cached_impl(struct context *ctx, size_t nbytes, int fd, uint64_t of
     if (serving <= 0) {
         return serving < 0 ? NULL : Py_NewRef(Py_None);
     }
-    if (!context_fd_is_buffered(ctx, fd)) {
+    /* A stale answer shows as EINVAL, answered None: aread confirms it. */
+    bool remembered;
+    if (context_fd_is_direct(ctx, fd, &remembered)) {
         Py_RETURN_NONE; /* O_DIRECT reads wait for the device: aread's */
     }
     if (ctx->budget_spent) {

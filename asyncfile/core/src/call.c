@@ -64,12 +64,43 @@ context_type_name(CallObject *self)
     return dot != NULL ? dot + 1 : name;
 }
 
+/* A new call, in the last finished call's memory if it was kept: an awaited
+ * page-cache read makes and drops one call, and allocating it (and the
+ * collections its allocations count towards) was a measurable share of the
+ * read (benchmarks/README.md, "Timings behind the code"). */
+static CallObject *
+call_alloc(aio_state *state)
+{
+    PyTypeObject *type = state->call_type;
+    CallObject *self = (CallObject *)state->spare_call;
+    if (self == NULL) {
+        return (CallObject *)type->tp_alloc(type, 0);
+    }
+    state->spare_call = NULL;
+    memset((char *)self + sizeof(PyObject), 0, sizeof(*self) - sizeof(PyObject));
+    (void)PyObject_Init((PyObject *)self, type);
+    Py_DECREF(type); /* PyObject_Init took the reference the spare held */
+    PyObject_GC_Track(self);
+    return self;
+}
+
+void
+call_drop_spare(aio_state *state)
+{
+    PyObject *spare = state->spare_call;
+    if (spare != NULL) {
+        state->spare_call = NULL;
+        PyTypeObject *type = Py_TYPE(spare);
+        type->tp_free(spare);
+        Py_DECREF(type);
+    }
+}
+
 PyObject *
 call_new(struct context *ctx, enum opcode opcode, int fd, uint64_t offset,
          size_t nbytes, PyObject *buffer)
 {
-    PyTypeObject *type = ctx->state->call_type;
-    CallObject *self = (CallObject *)type->tp_alloc(type, 0);
+    CallObject *self = call_alloc(ctx->state);
     if (self == NULL) {
         return NULL;
     }
@@ -442,12 +473,19 @@ call_finalize(PyObject *op)
 static void
 call_dealloc(PyObject *op)
 {
-    if (PyObject_CallFinalizerFromDealloc(op) < 0) {
+    /* Only a call never started has anything to finalize. */
+    bool never_started = ((CallObject *)op)->state == CALL_NEW;
+    if (never_started && PyObject_CallFinalizerFromDealloc(op) < 0) {
         return; /* resurrected */
     }
     PyTypeObject *type = Py_TYPE(op);
     PyObject_GC_UnTrack(op);
     call_clear(op);
+    aio_state *state = PyType_GetModuleState(type);
+    if (state != NULL && state->spare_call == NULL && state->call_type == type) {
+        state->spare_call = op; /* with its reference to the type */
+        return;
+    }
     type->tp_free(op);
     Py_DECREF(type);
 }

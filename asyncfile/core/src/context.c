@@ -222,8 +222,7 @@ context_create(PyTypeObject *type, const struct backend *backend,
     ctx->sqpoll_requested = sqpoll;
     ctx->eventfd = -1;
     ctx->wake_fd = -1;
-    ctx->direct_fd = -1;
-    ctx->buffered_fd = -1;
+    ctx->known_fd = -1;
     ctx->closed = true;
     ctx->overflow = PyList_New(0);
     if (ctx->overflow == NULL || context_open(ctx) < 0) {

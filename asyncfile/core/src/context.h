@@ -52,6 +52,7 @@ void context_teardown(struct context *ctx, bool run_callbacks);
 
 /* submission.c */
 bool complete_inline(struct request *req);
+bool context_fd_is_direct(struct context *ctx, int fd, bool *remembered);
 int schedule_end_of_turn(struct context *ctx);
 int inline_outcome(struct context *ctx, struct request *req, struct call_outcome *out);
 int request_fill(struct request *req, enum opcode opcode, int fd, uint64_t offset,

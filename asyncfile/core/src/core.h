@@ -60,6 +60,10 @@
 /* How long inline completions may run before the awaiting tasks must give the
  * event loop a turn (nanoseconds). */
 #define INLINE_BUDGET_NS (1000 * 1000)
+/* Inline completions look at the clock after this much work (bytes), each
+ * call counting INLINE_CALL_WORK besides its bytes: see inline_budget_spent. */
+#define INLINE_CLOCK_WORK ((size_t)64 << 10)
+#define INLINE_CALL_WORK ((size_t)4 << 10)
 /* A loop turn that starts many operations submits them in batches of this
  * many, so that the first ones reach the device before the turn ends. */
 #define SUBMIT_BATCH_MAX 8
@@ -138,6 +142,8 @@ struct request {
     bool via_pool;         /* linux_aio handed it to the pool after EAGAIN */
     bool cancelled;
     bool direct;           /* the descriptor has O_DIRECT */
+    bool buffered_unsure;  /* !direct was remembered from earlier in the loop
+                              turn: confirm before the kernel queues it */
     bool missed_cache;     /* RWF_NOWAIT found it uncached (inline path) */
     uint64_t offset;       /* of the whole request */
     size_t nbytes;         /* of the whole request */
@@ -303,6 +309,8 @@ typedef struct {
     PyTypeObject *kaio_context_type;
     PyTypeObject *thread_context_type;
     PyTypeObject *call_type;
+    PyObject *spare_call;         /* a finished Call's memory, for the next one
+                                     (it keeps a reference to call_type) */
     PyTypeObject *waiter_type;
     PyTypeObject *methods_type;   /* AsyncioMethods */
     PyObject *error_from_errno;   /* asyncfile.core.errors.error_from_errno */
@@ -371,14 +379,15 @@ struct context {
     PyObject *end_turn;          /* self._end_turn, run at the loop's next turn */
     PyObject *overflow;          /* awaitable operations waiting for a slot */
     int64_t streak_started_ns;   /* 0: no inline completion in this loop turn */
+    size_t unclocked_work;       /* inline work since the clock was last read */
     bool budget_spent;           /* inline completions must yield this turn */
     bool flush_scheduled;        /* async requests are batched this turn */
     unsigned batched;            /* requests batched since the last flush */
     bool turn_scheduled;         /* end_turn is scheduled */
     bool run_callbacks_now;      /* dispatching from a loop callback, no task
                                     running: waiters may wake their tasks here */
-    int direct_fd;               /* found O_DIRECT in this turn, else -1 */
-    int buffered_fd;             /* found without O_DIRECT in this turn, else -1 */
+    int known_fd;                /* asked for O_DIRECT in this turn, else -1 */
+    bool known_fd_direct;        /* known_fd's answer */
     PyObject *weakreflist;
 };
 
@@ -527,6 +536,8 @@ int context_start(struct context *ctx, enum opcode opcode, int fd, uint64_t offs
 
 /* call.c */
 int call_module_init(PyObject *module, aio_state *state);
+/* Free the finished call kept for reuse, if any. */
+void call_drop_spare(aio_state *state);
 /* The coroutine that starts the operation when first awaited. */
 PyObject *call_new(struct context *ctx, enum opcode opcode, int fd, uint64_t offset,
                    size_t nbytes, PyObject *buffer);

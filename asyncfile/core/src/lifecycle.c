@@ -66,6 +66,7 @@ context_rebuild_after_fork(struct context *ctx)
     Py_CLEAR(ctx->loop);
     Py_CLEAR(ctx->call_soon);
     ctx->streak_started_ns = 0;
+    ctx->unclocked_work = 0;
     ctx->budget_spent = false;
     ctx->flush_scheduled = false;
     ctx->closed = true;

@@ -46,10 +46,10 @@ context_bind(PyObject *self, PyObject *loop)
     Py_XSETREF(ctx->call_soon, call_soon);
     Py_XSETREF(ctx->end_turn, end_turn);
     ctx->turn_scheduled = false;
-    ctx->direct_fd = -1;
-    ctx->buffered_fd = -1;
+    ctx->known_fd = -1;
     ctx->flush_scheduled = false;
     ctx->streak_started_ns = 0;
+    ctx->unclocked_work = 0;
     ctx->budget_spent = false;
     Py_RETURN_NONE;
 }
@@ -106,9 +106,9 @@ context_end_turn(PyObject *self, PyObject *Py_UNUSED(ignored))
 {
     struct context *ctx = CONTEXT(self);
     ctx->turn_scheduled = false;
-    ctx->direct_fd = -1;
-    ctx->buffered_fd = -1;
+    ctx->known_fd = -1;
     ctx->streak_started_ns = 0;
+    ctx->unclocked_work = 0;
     ctx->budget_spent = false;
     if (ctx->flush_scheduled) {
         ctx->flush_scheduled = false;

@@ -30,6 +30,7 @@ request_acquire(struct context *ctx)
     req->via_pool = false;
     req->cancelled = false;
     req->direct = false;
+    req->buffered_unsure = false;
     req->missed_cache = false;
     req->bytes = NULL;
     req->bounce = NULL;

@@ -150,13 +150,24 @@ schedule_end_of_turn(struct context *ctx)
     return 0;
 }
 
-/* True when inline completions have held this loop turn too long. */
+/* True when inline completions have held this loop turn too long.  The clock
+ * is read after every INLINE_CLOCK_WORK of them (`work` counts a request's
+ * bytes and a page for the call itself): a small cached read costs only a
+ * few readings of the clock, and the budget runs over by at most that much
+ * work. */
 static bool
-inline_budget_spent(struct context *ctx)
+inline_budget_spent(struct context *ctx, size_t work)
 {
     if (ctx->budget_spent) {
         return true;
     }
+    if (ctx->streak_started_ns != 0) {
+        ctx->unclocked_work += work + INLINE_CALL_WORK;
+        if (ctx->unclocked_work < INLINE_CLOCK_WORK) {
+            return false;
+        }
+    }
+    ctx->unclocked_work = 0;
     int64_t now = monotonic_ns();
     if (ctx->streak_started_ns == 0) {
         ctx->streak_started_ns = now;
@@ -188,23 +199,79 @@ inline_outcome(struct context *ctx, struct request *req, struct call_outcome *ou
             return -1;
         }
     }
-    out->must_yield = inline_budget_spent(ctx);
+    out->must_yield = inline_budget_spent(ctx, req->nbytes);
     return 0;
 }
 
-/* Whether `fd` has O_DIRECT.  A loop turn that starts many operations on one
- * O_DIRECT descriptor asks the kernel once: the answer holds until the turn
- * ends (a stale one costs a bounce buffer; request_prepare_direct asks again
- * before it refuses anything). */
-static bool
-context_fd_is_direct(struct context *ctx, int fd)
+/* Whether `fd` has O_DIRECT.  The operations of one loop turn mostly go to
+ * one descriptor, so the turn asks the kernel once for it and remembers the
+ * answer until the turn ends; *remembered says whether it did.  The number
+ * may be closed and reopened, or its flags set, within the turn: a stale
+ * "direct" costs a bounce buffer (request_prepare_direct asks again before it
+ * refuses anything), a stale "buffered" is confirmed before it could matter
+ * (see confirm_buffered). */
+bool
+context_fd_is_direct(struct context *ctx, int fd, bool *remembered)
 {
-    if (ctx->turn_scheduled && fd == ctx->direct_fd) {
-        return true;
+    if (ctx->turn_scheduled && fd == ctx->known_fd) {
+        *remembered = true;
+        return ctx->known_fd_direct;
     }
+    *remembered = false;
     bool direct = fd_is_direct(fd);
-    ctx->direct_fd = direct ? fd : -1;
+    /* The answer holds until the turn ends, which must then be scheduled. */
+    if (schedule_end_of_turn(ctx) == 0) {
+        ctx->known_fd = fd;
+        ctx->known_fd_direct = direct;
+    }
+    else {
+        PyErr_Clear();
+        ctx->known_fd = -1;
+    }
     return direct;
+}
+
+/* Ask again whether `req`'s descriptor has O_DIRECT, when "no" was only
+ * remembered: the kernel, or a worker, would fail a transfer to misaligned
+ * memory with EINVAL.  The inline path needs no confirmation first, since
+ * RWF_NOWAIT never waits for the device: a stale answer shows there as
+ * EAGAIN or EINVAL, and the request is confirmed before it goes on. */
+static int
+confirm_buffered(struct request *req)
+{
+    if (!req->buffered_unsure) {
+        return 0;
+    }
+    req->buffered_unsure = false;
+    if (!fd_is_direct(req->fd)) {
+        return 0;
+    }
+    req->ctx->known_fd = -1;
+    req->direct = true;
+    return request_prepare_direct(req);
+}
+
+/* complete_inline, unless an EINVAL there came from a remembered answer gone
+ * stale: 1 when `req` completed, 0 when it must go to the backend, -1 with
+ * an error set. */
+static int
+complete_inline_confirmed(struct request *req)
+{
+    if (!complete_inline(req)) {
+        return 0;
+    }
+    if (req->result != -EINVAL || !req->buffered_unsure) {
+        return 1;
+    }
+    if (confirm_buffered(req) < 0) {
+        return -1;
+    }
+    if (!req->direct) {
+        return 1; /* the descriptor has no O_DIRECT: the EINVAL is real */
+    }
+    req->result = 0;
+    req->done = 0;
+    return 0;
 }
 
 /* Fill `req` for an operation on a descriptor without O_DIRECT; `buffer`
@@ -252,7 +319,9 @@ request_prepare(struct request *req, enum opcode opcode, int fd, uint64_t offset
     if (request_fill(req, opcode, fd, offset, nbytes, buffer) < 0) {
         return -1;
     }
-    req->direct = context_fd_is_direct(req->ctx, fd);
+    bool remembered;
+    req->direct = context_fd_is_direct(req->ctx, fd, &remembered);
+    req->buffered_unsure = remembered && !req->direct;
     return request_prepare_direct(req);
 }
 
@@ -261,7 +330,7 @@ static int
 start_async(struct context *ctx, struct request *req, PyObject *future)
 {
     /* Before anything starts: a failure here must leave nothing in flight. */
-    if (schedule_end_of_turn(ctx) < 0) {
+    if (schedule_end_of_turn(ctx) < 0 || confirm_buffered(req) < 0) {
         return -1;
     }
     req->owner = Py_NewRef(future);
@@ -341,8 +410,9 @@ context_start(struct context *ctx, enum opcode opcode, int fd, uint64_t offset,
         request_release(ctx, req);
         return -1;
     }
-    if (complete_inline(req)) {
-        int ret = inline_outcome(ctx, req, out);
+    int completed = complete_inline_confirmed(req);
+    if (completed != 0) {
+        int ret = completed < 0 ? -1 : inline_outcome(ctx, req, out);
         request_release(ctx, req);
         return ret;
     }
@@ -399,7 +469,11 @@ start_overflow(struct context *ctx)
         int ret = request_prepare(req, (enum opcode)opcode, fd, offset, nbytes,
                                   buffer == Py_None ? NULL : buffer,
                                   is_fs_opcode((enum opcode)opcode) ? &fs : NULL);
-        if (ret == 0 && complete_inline(req)) {
+        int completed = ret == 0 ? complete_inline_confirmed(req) : 0;
+        if (completed < 0) {
+            ret = -1;
+        }
+        else if (completed > 0) {
             req->owner = Py_NewRef(future);
             req->owner_is_future = true;
             context_complete(ctx, req, req->result);
