@@ -11,7 +11,7 @@ reads return new bytes that are then copied into the buffer, never reads into
 the buffer itself: a cancelled read may still complete in the kernel.
 
 Every public coroutine of one object runs under the
-:class:`~asyncfile._tasks.TaskLock` of its file: the raw file's, which the
+:class:`~asyncfile.io._locks.TaskLock` of its file: the raw file's, which the
 buffered and text files over it share, so calls on any layer of one file never
 interleave.  The lock is taken once, by the public method a call enters; the
 layers below are called through their unlocked methods (``AsyncFileIO``'s for
@@ -41,8 +41,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any, AnyStr, ClassVar, Generic, NoReturn, TypeVar
 
 from ._fileio import DEFAULT_BUFFER_SIZE, AsyncFileIO
-from ._tasks import TaskLock, runs_to_the_end, serialized
 from .contexts import running_loop
+from .io._locks import TaskLock, runs_to_the_end, serialized
 
 FastPathMethod: Any
 try:

@@ -31,9 +31,9 @@ from typing import TYPE_CHECKING, Any
 
 from . import _filesystem
 from ._readiness import wait_readable
-from ._tasks import TaskLock, complete_despite_cancel
 from .contexts import get_context, running_loop
 from .core._positional import OPEN_FLAGS, pwrite
+from .io._locks import TaskLock, complete_despite_cancel
 
 if TYPE_CHECKING:
     from typing_extensions import Buffer

@@ -45,7 +45,7 @@ from ._bufferedio import (
     optional_size,
     ssize,
 )
-from ._tasks import TaskLock, runs_to_the_end, serialized
+from .io._locks import TaskLock, runs_to_the_end, serialized
 
 TextLines: type[AsyncIterator[str]] | None
 try:

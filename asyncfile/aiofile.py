@@ -91,12 +91,12 @@ from typing import (
 )
 
 from . import core
-from ._tasks import TaskLock, complete_despite_cancel, runs_to_the_end, serialized
 from ._textio import _lookup_text_encoding
 from .contexts import check_context, get_context, on_loop_close, running_loop
 from .core._positional import OPEN_FLAGS
 from .file import FileIO, OpenBinaryMode, OpenTextMode
 from .file import open as open_file
+from .io._locks import TaskLock, complete_despite_cancel, runs_to_the_end, serialized
 
 if TYPE_CHECKING:
     from typing_extensions import Buffer, Self

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 import asyncfile
-from asyncfile import _bufferedio, _tasks, _textio
+from asyncfile import _bufferedio, _textio
+from asyncfile.io import _locks
 
 DATA = bytes(range(256)) * 64  # 16 KiB
 TEXT = "".join(f"line {i:04d}\n" for i in range(2000))
@@ -84,7 +85,7 @@ async def test_a_buffered_read_to_the_raw_file_takes_one_lock_once(
     data_file: Path,
     call: str,
     speedups: str,
-    acquisitions: list[_tasks.TaskLock],
+    acquisitions: list[_locks.TaskLock],
 ) -> None:
     """Before, a buffered read that reached the raw file took the buffered
     file's lock and then the raw file's."""
@@ -107,7 +108,7 @@ async def test_a_text_call_takes_one_lock_once(
     text_file: Path,
     call: str,
     speedups: str,
-    acquisitions: list[_tasks.TaskLock],
+    acquisitions: list[_locks.TaskLock],
 ) -> None:
     """Before, a text read that reached the disk took three locks: the text
     file's, the buffer's and the raw file's."""

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 import asyncfile
-from asyncfile import _bufferedio, _tasks
+from asyncfile import _bufferedio
+from asyncfile.io import _locks
 
 DATA = os.urandom(10_000)
 
@@ -46,7 +47,7 @@ def io_read(path: Path, before: int = 0) -> tuple[bytes, bytes]:
 async def test_read_whole_is_ios_and_the_fast_path_fires(
     tmp_path: Path,
     build: str,
-    acquisitions: list[_tasks.TaskLock],
+    acquisitions: list[_locks.TaskLock],
     size: int,
     argument: str,
 ) -> None:

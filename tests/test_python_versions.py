@@ -20,7 +20,8 @@ import pytest
 from backends import Backend
 
 import asyncfile
-from asyncfile import _tasks, _textio
+from asyncfile import _textio
+from asyncfile.io import _locks
 
 KiB = 1024
 
@@ -91,7 +92,7 @@ async def test_w_plus_raw_mode_is_named_as_the_running_io_names_it(
 def test_task_lock_owner_is_a_slot_the_c_reads_through_its_descriptor() -> None:
     """The text shortcuts ask TaskLock's ``_owner`` through its member
     descriptor, found once per type, when it is one."""
-    assert type(_tasks.TaskLock.__dict__["_owner"]) is types.MemberDescriptorType
+    assert type(_locks.TaskLock.__dict__["_owner"]) is types.MemberDescriptorType
 
 
 @pytest.fixture
@@ -302,11 +303,11 @@ def test_current_task_is_asyncios_on_each_python() -> None:
     3.12, asyncio.current_task since) is asyncio's."""
 
     async def main() -> None:
-        assert _tasks.current_task() is asyncio.current_task()
-        assert _tasks.current_task() is not None
+        assert _locks.current_task() is asyncio.current_task()
+        assert _locks.current_task() is not None
         outside: list[object] = []
         asyncio.get_running_loop().call_soon(
-            lambda: outside.append(_tasks.current_task())
+            lambda: outside.append(_locks.current_task())
         )
         await asyncio.sleep(0)
         assert outside == [None]

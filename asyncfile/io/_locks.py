@@ -18,7 +18,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
-from .contexts import asyncio_required, running_loop_or_none
+from ..contexts import asyncio_required, running_loop_or_none
 
 __all__ = ("TaskLock", "complete_despite_cancel", "runs_to_the_end", "serialized")
 
