@@ -42,7 +42,8 @@ from typing import TYPE_CHECKING, Any, AnyStr, ClassVar, Generic, NoReturn, Type
 
 from ._fileio import DEFAULT_BUFFER_SIZE, AsyncFileIO
 from .contexts import running_loop
-from .io._locks import TaskLock, runs_to_the_end, serialized
+from .io._cancellation import runs_to_the_end
+from .io._locks import TaskLock, serialized
 
 FastPathMethod: Any
 try:

@@ -33,7 +33,8 @@ from . import _filesystem
 from ._readiness import wait_readable
 from .contexts import get_context, running_loop
 from .core._positional import OPEN_FLAGS, pwrite
-from .io._locks import TaskLock, complete_despite_cancel
+from .io._cancellation import complete_despite_cancel
+from .io._locks import TaskLock
 
 if TYPE_CHECKING:
     from typing_extensions import Buffer

@@ -45,7 +45,8 @@ from ._bufferedio import (
     optional_size,
     ssize,
 )
-from .io._locks import TaskLock, runs_to_the_end, serialized
+from .io._cancellation import runs_to_the_end
+from .io._locks import TaskLock, serialized
 
 TextLines: type[AsyncIterator[str]] | None
 try:

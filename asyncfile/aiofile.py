@@ -96,7 +96,8 @@ from .contexts import check_context, get_context, on_loop_close, running_loop
 from .core._positional import OPEN_FLAGS
 from .file import FileIO, OpenBinaryMode, OpenTextMode
 from .file import open as open_file
-from .io._locks import TaskLock, complete_despite_cancel, runs_to_the_end, serialized
+from .io._cancellation import complete_despite_cancel, runs_to_the_end
+from .io._locks import TaskLock, serialized
 
 if TYPE_CHECKING:
     from typing_extensions import Buffer, Self

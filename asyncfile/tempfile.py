@@ -59,7 +59,8 @@ from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
 from . import _filesystem
 from .file import NotOpenedError
 from .file import open as _open
-from .io._locks import TaskLock, complete_despite_cancel, serialized
+from .io._cancellation import complete_despite_cancel
+from .io._locks import TaskLock, serialized
 
 if TYPE_CHECKING:
     from types import TracebackType

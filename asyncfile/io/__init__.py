@@ -1,6 +1,7 @@
 """The file objects, layer by layer (private: users import them from
 :mod:`asyncfile`).
 
-- ``_locks``: the lock that serialises the calls on one file object stack,
-  and what a cancelled call leaves behind.
+- ``_locks``: the lock that serialises the calls on one file object stack;
+- ``_cancellation``: what a cancelled call leaves behind (a write that may
+  be in the kernel completes; the cancellation arrives after).
 """

@@ -52,7 +52,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from .. import file as _file
 from ..contexts import get_context, running_loop
 from ..core._positional import pwrite
-from ..io._locks import complete_despite_cancel, runs_to_the_end
+from ..io._cancellation import complete_despite_cancel, runs_to_the_end
 
 if TYPE_CHECKING:
     from typing_extensions import Buffer, Self
