@@ -40,10 +40,10 @@ import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any, AnyStr, ClassVar, Generic, NoReturn, TypeVar
 
-from ._fileio import DEFAULT_BUFFER_SIZE, AsyncFileIO
 from .contexts import running_loop
 from .io._cancellation import runs_to_the_end
 from .io._locks import TaskLock, serialized
+from .io._raw import DEFAULT_BUFFER_SIZE, AsyncFileIO
 
 FastPathMethod: Any
 try:

@@ -352,7 +352,7 @@ static PyType_Spec fast_path_call_spec = {
  * lock, the core's cached reader) are these members rather than entries of
  * the instance's __dict__ found by name: a renamed field is a compile error
  * here, or an AttributeError in Python, never a fast path that silently
- * stays off.  Without this module, _fileio.RawFileBase (__slots__ of the same
+ * stays off.  Without this module, io._raw.RawFileBase (__slots__ of the same
  * names) stands in, as Lib/_pyio.py does for _io.
  */
 

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 import asyncfile
-from asyncfile import _bufferedio, _fileio, _textio
+from asyncfile import _bufferedio, _textio
+from asyncfile.io import _raw
 
 #: What the fast paths of every layer read and move on the raw file.
 HOT_FIELDS = {
@@ -54,7 +55,7 @@ def declared(cls: type) -> set[str]:
 @pytest.mark.parametrize(
     ("module", "layer", "fields"),
     [
-        (_fileio, "RawFileBase", HOT_FIELDS),
+        (_raw, "RawFileBase", HOT_FIELDS),
         (_bufferedio, "BufferedFileBase", BUFFERED_FIELDS),
         (_textio, "TextFileBase", TEXT_FIELDS),
     ],
@@ -95,7 +96,7 @@ async def test_a_raw_file_keeps_its_hot_state_in_the_declared_fields(
     path = tmp_path / "f.bin"
     path.write_bytes(b"0123456789")
     async with asyncfile.open(path, "rb", buffering=0) as f:
-        assert isinstance(f, _fileio.RawFileBase)
+        assert isinstance(f, _raw.RawFileBase)
         assert not HOT_FIELDS & set(vars(f))
         assert await f.read(4) == b"0123"
         assert (f._position, f._closed, f._readable) == (4, False, True)
@@ -106,8 +107,8 @@ async def test_a_raw_file_keeps_its_hot_state_in_the_declared_fields(
 def test_a_raw_file_without_a_descriptor_says_so() -> None:
     """Before ``__init__`` runs, the C base has no descriptor (-1), so a
     finaliser closes nothing."""
-    base = _fileio.RawFileBase
-    if base is _fileio.PyRawFileBase:
+    base = _raw.RawFileBase
+    if base is _raw.PyRawFileBase:
         pytest.skip("asyncfile._speedups is not built (no C compiler)")
     raw = base()
     assert raw._fd == -1

@@ -29,17 +29,17 @@ import sys
 import warnings
 from typing import TYPE_CHECKING, Any
 
-from . import _filesystem
-from ._readiness import wait_readable
-from .contexts import get_context, running_loop
-from .core._positional import OPEN_FLAGS, pwrite
-from .io._cancellation import complete_despite_cancel
-from .io._locks import TaskLock
+from .. import _filesystem
+from .._readiness import wait_readable
+from ..contexts import get_context, running_loop
+from ..core._positional import OPEN_FLAGS, pwrite
+from ._cancellation import complete_despite_cancel
+from ._locks import TaskLock
 
 if TYPE_CHECKING:
     from typing_extensions import Buffer
 
-    from .core.asyncio_base import AsyncioContextBase, CachedReader
+    from ..core.asyncio_base import AsyncioContextBase, CachedReader
 
 __all__ = ("AsyncFileIO",)
 
@@ -77,10 +77,10 @@ class PyRawFileBase:
 
 
 if TYPE_CHECKING:
-    from ._speedups import RawFileBase
+    from .._speedups import RawFileBase
 else:
     try:
-        from ._speedups import RawFileBase
+        from .._speedups import RawFileBase
     except ImportError:  # built without a compiler
         RawFileBase = PyRawFileBase
 
