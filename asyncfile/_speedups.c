@@ -454,9 +454,9 @@ as_raw_file(speedups_state *st, PyObject *obj)
 /* ---------------------------------------------------------------------------
  * BufferedFileBase: the buffered layer's hot state, declared.
  *
- * _bufferedio._BufferedBase derives from it, as AsyncFileIO from RawFileBase:
+ * io._buffered._BufferedBase derives from it, as AsyncFileIO from RawFileBase:
  * the raw file under the buffer, the buffer, and the bookkeeping a read
- * served from it moves.  _bufferedio.PyBufferedFileBase is its twin.
+ * served from it moves.  io._buffered.PyBufferedFileBase is its twin.
  */
 
 typedef struct {

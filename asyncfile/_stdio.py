@@ -38,8 +38,8 @@ import sys
 import threading
 from typing import Any, Final
 
-from ._bufferedio import BufferedReader, BufferedWriter, FileIO
 from ._textio import TextIOWrapper
+from .io._buffered import BufferedReader, BufferedWriter, FileIO
 
 __all__ = ("NAMES", "standard_stream")
 

@@ -37,7 +37,7 @@ import warnings
 from collections.abc import AsyncIterator, Callable, Iterable
 from typing import TYPE_CHECKING, Any, Final, NamedTuple, NoReturn
 
-from ._bufferedio import (
+from .io._buffered import (
     FastPathMethod,
     IOBase,
     _BufferedBase,

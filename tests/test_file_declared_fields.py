@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 import asyncfile
-from asyncfile import _bufferedio, _textio
-from asyncfile.io import _raw
+from asyncfile import _textio
+from asyncfile.io import _buffered, _raw
 
 #: What the fast paths of every layer read and move on the raw file.
 HOT_FIELDS = {
@@ -56,7 +56,7 @@ def declared(cls: type) -> set[str]:
     ("module", "layer", "fields"),
     [
         (_raw, "RawFileBase", HOT_FIELDS),
-        (_bufferedio, "BufferedFileBase", BUFFERED_FIELDS),
+        (_buffered, "BufferedFileBase", BUFFERED_FIELDS),
         (_textio, "TextFileBase", TEXT_FIELDS),
     ],
     ids=["raw", "buffered", "text"],
@@ -79,7 +79,7 @@ async def test_a_buffered_file_keeps_its_hot_state_in_the_declared_fields(
     path = tmp_path / "f.bin"
     path.write_bytes(b"0123456789")
     async with asyncfile.open(path, mode) as f:
-        assert isinstance(f, _bufferedio.BufferedFileBase)
+        assert isinstance(f, _buffered.BufferedFileBase)
         assert not BUFFERED_FIELDS & set(vars(f))
         assert f._raw is f.raw
         assert f.buffer_size > 0

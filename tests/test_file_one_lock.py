@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 import asyncfile
-from asyncfile import _bufferedio, _textio
-from asyncfile.io import _locks
+from asyncfile import _textio
+from asyncfile.io import _buffered, _locks
 
 DATA = bytes(range(256)) * 64  # 16 KiB
 TEXT = "".join(f"line {i:04d}\n" for i in range(2000))
@@ -24,11 +24,11 @@ def speedups(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) ->
     """With the C shortcuts of text writes and binary reads, and without."""
     if request.param == "python":
         monkeypatch.setattr(_textio, "TextLines", None)
-        if _bufferedio.FastPathMethod is not None:
+        if _buffered.FastPathMethod is not None:
             for cls, name in (
                 (_textio.TextIOWrapper, "write"),
-                (_bufferedio.BufferedReader, "read"),
-                (_bufferedio.BufferedWriter, "write"),
+                (_buffered.BufferedReader, "read"),
+                (_buffered.BufferedWriter, "write"),
             ):
                 monkeypatch.setattr(cls, name, getattr(cls, name).__func__)
     elif _textio.TextLines is None:

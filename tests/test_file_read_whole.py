@@ -13,8 +13,7 @@ from pathlib import Path
 import pytest
 
 import asyncfile
-from asyncfile import _bufferedio
-from asyncfile.io import _locks
+from asyncfile.io import _buffered, _locks
 
 DATA = os.urandom(10_000)
 
@@ -22,12 +21,12 @@ DATA = os.urandom(10_000)
 @pytest.fixture(params=["speedups", "python"])
 def build(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """With BufferedReader.read's C fast path, and without it."""
-    if _bufferedio.FastPathMethod is None:
+    if _buffered.FastPathMethod is None:
         if request.param == "speedups":
             pytest.skip("asyncfile._speedups is not built (no C compiler)")
     elif request.param == "python":
-        read = _bufferedio.BufferedReader.read.__func__  # type: ignore[attr-defined]
-        monkeypatch.setattr(_bufferedio.BufferedReader, "read", read)
+        read = _buffered.BufferedReader.read.__func__  # type: ignore[attr-defined]
+        monkeypatch.setattr(_buffered.BufferedReader, "read", read)
     return str(request.param)
 
 

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 import asyncfile
-from asyncfile import _bufferedio, _textio
+from asyncfile import _textio
+from asyncfile.io import _buffered
 
 #: 60 bytes a write, as a log line; 8192 // 60 writes fill the pending bytes.
 LINE = "x" * 59 + "\n"
@@ -34,7 +35,7 @@ def slow_calls(
     writes behind it (the Python fast path declined)."""
     calls = SlowCalls()
     if request.param == "speedups":
-        if _bufferedio.FastPathMethod is None:
+        if _buffered.FastPathMethod is None:
             pytest.skip("asyncfile._speedups is not built (no C compiler)")
         from asyncfile._speedups import write_plainly
 
@@ -48,10 +49,10 @@ def slow_calls(
         monkeypatch.setattr(
             _textio.TextIOWrapper,
             "write",
-            _bufferedio.FastPathMethod(counted_write, write_plainly),
+            _buffered.FastPathMethod(counted_write, write_plainly),
         )
     else:
-        if _bufferedio.FastPathMethod is not None:
+        if _buffered.FastPathMethod is not None:
             python_write = _textio.TextIOWrapper.write.__func__  # type: ignore[attr-defined]
             monkeypatch.setattr(_textio.TextIOWrapper, "write", python_write)
         locked = _textio.TextIOWrapper._write_encoded_locked

@@ -19,7 +19,7 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 from .. import tempfile as _tempfile
-from .._bufferedio import BufferedRandom, BufferedReader, FileIO, IOBase
+from ..io._buffered import BufferedRandom, BufferedReader, FileIO, IOBase
 
 __all__ = (
     "NATIVE_TYPES",

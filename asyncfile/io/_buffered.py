@@ -40,14 +40,14 @@ import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any, AnyStr, ClassVar, Generic, NoReturn, TypeVar
 
-from .contexts import running_loop
-from .io._cancellation import runs_to_the_end
-from .io._locks import TaskLock, serialized
-from .io._raw import DEFAULT_BUFFER_SIZE, AsyncFileIO
+from ..contexts import running_loop
+from ._cancellation import runs_to_the_end
+from ._locks import TaskLock, serialized
+from ._raw import DEFAULT_BUFFER_SIZE, AsyncFileIO
 
 FastPathMethod: Any
 try:
-    from ._speedups import FastPathCall, FastPathMethod, read_at_once
+    from .._speedups import FastPathCall, FastPathMethod, read_at_once
 except ImportError:  # built without a C compiler
     FastPathMethod = None
 else:
@@ -543,10 +543,10 @@ class PyBufferedFileBase:
 
 
 if TYPE_CHECKING:
-    from ._speedups import BufferedFileBase
+    from .._speedups import BufferedFileBase
 else:
     try:
-        from ._speedups import BufferedFileBase
+        from .._speedups import BufferedFileBase
     except ImportError:  # built without a compiler
         BufferedFileBase = PyBufferedFileBase
 
