@@ -39,7 +39,8 @@ import threading
 from typing import Any, Final
 
 from ._textio import TextIOWrapper
-from .io._buffered import BufferedReader, BufferedWriter, FileIO
+from .io._buffered import BufferedReader, BufferedWriter
+from .io._raw import FileIO
 
 __all__ = ("NAMES", "standard_stream")
 

@@ -37,14 +37,8 @@ import warnings
 from collections.abc import AsyncIterator, Callable, Iterable
 from typing import TYPE_CHECKING, Any, Final, NamedTuple, NoReturn
 
-from .io._buffered import (
-    FastPathMethod,
-    IOBase,
-    _BufferedBase,
-    c_int,
-    optional_size,
-    ssize,
-)
+from .io._base import IOBase, c_int, optional_size, ssize
+from .io._buffered import FastPathMethod, _BufferedBase
 from .io._cancellation import runs_to_the_end
 from .io._locks import TaskLock, serialized
 

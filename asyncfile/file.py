@@ -135,8 +135,8 @@ from .io._buffered import (
     BufferedRandom,
     BufferedReader,
     BufferedWriter,
-    FileIO,
 )
+from .io._raw import FileIO
 
 if TYPE_CHECKING:
     from types import TracebackType
