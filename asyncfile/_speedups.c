@@ -563,8 +563,8 @@ raw_under(speedups_state *st, PyObject *obj)
 /* ---------------------------------------------------------------------------
  * TextFileBase: the text layer's hot state, declared.
  *
- * _textio.TextIOWrapper derives from it: what a line taken from the decoded
- * text and a plain write read and move.  _textio.PyTextFileBase is its twin.
+ * io._text.TextIOWrapper derives from it: what a line taken from the decoded
+ * text and a plain write read and move.  io._text.PyTextFileBase is its twin.
  */
 
 typedef struct {

@@ -128,7 +128,6 @@ import warnings
 from collections.abc import Callable, Coroutine, Generator
 from typing import TYPE_CHECKING, Any, Final, Generic, Literal, TypeVar, cast, overload
 
-from ._textio import TextIOWrapper
 from .contexts import check_context
 from .io._buffered import (
     BufferedIOBase,
@@ -137,6 +136,7 @@ from .io._buffered import (
     BufferedWriter,
 )
 from .io._raw import FileIO
+from .io._text import TextIOWrapper
 
 if TYPE_CHECKING:
     from types import TracebackType

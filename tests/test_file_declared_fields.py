@@ -13,8 +13,7 @@ from pathlib import Path
 import pytest
 
 import asyncfile
-from asyncfile import _textio
-from asyncfile.io import _buffered, _raw
+from asyncfile.io import _buffered, _raw, _text
 
 #: What the fast paths of every layer read and move on the raw file.
 HOT_FIELDS = {
@@ -57,7 +56,7 @@ def declared(cls: type) -> set[str]:
     [
         (_raw, "RawFileBase", HOT_FIELDS),
         (_buffered, "BufferedFileBase", BUFFERED_FIELDS),
-        (_textio, "TextFileBase", TEXT_FIELDS),
+        (_text, "TextFileBase", TEXT_FIELDS),
     ],
     ids=["raw", "buffered", "text"],
 )
@@ -124,20 +123,20 @@ async def test_lines_of_decoded_text_come_without_the_python_iterator(
     """With the C line iterator, a line already decoded is handed out
     without running ``TextIOWrapper.__anext__``: only a line that needs
     more text decoded runs it (a few times for the whole file)."""
-    if _textio.TextLines is None:
+    if _text.TextLines is None:
         pytest.skip("asyncfile._speedups is not built (no C compiler)")
     lines = [f"line {i:05d} {'x' * (i % 50)}\n" for i in range(3000)]
     path = tmp_path / "lines.txt"
     path.write_text("".join(lines), encoding="utf-8")
     calls = 0
-    anext = _textio.TextIOWrapper.__anext__
+    anext = _text.TextIOWrapper.__anext__
 
-    async def counted(self: _textio.TextIOWrapper) -> str:
+    async def counted(self: _text.TextIOWrapper) -> str:
         nonlocal calls
         calls += 1
         return await anext(self)
 
-    monkeypatch.setattr(_textio.TextIOWrapper, "__anext__", counted)
+    monkeypatch.setattr(_text.TextIOWrapper, "__anext__", counted)
     async with asyncfile.open(path, encoding="utf-8") as f:
         assert not TEXT_FIELDS & set(vars(f))
         seen = [line async for line in f]

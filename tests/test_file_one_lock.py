@@ -12,8 +12,7 @@ from typing import Any
 import pytest
 
 import asyncfile
-from asyncfile import _textio
-from asyncfile.io import _buffered, _locks
+from asyncfile.io import _buffered, _locks, _text
 
 DATA = bytes(range(256)) * 64  # 16 KiB
 TEXT = "".join(f"line {i:04d}\n" for i in range(2000))
@@ -23,15 +22,15 @@ TEXT = "".join(f"line {i:04d}\n" for i in range(2000))
 def speedups(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """With the C shortcuts of text writes and binary reads, and without."""
     if request.param == "python":
-        monkeypatch.setattr(_textio, "TextLines", None)
+        monkeypatch.setattr(_text, "TextLines", None)
         if _buffered.FastPathMethod is not None:
             for cls, name in (
-                (_textio.TextIOWrapper, "write"),
+                (_text.TextIOWrapper, "write"),
                 (_buffered.BufferedReader, "read"),
                 (_buffered.BufferedWriter, "write"),
             ):
                 monkeypatch.setattr(cls, name, getattr(cls, name).__func__)
-    elif _textio.TextLines is None:
+    elif _text.TextLines is None:
         pytest.skip("asyncfile._speedups is not built (no C compiler)")
     return str(request.param)
 

@@ -20,8 +20,7 @@ import pytest
 from backends import Backend
 
 import asyncfile
-from asyncfile import _textio
-from asyncfile.io import _locks
+from asyncfile.io import _locks, _text
 
 KiB = 1024
 
@@ -321,6 +320,6 @@ def test_the_text_encoding_lookup_is_ios() -> None:
         with pytest.raises(LookupError) as theirs:
             io.TextIOWrapper(io.BytesIO(), encoding=name)
         with pytest.raises(LookupError) as ours:
-            _textio._lookup_text_encoding(name)
+            _text._lookup_text_encoding(name)
         assert ours.value.args == theirs.value.args
-    assert _textio._lookup_text_encoding("utf-8").name == "utf-8"
+    assert _text._lookup_text_encoding("utf-8").name == "utf-8"
