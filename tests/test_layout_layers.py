@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import importlib
 import importlib.util
+import pickle
 from pathlib import Path
 
 import pytest
@@ -117,6 +118,7 @@ def test_public_classes_come_from_their_layer_and_keep_their_public_path(
     cls = getattr(asyncfile, name)
     assert getattr(layer, name) is cls
     assert (cls.__module__, cls.__qualname__) == ("asyncfile", name)
+    assert pickle.loads(pickle.dumps(cls)) is cls
 
 
 def test_the_io_package_is_no_second_public_spelling() -> None:
