@@ -352,7 +352,7 @@ static PyType_Spec fast_path_call_spec = {
  * lock, the core's cached reader) are these members rather than entries of
  * the instance's __dict__ found by name: a renamed field is a compile error
  * here, or an AttributeError in Python, never a fast path that silently
- * stays off.  Without this module, _fileio.RawFileBase (__slots__ of the same
+ * stays off.  Without this module, io._raw.RawFileBase (__slots__ of the same
  * names) stands in, as Lib/_pyio.py does for _io.
  */
 
@@ -454,9 +454,9 @@ as_raw_file(speedups_state *st, PyObject *obj)
 /* ---------------------------------------------------------------------------
  * BufferedFileBase: the buffered layer's hot state, declared.
  *
- * _bufferedio._BufferedBase derives from it, as AsyncFileIO from RawFileBase:
+ * io._buffered._BufferedBase derives from it, as AsyncFileIO from RawFileBase:
  * the raw file under the buffer, the buffer, and the bookkeeping a read
- * served from it moves.  _bufferedio.PyBufferedFileBase is its twin.
+ * served from it moves.  io._buffered.PyBufferedFileBase is its twin.
  */
 
 typedef struct {
@@ -563,8 +563,8 @@ raw_under(speedups_state *st, PyObject *obj)
 /* ---------------------------------------------------------------------------
  * TextFileBase: the text layer's hot state, declared.
  *
- * _textio.TextIOWrapper derives from it: what a line taken from the decoded
- * text and a plain write read and move.  _textio.PyTextFileBase is its twin.
+ * io._text.TextIOWrapper derives from it: what a line taken from the decoded
+ * text and a plain write read and move.  io._text.PyTextFileBase is its twin.
  */
 
 typedef struct {

@@ -1,7 +1,7 @@
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Generator
 from typing import Any, final
 
-from ._fileio import AsyncFileIO
+from .io._raw import AsyncFileIO
 
 class RawFileBase:
     _fd: int

@@ -38,8 +38,9 @@ import sys
 import threading
 from typing import Any, Final
 
-from ._bufferedio import BufferedReader, BufferedWriter, FileIO
-from ._textio import TextIOWrapper
+from .io._buffered import BufferedReader, BufferedWriter
+from .io._raw import FileIO
+from .io._text import TextIOWrapper
 
 __all__ = ("NAMES", "standard_stream")
 

@@ -91,12 +91,13 @@ from typing import (
 )
 
 from . import core
-from ._tasks import TaskLock, complete_despite_cancel, runs_to_the_end, serialized
-from ._textio import _lookup_text_encoding
 from .contexts import check_context, get_context, on_loop_close, running_loop
 from .core._positional import OPEN_FLAGS
 from .file import FileIO, OpenBinaryMode, OpenTextMode
 from .file import open as open_file
+from .io._cancellation import complete_despite_cancel, runs_to_the_end
+from .io._locks import TaskLock, serialized
+from .io._text import _lookup_text_encoding
 
 if TYPE_CHECKING:
     from typing_extensions import Buffer, Self

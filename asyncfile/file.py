@@ -128,15 +128,15 @@ import warnings
 from collections.abc import Callable, Coroutine, Generator
 from typing import TYPE_CHECKING, Any, Final, Generic, Literal, TypeVar, cast, overload
 
-from ._bufferedio import (
+from .contexts import check_context
+from .io._buffered import (
     BufferedIOBase,
     BufferedRandom,
     BufferedReader,
     BufferedWriter,
-    FileIO,
 )
-from ._textio import TextIOWrapper
-from .contexts import check_context
+from .io._raw import FileIO
+from .io._text import TextIOWrapper
 
 if TYPE_CHECKING:
     from types import TracebackType

@@ -81,8 +81,8 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from ._textio import _locale_encoding, _lookup_text_encoding
 from .core._positional import OPEN_FLAGS
+from .io._text import _locale_encoding, _lookup_text_encoding
 from .streams import WriteBehindWriter
 
 __all__ = ("AsyncFileHandler",)

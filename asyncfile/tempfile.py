@@ -57,9 +57,10 @@ from collections.abc import AsyncIterator, Callable, Coroutine, Generator, Itera
 from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
 
 from . import _filesystem
-from ._tasks import TaskLock, complete_despite_cancel, serialized
 from .file import NotOpenedError
 from .file import open as _open
+from .io._cancellation import complete_despite_cancel
+from .io._locks import TaskLock, serialized
 
 if TYPE_CHECKING:
     from types import TracebackType

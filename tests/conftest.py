@@ -170,18 +170,18 @@ def acquisitions(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     """Every time a file's lock is taken (re-entrantly too), the lock, in
     order: how a test sees whether a call ran the locked Python path or a
     fast path that needs no lock."""
-    from asyncfile import _tasks
+    from asyncfile.io import _locks
 
-    taken: list[_tasks.TaskLock] = []
-    try_acquire = _tasks.TaskLock.try_acquire
+    taken: list[_locks.TaskLock] = []
+    try_acquire = _locks.TaskLock.try_acquire
 
-    def counted(self: _tasks.TaskLock) -> bool:
+    def counted(self: _locks.TaskLock) -> bool:
         acquired = try_acquire(self)
         if acquired:
             taken.append(self)
         return acquired
 
-    monkeypatch.setattr(_tasks.TaskLock, "try_acquire", counted)
+    monkeypatch.setattr(_locks.TaskLock, "try_acquire", counted)
     return taken
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import asyncfile
-from asyncfile import _bufferedio, _fileio, _textio
+from asyncfile.io import _buffered, _raw, _text
 
 #: What the fast paths of every layer read and move on the raw file.
 HOT_FIELDS = {
@@ -54,9 +54,9 @@ def declared(cls: type) -> set[str]:
 @pytest.mark.parametrize(
     ("module", "layer", "fields"),
     [
-        (_fileio, "RawFileBase", HOT_FIELDS),
-        (_bufferedio, "BufferedFileBase", BUFFERED_FIELDS),
-        (_textio, "TextFileBase", TEXT_FIELDS),
+        (_raw, "RawFileBase", HOT_FIELDS),
+        (_buffered, "BufferedFileBase", BUFFERED_FIELDS),
+        (_text, "TextFileBase", TEXT_FIELDS),
     ],
     ids=["raw", "buffered", "text"],
 )
@@ -78,7 +78,7 @@ async def test_a_buffered_file_keeps_its_hot_state_in_the_declared_fields(
     path = tmp_path / "f.bin"
     path.write_bytes(b"0123456789")
     async with asyncfile.open(path, mode) as f:
-        assert isinstance(f, _bufferedio.BufferedFileBase)
+        assert isinstance(f, _buffered.BufferedFileBase)
         assert not BUFFERED_FIELDS & set(vars(f))
         assert f._raw is f.raw
         assert f.buffer_size > 0
@@ -95,7 +95,7 @@ async def test_a_raw_file_keeps_its_hot_state_in_the_declared_fields(
     path = tmp_path / "f.bin"
     path.write_bytes(b"0123456789")
     async with asyncfile.open(path, "rb", buffering=0) as f:
-        assert isinstance(f, _fileio.RawFileBase)
+        assert isinstance(f, _raw.RawFileBase)
         assert not HOT_FIELDS & set(vars(f))
         assert await f.read(4) == b"0123"
         assert (f._position, f._closed, f._readable) == (4, False, True)
@@ -106,8 +106,8 @@ async def test_a_raw_file_keeps_its_hot_state_in_the_declared_fields(
 def test_a_raw_file_without_a_descriptor_says_so() -> None:
     """Before ``__init__`` runs, the C base has no descriptor (-1), so a
     finaliser closes nothing."""
-    base = _fileio.RawFileBase
-    if base is _fileio.PyRawFileBase:
+    base = _raw.RawFileBase
+    if base is _raw.PyRawFileBase:
         pytest.skip("asyncfile._speedups is not built (no C compiler)")
     raw = base()
     assert raw._fd == -1
@@ -123,20 +123,20 @@ async def test_lines_of_decoded_text_come_without_the_python_iterator(
     """With the C line iterator, a line already decoded is handed out
     without running ``TextIOWrapper.__anext__``: only a line that needs
     more text decoded runs it (a few times for the whole file)."""
-    if _textio.TextLines is None:
+    if _text.TextLines is None:
         pytest.skip("asyncfile._speedups is not built (no C compiler)")
     lines = [f"line {i:05d} {'x' * (i % 50)}\n" for i in range(3000)]
     path = tmp_path / "lines.txt"
     path.write_text("".join(lines), encoding="utf-8")
     calls = 0
-    anext = _textio.TextIOWrapper.__anext__
+    anext = _text.TextIOWrapper.__anext__
 
-    async def counted(self: _textio.TextIOWrapper) -> str:
+    async def counted(self: _text.TextIOWrapper) -> str:
         nonlocal calls
         calls += 1
         return await anext(self)
 
-    monkeypatch.setattr(_textio.TextIOWrapper, "__anext__", counted)
+    monkeypatch.setattr(_text.TextIOWrapper, "__anext__", counted)
     async with asyncfile.open(path, encoding="utf-8") as f:
         assert not TEXT_FIELDS & set(vars(f))
         seen = [line async for line in f]

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import asyncfile
-from asyncfile import _bufferedio, _textio
+from asyncfile.io import _buffered, _text
 
 #: What text mode writes for "\n" by default, as io does on this system.
 LINESEP = os.linesep.encode()
@@ -26,15 +26,15 @@ def speedups(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) ->
     """Each test runs with the C line iterator and the shortcuts of text
     writes and binary reads and writes, and without them."""
     if request.param == "python":
-        monkeypatch.setattr(_textio, "TextLines", None)
-        if _bufferedio.FastPathMethod is not None:
-            write = _textio.TextIOWrapper.write.__func__  # type: ignore[attr-defined]
-            monkeypatch.setattr(_textio.TextIOWrapper, "write", write)
-            read = _bufferedio.BufferedReader.read.__func__  # type: ignore[attr-defined]
-            monkeypatch.setattr(_bufferedio.BufferedReader, "read", read)
-            binary_write = _bufferedio.BufferedWriter.write.__func__  # type: ignore[attr-defined]
-            monkeypatch.setattr(_bufferedio.BufferedWriter, "write", binary_write)
-    elif _textio.TextLines is None:
+        monkeypatch.setattr(_text, "TextLines", None)
+        if _buffered.FastPathMethod is not None:
+            write = _text.TextIOWrapper.write.__func__  # type: ignore[attr-defined]
+            monkeypatch.setattr(_text.TextIOWrapper, "write", write)
+            read = _buffered.BufferedReader.read.__func__  # type: ignore[attr-defined]
+            monkeypatch.setattr(_buffered.BufferedReader, "read", read)
+            binary_write = _buffered.BufferedWriter.write.__func__  # type: ignore[attr-defined]
+            monkeypatch.setattr(_buffered.BufferedWriter, "write", binary_write)
+    elif _text.TextLines is None:
         pytest.skip("asyncfile._speedups is not built (no C compiler)")
 
 

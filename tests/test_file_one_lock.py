@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 import asyncfile
-from asyncfile import _bufferedio, _tasks, _textio
+from asyncfile.io import _buffered, _locks, _text
 
 DATA = bytes(range(256)) * 64  # 16 KiB
 TEXT = "".join(f"line {i:04d}\n" for i in range(2000))
@@ -22,15 +22,15 @@ TEXT = "".join(f"line {i:04d}\n" for i in range(2000))
 def speedups(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """With the C shortcuts of text writes and binary reads, and without."""
     if request.param == "python":
-        monkeypatch.setattr(_textio, "TextLines", None)
-        if _bufferedio.FastPathMethod is not None:
+        monkeypatch.setattr(_text, "TextLines", None)
+        if _buffered.FastPathMethod is not None:
             for cls, name in (
-                (_textio.TextIOWrapper, "write"),
-                (_bufferedio.BufferedReader, "read"),
-                (_bufferedio.BufferedWriter, "write"),
+                (_text.TextIOWrapper, "write"),
+                (_buffered.BufferedReader, "read"),
+                (_buffered.BufferedWriter, "write"),
             ):
                 monkeypatch.setattr(cls, name, getattr(cls, name).__func__)
-    elif _textio.TextLines is None:
+    elif _text.TextLines is None:
         pytest.skip("asyncfile._speedups is not built (no C compiler)")
     return str(request.param)
 
@@ -84,7 +84,7 @@ async def test_a_buffered_read_to_the_raw_file_takes_one_lock_once(
     data_file: Path,
     call: str,
     speedups: str,
-    acquisitions: list[_tasks.TaskLock],
+    acquisitions: list[_locks.TaskLock],
 ) -> None:
     """Before, a buffered read that reached the raw file took the buffered
     file's lock and then the raw file's."""
@@ -107,7 +107,7 @@ async def test_a_text_call_takes_one_lock_once(
     text_file: Path,
     call: str,
     speedups: str,
-    acquisitions: list[_tasks.TaskLock],
+    acquisitions: list[_locks.TaskLock],
 ) -> None:
     """Before, a text read that reached the disk took three locks: the text
     file's, the buffer's and the raw file's."""

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import asyncfile
-from asyncfile import _bufferedio, _tasks
+from asyncfile.io import _buffered, _locks
 
 DATA = os.urandom(10_000)
 
@@ -21,12 +21,12 @@ DATA = os.urandom(10_000)
 @pytest.fixture(params=["speedups", "python"])
 def build(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """With BufferedReader.read's C fast path, and without it."""
-    if _bufferedio.FastPathMethod is None:
+    if _buffered.FastPathMethod is None:
         if request.param == "speedups":
             pytest.skip("asyncfile._speedups is not built (no C compiler)")
     elif request.param == "python":
-        read = _bufferedio.BufferedReader.read.__func__  # type: ignore[attr-defined]
-        monkeypatch.setattr(_bufferedio.BufferedReader, "read", read)
+        read = _buffered.BufferedReader.read.__func__  # type: ignore[attr-defined]
+        monkeypatch.setattr(_buffered.BufferedReader, "read", read)
     return str(request.param)
 
 
@@ -46,7 +46,7 @@ def io_read(path: Path, before: int = 0) -> tuple[bytes, bytes]:
 async def test_read_whole_is_ios_and_the_fast_path_fires(
     tmp_path: Path,
     build: str,
-    acquisitions: list[_tasks.TaskLock],
+    acquisitions: list[_locks.TaskLock],
     size: int,
     argument: str,
 ) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 import asyncfile
-from asyncfile import _bufferedio, _textio
+from asyncfile.io import _buffered, _text
 
 #: 60 bytes a write, as a log line; 8192 // 60 writes fill the pending bytes.
 LINE = "x" * 59 + "\n"
@@ -34,11 +34,11 @@ def slow_calls(
     writes behind it (the Python fast path declined)."""
     calls = SlowCalls()
     if request.param == "speedups":
-        if _bufferedio.FastPathMethod is None:
+        if _buffered.FastPathMethod is None:
             pytest.skip("asyncfile._speedups is not built (no C compiler)")
         from asyncfile._speedups import write_plainly
 
-        python_write = _textio.TextIOWrapper.write.__func__  # type: ignore[attr-defined]
+        python_write = _text.TextIOWrapper.write.__func__  # type: ignore[attr-defined]
 
         async def counted_write(self: Any, text: str) -> int:
             calls.count += 1
@@ -46,16 +46,16 @@ def slow_calls(
             return result
 
         monkeypatch.setattr(
-            _textio.TextIOWrapper,
+            _text.TextIOWrapper,
             "write",
-            _bufferedio.FastPathMethod(counted_write, write_plainly),
+            _buffered.FastPathMethod(counted_write, write_plainly),
         )
     else:
-        if _bufferedio.FastPathMethod is not None:
-            python_write = _textio.TextIOWrapper.write.__func__  # type: ignore[attr-defined]
-            monkeypatch.setattr(_textio.TextIOWrapper, "write", python_write)
-        locked = _textio.TextIOWrapper._write_encoded_locked
-        full = _textio.TextIOWrapper._write_text
+        if _buffered.FastPathMethod is not None:
+            python_write = _text.TextIOWrapper.write.__func__  # type: ignore[attr-defined]
+            monkeypatch.setattr(_text.TextIOWrapper, "write", python_write)
+        locked = _text.TextIOWrapper._write_encoded_locked
+        full = _text.TextIOWrapper._write_text
 
         async def counted_locked(self: Any, data: bytes) -> None:
             calls.count += 1
@@ -65,7 +65,7 @@ def slow_calls(
             calls.count += 1
             return await full(self, text)
 
-        text_class = _textio.TextIOWrapper
+        text_class = _text.TextIOWrapper
         monkeypatch.setattr(text_class, "_write_encoded_locked", counted_locked)
         monkeypatch.setattr(text_class, "_write_text", counted_full)
     return calls

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from platforms import DIRECTORY_OPEN_ERROR
 
-from asyncfile._fileio import AsyncFileIO
+from asyncfile.io._raw import AsyncFileIO
 
 MODES = ["r", "r+", "w", "w+", "a", "a+", "x", "x+", "rb", "ab+"]
 

@@ -122,7 +122,7 @@ def run_walk(*, speedups: bool) -> list[str]:
     code = (
         f"import json, sys; {block}sys.path.insert(0, {str(TESTS)!r}); "
         "import asyncfile, test_public_api_docs as walk; "
-        "assert (asyncfile._bufferedio.FastPathMethod is not None) == "
+        "assert (asyncfile.io._buffered.FastPathMethod is not None) == "
         f"{speedups}, 'speedups not as asked'; "
         "print(json.dumps(walk.problems()))"
     )

@@ -18,7 +18,7 @@ from backends import Backend
 from tracing import calls_between_marks
 
 import asyncfile
-from asyncfile import _tasks, _textio
+from asyncfile.io import _locks, _text
 
 KiB = 1024
 
@@ -89,7 +89,7 @@ async def test_w_plus_raw_mode_is_named_as_the_running_io_names_it(
 def test_task_lock_owner_is_a_slot_the_c_reads_through_its_descriptor() -> None:
     """The text shortcuts ask TaskLock's ``_owner`` through its member
     descriptor, found once per type, when it is one."""
-    assert type(_tasks.TaskLock.__dict__["_owner"]) is types.MemberDescriptorType
+    assert type(_locks.TaskLock.__dict__["_owner"]) is types.MemberDescriptorType
 
 
 @pytest.fixture
@@ -274,11 +274,11 @@ def test_current_task_is_asyncios_on_each_python() -> None:
     3.12, asyncio.current_task since) is asyncio's."""
 
     async def main() -> None:
-        assert _tasks.current_task() is asyncio.current_task()
-        assert _tasks.current_task() is not None
+        assert _locks.current_task() is asyncio.current_task()
+        assert _locks.current_task() is not None
         outside: list[object] = []
         asyncio.get_running_loop().call_soon(
-            lambda: outside.append(_tasks.current_task())
+            lambda: outside.append(_locks.current_task())
         )
         await asyncio.sleep(0)
         assert outside == [None]
@@ -292,6 +292,6 @@ def test_the_text_encoding_lookup_is_ios() -> None:
         with pytest.raises(LookupError) as theirs:
             io.TextIOWrapper(io.BytesIO(), encoding=name)
         with pytest.raises(LookupError) as ours:
-            _textio._lookup_text_encoding(name)
+            _text._lookup_text_encoding(name)
         assert ours.value.args == theirs.value.args
-    assert _textio._lookup_text_encoding("utf-8").name == "utf-8"
+    assert _text._lookup_text_encoding("utf-8").name == "utf-8"

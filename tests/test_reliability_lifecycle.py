@@ -21,7 +21,7 @@ from platforms import ADVICE, FORK, PROC
 import asyncfile
 import asyncfile.core as core
 from asyncfile import contexts
-from asyncfile._tasks import TaskLock
+from asyncfile.io._locks import TaskLock
 
 
 async def test_task_lock_waiter_cancelled_then_dropped_by_a_release() -> None:

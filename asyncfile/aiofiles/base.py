@@ -19,7 +19,9 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 from .. import tempfile as _tempfile
-from .._bufferedio import BufferedRandom, BufferedReader, FileIO, IOBase
+from ..io._base import IOBase
+from ..io._buffered import BufferedRandom, BufferedReader
+from ..io._raw import FileIO
 
 __all__ = (
     "NATIVE_TYPES",

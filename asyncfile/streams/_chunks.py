@@ -10,8 +10,8 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, cast, overload
 
 from .. import file as _file
-from .._fileio import cached_reader_of
 from ..contexts import get_context
+from ..io._raw import cached_reader_of
 from ._calls import InFlightCall
 
 Chunks: type[AsyncIterator[Any]] | None

@@ -7,7 +7,7 @@ import operator
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, AnyStr, Generic, cast, overload
 
-from .._textio import _locale_encoding, _lookup_text_encoding
+from ..io._text import _locale_encoding, _lookup_text_encoding
 from ._chunks import DEFAULT_CHUNK_SIZE, ChunkReader, Source
 
 if TYPE_CHECKING:

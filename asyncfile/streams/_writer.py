@@ -50,9 +50,9 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 
 from .. import file as _file
-from .._tasks import complete_despite_cancel, runs_to_the_end
 from ..contexts import get_context, running_loop
 from ..core._positional import pwrite
+from ..io._cancellation import complete_despite_cancel, runs_to_the_end
 
 if TYPE_CHECKING:
     from typing_extensions import Buffer, Self

@@ -15,9 +15,10 @@ from mounts import skip_if_memory_backed
 from platforms import PROC
 
 from asyncfile import contexts
-from asyncfile._tasks import TaskLock, complete_despite_cancel, serialized
 from asyncfile.core._positional import pread
 from asyncfile.file import open as aopen
+from asyncfile.io._cancellation import complete_despite_cancel
+from asyncfile.io._locks import TaskLock, serialized
 
 
 class Recorder:

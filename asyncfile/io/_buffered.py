@@ -1,5 +1,6 @@
-"""Binary file objects: io's FileIO, BufferedReader, BufferedWriter and
-BufferedRandom, with coroutines for every call that touches the disk.
+"""The buffered layer: io's BufferedReader, BufferedWriter and
+BufferedRandom, with coroutines for every call that touches the disk, over
+:mod:`._raw`'s files.
 
 Adapted from CPython's Lib/_pyio.py (PSF License), following the C
 implementation (Modules/_io/bufferedio.c) wherever the two differ, since that
@@ -11,7 +12,7 @@ reads return new bytes that are then copied into the buffer, never reads into
 the buffer itself: a cancelled read may still complete in the kernel.
 
 Every public coroutine of one object runs under the
-:class:`~asyncfile._tasks.TaskLock` of its file: the raw file's, which the
+:class:`~asyncfile.io._locks.TaskLock` of its file: the raw file's, which the
 buffered and text files over it share, so calls on any layer of one file never
 interleave.  The lock is taken once, by the public method a call enters; the
 layers below are called through their unlocked methods (``AsyncFileIO``'s for
@@ -33,20 +34,29 @@ from __future__ import annotations
 
 import collections.abc
 import io
-import operator
 import os
 import sys
-import warnings
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
-from typing import TYPE_CHECKING, Any, AnyStr, ClassVar, Generic, NoReturn, TypeVar
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, ClassVar, NoReturn, TypeVar
 
-from ._fileio import DEFAULT_BUFFER_SIZE, AsyncFileIO
-from ._tasks import TaskLock, runs_to_the_end, serialized
-from .contexts import running_loop
+from ..contexts import running_loop
+from ._base import (
+    DEFAULT_BUFFER_SIZE,
+    IOBase,
+    bytes_view,
+    c_int,
+    optional_size,
+    ssize,
+    to_offset,
+    writable_view,
+)
+from ._cancellation import runs_to_the_end
+from ._locks import serialized
+from ._raw import AsyncFileIO, FileIO
 
 FastPathMethod: Any
 try:
-    from ._speedups import FastPathCall, FastPathMethod, read_at_once
+    from .._speedups import FastPathCall, FastPathMethod, read_at_once
 except ImportError:  # built without a C compiler
     FastPathMethod = None
 else:
@@ -54,9 +64,7 @@ else:
     collections.abc.Coroutine.register(FastPathCall)
 
 if TYPE_CHECKING:
-    from types import TracebackType
-
-    from typing_extensions import Buffer, Self
+    from typing_extensions import Buffer
 
 
 __all__ = (
@@ -65,7 +73,6 @@ __all__ = (
     "BufferedRandom",
     "BufferedReader",
     "BufferedWriter",
-    "FileIO",
 )
 
 T = TypeVar("T")
@@ -78,383 +85,10 @@ VALID_SEEK_FLAGS = frozenset(
 )
 
 
-# -- argument conversion, with io's messages ---------------------------------
-
-
 #: Python 3.13 changed io in ways one can see: BufferedIOBase converts the
 #: size of an unsupported read before refusing it, and a buffered write of a
 #: whole buffer's worth goes straight to the raw file.
 _CONVERTS_FIRST = _WRITES_FULL_BUFFERS = sys.version_info >= (3, 13)
-
-_SSIZE_MAX = sys.maxsize
-_OFF_MAX = 2**63 - 1
-
-
-def optional_size(size: object) -> int:
-    """A ``size`` argument that may be None (meaning -1), as io converts it."""
-    if size is None:
-        return -1
-    try:
-        value = operator.index(size)  # type: ignore[arg-type]
-    except TypeError:
-        raise TypeError(
-            f"argument should be integer or None, not '{type(size).__name__}'"
-        ) from None
-    if not -_SSIZE_MAX - 1 <= value <= _SSIZE_MAX:
-        raise OverflowError("cannot fit 'int' into an index-sized integer")
-    return value
-
-
-def ssize(value: object) -> int:
-    """An integer argument io converts to a C ``Py_ssize_t``."""
-    number = operator.index(value)  # type: ignore[arg-type]
-    if not -_SSIZE_MAX - 1 <= number <= _SSIZE_MAX:
-        raise OverflowError("Python int too large to convert to C ssize_t")
-    return number
-
-
-def c_int(value: object) -> int:
-    """An integer argument io converts to a C ``int`` (``whence``)."""
-    number = operator.index(value)  # type: ignore[arg-type]
-    if not -(2**31) <= number < 2**31:
-        raise OverflowError("Python int too large to convert to C int")
-    return number
-
-
-def to_offset(value: object, error: type[Exception]) -> int:
-    """A file offset, as io converts it to a C ``off_t``: ``error`` (with
-    io's message) if it does not fit."""
-    number = operator.index(value)  # type: ignore[arg-type]
-    if not -_OFF_MAX - 1 <= number <= _OFF_MAX:
-        if error is ValueError:
-            raise ValueError("cannot fit 'int' into an offset-sized integer")
-        raise error(_OFF_T_OVERFLOW)
-    return number
-
-
-#: io's message for an offset beyond off_t: Windows converts to a C long long.
-_OFF_T_OVERFLOW = (
-    "int too big to convert"
-    if sys.platform == "win32"
-    else "Python int too large to convert to C long"
-)
-
-
-def bytes_view(data: object) -> memoryview:
-    """A byte view of a bytes-like argument to ``write``."""
-    try:
-        view = memoryview(data)  # type: ignore[arg-type]
-    except TypeError:
-        raise TypeError(
-            f"a bytes-like object is required, not '{type(data).__name__}'"
-        ) from None
-    return view if view.format == "B" and view.ndim == 1 else view.cast("B")
-
-
-def writable_view(buffer: object, method: str) -> memoryview:
-    """A byte view of the read-write buffer given to ``readinto``."""
-    message = (
-        f"{method}() argument must be read-write bytes-like object, "
-        f"not {type(buffer).__name__}"
-    )
-    try:
-        view = memoryview(buffer)  # type: ignore[arg-type]
-    except TypeError:
-        raise TypeError(message) from None
-    if view.readonly:
-        view.release()
-        raise TypeError(message)
-    return view if view.format == "B" and view.ndim == 1 else view.cast("B")
-
-
-# -- what every file object shares ----------------------------------------------
-
-
-class IOBase(Generic[AnyStr]):
-    """What io.IOBase gives every file object, asynchronously: ``async with``,
-    ``async for``, ``readlines``, ``writelines`` and ``iter_chunked``."""
-
-    _lock: TaskLock
-
-    @property
-    def closed(self) -> bool:
-        raise NotImplementedError
-
-    def _checkClosed(self, message: str | None = None) -> None:
-        if self.closed:
-            raise ValueError(
-                "I/O operation on closed file." if message is None else message
-            )
-
-    async def read(self, size: int | None = -1) -> AnyStr:
-        raise NotImplementedError
-
-    async def close(self) -> None:
-        raise NotImplementedError
-
-    async def _iter_next(self) -> AnyStr | None:
-        """The next line for ``async for``, None at the end (called locked)."""
-        raise NotImplementedError
-
-    def _release_now(self) -> None:
-        """Close the descriptor without I/O (from ``__del__``)."""
-
-    async def __aenter__(self) -> Self:
-        self._checkClosed()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.close()
-
-    def __aiter__(self) -> Self:
-        self._checkClosed()
-        return self
-
-    @serialized
-    async def __anext__(self) -> AnyStr:
-        line = await self._iter_next()
-        if line is None:
-            raise StopAsyncIteration
-        return line
-
-    @serialized
-    async def _next_line(self) -> AnyStr | None:
-        """``__anext__`` for async generators, which cannot raise
-        StopAsyncIteration: None at the end."""
-        return await self._iter_next()
-
-    @serialized
-    async def readlines(self, hint: int | None = -1) -> list[AnyStr]:
-        """Like ``io.IOBase.readlines``: the lines to the end of the file, or,
-        with a positive ``hint``, lines until their total length exceeds it."""
-        limit = optional_size(hint)
-        self._checkClosed()
-        lines: list[AnyStr] = []
-        length = 0
-        while True:
-            line = await self._iter_next()
-            if line is None:
-                return lines
-            lines.append(line)
-            if limit > 0:
-                if len(line) > limit - length:
-                    return lines
-                length += len(line)
-
-    async def _writelines(
-        self, lines: Iterable[Any], write: Callable[[Any], Awaitable[int]]
-    ) -> None:
-        self._checkClosed()
-        for line in lines:
-            await write(line)
-
-    async def iter_chunked(
-        self, size: int = DEFAULT_BUFFER_SIZE
-    ) -> AsyncIterator[AnyStr]:
-        """Yield ``read(size)`` results until the end of the file.
-
-        Each chunk is one serialised ``read``; other calls may run between
-        chunks.
-        """
-        size = operator.index(size)
-        if size <= 0:
-            raise ValueError("chunk size must be positive")
-        while True:
-            chunk = await self.read(size)
-            if not chunk:
-                return
-            yield chunk
-
-    #: True while a text file wraps this one (see ``AsyncFileIO._wrapped``).
-    _wrapped = False
-
-    def __del__(self) -> None:
-        """Like io's finaliser: an unclosed file warns (``ResourceWarning``,
-        unless it does not own its descriptor), writes what it still buffers
-        with blocking system calls, as io does, and releases its descriptor.
-        An error is reported as io reports it, as unraisable.  The outermost
-        layer does it all, even where the cycle collector finalises the inner
-        ones first (io then loses the data)."""
-        try:
-            if self._wrapped or self.closed:
-                return
-            warns = self._warns_unclosed()
-        except Exception:  # partly built, or detached
-            return
-        try:
-            if warns:
-                warnings.warn(
-                    f"unclosed file {self!r}",
-                    ResourceWarning,
-                    stacklevel=2,
-                    source=self,
-                )
-        finally:
-            try:
-                self._flush_at_collection()
-            finally:
-                self._release_now()
-
-    def _warns_unclosed(self) -> bool:
-        return True
-
-    def _flush_at_collection(self) -> None:
-        """Write what is buffered, blocking, if no call was in flight (a file
-        collected with its task, mid-call, writes nothing: what its call had
-        in the kernel is unknown)."""
-
-
-# -- the raw layer ----------------------------------------------------------------
-
-
-class FileIO(AsyncFileIO, IOBase[bytes]):
-    """A raw binary file, like ``io.FileIO``: what ``open(..., buffering=0)``
-    returns.
-
-    Every read and write is one call to the kernel.  ``readline`` on a
-    seekable file reads ahead with ``pread`` and moves the position past the
-    line only; on a pipe it reads one byte at a time, as io does.
-    """
-
-    @serialized
-    async def read(self, size: int | None = -1) -> bytes:
-        """Like ``io.FileIO.read``: at most ``size`` bytes, one system call
-        (all to the end of the file if ``size`` is negative or None)."""
-        return await super().read(optional_size(size))
-
-    @serialized
-    async def readall(self) -> bytes:
-        """Like ``io.FileIO.readall``.  If cancelled, the position is left
-        where it was."""
-        return await super().readall()
-
-    @serialized
-    async def readinto(self, buffer: Buffer) -> int:
-        """Like ``io.FileIO.readinto``."""
-        with writable_view(buffer, "readinto"):
-            pass
-        return await super().readinto(buffer)
-
-    @serialized
-    async def readline(self, size: int | None = -1) -> bytes:
-        """Like ``io.FileIO.readline``: up to and including the next ``b"\\n"``,
-        at most ``size`` bytes."""
-        return await self._readline(optional_size(size))
-
-    async def _readline(self, limit: int) -> bytes:
-        if self._position is None:
-            return await self._readline_bytewise(limit)
-        start = self._position
-        chunks: list[bytes] = []
-        total = 0
-        while limit < 0 or total < limit:
-            want = DEFAULT_BUFFER_SIZE if limit < 0 else limit - total
-            data = await super().pread(min(want, DEFAULT_BUFFER_SIZE), start + total)
-            if not data:
-                break
-            end = data.find(b"\n") + 1
-            if end:
-                data = data[:end]
-            chunks.append(data)
-            total += len(data)
-            if end:
-                break
-        self._position = start + total
-        return b"".join(chunks)
-
-    async def _readline_bytewise(self, limit: int) -> bytes:
-        line = bytearray()
-        while limit < 0 or len(line) < limit:
-            byte = await super().read(1)
-            if not byte:
-                break
-            line += byte
-            if byte == b"\n":
-                break
-        return bytes(line)
-
-    async def _iter_next(self) -> bytes | None:
-        return await self._readline(-1) or None
-
-    @serialized
-    async def write(self, data: Buffer) -> int:
-        """Like ``io.FileIO.write``, but always writes all of ``data``.  Once
-        started, the write completes even if the call is cancelled."""
-        with bytes_view(data):
-            pass  # io's TypeError for what is not a buffer
-        return await super().write(data)
-
-    async def writelines(self, lines: Iterable[Buffer]) -> None:
-        """Like ``io.IOBase.writelines``: ``write`` each item, in order."""
-        await self._writelines(lines, self.write)
-
-    @serialized
-    async def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
-        """Like ``io.FileIO.seek``; no I/O is done (the position is tracked
-        here), except asking the file's size for ``SEEK_END``."""
-        offset = to_offset(offset, OverflowError)
-        return await super().seek(offset, c_int(whence))
-
-    @serialized
-    async def truncate(self, size: int | None = None) -> int:
-        """Like ``io.FileIO.truncate``; completes even if cancelled."""
-        return await super().truncate(size)
-
-    @serialized
-    async def flush(self) -> None:
-        """Nothing is buffered here; fails only on a closed file, like io."""
-        self._checkClosed()
-
-    @serialized
-    async def close(self) -> None:
-        """Like ``io.FileIO.close``; idempotent."""
-        await super().close()
-
-    @serialized
-    async def pread(self, size: int, offset: int) -> bytes:
-        """Read up to ``size`` bytes at ``offset``; the position does not move."""
-        return await super().pread(size, offset)
-
-    @serialized
-    async def preadinto(self, buffer: Buffer, offset: int) -> int:
-        """Fill ``buffer`` from ``offset``; the position does not move."""
-        return await super().preadinto(buffer, offset)
-
-    @serialized
-    async def pwrite(self, data: Buffer, offset: int) -> int:
-        """Write all of ``data`` at ``offset`` (at the end in append mode: the
-        kernel ignores the offset of an ``O_APPEND`` file); the position does
-        not move.  Completes even if cancelled."""
-        return await super().pwrite(data, offset)
-
-    @serialized
-    async def stat(self) -> os.stat_result:
-        """``os.fstat`` of the descriptor."""
-        return await super().stat()
-
-    @serialized
-    async def fsync(self) -> None:
-        """Flush the file's data and metadata to the device."""
-        await super().fsync()
-
-    @serialized
-    async def datasync(self) -> None:
-        """Flush the file's data to the device."""
-        await super().datasync()
-
-    def _release_now(self) -> None:
-        if not self._closed:
-            self._closed = True
-            if self._closefd:
-                os.close(self._fd)
-
-    def __del__(self) -> None:
-        AsyncFileIO.__del__(self)
 
 
 # -- buffered layers --------------------------------------------------------------
@@ -542,10 +176,10 @@ class PyBufferedFileBase:
 
 
 if TYPE_CHECKING:
-    from ._speedups import BufferedFileBase
+    from .._speedups import BufferedFileBase
 else:
     try:
-        from ._speedups import BufferedFileBase
+        from .._speedups import BufferedFileBase
     except ImportError:  # built without a compiler
         BufferedFileBase = PyBufferedFileBase
 

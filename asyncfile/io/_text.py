@@ -37,19 +37,14 @@ import warnings
 from collections.abc import AsyncIterator, Callable, Iterable
 from typing import TYPE_CHECKING, Any, Final, NamedTuple, NoReturn
 
-from ._bufferedio import (
-    FastPathMethod,
-    IOBase,
-    _BufferedBase,
-    c_int,
-    optional_size,
-    ssize,
-)
-from ._tasks import TaskLock, runs_to_the_end, serialized
+from ._base import IOBase, c_int, optional_size, ssize
+from ._buffered import FastPathMethod, _BufferedBase
+from ._cancellation import runs_to_the_end
+from ._locks import TaskLock, serialized
 
 TextLines: type[AsyncIterator[str]] | None
 try:
-    from ._speedups import TextLines, write_plainly
+    from .._speedups import TextLines, write_plainly
 except ImportError:  # built without a C compiler
     TextLines = None
 
@@ -159,10 +154,10 @@ class PyTextFileBase:
 
 
 if TYPE_CHECKING:
-    from ._speedups import TextFileBase
+    from .._speedups import TextFileBase
 else:
     try:
-        from ._speedups import TextFileBase
+        from .._speedups import TextFileBase
     except ImportError:  # built without a compiler
         TextFileBase = PyTextFileBase
 

@@ -1,4 +1,7 @@
-"""AsyncFileIO: the raw layer, ``io.FileIO``'s contract with coroutines.
+"""The raw layer, ``io.FileIO``'s contract with coroutines: ``AsyncFileIO``,
+whose methods take no lock (the layers above call them holding the file's
+lock), and ``FileIO``, what ``open(..., buffering=0)`` returns: the same with
+io's argument checks, each call under the file's lock.
 
 Reads and writes of a seekable file are positional operations of the core
 context serving the running loop, so the file's position is tracked here rather
@@ -27,22 +30,31 @@ import os
 import stat
 import sys
 import warnings
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from . import _filesystem
-from ._readiness import wait_readable
-from ._tasks import TaskLock, complete_despite_cancel
-from .contexts import get_context, running_loop
-from .core._positional import OPEN_FLAGS, pwrite
+from .. import _filesystem
+from .._readiness import wait_readable
+from ..contexts import get_context, running_loop
+from ..core._positional import OPEN_FLAGS, pwrite
+from ._base import (
+    DEFAULT_BUFFER_SIZE,
+    IOBase,
+    bytes_view,
+    c_int,
+    optional_size,
+    to_offset,
+    writable_view,
+)
+from ._cancellation import complete_despite_cancel
+from ._locks import TaskLock, serialized
 
 if TYPE_CHECKING:
     from typing_extensions import Buffer
 
-    from .core.asyncio_base import AsyncioContextBase, CachedReader
+    from ..core.asyncio_base import AsyncioContextBase, CachedReader
 
-__all__ = ("AsyncFileIO",)
-
-DEFAULT_BUFFER_SIZE = io.DEFAULT_BUFFER_SIZE
+__all__ = ("AsyncFileIO", "FileIO")
 
 
 @functools.cache
@@ -76,10 +88,10 @@ class PyRawFileBase:
 
 
 if TYPE_CHECKING:
-    from ._speedups import RawFileBase
+    from .._speedups import RawFileBase
 else:
     try:
-        from ._speedups import RawFileBase
+        from .._speedups import RawFileBase
     except ImportError:  # built without a compiler
         RawFileBase = PyRawFileBase
 
@@ -637,3 +649,151 @@ def _append_all(fd: int, data: Buffer, position: int) -> tuple[int, int]:
         # an append-mode descriptor to the end before it looks at the count.
         os.write(fd, b"")
     return count, os.lseek(fd, 0, os.SEEK_CUR)
+
+
+# -- the public raw file: AsyncFileIO with io's checks, under the file's lock -----
+
+
+class FileIO(AsyncFileIO, IOBase[bytes]):
+    """A raw binary file, like ``io.FileIO``: what ``open(..., buffering=0)``
+    returns.
+
+    Every read and write is one call to the kernel.  ``readline`` on a
+    seekable file reads ahead with ``pread`` and moves the position past the
+    line only; on a pipe it reads one byte at a time, as io does.
+    """
+
+    @serialized
+    async def read(self, size: int | None = -1) -> bytes:
+        """Like ``io.FileIO.read``: at most ``size`` bytes, one system call
+        (all to the end of the file if ``size`` is negative or None)."""
+        return await super().read(optional_size(size))
+
+    @serialized
+    async def readall(self) -> bytes:
+        """Like ``io.FileIO.readall``.  If cancelled, the position is left
+        where it was."""
+        return await super().readall()
+
+    @serialized
+    async def readinto(self, buffer: Buffer) -> int:
+        """Like ``io.FileIO.readinto``."""
+        with writable_view(buffer, "readinto"):
+            pass
+        return await super().readinto(buffer)
+
+    @serialized
+    async def readline(self, size: int | None = -1) -> bytes:
+        """Like ``io.FileIO.readline``: up to and including the next ``b"\\n"``,
+        at most ``size`` bytes."""
+        return await self._readline(optional_size(size))
+
+    async def _readline(self, limit: int) -> bytes:
+        if self._position is None:
+            return await self._readline_bytewise(limit)
+        start = self._position
+        chunks: list[bytes] = []
+        total = 0
+        while limit < 0 or total < limit:
+            want = DEFAULT_BUFFER_SIZE if limit < 0 else limit - total
+            data = await super().pread(min(want, DEFAULT_BUFFER_SIZE), start + total)
+            if not data:
+                break
+            end = data.find(b"\n") + 1
+            if end:
+                data = data[:end]
+            chunks.append(data)
+            total += len(data)
+            if end:
+                break
+        self._position = start + total
+        return b"".join(chunks)
+
+    async def _readline_bytewise(self, limit: int) -> bytes:
+        line = bytearray()
+        while limit < 0 or len(line) < limit:
+            byte = await super().read(1)
+            if not byte:
+                break
+            line += byte
+            if byte == b"\n":
+                break
+        return bytes(line)
+
+    async def _iter_next(self) -> bytes | None:
+        return await self._readline(-1) or None
+
+    @serialized
+    async def write(self, data: Buffer) -> int:
+        """Like ``io.FileIO.write``, but always writes all of ``data``.  Once
+        started, the write completes even if the call is cancelled."""
+        with bytes_view(data):
+            pass  # io's TypeError for what is not a buffer
+        return await super().write(data)
+
+    async def writelines(self, lines: Iterable[Buffer]) -> None:
+        """Like ``io.IOBase.writelines``: ``write`` each item, in order."""
+        await self._writelines(lines, self.write)
+
+    @serialized
+    async def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        """Like ``io.FileIO.seek``; no I/O is done (the position is tracked
+        here), except asking the file's size for ``SEEK_END``."""
+        offset = to_offset(offset, OverflowError)
+        return await super().seek(offset, c_int(whence))
+
+    @serialized
+    async def truncate(self, size: int | None = None) -> int:
+        """Like ``io.FileIO.truncate``; completes even if cancelled."""
+        return await super().truncate(size)
+
+    @serialized
+    async def flush(self) -> None:
+        """Nothing is buffered here; fails only on a closed file, like io."""
+        self._checkClosed()
+
+    @serialized
+    async def close(self) -> None:
+        """Like ``io.FileIO.close``; idempotent."""
+        await super().close()
+
+    @serialized
+    async def pread(self, size: int, offset: int) -> bytes:
+        """Read up to ``size`` bytes at ``offset``; the position does not move."""
+        return await super().pread(size, offset)
+
+    @serialized
+    async def preadinto(self, buffer: Buffer, offset: int) -> int:
+        """Fill ``buffer`` from ``offset``; the position does not move."""
+        return await super().preadinto(buffer, offset)
+
+    @serialized
+    async def pwrite(self, data: Buffer, offset: int) -> int:
+        """Write all of ``data`` at ``offset`` (at the end in append mode: the
+        kernel ignores the offset of an ``O_APPEND`` file); the position does
+        not move.  Completes even if cancelled."""
+        return await super().pwrite(data, offset)
+
+    @serialized
+    async def stat(self) -> os.stat_result:
+        """``os.fstat`` of the descriptor."""
+        return await super().stat()
+
+    @serialized
+    async def fsync(self) -> None:
+        """Flush the file's data and metadata to the device."""
+        await super().fsync()
+
+    @serialized
+    async def datasync(self) -> None:
+        """Flush the file's data to the device."""
+        await super().datasync()
+
+    def _release_now(self) -> None:
+        if not self._closed:
+            self._closed = True
+            if self._closefd:
+                os.close(self._fd)
+
+    def __del__(self) -> None:
+        AsyncFileIO.__del__(self)
