@@ -6,7 +6,9 @@ chunk iterator serves cached chunks from them without running
 
 from __future__ import annotations
 
+import gc
 import sys
+import weakref
 from pathlib import Path
 
 import pytest
@@ -16,8 +18,8 @@ from asyncfile import ChunkReader, contexts
 from asyncfile._fileio import cached_reader_of
 from asyncfile.streams import _chunks
 
-#: What the C chunk iterator reads and moves on the reader.
-CHUNK_FIELDS = {
+#: The reader's declared fields that hold objects, and so may make cycles.
+OBJECT_FIELDS = {
     "_cached_reader",
     "_pending",
     "chunk_size",
@@ -25,12 +27,10 @@ CHUNK_FIELDS = {
     "_next",
     "_offset",
     "_held",
-    "_fd",
-    "_closed",
-    "_busy",
-    "_eof",
-    "reuse_buffers",
 }
+
+#: What the C chunk iterator reads and moves on the reader.
+CHUNK_FIELDS = OBJECT_FIELDS | {"_fd", "_closed", "_busy", "_eof", "reuse_buffers"}
 
 CHUNK = 4096
 CHUNKS = 256
@@ -93,6 +93,21 @@ async def test_a_reader_keeps_its_hot_state_in_the_declared_fields(
         assert reader._offset == 10 + CHUNK
         assert not CHUNK_FIELDS & set(vars(reader))
     assert (reader._fd, reader._closed) == (-1, True)
+
+
+@pytest.mark.parametrize("field", sorted(OBJECT_FIELDS))
+def test_a_cycle_through_a_declared_field_is_collected(
+    cached_file: tuple[Path, bytes], field: str
+) -> None:
+    """The collector sees each object field (the C base's traverse visits
+    it), so a reader that a field's value leads back to is freed."""
+    path, _ = cached_file
+    reader = ChunkReader(path)
+    setattr(reader, field, [reader])
+    gone = weakref.ref(reader)
+    del reader
+    gc.collect()
+    assert gone() is None
 
 
 def test_reuse_buffers_counts_as_its_bool(cached_file: tuple[Path, bytes]) -> None:
