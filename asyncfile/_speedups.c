@@ -23,9 +23,7 @@ typedef struct {
     PyTypeObject *text_lines_type;
     PyTypeObject *fast_path_method_type;
     PyTypeObject *fast_path_call_type;
-    PyObject *str_pending;
     PyObject *str_owner;
-    PyObject *str_closed;
     PyObject *str_anext;
     PyObject *str_throw;
     PyObject *str_close;
@@ -36,17 +34,7 @@ typedef struct {
     PyObject *str_reads;
     PyObject *str_writes;
     PyObject *str_install;
-    PyObject *str_cached_reader;
-    PyObject *str_opened;
-    PyObject *str_fd_field;
-    PyObject *str_chunk_size;
-    PyObject *str_end;
-    PyObject *str_busy;
-    PyObject *str_eof;
-    PyObject *str_held;
-    PyObject *str_reuse_buffers;
-    PyObject *str_next;
-    PyObject *str_offset;
+    PyTypeObject *chunk_reader_type;
     PyTypeObject *chunks_type;
     PyTypeObject *raw_file_type;
     PyTypeObject *buffered_file_type;
@@ -1616,52 +1604,135 @@ static PyType_Spec fast_path_method_spec = {
 };
 
 /* ---------------------------------------------------------------------------
+ * ChunkReaderBase: a ChunkReader's hot state, declared.
+ *
+ * streams._chunks.ChunkReader derives from it: what serving a cached chunk
+ * reads and moves (the range, where the next read starts, the descriptor and
+ * the core's cached reader, the flags that rule the fast path out) are these
+ * members, which Chunks reads from the struct rather than by name from the
+ * reader's __dict__.  streams._chunks.PyChunkReaderBase (__slots__ of the
+ * same names) is its twin; tests/test_streams_declared_fields.py checks that
+ * the two declare the same names and that the fast path fires.
+ */
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *cached_reader; /* _cached_reader: the core's read_cached, or None */
+    PyObject *pending;       /* _pending: the reads in flight (a deque) */
+    PyObject *chunk_size;    /* chunk_size: an int */
+    PyObject *end;           /* end: an int; None: to the end of the file */
+    PyObject *next;          /* _next: an int, where the next read starts */
+    PyObject *offset;        /* _offset: an int, where the next chunk starts */
+    PyObject *held;          /* _held: the buffer the caller has, or None */
+    int fd;                  /* _fd: the descriptor read; -1 while none is open */
+    char closed;             /* _closed */
+    char busy;               /* _busy: a __anext__ is running */
+    char eof;                /* _eof: a read came back short */
+    char reuse_buffers;      /* reuse_buffers */
+} ChunkReaderObject;
+
+static PyMemberDef chunk_reader_members[] = {
+    {"_cached_reader", T_OBJECT, offsetof(ChunkReaderObject, cached_reader), 0, NULL},
+    {"_pending", T_OBJECT, offsetof(ChunkReaderObject, pending), 0, NULL},
+    {"chunk_size", T_OBJECT, offsetof(ChunkReaderObject, chunk_size), 0, NULL},
+    {"end", T_OBJECT, offsetof(ChunkReaderObject, end), 0, NULL},
+    {"_next", T_OBJECT, offsetof(ChunkReaderObject, next), 0, NULL},
+    {"_offset", T_OBJECT, offsetof(ChunkReaderObject, offset), 0, NULL},
+    {"_held", T_OBJECT, offsetof(ChunkReaderObject, held), 0, NULL},
+    {"_fd", T_INT, offsetof(ChunkReaderObject, fd), 0, NULL},
+    {"_closed", T_BOOL, offsetof(ChunkReaderObject, closed), 0, NULL},
+    {"_busy", T_BOOL, offsetof(ChunkReaderObject, busy), 0, NULL},
+    {"_eof", T_BOOL, offsetof(ChunkReaderObject, eof), 0, NULL},
+    {"reuse_buffers", T_BOOL, offsetof(ChunkReaderObject, reuse_buffers), 0, NULL},
+    {NULL, 0, 0, 0, NULL},
+};
+
+static PyObject *
+chunk_reader_new(PyTypeObject *type, PyObject *Py_UNUSED(args),
+                 PyObject *Py_UNUSED(kwargs))
+{
+    ChunkReaderObject *self = (ChunkReaderObject *)type->tp_alloc(type, 0);
+    if (self != NULL) {
+        self->fd = -1;
+    }
+    return (PyObject *)self;
+}
+
+static int
+chunk_reader_traverse(PyObject *op, visitproc visit, void *arg)
+{
+    ChunkReaderObject *self = (ChunkReaderObject *)op;
+    Py_VISIT(Py_TYPE(op));
+    Py_VISIT(self->cached_reader);
+    Py_VISIT(self->pending);
+    Py_VISIT(self->chunk_size);
+    Py_VISIT(self->end);
+    Py_VISIT(self->next);
+    Py_VISIT(self->offset);
+    Py_VISIT(self->held);
+    return 0;
+}
+
+static int
+chunk_reader_clear(PyObject *op)
+{
+    ChunkReaderObject *self = (ChunkReaderObject *)op;
+    Py_CLEAR(self->cached_reader);
+    Py_CLEAR(self->pending);
+    Py_CLEAR(self->chunk_size);
+    Py_CLEAR(self->end);
+    Py_CLEAR(self->next);
+    Py_CLEAR(self->offset);
+    Py_CLEAR(self->held);
+    return 0;
+}
+
+static void
+chunk_reader_dealloc(PyObject *op)
+{
+    PyTypeObject *type = Py_TYPE(op);
+    PyObject_GC_UnTrack(op);
+    (void)chunk_reader_clear(op);
+    type->tp_free(op);
+    Py_DECREF(type);
+}
+
+PyDoc_STRVAR(chunk_reader__doc__,
+"ChunkReaderBase()\n--\n\n"
+"The state of an asyncfile ChunkReader that its fast path reads and moves:\n"
+"_cached_reader, _pending, chunk_size, end, _next, _offset, _held, _fd,\n"
+"_closed, _busy, _eof, reuse_buffers.");
+
+static PyType_Slot chunk_reader_slots[] = {
+    {Py_tp_new, chunk_reader_new},
+    {Py_tp_dealloc, chunk_reader_dealloc},
+    {Py_tp_traverse, chunk_reader_traverse},
+    {Py_tp_clear, chunk_reader_clear},
+    {Py_tp_members, chunk_reader_members},
+    {Py_tp_doc, (void *)chunk_reader__doc__},
+    {0, NULL},
+};
+
+static PyType_Spec chunk_reader_spec = {
+    .name = "asyncfile._speedups.ChunkReaderBase",
+    .basicsize = sizeof(ChunkReaderObject),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_BASETYPE |
+             Py_TPFLAGS_IMMUTABLETYPE,
+    .slots = chunk_reader_slots,
+};
+
+/* ---------------------------------------------------------------------------
  * Chunks: `async for` over a ChunkReader.
  */
 
 typedef struct {
     PyObject_HEAD
     PyObject *reader;
-    PyObject *reader_dict; /* reader.__dict__, where its state lives */
-    /* The reader's _Opened last seen, and its descriptor */
-    PyObject *opened;
-    PyObject *fd;
+    ChunkReaderObject *fields; /* `reader`, if it is a ChunkReaderBase; else NULL */
     PyObject *anext;    /* reader.__anext__, for every chunk not served here */
     PyObject *last_call; /* the last call handed out, reused once let go */
     speedups_state *state;
 } ChunksObject;
-
-/* 1 if `name` is `expected` in the reader's __dict__, else 0. */
-static int
-reader_field_is(ChunksObject *self, PyObject *name, PyObject *expected)
-{
-    PyObject *value = PyDict_GetItemWithError(self->reader_dict, name);
-    PyErr_Clear();
-    return value == expected;
-}
-
-/* The reader's descriptor, while it has one open; NULL without an error if
- * not. */
-static PyObject *
-chunks_fd(ChunksObject *self)
-{
-    speedups_state *st = self->state;
-    PyObject *opened = PyDict_GetItemWithError(self->reader_dict, st->str_opened);
-    if (opened == NULL || opened == Py_None) {
-        PyErr_Clear();
-        return NULL;
-    }
-    if (opened != self->opened) {
-        PyObject *fd = PyObject_GetAttr(opened, st->str_fd_field);
-        if (fd == NULL) {
-            PyErr_Clear();
-            return NULL;
-        }
-        Py_XSETREF(self->opened, Py_NewRef(opened));
-        Py_XSETREF(self->fd, fd);
-    }
-    return self->fd;
-}
 
 /* What ChunkReader.__anext__ returns when nothing is pending and the page
  * cache has the next chunk now (ChunkReader._cached_chunk, without its
@@ -1670,35 +1741,25 @@ chunks_fd(ChunksObject *self)
 static PyObject *
 chunks_take_cached(FastPathCallObject *call)
 {
-    ChunksObject *self = (ChunksObject *)call->owner;
-    speedups_state *st = self->state;
-    PyObject *dict = self->reader_dict;
-    PyObject *reader = PyDict_GetItemWithError(dict, st->str_cached_reader);
-    PyObject *pending = PyDict_GetItemWithError(dict, st->str_pending);
-    PyObject *size_field = PyDict_GetItemWithError(dict, st->str_chunk_size);
-    PyObject *end = PyDict_GetItemWithError(dict, st->str_end);
-    PyObject *next_field = PyDict_GetItemWithError(dict, st->str_next);
-    PyObject *fd = chunks_fd(self);
+    ChunkReaderObject *reader = ((ChunksObject *)call->owner)->fields;
     Py_ssize_t next, chunk_size;
-    if (reader == NULL || reader == Py_None || pending == NULL || end == NULL ||
-        fd == NULL || !reader_field_is(self, st->str_closed, Py_False) ||
-        !reader_field_is(self, st->str_busy, Py_False) ||
-        !reader_field_is(self, st->str_eof, Py_False) ||
-        !reader_field_is(self, st->str_held, Py_None) ||
-        !reader_field_is(self, st->str_reuse_buffers, Py_False) ||
-        !exact_ssize(next_field, &next) || !exact_ssize(size_field, &chunk_size)) {
-        PyErr_Clear();
+    if (reader == NULL || reader->closed || reader->busy || reader->eof ||
+        reader->reuse_buffers || reader->fd < 0 || reader->held != Py_None ||
+        reader->cached_reader == NULL || reader->cached_reader == Py_None ||
+        reader->pending == NULL || reader->end == NULL ||
+        !exact_ssize(reader->next, &next) ||
+        !exact_ssize(reader->chunk_size, &chunk_size)) {
         return NULL;
     }
-    Py_ssize_t waiting = PyObject_Size(pending);
+    Py_ssize_t waiting = PyObject_Size(reader->pending);
     if (waiting != 0) {
         PyErr_Clear();
         return NULL;
     }
     Py_ssize_t size = chunk_size;
-    if (end != Py_None) {
+    if (reader->end != Py_None) {
         Py_ssize_t stop;
-        if (!exact_ssize(end, &stop)) {
+        if (!exact_ssize(reader->end, &stop)) {
             return NULL;
         }
         size = Py_MIN(chunk_size, stop - next);
@@ -1706,17 +1767,19 @@ chunks_take_cached(FastPathCallObject *call)
     if (size <= 0) {
         return NULL; /* the end of the range: __anext__ closes the reader */
     }
-    PyObject *args[4] = {NULL, NULL, Py_NewRef(fd), Py_NewRef(next_field)};
-    args[1] = size == chunk_size ? Py_NewRef(size_field) : PyLong_FromSsize_t(size);
-    if (args[1] == NULL) {
-        Py_DECREF(args[2]);
-        Py_DECREF(args[3]);
+    PyObject *size_arg =
+        size == chunk_size ? Py_NewRef(reader->chunk_size) : PyLong_FromSsize_t(size);
+    PyObject *fd_arg = size_arg != NULL ? PyLong_FromLong(reader->fd) : NULL;
+    if (fd_arg == NULL) {
+        Py_XDECREF(size_arg);
         return NULL;
     }
-    Py_INCREF(reader);
-    PyObject *data = PyObject_Vectorcall(reader, args + 1,
+    /* New references: the call may run code that moves the reader's fields. */
+    PyObject *read_cached = Py_NewRef(reader->cached_reader);
+    PyObject *args[4] = {NULL, size_arg, fd_arg, Py_NewRef(reader->next)};
+    PyObject *data = PyObject_Vectorcall(read_cached, args + 1,
                                          3 | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL);
-    Py_DECREF(reader);
+    Py_DECREF(read_cached);
     Py_DECREF(args[1]);
     Py_DECREF(args[2]);
     Py_DECREF(args[3]);
@@ -1737,14 +1800,15 @@ chunks_take_cached(FastPathCallObject *call)
     }
     Py_ssize_t got = PyBytes_GET_SIZE(data);
     PyObject *offset = PyLong_FromSsize_t(next + got);
-    if (offset == NULL || PyDict_SetItem(dict, st->str_next, offset) < 0 ||
-        PyDict_SetItem(dict, st->str_offset, offset) < 0 ||
-        (got < size && PyDict_SetItem(dict, st->str_eof, Py_True) < 0)) {
-        Py_XDECREF(offset);
+    if (offset == NULL) {
         Py_DECREF(data);
         return NULL;
     }
-    Py_DECREF(offset);
+    Py_XSETREF(reader->next, Py_NewRef(offset));
+    Py_XSETREF(reader->offset, offset);
+    if (got < size) {
+        reader->eof = 1;
+    }
     return data;
 }
 
@@ -1775,11 +1839,13 @@ chunks_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     self->state = st;
     self->reader = Py_NewRef(reader);
     self->anext = PyObject_GetAttr(reader, st->str_anext);
-    self->reader_dict = self->anext != NULL ? PyObject_GenericGetDict(reader, NULL) : NULL;
-    if (self->reader_dict == NULL) {
+    if (self->anext == NULL) {
         Py_DECREF(self);
         return NULL;
     }
+    self->fields = PyObject_TypeCheck(reader, st->chunk_reader_type)
+                       ? (ChunkReaderObject *)reader
+                       : NULL;
     return (PyObject *)self;
 }
 
@@ -1789,9 +1855,6 @@ chunks_traverse(PyObject *op, visitproc visit, void *arg)
     ChunksObject *self = (ChunksObject *)op;
     Py_VISIT(Py_TYPE(op));
     Py_VISIT(self->reader);
-    Py_VISIT(self->reader_dict);
-    Py_VISIT(self->opened);
-    Py_VISIT(self->fd);
     Py_VISIT(self->anext);
     Py_VISIT(self->last_call);
     return 0;
@@ -1801,10 +1864,8 @@ static int
 chunks_clear(PyObject *op)
 {
     ChunksObject *self = (ChunksObject *)op;
+    self->fields = NULL;
     Py_CLEAR(self->reader);
-    Py_CLEAR(self->reader_dict);
-    Py_CLEAR(self->opened);
-    Py_CLEAR(self->fd);
     Py_CLEAR(self->anext);
     Py_CLEAR(self->last_call);
     return 0;
@@ -1855,26 +1916,13 @@ speedups_exec(PyObject *module)
         PyObject **slot;
         const char *text;
     } names[] = {
-        {&st->str_pending, "_pending"},
         {&st->str_owner, "_owner"},
-        {&st->str_closed, "_closed"},
         {&st->str_anext, "__anext__"},
         {&st->str_throw, "throw"},
         {&st->str_close, "close"},
         {&st->str_reads, "_reads"},
         {&st->str_writes, "_writes"},
         {&st->str_install, "_install"},
-        {&st->str_cached_reader, "_cached_reader"},
-        {&st->str_opened, "_opened"},
-        {&st->str_fd_field, "fd"},
-        {&st->str_chunk_size, "chunk_size"},
-        {&st->str_end, "end"},
-        {&st->str_busy, "_busy"},
-        {&st->str_eof, "_eof"},
-        {&st->str_held, "_held"},
-        {&st->str_reuse_buffers, "reuse_buffers"},
-        {&st->str_next, "_next"},
-        {&st->str_offset, "_offset"},
     };
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         if ((*names[i].slot = PyUnicode_InternFromString(names[i].text)) == NULL) {
@@ -1915,6 +1963,12 @@ speedups_exec(PyObject *module)
     if (st->text_file_type == NULL || PyModule_AddType(module, st->text_file_type) < 0) {
         return -1;
     }
+    st->chunk_reader_type =
+        (PyTypeObject *)PyType_FromModuleAndSpec(module, &chunk_reader_spec, NULL);
+    if (st->chunk_reader_type == NULL ||
+        PyModule_AddType(module, st->chunk_reader_type) < 0) {
+        return -1;
+    }
     st->chunks_type =
         (PyTypeObject *)PyType_FromModuleAndSpec(module, &chunks_spec, NULL);
     if (st->chunks_type == NULL || PyModule_AddType(module, st->chunks_type) < 0) {
@@ -1933,6 +1987,7 @@ speedups_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(st->lock_type);
     Py_VISIT(st->lock_owner_slot);
     Py_VISIT(st->buffered_type);
+    Py_VISIT(st->chunk_reader_type);
     Py_VISIT(st->chunks_type);
     Py_VISIT(st->raw_file_type);
     Py_VISIT(st->buffered_file_type);
@@ -1946,9 +2001,7 @@ speedups_clear(PyObject *module)
     speedups_state *st = get_state(module);
     Py_CLEAR(st->text_lines_type);
     Py_CLEAR(st->fast_path_call_type);
-    Py_CLEAR(st->str_pending);
     Py_CLEAR(st->str_owner);
-    Py_CLEAR(st->str_closed);
     Py_CLEAR(st->str_anext);
     Py_CLEAR(st->str_throw);
     Py_CLEAR(st->str_close);
@@ -1958,18 +2011,8 @@ speedups_clear(PyObject *module)
     Py_CLEAR(st->str_reads);
     Py_CLEAR(st->str_writes);
     Py_CLEAR(st->str_install);
-    Py_CLEAR(st->str_cached_reader);
     Py_CLEAR(st->buffered_type);
-    Py_CLEAR(st->str_opened);
-    Py_CLEAR(st->str_fd_field);
-    Py_CLEAR(st->str_chunk_size);
-    Py_CLEAR(st->str_end);
-    Py_CLEAR(st->str_busy);
-    Py_CLEAR(st->str_eof);
-    Py_CLEAR(st->str_held);
-    Py_CLEAR(st->str_reuse_buffers);
-    Py_CLEAR(st->str_next);
-    Py_CLEAR(st->str_offset);
+    Py_CLEAR(st->chunk_reader_type);
     Py_CLEAR(st->chunks_type);
     Py_CLEAR(st->raw_file_type);
     Py_CLEAR(st->buffered_file_type);

@@ -1,3 +1,4 @@
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Generator
 from typing import Any, final
 
@@ -27,6 +28,20 @@ class TextFileBase:
     _plain_readnl: str | None
     _plain_writes: Any
     _telling: bool
+
+class ChunkReaderBase:
+    _cached_reader: Callable[[int, int, int], bytes | bool | None] | None
+    _pending: deque[Any]
+    chunk_size: int
+    end: int | None
+    _next: int
+    _offset: int
+    _held: memoryview | None
+    _fd: int
+    _closed: bool
+    _busy: bool
+    _eof: bool
+    reuse_buffers: bool
 
 @final
 class TextLines(AsyncIterator[str]):

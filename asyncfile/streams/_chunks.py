@@ -75,7 +75,37 @@ class _Opened:
             await file.close()
 
 
-class ChunkReader(Generic[ChunkT]):
+class PyChunkReaderBase:
+    """The state of a ChunkReader that the C chunk iterator reads and moves,
+    as ``__slots__``: the pure-Python twin of ``_speedups.ChunkReaderBase``,
+    which declares the same fields in C (as ``Lib/_pyio.py`` twins ``_io``)."""
+
+    __slots__ = (
+        "_busy",
+        "_cached_reader",
+        "_closed",
+        "_eof",
+        "_fd",
+        "_held",
+        "_next",
+        "_offset",
+        "_pending",
+        "chunk_size",
+        "end",
+        "reuse_buffers",
+    )
+
+
+if TYPE_CHECKING:
+    from .._speedups import ChunkReaderBase
+else:
+    try:
+        from .._speedups import ChunkReaderBase
+    except ImportError:  # built without a compiler
+        ChunkReaderBase = PyChunkReaderBase
+
+
+class ChunkReader(ChunkReaderBase, Generic[ChunkT]):
     """Chunks of ``source`` from ``start`` to ``end`` with read-ahead.
 
     ``source`` is a path (opened ``"rb"``, closed by :meth:`aclose`) or an
@@ -93,7 +123,8 @@ class ChunkReader(Generic[ChunkT]):
     cached data streams without a task, a loop turn or a buffer in flight
     per chunk.  The reader switches between the two as reads go.
 
-    With ``reuse_buffers=False`` (the default) every chunk is a new ``bytes``
+    With ``reuse_buffers=False`` (the default; any value counts as its
+    ``bool``) every chunk is a new ``bytes``
     the caller may keep.  With ``reuse_buffers=True`` chunks are
     ``memoryview`` s of at most ``depth + 1`` buffers allocated once: a chunk is
     valid only until the next one is requested, and steady-state streaming
@@ -108,6 +139,11 @@ class ChunkReader(Generic[ChunkT]):
     ``async with ChunkReader(...) as chunks: async for chunk in chunks``, or
     call :meth:`aclose` (iterating to the end closes it too).
     """
+
+    # ChunkReaderBase's fields (declared there; annotated here, never
+    # assigned in the class body, which would hide them).  _fd is the
+    # descriptor of _opened, kept in step with it: -1 while none is open.
+    _pending: deque[tuple[int, int, Any, InFlightCall[Any]]]
 
     @overload
     def __init__(
@@ -175,17 +211,18 @@ class ChunkReader(Generic[ChunkT]):
         self.depth = depth
         self.start = start
         self.end = end
-        self.reuse_buffers = reuse_buffers
+        self.reuse_buffers = bool(reuse_buffers)
         self._context = context
         #: The context's cached_reader(), once the context is known.
         self._cached_reader = None if context is None else cached_reader_of(context)
         self._opened: _Opened | None = None
+        self._fd = -1
         self._closed = False
         self._ended = False  # closed by reaching the end, not by aclose()
         self._offset = start  # where the next chunk handed out starts
         self._next = start  # where the next read started will start
         self._eof = False  # a read came back short: start no more
-        self._pending: deque[tuple[int, int, Any, InFlightCall[Any]]] = deque()
+        self._pending = deque()
         self._free: list[memoryview] = []
         self._held: memoryview | None = None  # the buffer the caller has
         self._busy = False
@@ -304,6 +341,7 @@ class ChunkReader(Generic[ChunkT]):
         self._free.clear()
         self._held = None
         opened, self._opened = self._opened, None
+        self._fd = -1
         if opened is not None:
             await opened.close()
 
@@ -313,7 +351,8 @@ class ChunkReader(Generic[ChunkT]):
         if self._opened is None:
             if self._closed:
                 raise ValueError("I/O operation on closed ChunkReader")
-            self._opened = await _Opened.open(self._source, "rb")
+            opened = await _Opened.open(self._source, "rb")
+            self._opened, self._fd = opened, opened.fd
 
     def _next_job(self) -> tuple[int, int, memoryview | None, Any] | None:
         """The next read of the range, not started: offset, size, buffer
@@ -329,8 +368,8 @@ class ChunkReader(Generic[ChunkT]):
         if context is None:
             context = self._context = get_context()
             self._cached_reader = cached_reader_of(context)
-        assert self._opened is not None
-        fd = self._opened.fd
+        fd = self._fd
+        assert fd >= 0, "read before the file was opened"
         if not self.reuse_buffers:
             return offset, size, None, context.read(size, fd, offset)
         buffer = (
@@ -349,8 +388,8 @@ class ChunkReader(Generic[ChunkT]):
         size = self._size_at(offset)
         if size <= 0:
             return None
-        assert self._opened is not None
-        data = reader(size, self._opened.fd, offset)
+        assert self._fd >= 0, "read before the file was opened"
+        data = reader(size, self._fd, offset)
         if data is None or data is False:
             return None  # False too: aread's call takes the loop turn
         self._next = offset + size
