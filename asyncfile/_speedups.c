@@ -339,9 +339,11 @@ static PyType_Spec fast_path_call_spec = {
  * (the descriptor, the position, whether the file is open and readable, its
  * lock, the core's cached reader) are these members rather than entries of
  * the instance's __dict__ found by name: a renamed field is a compile error
- * here, or an AttributeError in Python, never a fast path that silently
- * stays off.  Without this module, io._raw.RawFileBase (__slots__ of the same
- * names) stands in, as Lib/_pyio.py does for _io.
+ * here.  The Python classes keep a __dict__, where a renamed attribute would
+ * land unseen: tests/test_file_declared_fields.py checks that they use the
+ * declared names, and that the fast paths fire.  Without this module,
+ * io._raw.PyRawFileBase (__slots__ of the same names) stands in, as
+ * Lib/_pyio.py does for _io.
  */
 
 typedef struct {

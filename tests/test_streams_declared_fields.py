@@ -15,7 +15,7 @@ import pytest
 from test_file_declared_fields import declared
 
 from asyncfile import ChunkReader, contexts
-from asyncfile._fileio import cached_reader_of
+from asyncfile.io._raw import cached_reader_of
 from asyncfile.streams import _chunks
 
 #: The reader's declared fields that hold objects, and so may make cycles.
