@@ -481,8 +481,11 @@ call_dealloc(PyObject *op)
     PyTypeObject *type = Py_TYPE(op);
     PyObject_GC_UnTrack(op);
     call_clear(op);
+    /* Memory whose finalizer ran stays marked so, and a call made there
+     * would never warn that it was not awaited. */
     aio_state *state = PyType_GetModuleState(type);
-    if (state != NULL && state->spare_call == NULL && state->call_type == type) {
+    if (state != NULL && state->spare_call == NULL && state->call_type == type &&
+        !PyObject_GC_IsFinalized(op)) {
         state->spare_call = op; /* with its reference to the type */
         return;
     }
