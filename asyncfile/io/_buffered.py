@@ -37,7 +37,7 @@ import io
 import os
 import sys
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, ClassVar, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
 
 from ..contexts import running_loop
 from ._base import (
@@ -75,7 +75,6 @@ __all__ = (
     "BufferedWriter",
 )
 
-T = TypeVar("T")
 UnsupportedOperation = io.UnsupportedOperation
 
 #: The ``whence`` values ``seek`` accepts, as io checks them.
