@@ -143,6 +143,7 @@ MODULES_NEEDING: dict[str, Capability] = {
     "test_bench_lag.py": LINUX,  # /proc/self/schedstat, resource
     "test_bench_loops.py": LINUX,  # the benchmarks: resource, uvloop
     "test_core_direct.py": LINUX,  # O_DIRECT
+    "test_core_direct_flag_per_turn.py": LINUX,  # O_DIRECT, fcntl, strace
     "test_core_native.py": LINUX,  # the C core: io_uring, Linux AIO, strace
     "test_install_without_compiler.py": LINUX,  # builds the C core with cc
     "test_native_build.py": LINUX,  # the C core's build, nm
