@@ -124,8 +124,8 @@ class ChunkReader(ChunkReaderBase, Generic[ChunkT]):
     per chunk.  The reader switches between the two as reads go.
 
     With ``reuse_buffers=False`` (the default; any value counts as its
-    ``bool``) every chunk is a new ``bytes``
-    the caller may keep.  With ``reuse_buffers=True`` chunks are
+    ``bool``) every chunk is a new ``bytes`` the caller may keep.  With
+    ``reuse_buffers=True`` chunks are
     ``memoryview`` s of at most ``depth + 1`` buffers allocated once: a chunk is
     valid only until the next one is requested, and steady-state streaming
     allocates nothing per chunk.  Memory stays at most ``chunk_size * (depth
