@@ -26,6 +26,7 @@ import asyncio
 import errno
 import functools
 import math
+import operator
 import os
 import sys
 import time
@@ -47,6 +48,8 @@ _LINK_FOLLOWS = sys.version_info >= (3, 14) or not sys.platform.startswith("linu
 def _core(context: Any = None) -> Any:
     """The native context serving the running loop (``context``'s, if it is
     given and has one), or None (python backend)."""
+    if context is None:
+        return get_context().filesystem()
     filesystem = getattr(context, "filesystem", None)
     if filesystem is not None:
         return filesystem()
@@ -121,10 +124,17 @@ async def open(
     ``context``: the core context to open it on (default: the loop's)."""
     core = _core(context)
     encoded, at = _encoded(path), _dir_fd(dir_fd)
-    if core is None or encoded is None or at is None or type(flags) is not int:
-        return await _open_in_thread(path, flags, mode, dir_fd)
-    if type(mode) is not int or not 0 <= mode <= 0xFFFFFFFF:
-        return await _open_in_thread(path, flags, mode, dir_fd)
+    if (
+        core is None
+        or encoded is None
+        or at is None
+        or type(flags) is not int
+        or type(mode) is not int
+        or not 0 <= mode <= 0xFFFFFFFF
+    ):
+        return await _open_in_thread(
+            functools.partial(os.open, path, flags, mode, dir_fd=dir_fd), int
+        )
     try:
         fd: int = await core.aopenat(at, encoded, flags, mode)
     except OSError as exc:
@@ -134,25 +144,66 @@ async def open(
     raise error
 
 
-async def _open_in_thread(
-    path: StrOrBytesPath, flags: int, mode: int, dir_fd: int | None
-) -> int:
-    """``os.open`` on a thread; a caller cancelled meanwhile leaves no
-    descriptor behind: the thread's is closed once it has it."""
-    loop = running_loop()
-    opening = loop.run_in_executor(
-        None, functools.partial(os.open, path, flags, mode, dir_fd=dir_fd)
-    )
+#: What a file object asks of a descriptor it opens: (fd, st_mode,
+#: st_blksize, st_size, on_device), st_blksize 0 where the system reports none
+#: (Windows); on_device: its file system has a block device (Linux's native
+#: core only; False where unknown), so closing it asks no server.
+OpenedFile = tuple[int, int, int, int, bool]
+
+
+async def open_file(
+    path: str | bytes, flags: int, *, context: Any = None
+) -> OpenedFile:
+    """``os.open(path, flags, 0o666)`` and what a file object asks of
+    ``os.fstat`` on the new descriptor, as :data:`OpenedFile`.  Errors and
+    cancellation as :func:`open`'s.  The native core opens a file the caches
+    hold on the loop, in one step with its stat."""
+    core = _core(context)
+    encoded = _encoded(path)
+    if core is None or encoded is None or type(flags) is not int:
+        return await _open_in_thread(
+            functools.partial(_open_and_stat, path, flags), operator.itemgetter(0)
+        )
     try:
-        return await asyncio.shield(opening)
-    except asyncio.CancelledError:
-        opening.add_done_callback(_close_unclaimed)
+        opened: OpenedFile = await core.aopen_file(_at().FDCWD, encoded, flags, 0o666)
+    except OSError as exc:
+        error = _os_error(exc, path)
+    else:
+        return opened
+    raise error
+
+
+def file_status(fd: int) -> tuple[int, int, int, bool]:
+    """:data:`OpenedFile` less the descriptor, from ``os.fstat(fd)``
+    (on_device False)."""
+    status = os.fstat(fd)
+    return status.st_mode, getattr(status, "st_blksize", 0), status.st_size, False
+
+
+def _open_and_stat(path: str | bytes, flags: int) -> OpenedFile:
+    fd = os.open(path, flags, 0o666)
+    try:
+        return (fd, *file_status(fd))
+    except BaseException:
+        os.close(fd)
         raise
 
 
-def _close_unclaimed(opening: asyncio.Future[int]) -> None:
+async def _open_in_thread(open_call: Callable[[], T], fd_of: Callable[[T], int]) -> T:
+    """``open_call()`` on a thread; a caller cancelled meanwhile leaves no
+    descriptor behind: the thread's (``fd_of`` its result) is closed once it
+    has it."""
+    opening = running_loop().run_in_executor(None, open_call)
+    try:
+        return await asyncio.shield(opening)
+    except asyncio.CancelledError:
+        opening.add_done_callback(functools.partial(_close_unclaimed, fd_of))
+        raise
+
+
+def _close_unclaimed(fd_of: Callable[[T], int], opening: asyncio.Future[T]) -> None:
     if not opening.cancelled() and opening.exception() is None:
-        os.close(opening.result())
+        os.close(fd_of(opening.result()))
 
 
 async def close(fd: int, *, context: Any = None) -> None:

@@ -125,7 +125,7 @@ import operator
 import os
 import sys
 import warnings
-from collections.abc import Callable, Coroutine, Generator
+from collections.abc import Awaitable, Callable, Coroutine, Generator
 from typing import TYPE_CHECKING, Any, Final, Generic, Literal, TypeVar, cast, overload
 
 from .contexts import check_context
@@ -216,30 +216,37 @@ class FileOpener(Generic[F]):
     a file object's attribute (``read``, ``write``, ``name``...) raises
     :class:`NotOpenedError`, which says so."""
 
-    __slots__ = ("_file", "_open")
+    __slots__ = ("_arguments", "_file", "_open")
 
-    def __init__(self, open_file: Callable[[], Coroutine[Any, Any, F]]) -> None:
+    def __init__(
+        self, open_file: Callable[..., Coroutine[Any, Any, F]], *arguments: Any
+    ) -> None:
         self._open = open_file
+        self._arguments = arguments
         self._file: F | None = None
 
     def __await__(self) -> Generator[Any, None, F]:
-        return self._open().__await__()
+        return self._open(*self._arguments).__await__()
 
     async def __aenter__(self) -> F:
         if self._file is not None:
             raise RuntimeError("the file is open already: enter it once")
-        self._file = await self._open()
+        self._file = await self._open(*self._arguments)
         return self._file
 
-    async def __aexit__(
+    def __aexit__(
         self,
         exc_type: type[BaseException] | None,
         exc: BaseException | None,
         traceback: TracebackType | None,
-    ) -> None:
+    ) -> Awaitable[None]:
+        # The file's own close() is what ``async with`` awaits: no frame of
+        # this opener's stands between (its value, None, raises nothing on).
         file, self._file = self._file, None
-        if file is not None:
-            await cast(Any, file).close()
+        if file is None:
+            return _nothing_to_close()
+        close: Awaitable[None] = cast(Any, file).close()
+        return close
 
     def __getattr__(self, name: str) -> Any:
         message = f"{type(self).__name__!r} object has no attribute {name!r}"
@@ -402,20 +409,44 @@ def open(
                 "'encoding' argument not specified", EncodingWarning, stacklevel=2
             )
 
-    async def open_file() -> Any:
-        raw = cast(
-            FileIO,
-            await FileIO.open(file, raw_mode, closefd, opener, context=context),
-        )
-        try:
-            return _wrap(
-                raw, mode, raw_mode, buffering, binary, encoding, errors, newline
-            )
-        except BaseException:
-            await raw.close()
-            raise
+    return FileOpener(
+        _open_file,
+        file,
+        mode,
+        raw_mode,
+        buffering,
+        binary,
+        encoding,
+        errors,
+        newline,
+        closefd,
+        opener,
+        context,
+    )
 
-    return FileOpener(open_file)
+
+async def _open_file(
+    file: FileDescriptorOrPath,
+    mode: str,
+    raw_mode: str,
+    buffering: int,
+    binary: bool,
+    encoding: str | None,
+    errors: str | None,
+    newline: str | None,
+    closefd: bool,
+    opener: Opener | None,
+    context: AsyncioContextBase | None,
+) -> Any:
+    """:func:`open`'s file, its arguments checked."""
+    raw = cast(
+        FileIO, await FileIO.open(file, raw_mode, closefd, opener, context=context)
+    )
+    try:
+        return _wrap(raw, mode, raw_mode, buffering, binary, encoding, errors, newline)
+    except BaseException:
+        await raw.close()
+        raise
 
 
 #: What the file objects ask of the ``context`` given to :func:`open`.
@@ -535,6 +566,10 @@ def _wrap(
     text = TextIOWrapper(buffer, encoding, errors, newline, line_buffering)
     text.mode = mode
     return text
+
+
+async def _nothing_to_close() -> None:
+    """The exit of an opener whose file was never opened, or closed already."""
 
 
 #: What a file object has that an opener does not: the names a forgotten

@@ -145,6 +145,7 @@ MODULES_NEEDING: dict[str, Capability] = {
     "test_core_direct.py": LINUX,  # O_DIRECT
     "test_core_direct_flag_per_turn.py": LINUX,  # O_DIRECT, fcntl, strace
     "test_core_native.py": LINUX,  # the C core: io_uring, Linux AIO, strace
+    "test_core_open_file.py": LINUX,  # openat2, fcntl, strace, tmpfs
     "test_install_without_compiler.py": LINUX,  # builds the C core with cc
     "test_native_build.py": LINUX,  # the C core's build, nm
     "test_portable_build.py": LINUX,  # builds the portable core with cc

@@ -175,6 +175,36 @@ BAD_CALLS: list[tuple[str, tuple[Any, ...], type[BaseException], str]] = [
     ("asendfile", (0, 0, None, 1, 0), TypeError, takes(4, 5)),
 ]
 
+#: aopen_file parses as aopenat does.
+BAD_CALLS += [
+    ("aopen_file", args, error, message)
+    for name, args, error, message in BAD_CALLS
+    if name == "aopenat"
+]
+
+#: Arguments each filesystem method accepts (the call is never awaited).
+GOOD_CALLS: dict[str, tuple[Any, ...]] = {
+    "aopenat": (0, b"x", 0, 0),
+    "aopen_file": (0, b"x", 0, 0),
+    "aclose": (0,),
+    "astat": (0, None, 0),
+    "arenameat": (0, b"x", 0, b"y"),
+    "alinkat": (0, b"x", 0, b"y", 0),
+    "asymlinkat": (b"x", 0, b"y"),
+    "aunlinkat": (0, b"x", 0),
+    "amkdirat": (0, b"x", 0),
+    "aftruncate": (0, 0),
+    "atruncate": (b"x", 0),
+    "afallocate": (0, 0, 1),
+    "areadlinkat": (0, b"x"),
+    "afaccessat": (0, b"x", 0, 0),
+    "afchmodat": (0, None, 0, 0),
+    "autimensat": (0, None, None, 0),
+    "astatvfs": (0, None),
+    "agetdents": (0, True),
+    "asendfile": (1, 0, None, 1),
+}
+
 
 @pytest.fixture
 def context(native_backend: Backend) -> Iterator[Any]:
@@ -215,6 +245,21 @@ def test_what_getargs_accepted_stays_accepted(
 ) -> None:
     call = getattr(context, name)(*args)
     call.close()  # never awaited: nothing ran
+
+
+def test_every_call_is_named_for_its_method(context: Any) -> None:
+    """A call's name (its repr, and the warning when it is never awaited)
+    is its method's, for every method the context has."""
+    calls = {**GOOD_CALLS, "aread": (1, 0), "areadinto": (bytearray(1), 0)}
+    calls.update(awrite=(b"x", 0), afsync=(0,), afdsync=(0,))
+    assert {name for name in dir(context) if name.startswith("a")} == set(calls)
+    for name, args in calls.items():
+        call = getattr(context, name)(*args)
+        try:
+            assert call.__name__ == name
+            assert f".{name} " in repr(call)
+        finally:
+            call.close()
 
 
 class FalseHood:

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from backends import BACKENDS, Backend
+from inline import completes_without_suspending, resolve_cached_missing
 from mounts import tmpfs
 from platforms import LINUX, POSIX_IO
 
@@ -388,49 +389,13 @@ def test_an_open_cancelled_meanwhile_closes_its_descriptor(
         assert len(os.listdir("/proc/self/fd")) == before
 
 
-def _resolve_cached_missing() -> str | None:
-    """Why openat2(RESOLVE_CACHED) cannot answer here, or None if it can."""
-    import ctypes
-
-    from asyncfile.core import _aio
-
-    if getattr(_aio, "PORTABLE", False):
-        return "the portable build (macOS's) has no inline stat"
-
-    class OpenHow(ctypes.Structure):
-        _fields_ = (
-            ("flags", ctypes.c_uint64),
-            ("mode", ctypes.c_uint64),
-            ("resolve", ctypes.c_uint64),
-        )
-
-    libc = ctypes.CDLL(None, use_errno=True)
-    how = OpenHow(os.O_PATH | os.O_CLOEXEC, 0, 0x20)  # RESOLVE_CACHED
-    fd = libc.syscall(437, -100, b"/", ctypes.byref(how), ctypes.sizeof(how))
-    if fd >= 0:
-        os.close(fd)
-        return None
-    code = ctypes.get_errno()
-    return f"openat2(RESOLVE_CACHED) fails here: {os.strerror(code)}"
-
-
-def _completes_without_suspending(call: Any) -> tuple[bool, Any]:
-    """Step a core call once: (True, value) if it finished in that step."""
-    try:
-        call.send(None)
-    except StopIteration as stop:
-        return True, stop.value
-    call.close()
-    return False, None
-
-
 @LINUX.mark
 def test_a_cached_stat_on_a_block_device_completes_inline_and_tmpfs_does_not(
     runner: Runner, tmp_path: Path
 ) -> None:
     if runner.backend.name == "python":
         pytest.skip("the python backend stats on threads")
-    missing = _resolve_cached_missing()
+    missing = resolve_cached_missing()
     if missing is not None:
         pytest.skip(missing)  # (valgrind knows no openat2: every stat goes async)
     on_disk = tmp_path / "file"
@@ -442,12 +407,12 @@ def test_a_cached_stat_on_a_block_device_completes_inline_and_tmpfs_does_not(
     async def body(in_memory: Path) -> None:
         native = get_context().filesystem()
         at = afs._at()
-        done, value = _completes_without_suspending(
+        done, value = completes_without_suspending(
             native.astat(at.FDCWD, os.fsencode(on_disk), 0)
         )
         assert done
         assert stat_fields(value) == stat_fields(os.stat(on_disk))
-        done, _ = _completes_without_suspending(
+        done, _ = completes_without_suspending(
             native.astat(at.FDCWD, os.fsencode(in_memory), 0)
         )
         # (io_uring's worker may have answered by the time the ring is

@@ -102,6 +102,9 @@ class _NativeContext(AbstractContext):
     def aopenat(
         self, dir_fd: int, path: bytes, flags: int, mode: int, /
     ) -> _Call[int]: ...
+    def aopen_file(
+        self, dir_fd: int, path: bytes, flags: int, mode: int, /
+    ) -> _Call[tuple[int, int, int, int, bool]]: ...
     def aclose(self, fd: int, /) -> _Call[None]: ...
     def astat(
         self, dir_fd: int, path: bytes | None, flags: int, /

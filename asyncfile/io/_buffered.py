@@ -228,7 +228,10 @@ class _BufferedBase(BufferedFileBase, BufferedIOBase):
 
     @property
     def closed(self) -> bool:
-        return self.raw.closed
+        raw = self._raw
+        if raw is None:
+            raise ValueError("raw stream has been detached")
+        return raw.closed
 
     @property
     def name(self) -> str | bytes | int:
@@ -510,12 +513,15 @@ class _BufferedBase(BufferedFileBase, BufferedIOBase):
 
     async def close(self) -> None:
         """Flush, then close the raw file even if the flush failed; idempotent."""
-        if not self._writes and self.raw._undisturbed():
+        raw = self._raw
+        if not self._writes and raw is not None and raw._undisturbed():
             # A reader has nothing to write out, and no call is in flight or
             # waiting: closing the raw file is all there is to it, once it is
             # sure to run in asyncio (the lock would have asked first).
             running_loop()
-            await self._close()
+            self._buf = None
+            self._read_end = self._pos = 0
+            await AsyncFileIO.close(raw)
         else:
             await self._close_in_turn()
 

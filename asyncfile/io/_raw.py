@@ -27,10 +27,10 @@ import errno
 import functools
 import io
 import os
-import stat
 import sys
 import warnings
 from collections.abc import Iterable
+from stat import S_ISCHR, S_ISDIR, S_ISREG
 from typing import TYPE_CHECKING, Any
 
 from .. import _filesystem
@@ -110,6 +110,10 @@ class AsyncFileIO(RawFileBase):
     #: False where the file's type rules a terminal out (not a character
     #: device): ``open()`` then asks no ``isatty`` for its line buffering.
     _may_be_tty = True
+    #: True where ``close()`` may close the descriptor on the loop: the file
+    #: only reads, and its file system has a block device, so close(2) asks
+    #: no server and writes nothing back.
+    _closes_at_once = False
     #: True while a buffered file wraps this one: that file's finaliser then
     #: writes its buffer and releases this one (in whatever order the cycle
     #: collector finalises them).
@@ -160,20 +164,21 @@ class AsyncFileIO(RawFileBase):
     ) -> AsyncFileIO:
         """Open ``file`` as ``io.FileIO(file, mode, closefd, opener)`` would.
 
-        A path is opened by the core (``_filesystem.open``: io_uring's openat,
-        answered at submit when the caches hold the path, else the native
-        pool; on the python backend a thread), never on the loop itself.  With
-        an ``opener``, ``opener(path, flags)`` is called on a thread, as io
-        calls it, since it may block.  A caller cancelled while the file opens
-        gets ``CancelledError`` and no descriptor is left open.
+        A path is opened by the core (``_filesystem.open_file``: on the loop
+        when the caches hold the file and the open writes nothing, as io_uring
+        would at submission, else on the native pool; on the python backend a
+        thread), never blocking the loop.  With an ``opener``,
+        ``opener(path, flags)`` is called on a thread, as io calls it, since
+        it may block.  A caller cancelled while the file opens gets
+        ``CancelledError`` and no descriptor is left open.
         """
-        loop = running_loop()
         if isinstance(file, float):
             raise TypeError("integer argument expected, got float")
         if not isinstance(mode, str):
             raise TypeError(f"invalid mode: {mode}")
         flags = _checked_open_flags(mode)
         if isinstance(file, int):
+            running_loop()  # as a path's open would, outside asyncio
             if file < 0:
                 raise ValueError("negative file descriptor")
             fd, owned = file, False
@@ -182,9 +187,9 @@ class AsyncFileIO(RawFileBase):
                 raise ValueError("Cannot use closefd=False with file name")
             file = os.fspath(file)
             if opener is None:
-                fd = await _filesystem.open(file, flags, 0o666, context=context)
+                fd, *status = await _filesystem.open_file(file, flags, context=context)
                 try:
-                    opened = cls._wrap(fd, file, mode, closefd, context, opened=True)
+                    opened = cls._wrap(fd, file, mode, closefd, context, status)
                 except BaseException:
                     os.close(fd)
                     raise
@@ -197,7 +202,9 @@ class AsyncFileIO(RawFileBase):
                 # completes, and the cancellation lands once the file object
                 # owns the fd.
                 fd = await complete_despite_cancel(
-                    loop.run_in_executor(None, _open_path, file, flags, opener)
+                    running_loop().run_in_executor(
+                        None, _open_path, file, flags, opener
+                    )
                 )
             owned = True
         try:
@@ -215,20 +222,18 @@ class AsyncFileIO(RawFileBase):
         mode: str,
         closefd: bool,
         context: AsyncioContextBase | None,
-        *,
-        opened: bool = False,
+        opened: list[Any] | None = None,
     ) -> AsyncFileIO:
         """The file object for ``fd``; ``opened``: this call's ``open`` has
-        just opened it by path (without an opener)."""
-        status = os.fstat(fd)
-        if stat.S_ISDIR(status.st_mode):
+        just opened it by path (without an opener), and this is what
+        ``_filesystem.open_file`` told of it, less the descriptor."""
+        status = _filesystem.file_status(fd) if opened is None else opened
+        st_mode, blksize, size, on_device = status
+        if S_ISDIR(st_mode):
             raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), name)
-        # Windows reports no block size: io then takes its default too.
-        blksize = getattr(status, "st_blksize", 0)
-        blksize = blksize if blksize > 1 else DEFAULT_BUFFER_SIZE
-        regular = stat.S_ISREG(status.st_mode)
+        regular = S_ISREG(st_mode)
         position: int | None
-        if opened and regular and "a" not in mode:
+        if opened is not None and regular and "a" not in mode:
             position = 0  # where open(2) leaves a new descriptor of a file
         else:
             try:
@@ -242,13 +247,15 @@ class AsyncFileIO(RawFileBase):
             name,
             mode,
             closefd=closefd,
-            blksize=blksize,
+            # Windows reports no block size: io then takes its default too.
+            blksize=blksize if blksize > 1 else DEFAULT_BUFFER_SIZE,
             position=position,
             context=context,
         )
-        if regular and status.st_size <= _SIZE_HINT_MAX:
-            file._size_hint = status.st_size
-        file._may_be_tty = stat.S_ISCHR(status.st_mode)
+        if regular and size <= _SIZE_HINT_MAX:
+            file._size_hint = size
+        file._may_be_tty = S_ISCHR(st_mode)
+        file._closes_at_once = on_device and not file._writable
         return file
 
     # -- queries ----------------------------------------------------------
@@ -450,7 +457,9 @@ class AsyncFileIO(RawFileBase):
         if self._closed:
             return
         self._closed = True
-        if self._closefd:
+        if self._closes_at_once and self._closefd:
+            os.close(self._fd)
+        elif self._closefd:
             await _filesystem.close(self._fd, context=self._context)
         elif self._position is not None:
             os.lseek(self._fd, self._position, os.SEEK_SET)
@@ -795,5 +804,4 @@ class FileIO(AsyncFileIO, IOBase[bytes]):
             if self._closefd:
                 os.close(self._fd)
 
-    def __del__(self) -> None:
-        AsyncFileIO.__del__(self)
+    __del__ = AsyncFileIO.__del__

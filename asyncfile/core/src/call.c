@@ -46,13 +46,18 @@ typedef struct {
     PyObject *deferred_cancel; /* the CancelledError held back, or NULL */
 } CallObject;
 
-static const char *const call_names[] = {
+/* Every opcode's method name: a call's __qualname__, repr and warnings. */
+static const char *const call_names[OP_COUNT] = {
     [OP_READ] = "aread",     [OP_READINTO] = "areadinto", [OP_WRITE] = "awrite",
     [OP_FSYNC] = "afsync",   [OP_FDSYNC] = "afdsync",
     [OP_OPENAT] = "aopenat", [OP_CLOSE] = "aclose",       [OP_STATX] = "astat",
     [OP_RENAMEAT] = "arenameat", [OP_UNLINKAT] = "aunlinkat",
     [OP_MKDIRAT] = "amkdirat", [OP_SYMLINKAT] = "asymlinkat", [OP_LINKAT] = "alinkat",
     [OP_FTRUNCATE] = "aftruncate", [OP_TRUNCATE] = "atruncate",
+    [OP_FALLOCATE] = "afallocate", [OP_READLINK] = "areadlinkat",
+    [OP_ACCESS] = "afaccessat", [OP_CHMOD] = "afchmodat", [OP_UTIME] = "autimensat",
+    [OP_STATVFS] = "astatvfs", [OP_SENDFILE] = "asendfile", [OP_GETDENTS] = "agetdents",
+    [OP_OPENFILE] = "aopen_file",
 };
 
 /* "UringContext" for asyncfile.core._aio.UringContext. */
@@ -132,10 +137,14 @@ call_new_fs(struct context *ctx, enum opcode opcode, int fd, uint64_t length,
 static void
 call_clear_outcome(CallObject *self)
 {
-    if (self->opcode == OP_OPENAT && self->outcome.value != NULL) {
+    PyObject *opened = self->outcome.value;
+    if (opened != NULL && self->opcode == OP_OPENFILE) {
+        opened = PyTuple_GET_ITEM(opened, 0);
+    }
+    if (opened != NULL && (self->opcode == OP_OPENAT || self->opcode == OP_OPENFILE)) {
         /* Opened inline but never handed over (the call was abandoned while
          * it gave the loop a turn): nobody else will close it. */
-        long fd = PyLong_AsLong(self->outcome.value);
+        long fd = PyLong_AsLong(opened);
         if (fd >= 0) {
             close((int)fd);
         }

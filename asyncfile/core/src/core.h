@@ -99,6 +99,11 @@ enum opcode {
                      the in descriptor's position), count in mode; Linux only */
     OP_GETDENTS,  /* result: the next names of directory fd (a list of bytes, or
                      of str with flags 1), None at its end; Linux only */
+    OP_OPENFILE,  /* result: (fd, st_mode, st_blksize, st_size, on_device):
+                     openat, then a stat of the new descriptor, what a file
+                     object asks (on_device: its file system has a block device,
+                     Linux only); never on the ring, which cannot stat a
+                     descriptor it opens in the same step */
     OP_COUNT,
 };
 
@@ -169,7 +174,7 @@ struct request {
     int flags;
     unsigned mode;
 #ifdef ASYNCFILE_HAVE_STATX
-    struct statx stx;      /* OP_STATX's answer */
+    struct statx stx;      /* OP_STATX's and OP_OPENFILE's answer */
 #else
     struct stat st;
 #endif
@@ -489,6 +494,7 @@ int fs_module_init(PyObject *module, aio_state *state);
     PyObject *fs_##name(PyObject *self, PyObject *const *args, Py_ssize_t nargs);    \
     extern const char fs_##name##__doc__[]
 FS_METHOD_DECLARE(aopenat);
+FS_METHOD_DECLARE(aopen_file);
 PyObject *fs_aclose(PyObject *self, PyObject *fd);
 extern const char fs_aclose__doc__[];
 FS_METHOD_DECLARE(astat);
@@ -510,8 +516,8 @@ FS_METHOD_DECLARE(asendfile);
 #define FS_METHOD(name, flags)                                                       \
     {#name, (PyCFunction)(void (*)(void))fs_##name, flags, fs_##name##__doc__}
 #define FS_METHODS                                                                   \
-    FS_METHOD(aopenat, METH_FASTCALL), FS_METHOD(aclose, METH_O),                    \
-        FS_METHOD(astat, METH_FASTCALL), FS_METHOD(arenameat, METH_FASTCALL),        \
+    FS_METHOD(aopenat, METH_FASTCALL), FS_METHOD(aopen_file, METH_FASTCALL),         \
+        FS_METHOD(aclose, METH_O), FS_METHOD(astat, METH_FASTCALL), FS_METHOD(arenameat, METH_FASTCALL),        \
         FS_METHOD(alinkat, METH_FASTCALL), FS_METHOD(asymlinkat, METH_FASTCALL),     \
         FS_METHOD(aunlinkat, METH_FASTCALL), FS_METHOD(amkdirat, METH_FASTCALL),     \
         FS_METHOD(aftruncate, METH_FASTCALL), FS_METHOD(atruncate, METH_FASTCALL),   \

@@ -69,6 +69,23 @@ length_converter(PyObject *arg, uint64_t *out)
     return 1;
 }
 
+/* The parser aopenat and aopen_file share: (dir_fd, path, flags, mode, /). */
+static PyObject *
+start_open(PyObject *self, PyObject *const *args, Py_ssize_t nargs, enum opcode opcode,
+           const char *name)
+{
+    int dir_fd, flags;
+    unsigned int mode;
+    PyObject *path = NULL;
+
+    if (check_positional(name, nargs, 4, 4) < 0 || !int_converter(args[0], &dir_fd) ||
+        !bytes_path(name, 2, args[1], &path) || !int_converter(args[2], &flags) ||
+        !unsigned_int_mask_converter(args[3], &mode)) {
+        return NULL;
+    }
+    return start_fs(self, opcode, dir_fd, 0, path, NULL, 0, flags, mode);
+}
+
 FS_DOC(fs_aopenat__doc__,
 "aopenat($self, dir_fd, path, flags, mode, /)\n--\n\n"
 "Awaitable openat(2) with O_CLOEXEC added; its value is the descriptor.  One\n"
@@ -77,20 +94,22 @@ FS_DOC(fs_aopenat__doc__,
 PyObject *
 fs_aopenat(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    PyObject *return_value = NULL;
-    int dir_fd, flags;
-    unsigned int mode;
-    PyObject *path = NULL;
+    return start_open(self, args, nargs, OP_OPENAT, "aopenat");
+}
 
-    if (check_positional("aopenat", nargs, 4, 4) < 0 || !int_converter(args[0], &dir_fd) ||
-        !bytes_path("aopenat", 2, args[1], &path) || !int_converter(args[2], &flags) ||
-        !unsigned_int_mask_converter(args[3], &mode)) {
-        goto exit;
-    }
-    return_value = start_fs(self, OP_OPENAT, dir_fd, 0, path, NULL, 0, flags, mode);
+FS_DOC(fs_aopen_file__doc__,
+"aopen_file($self, dir_fd, path, flags, mode, /)\n--\n\n"
+"Awaitable openat(2) with O_CLOEXEC added, then a stat of the new descriptor;\n"
+"its value is (fd, st_mode, st_blksize, st_size, on_device), what a file\n"
+"object asks of os.fstat (on_device: the file system has a block device, so\n"
+"no server to ask when the file closes; False where unknown).  A file the\n"
+"caches hold opens on the loop, as io_uring opens it at submission; one whose\n"
+"awaiter is gone when it completes is closed.");
 
-exit:
-    return return_value;
+PyObject *
+fs_aopen_file(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    return start_open(self, args, nargs, OP_OPENFILE, "aopen_file");
 }
 
 FS_DOC(fs_aclose__doc__,

@@ -35,21 +35,43 @@ path_of(PyObject *path)
     return path != NULL ? PyBytes_AS_STRING(path) : "";
 }
 
+/* Fill the request's stat buffer for descriptor `fd` itself. */
+static int
+fd_stat_call(struct request *req, int fd)
+{
+#ifdef ASYNCFILE_HAVE_STATX
+    return statx(fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &req->stx);
+#else
+    return fstat(fd, &req->st);
+#endif
+}
+
 static int64_t
 stat_call(struct request *req)
 {
+    if (req->path == NULL) {
+        return fd_stat_call(req, req->fd);
+    }
 #ifdef ASYNCFILE_HAVE_STATX
-    int flags = req->flags;
-    if (req->path == NULL) {
-        flags |= AT_EMPTY_PATH;
-    }
-    return statx(req->fd, path_of(req->path), flags, STATX_BASIC_STATS, &req->stx);
+    return statx(req->fd, path_of(req->path), req->flags, STATX_BASIC_STATS, &req->stx);
 #else
-    if (req->path == NULL) {
-        return fstat(req->fd, &req->st);
-    }
     return fstatat(req->fd, path_of(req->path), &req->st, req->flags);
 #endif
+}
+
+/* openat(2), then the stat a file object asks of its new descriptor; a
+ * descriptor that cannot be stat'ed is closed, with stat's errno. */
+static int64_t
+open_file_call(struct request *req)
+{
+    int fd = openat(req->fd, path_of(req->path), req->flags | O_CLOEXEC, (mode_t)req->mode);
+    if (fd < 0 || fd_stat_call(req, fd) == 0) {
+        return fd;
+    }
+    int error = errno;
+    close(fd);
+    errno = error;
+    return -1;
 }
 
 uint64_t
@@ -149,6 +171,8 @@ fs_call(struct request *req)
     switch (req->opcode) {
     case OP_OPENAT:
         return openat(req->fd, path, req->flags | O_CLOEXEC, (mode_t)req->mode);
+    case OP_OPENFILE:
+        return open_file_call(req);
     case OP_CLOSE:
         return close(req->fd);
     case OP_STATX:
@@ -207,7 +231,8 @@ fs_perform(struct request *req)
     if (ret < 0) {
         return req->opcode == OP_CLOSE && errno == EINTR ? 0 : -errno;
     }
-    bool counted = req->opcode == OP_OPENAT || req->opcode == OP_READLINK ||
+    bool counted = req->opcode == OP_OPENAT || req->opcode == OP_OPENFILE ||
+                   req->opcode == OP_READLINK ||
                    req->opcode == OP_GETDENTS || req->opcode == OP_SENDFILE;
     return counted ? ret : 0;
 }
@@ -225,9 +250,71 @@ fs_perform(struct request *req)
  * Touched with the GIL held. */
 static bool resolve_cached_missing;
 
+/* The errors an open answered from the caches reports as a blocking open
+ * would: the rest (EAGAIN above all: not cached, or a lease to break; ENXIO:
+ * a FIFO without a reader, for O_NONBLOCK) are left to the pool. */
+static bool
+open_error_is_final(int error)
+{
+    return error == ENOENT || error == ENOTDIR || error == EACCES || error == ELOOP ||
+           error == ENAMETOOLONG || error == EISDIR;
+}
+
+/* An open answered from the caches, on the loop, as io_uring tries one at
+ * submission: the path resolves from the dentry cache alone, and O_NONBLOCK
+ * keeps the open itself from waiting (it is cleared once the file is known).
+ * A creating or truncating open may write, and RESOLVE_CACHED refuses it; a
+ * file other than a regular one or a directory (a FIFO waiting for a writer,
+ * a terminal) is closed again and opened on the pool, as io opens it. */
+static bool
+open_file_inline(struct request *req)
+{
+    if (resolve_cached_missing || (req->flags & (O_CREAT | O_TRUNC)) ||
+        (req->flags & O_TMPFILE) == O_TMPFILE) {
+        return false;
+    }
+    struct open_how how = {
+        .flags = (uint64_t)(unsigned)(req->flags | O_CLOEXEC | O_NONBLOCK),
+        .resolve = RESOLVE_CACHED,
+    };
+    const char *path = PyBytes_AS_STRING(req->path);
+    int fd, error = 0;
+    bool usable = false;
+    Py_BEGIN_ALLOW_THREADS
+    fd = (int)syscall(SYS_openat2, req->fd, path, &how, sizeof(how));
+    if (fd < 0) {
+        error = errno;
+    }
+    else if (statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_BASIC_STATS,
+                   &req->stx) == 0 &&
+             (S_ISREG(req->stx.stx_mode) || S_ISDIR(req->stx.stx_mode))) {
+        usable = (req->flags & O_NONBLOCK) || fcntl(fd, F_SETFL, req->flags) == 0;
+    }
+    if (fd >= 0 && !usable) {
+        close(fd);
+    }
+    Py_END_ALLOW_THREADS
+    if (fd < 0) {
+        resolve_cached_missing = error == ENOSYS;
+        if (!open_error_is_final(error)) {
+            return false;
+        }
+        req->result = -error;
+        return true;
+    }
+    if (!usable) {
+        return false;
+    }
+    req->result = fd;
+    return true;
+}
+
 bool
 fs_complete_inline(struct request *req)
 {
+    if (req->opcode == OP_OPENFILE) {
+        return open_file_inline(req);
+    }
     if (req->opcode != OP_STATX) {
         return false;
     }
@@ -273,7 +360,7 @@ fs_complete_inline(struct request *req)
 void
 fs_discard(struct request *req)
 {
-    if (req->opcode == OP_OPENAT && req->result >= 0) {
+    if ((req->opcode == OP_OPENAT || req->opcode == OP_OPENFILE) && req->result >= 0) {
         close((int)req->result);
         req->result = -ECANCELED;
     }
@@ -471,6 +558,26 @@ names_of(struct request *req)
     return names;
 }
 
+/* OP_OPENFILE's (fd, st_mode, st_blksize, st_size, on_device).  Without it
+ * the caller cannot have the descriptor: it is closed here then. */
+static PyObject *
+opened_file_of(struct request *req)
+{
+    struct stat_fields f;
+    stat_fields_of(req, &f);
+#ifdef ASYNCFILE_HAVE_STATX
+    bool on_device = req->stx.stx_dev_major != 0;
+#else
+    bool on_device = false; /* no rule for other systems' device numbers */
+#endif
+    PyObject *opened = Py_BuildValue("(LIlLO)", (long long)req->result, f.mode, f.blksize,
+                                     f.size, on_device ? Py_True : Py_False);
+    if (opened == NULL) {
+        fs_discard(req);
+    }
+    return opened;
+}
+
 /* The fields os.statvfs fills, in its order, and f_fsid. */
 static PyObject *
 statvfs_result_of(aio_state *state, const struct statvfs *vfs)
@@ -496,6 +603,8 @@ fs_value(aio_state *state, struct request *req)
     switch (req->opcode) {
     case OP_OPENAT:
         return PyLong_FromLongLong(req->result);
+    case OP_OPENFILE:
+        return opened_file_of(req);
     case OP_STATX:
         return stat_result_of(state, req);
     case OP_READLINK:
