@@ -628,6 +628,15 @@ class _BufferedBase(BufferedFileBase, BufferedIOBase):
 
     # -- finalisation -----------------------------------------------------------
 
+    def __del__(self) -> None:
+        try:
+            raw = self._raw
+        except AttributeError:  # partly built
+            raw = None
+        # Closed, the common case: nothing to write or release.
+        if raw is None or not raw._closed:
+            super().__del__()
+
     def _warns_unclosed(self) -> bool:
         return self.raw.closefd
 
@@ -649,7 +658,7 @@ class BufferedReader(_BufferedBase):
     def __init__(self, raw: AsyncFileIO, buffer_size: int = DEFAULT_BUFFER_SIZE):
         if not raw.readable():
             raise UnsupportedOperation("File or stream is not readable.")
-        super().__init__(raw, buffer_size)
+        _BufferedBase.__init__(self, raw, buffer_size)
 
     def readable(self) -> bool:
         """Whether the raw file reads (True once constructed)."""

@@ -187,7 +187,8 @@ class AsyncFileIO(RawFileBase):
                 raise ValueError("Cannot use closefd=False with file name")
             file = os.fspath(file)
             if opener is None:
-                fd, *status = await _filesystem.open_file(file, flags, context=context)
+                serving = get_context() if context is None else context
+                fd, *status = await _filesystem.open_file(file, flags, context=serving)
                 try:
                     opened = cls._wrap(fd, file, mode, closefd, context, status)
                 except BaseException:
@@ -195,7 +196,9 @@ class AsyncFileIO(RawFileBase):
                     raise
                 # The context that opened it reads it: its cached reader is
                 # then known to the C fast paths from the first read on.
-                opened._core()
+                if context is None:
+                    opened._core_context = serving
+                    opened._cached_reader = cached_reader_of(serving)
                 return opened
             else:
                 # The opener cannot be stopped: a cancelled open still
