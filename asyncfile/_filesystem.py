@@ -61,7 +61,7 @@ def _encoded(path: object) -> bytes | None:
     must judge it (not a path, an embedded NUL, unencodable, empty: io_uring
     refuses an empty path before it looks at the other path of a rename or
     link, where the system call reports the other path's error first)."""
-    if isinstance(path, os.PathLike):
+    if type(path) is not str and isinstance(path, os.PathLike):
         path = path.__fspath__()
     if isinstance(path, str):
         try:

@@ -126,7 +126,7 @@ import os
 import sys
 import warnings
 from collections.abc import Awaitable, Callable, Coroutine, Generator
-from typing import TYPE_CHECKING, Any, Final, Generic, Literal, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, Final, Generic, Literal, TypeVar, overload
 
 from .contexts import check_context
 from .io._buffered import (
@@ -245,7 +245,7 @@ class FileOpener(Generic[F]):
         file, self._file = self._file, None
         if file is None:
             return _nothing_to_close()
-        close: Awaitable[None] = cast(Any, file).close()
+        close: Awaitable[None] = file.close()  # type: ignore[attr-defined]
         return close
 
     def __getattr__(self, name: str) -> Any:
@@ -439,9 +439,7 @@ async def _open_file(
     context: AsyncioContextBase | None,
 ) -> Any:
     """:func:`open`'s file, its arguments checked."""
-    raw = cast(
-        FileIO, await FileIO.open(file, raw_mode, closefd, opener, context=context)
-    )
+    raw = await FileIO.open(file, raw_mode, closefd, opener, context=context)
     try:
         return _wrap(raw, mode, raw_mode, buffering, binary, encoding, errors, newline)
     except BaseException:

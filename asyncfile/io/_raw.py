@@ -50,7 +50,7 @@ from ._cancellation import complete_despite_cancel
 from ._locks import TaskLock, serialized
 
 if TYPE_CHECKING:
-    from typing_extensions import Buffer
+    from typing_extensions import Buffer, Self
 
     from ..core.asyncio_base import AsyncioContextBase, CachedReader
 
@@ -161,7 +161,7 @@ class AsyncFileIO(RawFileBase):
         opener: Any = None,
         *,
         context: AsyncioContextBase | None = None,
-    ) -> AsyncFileIO:
+    ) -> Self:
         """Open ``file`` as ``io.FileIO(file, mode, closefd, opener)`` would.
 
         A path is opened by the core (``_filesystem.open_file``: on the loop
@@ -226,7 +226,7 @@ class AsyncFileIO(RawFileBase):
         closefd: bool,
         context: AsyncioContextBase | None,
         opened: list[Any] | None = None,
-    ) -> AsyncFileIO:
+    ) -> Self:
         """The file object for ``fd``; ``opened``: this call's ``open`` has
         just opened it by path (without an opener), and this is what
         ``_filesystem.open_file`` told of it, less the descriptor."""
