@@ -227,9 +227,13 @@ async def test_an_open_file_cancelled_meanwhile_closes_its_descriptor(
     await asyncio.sleep(0.3)  # the pool or threads finish what was cancelled
 
 
-def test_without_openat2_every_open_goes_to_the_pool(tmp_path: Path) -> None:
+@pytest.mark.parametrize("backend", backend_params(native=True))
+def test_without_openat2_every_open_goes_to_the_pool(
+    backend: Backend, tmp_path: Path
+) -> None:
     """A kernel without openat2 (before 5.6; valgrind, which does not know
     it): the open from the caches is given up, and the pool opens."""
+    backend.module  # noqa: B018 (skips when unavailable)
     strace = shutil.which("strace")
     if strace is None:
         pytest.skip("strace is not installed: it makes openat2 fail here")
@@ -269,6 +273,7 @@ def test_without_openat2_every_open_goes_to_the_pool(tmp_path: Path) -> None:
         text=True,
         timeout=120,
         check=False,
+        env={**os.environ, "CAIO_IMPL": backend.name},
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split("\n")[:3] == ["through the pool"] * 3
