@@ -11,7 +11,8 @@ Paths are ``str``, ``bytes`` or path-like objects, as ``os`` accepts them.
 Where they run: on the native backends, as requests of the core (io_uring's
 own operations where the running kernel has them, else the native pool's
 threads, which never take the GIL; an open or close that io_uring answers from
-the caches completes without the loop waiting a turn); on the python backend
+the caches completes without the loop waiting a turn, and ``open_file`` opens a
+file the caches hold on the loop on every native backend); on the python backend
 (and Windows), ``os``'s function on a thread of the loop's default executor.
 Arguments only ``os`` can judge (a wrong type, an embedded NUL, an unusual
 combination) go to ``os``'s function on a thread too, so that it raises what it
