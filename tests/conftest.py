@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import gc
 import logging
 import os
@@ -80,6 +81,21 @@ def polled_backend(request: pytest.FixtureRequest) -> Backend:
     backend: Backend = request.param
     backend.module  # noqa: B018 (skips when unavailable)
     return backend
+
+
+@pytest.fixture
+def selected(backend: Backend, monkeypatch: pytest.MonkeyPatch) -> Iterator[Backend]:
+    """A backend, made the one ``get_context()`` (asyncfile.open, asyncfile.os)
+    serves the loop with; every context is closed before and after."""
+    import asyncfile.core as core
+    from asyncfile.contexts import close_contexts
+
+    monkeypatch.setattr(
+        core, "selection", dataclasses.replace(core.selection, name=backend.name)
+    )
+    close_contexts()
+    yield backend
+    close_contexts()
 
 
 @pytest.fixture

@@ -34,20 +34,6 @@ from asyncfile.contexts import close_contexts, get_context
 pytestmark = [POSIX_IO.mark, LINUX.mark]
 
 
-@pytest.fixture(params=backend_params())
-def selected(
-    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Backend]:
-    backend: Backend = request.param
-    backend.module  # noqa: B018 (skips when unavailable)
-    monkeypatch.setattr(
-        core, "selection", dataclasses.replace(core.selection, name=backend.name)
-    )
-    close_contexts()
-    yield backend
-    close_contexts()
-
-
 def _on_device(path: Path) -> bool:
     return os.major(os.stat(path).st_dev) != 0
 

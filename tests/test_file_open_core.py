@@ -6,34 +6,17 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import dataclasses
 import os
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from backends import Backend, backend_params
+from backends import Backend
 from platforms import PROC
 
 import asyncfile
-import asyncfile.core as core
 from asyncfile.contexts import close_contexts
-
-
-@pytest.fixture(params=backend_params())
-def selected(
-    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Backend]:
-    backend: Backend = request.param
-    backend.module  # noqa: B018 (skips when unavailable)
-    monkeypatch.setattr(
-        core, "selection", dataclasses.replace(core.selection, name=backend.name)
-    )
-    close_contexts()
-    yield backend
-    close_contexts()
 
 
 class CountingExecutor(concurrent.futures.ThreadPoolExecutor):
