@@ -148,7 +148,7 @@ async def open(
 #: What a file object asks of a descriptor it opens: (fd, st_mode,
 #: st_blksize, st_size, on_device), st_blksize 0 where the system reports none
 #: (Windows); on_device: its file system has a block device (Linux's native
-#: core only; False where unknown), so closing it asks no server.
+#: core only; False where unknown).
 OpenedFile = tuple[int, int, int, int, bool]
 
 

@@ -110,10 +110,6 @@ class AsyncFileIO(RawFileBase):
     #: False where the file's type rules a terminal out (not a character
     #: device): ``open()`` then asks no ``isatty`` for its line buffering.
     _may_be_tty = True
-    #: True where ``close()`` may close the descriptor on the loop: the file
-    #: only reads, and its file system has a block device, so close(2) asks
-    #: no server and writes nothing back.
-    _closes_at_once = False
     #: True while a buffered file wraps this one: that file's finaliser then
     #: writes its buffer and releases this one (in whatever order the cycle
     #: collector finalises them).
@@ -231,7 +227,7 @@ class AsyncFileIO(RawFileBase):
         just opened it by path (without an opener), and this is what
         ``_filesystem.open_file`` told of it, less the descriptor."""
         status = _filesystem.file_status(fd) if opened is None else opened
-        st_mode, blksize, size, on_device = status
+        st_mode, blksize, size = status[:3]
         if S_ISDIR(st_mode):
             raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), name)
         regular = S_ISREG(st_mode)
@@ -258,7 +254,6 @@ class AsyncFileIO(RawFileBase):
         if regular and size <= _SIZE_HINT_MAX:
             file._size_hint = size
         file._may_be_tty = S_ISCHR(st_mode)
-        file._closes_at_once = on_device and not file._writable
         return file
 
     # -- queries ----------------------------------------------------------
@@ -460,9 +455,7 @@ class AsyncFileIO(RawFileBase):
         if self._closed:
             return
         self._closed = True
-        if self._closes_at_once and self._closefd:
-            os.close(self._fd)
-        elif self._closefd:
+        if self._closefd:
             await _filesystem.close(self._fd, context=self._context)
         elif self._position is not None:
             os.lseek(self._fd, self._position, os.SEEK_SET)
