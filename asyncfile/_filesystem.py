@@ -146,10 +146,8 @@ async def open(
 
 
 #: What a file object asks of a descriptor it opens: (fd, st_mode,
-#: st_blksize, st_size, on_device), st_blksize 0 where the system reports none
-#: (Windows); on_device: its file system has a block device (Linux's native
-#: core only; False where unknown).
-OpenedFile = tuple[int, int, int, int, bool]
+#: st_blksize, st_size), st_blksize 0 where the system reports none (Windows).
+OpenedFile = tuple[int, int, int, int]
 
 
 async def open_file(
@@ -174,11 +172,10 @@ async def open_file(
     raise error
 
 
-def file_status(fd: int) -> tuple[int, int, int, bool]:
-    """:data:`OpenedFile` less the descriptor, from ``os.fstat(fd)``
-    (on_device False)."""
+def file_status(fd: int) -> tuple[int, int, int]:
+    """:data:`OpenedFile` less the descriptor, from ``os.fstat(fd)``."""
     status = os.fstat(fd)
-    return status.st_mode, getattr(status, "st_blksize", 0), status.st_size, False
+    return status.st_mode, getattr(status, "st_blksize", 0), status.st_size
 
 
 def _open_and_stat(path: str | bytes, flags: int) -> OpenedFile:

@@ -227,7 +227,7 @@ class AsyncFileIO(RawFileBase):
         just opened it by path (without an opener), and this is what
         ``_filesystem.open_file`` told of it, less the descriptor."""
         status = _filesystem.file_status(fd) if opened is None else opened
-        st_mode, blksize, size = status[:3]
+        st_mode, blksize, size = status
         if S_ISDIR(st_mode):
             raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), name)
         regular = S_ISREG(st_mode)

@@ -99,11 +99,10 @@ enum opcode {
                      the in descriptor's position), count in mode; Linux only */
     OP_GETDENTS,  /* result: the next names of directory fd (a list of bytes, or
                      of str with flags 1), None at its end; Linux only */
-    OP_OPENFILE,  /* result: (fd, st_mode, st_blksize, st_size, on_device):
-                     openat, then a stat of the new descriptor, what a file
-                     object asks (on_device: its file system has a block device,
-                     Linux only); never on the ring, which cannot stat a
-                     descriptor it opens in the same step */
+    OP_OPENFILE,  /* result: (fd, st_mode, st_blksize, st_size): openat, then
+                     a stat of the new descriptor, what a file object asks;
+                     never on the ring, which cannot stat a descriptor it
+                     opens in the same step */
     OP_COUNT,
 };
 

@@ -100,11 +100,9 @@ fs_aopenat(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 FS_DOC(fs_aopen_file__doc__,
 "aopen_file($self, dir_fd, path, flags, mode, /)\n--\n\n"
 "Awaitable openat(2) with O_CLOEXEC added, then a stat of the new descriptor;\n"
-"its value is (fd, st_mode, st_blksize, st_size, on_device), what a file\n"
-"object asks of os.fstat (on_device: the file system has a block device, so\n"
-"no server to ask when the file closes; False where unknown).  A file the\n"
-"caches hold opens on the loop, as io_uring opens it at submission; one whose\n"
-"awaiter is gone when it completes is closed.");
+"its value is (fd, st_mode, st_blksize, st_size), what a file object asks\n"
+"of os.fstat.  A file the caches hold opens on the loop, as io_uring opens\n"
+"it at submission; one whose awaiter is gone when it completes is closed.");
 
 PyObject *
 fs_aopen_file(PyObject *self, PyObject *const *args, Py_ssize_t nargs)

@@ -558,20 +558,15 @@ names_of(struct request *req)
     return names;
 }
 
-/* OP_OPENFILE's (fd, st_mode, st_blksize, st_size, on_device).  Without it
- * the caller cannot have the descriptor: it is closed here then. */
+/* OP_OPENFILE's (fd, st_mode, st_blksize, st_size).  Without it the caller
+ * cannot have the descriptor: it is closed here then. */
 static PyObject *
 opened_file_of(struct request *req)
 {
     struct stat_fields f;
     stat_fields_of(req, &f);
-#ifdef ASYNCFILE_HAVE_STATX
-    bool on_device = req->stx.stx_dev_major != 0;
-#else
-    bool on_device = false; /* no rule for other systems' device numbers */
-#endif
-    PyObject *opened = Py_BuildValue("(LIlLO)", (long long)req->result, f.mode, f.blksize,
-                                     f.size, on_device ? Py_True : Py_False);
+    PyObject *opened =
+        Py_BuildValue("(LIlL)", (long long)req->result, f.mode, f.blksize, f.size);
     if (opened == NULL) {
         fs_discard(req);
     }
