@@ -8,6 +8,7 @@ import hashlib
 import os
 import sys
 import threading
+import time
 from types import ModuleType
 
 import pytest
@@ -149,6 +150,48 @@ async def test_a_woken_task_runs_in_its_own_context(aio: ModuleType, fd: int) ->
     async with aio.AsyncioContext() as context:
         seen = await asyncio.gather(*(sync_as(i) for i in range(16)))
     assert seen == [[i] * 8 for i in range(16)]
+
+
+async def test_completions_ready_at_once_leave_the_loop_its_turns(
+    backend: Backend, aio: ModuleType, fd: int
+) -> None:
+    """Completions that are all ready at once wake their tasks for about a
+    millisecond at a time: a callback the loop has ready runs between them.
+    (A woken task that calls again may bring more completions in; delivering
+    until none was left held the loop 23 ms in a cold stat of 10,000 files.)"""
+    if not backend.native:
+        pytest.skip(
+            "the python backend's threads hand each completion to the loop with "
+            "call_soon_threadsafe: asyncio runs every one that is ready in a turn"
+        )
+    loop = asyncio.get_running_loop()
+    events: list[str] = []
+    finished = False
+
+    def tick() -> None:
+        events.append("tick")
+        if not finished:
+            loop.call_soon(tick)
+
+    async def sync_then_work() -> None:
+        await context.fsync(fd)  # never a page-cache hit: always suspends
+        events.append("woken")
+        busy_until = time.perf_counter() + 0.0005
+        while time.perf_counter() < busy_until:
+            pass
+
+    async with aio.AsyncioContext() as context:
+        tasks = [asyncio.ensure_future(sync_then_work()) for _ in range(40)]
+        await asyncio.sleep(0)  # each task has submitted its fsync
+        # Held on purpose: they all complete while the loop waits.
+        time.sleep(0.2)  # noqa: ASYNC251
+        loop.call_soon(tick)
+        await asyncio.gather(*tasks)
+        finished = True
+    runs = "".join("w" if event == "woken" else " " for event in events).split()
+    assert len(events) - events.count("tick") == 40
+    # About two tasks fit in each millisecond; before, all 40 ran in one go.
+    assert max(map(len, runs)) <= 8, [len(run) for run in runs]
 
 
 async def test_a_task_woken_by_a_completion_may_close_the_context(
