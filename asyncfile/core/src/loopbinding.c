@@ -54,13 +54,25 @@ context_bind(PyObject *self, PyObject *loop)
     Py_RETURN_NONE;
 }
 
+/* Schedule the end of this loop turn, where a bound context's budget resets
+ * and what was left is delivered. */
+static void
+end_turn_soon(struct context *ctx)
+{
+    if (ctx->call_soon != NULL && schedule_end_of_turn(ctx) < 0) {
+        PyErr_WriteUnraisable((PyObject *)ctx);
+    }
+}
+
 /* Deliver the completions from a callback of the loop: with no task
- * running, the waiters wake their tasks on the spot.  For INLINE_BUDGET_NS at
- * most: a woken task that calls again may bring more completions in (io_uring
- * answers a filesystem call at submission, and the reap that finds it takes
- * every other completion too), so while the kernel keeps up, delivering until
- * none is left would hold the loop for as long as the work lasts (a cold
- * stat of 10,000 files: 23 ms).  What is left waits for the next turn. */
+ * running, the waiters wake their tasks on the spot.  They share the loop
+ * turn's budget with the inline completions (INLINE_BUDGET_NS, from the first
+ * of either; the end of the turn resets it): a woken task that calls again may
+ * bring more completions in (io_uring answers a filesystem call at submission,
+ * and the reap that finds it takes every other completion too), so while the
+ * kernel keeps up, delivering until none was left held the loop as long as
+ * the work lasted (a cold stat of 10,000 files: 23 ms).  At least one is
+ * delivered; what is left waits for the next turn. */
 static void
 dispatch_from_loop(struct context *ctx)
 {
@@ -75,13 +87,17 @@ dispatch_from_loop(struct context *ctx)
     }
     ctx->run_callbacks_now = task == Py_None;
     Py_XDECREF(task);
-    int64_t deadline_ns = monotonic_ns() + INLINE_BUDGET_NS;
-    while (context_dispatch(ctx, 1) > 0 && monotonic_ns() < deadline_ns) {
+    if (ctx->streak_started_ns == 0) {
+        ctx->streak_started_ns = monotonic_ns();
+        end_turn_soon(ctx);
+    }
+    while (context_dispatch(ctx, 1) > 0 &&
+           monotonic_ns() - ctx->streak_started_ns < INLINE_BUDGET_NS) {
     }
     ctx->run_callbacks_now = false;
-    if (ctx->completed.head != NULL && ctx->call_soon != NULL &&
-        schedule_end_of_turn(ctx) < 0) {
-        PyErr_WriteUnraisable((PyObject *)ctx);
+    if (ctx->completed.head != NULL) {
+        ctx->budget_spent = true;
+        end_turn_soon(ctx);
     }
 }
 
