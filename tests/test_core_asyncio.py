@@ -186,12 +186,37 @@ async def test_completions_ready_at_once_leave_the_loop_its_turns(
         # Held on purpose: they all complete while the loop waits.
         time.sleep(0.2)  # noqa: ASYNC251
         loop.call_soon(tick)
-        await asyncio.gather(*tasks)
+        await asyncio.wait_for(asyncio.gather(*tasks), timeout=30)
         finished = True
     runs = "".join("w" if event == "woken" else " " for event in events).split()
     assert len(events) - events.count("tick") == 40
     # About two tasks fit in each millisecond; before, all 40 ran in one go.
     assert max(map(len, runs)) <= 8, [len(run) for run in runs]
+
+
+async def test_calls_waiting_for_a_slot_start_as_slots_free(
+    aio: ModuleType, fd: int
+) -> None:
+    """A call that found every slot taken starts once one frees, whichever
+    loop callback delivers the completion that frees it: reads of cached
+    pages that wait behind fsyncs complete at once when they start, more than
+    one turn's budget can deliver, and the rest are delivered at the end of
+    the turn.  (The calls still waiting were started only by the reader
+    callback: with nothing left in flight to wake it, they waited forever.)"""
+    pwrite(fd, b"x" * 4096, 0)
+
+    async def read_then_work() -> bytes:
+        data: bytes = await context.read(4096, fd, 0)
+        busy_until = time.perf_counter() + 0.0005
+        while time.perf_counter() < busy_until:
+            pass
+        return data
+
+    async with aio.AsyncioContext(max_requests=4) as context:
+        syncs = [asyncio.ensure_future(context.fsync(fd)) for _ in range(4)]
+        reads = [asyncio.ensure_future(read_then_work()) for _ in range(40)]
+        done = await asyncio.wait_for(asyncio.gather(*syncs, *reads), timeout=30)
+    assert done == [None] * 4 + [b"x" * 4096] * 40
 
 
 async def test_a_task_woken_by_a_completion_may_close_the_context(

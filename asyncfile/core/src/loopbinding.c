@@ -101,6 +101,21 @@ dispatch_from_loop(struct context *ctx)
     }
 }
 
+/* Deliver the completions, then start the calls that waited for the slots
+ * they freed (and deliver those that completed at once).  Both loop callbacks
+ * deliver: the end of the turn what the budget left, so it must start the
+ * waiting calls too, or with nothing left in flight to wake the reader
+ * callback they would wait forever. */
+static void
+deliver_from_loop(struct context *ctx)
+{
+    dispatch_from_loop(ctx);
+    if (ctx->overflow != NULL && PyList_GET_SIZE(ctx->overflow) > 0) {
+        start_overflow(ctx);
+        dispatch_from_loop(ctx);
+    }
+}
+
 CONTEXT_DOC(context_on_ready__doc__,
 "on_ready($self, /)\n--\n\n"
 "Deliver every completion: the eventfd's reader callback.");
@@ -114,11 +129,7 @@ context_on_ready(PyObject *self, PyObject *Py_UNUSED(ignored))
     }
     (void)wakeup_drain(ctx->eventfd);
     int ret = ctx->backend->reap(ctx, 0, 0);
-    dispatch_from_loop(ctx);
-    if (ctx->overflow != NULL && PyList_GET_SIZE(ctx->overflow) > 0) {
-        start_overflow(ctx);
-        dispatch_from_loop(ctx);
-    }
+    deliver_from_loop(ctx);
     if (ret < 0 && !PyErr_Occurred()) {
         return raise_os_error(-ret);
     }
@@ -143,8 +154,9 @@ context_end_turn(PyObject *self, PyObject *Py_UNUSED(ignored))
             ctx->backend->flush(ctx);
         }
     }
-    /* A submission the kernel refused completed without a wake-up. */
-    dispatch_from_loop(ctx);
+    /* What the turn's budget left, and a submission the kernel refused,
+     * which completed without a wake-up. */
+    deliver_from_loop(ctx);
     Py_RETURN_NONE;
 }
 
