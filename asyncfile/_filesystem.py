@@ -75,7 +75,7 @@ def _encoded(path: object) -> bytes | None:
             path = path.encode(_FS_ENCODING, _FS_ERRORS)
         except UnicodeError:
             return None
-    # (0 in path: a NUL byte; asking for b"\0" costs ten times as much)
+    # ``0 in path`` finds a NUL byte ten times faster than ``b"\0" in path``.
     if not isinstance(path, bytes) or not path or 0 in path:
         return None
     return path
