@@ -1,13 +1,16 @@
-"""A FUSE file system in memory that fails chosen byte ranges with EIO.
+"""A FUSE file system in memory that fails chosen byte ranges with EIO, and
+can answer each read late, as a device does.
 
     python tests/faultfs.py MOUNTPOINT '{"read": [[start, end]], "write": [],
-                                         "fsync": false}'
+                                         "fsync": false, "read_delay": 0.0}'
 
 Every regular file is a bytearray.  A read or write whose range meets one of
 the listed ``[start, end)`` ranges fails with EIO and changes nothing; fsync
-fails with EIO when ``"fsync"`` is true.  Mounted with ``direct_io`` so the
-kernel sends every request here instead of answering from its page cache.
-Runs in the foreground until unmounted (tests/mounts.py does both).
+fails with EIO when ``"fsync"`` is true; each read waits ``"read_delay"``
+seconds before it answers (requests are served on threads, so reads in flight
+wait side by side).  Mounted with ``direct_io`` so the kernel sends every
+request here instead of answering from its page cache.  Runs in the foreground
+until unmounted (tests/mounts.py does both).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ class FaultFS(Operations):  # type: ignore[misc]
         self.bad_reads: list[list[int]] = faults.get("read", [])
         self.bad_writes: list[list[int]] = faults.get("write", [])
         self.bad_fsync: bool = faults.get("fsync", False)
+        self.read_delay: float = faults.get("read_delay", 0.0)
         self.files: dict[str, bytearray] = {}
         self.modes: dict[str, int] = {}
         self.guard = threading.Lock()
@@ -82,6 +86,7 @@ class FaultFS(Operations):  # type: ignore[misc]
         return 0
 
     def read(self, path: str, size: int, offset: int, fh: int) -> bytes:
+        time.sleep(self.read_delay)
         if _meets(self.bad_reads, offset, size):
             raise FuseOSError(errno.EIO)
         with self.guard:

@@ -1,5 +1,5 @@
-"""Real file systems for the reliability tests: a tiny tmpfs and a FUSE file
-system that fails chosen byte ranges with EIO.
+"""Real file systems for the tests: a tiny tmpfs, and a FUSE file system that
+fails chosen byte ranges with EIO or answers every read late.
 
 Each is a context manager that mounts under a directory the test owns and
 unmounts on the way out, even when the test failed; a machine that cannot mount
@@ -73,12 +73,16 @@ def faultfs(
     bad_reads: list[tuple[int, int]] = (),  # type: ignore[assignment]
     bad_writes: list[tuple[int, int]] = (),  # type: ignore[assignment]
     bad_fsync: bool = False,
+    read_delay: float = 0.0,
 ) -> Iterator[Path]:
     """tests/faultfs.py mounted on ``directory``: a file system in memory whose
     reads and writes touching a byte range in ``bad_reads``/``bad_writes``
-    (``[start, end)``, in every file) fail with EIO, and whose fsync fails with
-    EIO if ``bad_fsync``.  It bypasses the page cache (``direct_io``), so every
-    request reaches it."""
+    (``[start, end)``, in every file) fail with EIO, whose fsync fails with
+    EIO if ``bad_fsync``, and whose every read answers after ``read_delay``
+    seconds.  It bypasses the page cache (``direct_io``), so every request
+    reaches it: with a delay, no read can complete without waiting, which a
+    disk's evicted pages do not promise (a fast disk may serve the read-ahead
+    that a ``RWF_NOWAIT`` read starts before the read gives up)."""
     why = fuse_unavailable()
     if why:
         pytest.skip(why)
@@ -87,6 +91,7 @@ def faultfs(
         "read": [list(r) for r in bad_reads],
         "write": [list(r) for r in bad_writes],
         "fsync": bad_fsync,
+        "read_delay": read_delay,
     }
     server = subprocess.Popen(
         [sys.executable, str(FAULTFS), str(directory), json.dumps(faults)],

@@ -22,7 +22,7 @@ from iocompat import io_open
 from mounts import faultfs, tmpfs
 
 import asyncfile
-from asyncfile import contexts
+from asyncfile import contexts, core
 from asyncfile.core import python_aio_asyncio
 
 KiB = 1024
@@ -226,6 +226,35 @@ async def test_eio_reaches_the_caller_and_later_operations_work(
 
 #: (offset, size) of reads; None reads to the end of the file (through BAD_READ).
 OFFSETS_AND_SIZES = ((0, 100), (60 * KiB, 8 * KiB), (70 * KiB, 100), (0, None))
+
+
+@pytest.mark.parametrize(
+    "flags", [0, getattr(os, "O_DIRECT", 0)], ids=["buffered", "O_DIRECT"]
+)
+async def test_reads_that_stop_at_the_end_of_a_fuse_file_report_its_length(
+    aio: ModuleType, tmp_path: Path, flags: int
+) -> None:
+    """A FUSE file that bypasses the page cache: io_uring's own read there says
+    a read that stops at the end of the file got more bytes than it did."""
+    size = 3 * 4096 + 5
+    with faultfs(tmp_path / "fuse") as directory:
+        path = directory / "data.bin"
+        path.write_bytes(PATTERN[:size])
+        fd = os.open(path, os.O_RDONLY | flags)
+        try:
+            async with aio.AsyncioContext() as context:
+                last_page = 3 * 4096
+                assert (
+                    await context.read(4096, fd, last_page) == PATTERN[last_page:size]
+                )
+                assert await context.read(8192, fd, 4096) == PATTERN[4096 : 3 * 4096]
+                assert await context.read(8192, fd, 8192) == PATTERN[8192:size]
+                assert await context.read(4096, fd, 4 * 4096) == b""
+                buffer = core.aligned_buffer(8192)  # O_DIRECT's alignment
+                assert await context.readinto(buffer, fd, 8192) == 4096 + 5
+                assert bytes(buffer[: 4096 + 5]) == PATTERN[8192:size]
+        finally:
+            os.close(fd)
 
 
 def _io_session(path: Path) -> list:

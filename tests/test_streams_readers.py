@@ -11,8 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from mounts import skip_if_memory_backed
-from platforms import ADVICE, DIRECTORY_FDS
+from mounts import faultfs
+from platforms import DIRECTORY_FDS
 
 import asyncfile
 from asyncfile import (
@@ -77,24 +77,24 @@ async def test_chunks_cover_exactly_the_range(
     assert reader.closed
 
 
-@ADVICE.mark
 @pytest.mark.parametrize("reuse", [False, True])
-async def test_chunks_of_a_file_out_of_the_page_cache_are_read_ahead(
-    data_file: tuple[Path, bytes], reuse: bool
+async def test_chunks_of_a_file_on_a_slow_device_are_read_ahead(
+    tmp_path: Path, reuse: bool
 ) -> None:
     """Reads that wait for the device keep ``depth`` in flight and deliver
     the same chunks as cached ones."""
-    path, data = data_file
-    skip_if_memory_backed(path, "its pages cannot leave the page cache")
-    with path.open("rb") as f:
-        os.fsync(f.fileno())
-        os.posix_fadvise(f.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
-    depths = []
-    chunks = []
-    async with ChunkReader(path, chunk_size=4096, depth=3, reuse_buffers=reuse) as r:
-        async for chunk in r:
-            chunks.append(bytes(chunk))
-            depths.append(len(r._pending))
+    data = os.urandom(64 * 4096 + 5)
+    with faultfs(tmp_path / "slow", read_delay=0.002) as mountpoint:
+        path = mountpoint / "data.bin"
+        path.write_bytes(data)
+        depths = []
+        chunks = []
+        async with ChunkReader(
+            path, chunk_size=4096, depth=3, reuse_buffers=reuse
+        ) as r:
+            async for chunk in r:
+                chunks.append(bytes(chunk))
+                depths.append(len(r._pending))
     assert b"".join(chunks) == data
     assert max(depths) == 3, "no read-ahead while the device was read"
 
