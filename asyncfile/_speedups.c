@@ -39,6 +39,15 @@ typedef struct {
     PyTypeObject *raw_file_type;
     PyTypeObject *buffered_file_type;
     PyTypeObject *text_file_type;
+    /* What closing a reader asks, once a close first does (NULL until then):
+     * asyncfile._filesystem, whose close() closes the descriptor (looked up
+     * at each call, as a Python caller would), and
+     * asyncfile.contexts.running_loop_or_none */
+    PyObject *filesystem_module;
+    PyObject *running_loop;
+    PyObject *str_closefd;
+    PyObject *str_context;
+    PyObject *context_kwnames; /* ("context",): _filesystem.close's keyword */
     /* The buffered class whose _reads and _writes flags these are */
     PyTypeObject *buffered_type;
     bool buffered_reads;
@@ -58,10 +67,13 @@ get_state(PyObject *module)
  * stepped, so calls still take effect in the order their tasks run.  Then
  * `fast` either completes the call at once, or the Python coroutine that does
  * the general case is created (`fallback(owner, arg)`, or `fallback()`
- * without an argument) and every step is forwarded to it.  A `fast` that
+ * without an argument, `fallback(owner)` for a method without one) and every
+ * step is forwarded to it.  A `fast` that
  * can complete the call once the loop has run may first ask for that turn
  * (wants_turn): the call yields as asyncio.sleep(0) does, and `fast` runs
- * again when it is next stepped.
+ * again when it is next stepped.  A `fast` that starts the rest of the call
+ * itself, as an awaitable, sets `inner` to it and returns NULL: every step is
+ * then forwarded to it, as to the fallback.
  */
 
 typedef struct FastPathCallObject FastPathCallObject;
@@ -75,13 +87,16 @@ struct FastPathCallObject {
     PyObject *owner;    /* what the call is on (a file, an iterator) */
     PyObject *arg;      /* its argument, or NULL */
     PyObject *fallback; /* makes the Python coroutine */
-    PyObject *inner;    /* the Python coroutine, once started */
+    PyObject *inner;    /* the Python coroutine (or what `fast` started), once started */
     speedups_state *state;
     bool finished;
     /* Set by `fast` with a NULL result: let the loop run one turn (a bare
      * yield, as asyncio.sleep(0)'s), then try `fast` again.  Once a call. */
     bool wants_turn;
     bool had_turn;
+    /* Without `arg`: the fallback is a method, called with the owner alone
+     * (else it is called with no argument) */
+    bool fallback_on_owner;
 };
 
 static void
@@ -97,6 +112,7 @@ fast_path_call_fill(FastPathCallObject *self, fast_path_fn fast, PyObject *fast_
     self->finished = false;
     self->wants_turn = false;
     self->had_turn = false;
+    self->fallback_on_owner = false;
 }
 
 /* A FastPathCall for one call, reusing `*cache` once nothing else holds it (a
@@ -166,16 +182,25 @@ fast_path_call_send(PyObject *op, PyObject *arg, PyObject **result)
         }
         PyObject *value = self->fast(self);
         if (value == NULL && !PyErr_Occurred()) {
+            if (self->inner != NULL) {
+                goto forward;
+            }
             if (self->wants_turn && !self->had_turn) {
                 self->wants_turn = false;
                 self->had_turn = true;
                 *result = Py_NewRef(Py_None);
                 return PYGEN_NEXT;
             }
-            self->inner = self->arg != NULL
-                              ? PyObject_CallFunctionObjArgs(self->fallback, self->owner,
-                                                             self->arg, NULL)
-                              : PyObject_CallNoArgs(self->fallback);
+            if (self->arg != NULL) {
+                self->inner = PyObject_CallFunctionObjArgs(self->fallback, self->owner,
+                                                           self->arg, NULL);
+            }
+            else if (self->fallback_on_owner) {
+                self->inner = PyObject_CallOneArg(self->fallback, self->owner);
+            }
+            else {
+                self->inner = PyObject_CallNoArgs(self->fallback);
+            }
             if (self->inner != NULL) {
                 goto forward;
             }
@@ -1396,14 +1421,146 @@ read_at_once(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 }
 
 /* ---------------------------------------------------------------------------
+ * BufferedReader.close's common case: a reader that no call holds or waits
+ * for, over a raw file that owns its descriptor.  Done in C up to the
+ * descriptor's close, which is asyncfile._filesystem.close's (the one way a
+ * descriptor is closed, with os.close's errors); the call forwards to it.
+ * The twin of the Python close's first branch and AsyncFileIO.close.
+ */
+
+/* Find the modules closing asks; -1 on error. */
+static int
+learn_closing(speedups_state *st)
+{
+    if (st->filesystem_module != NULL) {
+        return 0;
+    }
+    PyObject *contexts = PyImport_ImportModule("asyncfile.contexts");
+    PyObject *loop = contexts != NULL
+                         ? PyObject_GetAttrString(contexts, "running_loop_or_none")
+                         : NULL;
+    Py_XDECREF(contexts);
+    PyObject *filesystem = loop != NULL ? PyImport_ImportModule("asyncfile._filesystem")
+                                        : NULL;
+    if (filesystem == NULL) {
+        Py_XDECREF(loop);
+        return -1;
+    }
+    st->filesystem_module = filesystem;
+    st->running_loop = loop;
+    return 0;
+}
+
+/* 1 if `obj` (a raw file) owns its descriptor, with its context in
+ * `*context`; 0 if not (nothing set), -1 on error. */
+static int
+raw_closes_descriptor(speedups_state *st, PyObject *obj, PyObject **context)
+{
+    PyObject *closefd = PyObject_GetAttr(obj, st->str_closefd);
+    if (closefd == NULL) {
+        return -1;
+    }
+    bool owned = closefd == Py_True;
+    Py_DECREF(closefd);
+    if (!owned) {
+        return 0;
+    }
+    *context = PyObject_GetAttr(obj, st->str_context);
+    return *context != NULL ? 1 : -1;
+}
+
+/* Start BufferedReader.close() of `obj`: release the buffer, mark the raw
+ * file closed, and return the awaitable that closes its descriptor.  NULL
+ * without an error when close() must run (a writer, a file some call holds,
+ * no running loop, a descriptor not its own); with one, close() failed and
+ * nothing changed. */
+static PyObject *
+buffered_start_close(speedups_state *st, PyObject *obj)
+{
+    BufferedFileObject *self = as_buffered_file(st, obj);
+    if (self == NULL) {
+        return NULL;
+    }
+    if (Py_TYPE(obj) != st->buffered_type && learn_buffered_type(st, Py_TYPE(obj)) < 0) {
+        PyErr_Clear();
+        return NULL;
+    }
+    RawFileObject *raw = self->raw != NULL ? as_raw_file(st, self->raw) : NULL;
+    if (st->buffered_writes || raw == NULL || raw->fd < 0) {
+        return NULL;
+    }
+    if (raw_undisturbed(st, (PyObject *)raw) != 1 || learn_closing(st) < 0) {
+        PyErr_Clear(); /* close() meets it, when awaited */
+        return NULL;
+    }
+    PyObject *loop = PyObject_CallNoArgs(st->running_loop);
+    if (loop == NULL || loop == Py_None) {
+        Py_XDECREF(loop);
+        PyErr_Clear(); /* close() raises asyncfile's error for it */
+        return NULL;
+    }
+    Py_DECREF(loop);
+    /* Held: the attribute lookups below may run Python code. */
+    Py_INCREF(raw);
+    PyObject *closing = NULL, *context = NULL;
+    int owned = raw_closes_descriptor(st, (PyObject *)raw, &context);
+    if (owned != 1) {
+        PyErr_Clear();
+        goto release;
+    }
+    PyObject *fd = PyLong_FromLong(raw->fd);
+    PyObject *close = fd != NULL ? PyObject_GetAttr(st->filesystem_module, st->str_close)
+                                 : NULL;
+    if (close != NULL) {
+        PyObject *args[3] = {NULL, fd, context};
+        closing = PyObject_Vectorcall(close, args + 1, 1 | PY_VECTORCALL_ARGUMENTS_OFFSET,
+                                      st->context_kwnames);
+        Py_DECREF(close);
+    }
+    Py_XDECREF(fd);
+    Py_DECREF(context);
+    if (closing != NULL) {
+        Py_XSETREF(self->buf, Py_NewRef(Py_None));
+        self->read_end = self->pos = 0;
+        raw->closed = 1;
+    }
+release:
+    Py_DECREF(raw);
+    return closing;
+}
+
+PyDoc_STRVAR(start_close__doc__,
+"start_close(buffered, _, /)\n--\n\n"
+"BufferedReader.close()'s common case (a reader no call holds or waits for,\n"
+"over a raw file that owns its descriptor): release the buffer, mark the raw\n"
+"file closed, and return the awaitable that closes the descriptor; None when\n"
+"close() must run.");
+
+static PyObject *
+start_close(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "start_close() takes 2 arguments");
+        return NULL;
+    }
+    PyObject *closing = buffered_start_close(get_state(module), args[0]);
+    if (closing == NULL) {
+        return PyErr_Occurred() ? NULL : Py_NewRef(Py_None);
+    }
+    return closing;
+}
+
+/* ---------------------------------------------------------------------------
  * FastPathMethod: a coroutine method whose common case completes at once.
  *
  * FastPathMethod(method, at_once[, default]) stands for the coroutine method
  * `method(self, arg)`: when a call is first stepped, `at_once(self, arg)` gives
  * its result, or None, and then `method` runs as usual.  A call without the
  * argument stands for one with `default`, if it is given (the method's own
- * default), and goes straight to `method` if not.  It has no docstring of its own: help(),
- * inspect.getdoc and inspect.signature show the method's.
+ * default), and goes straight to `method` if not.  A method that takes self
+ * alone (close) has `at_once(self, None)` and `method(self)`.  It has no
+ * docstring of its own: help(), inspect.getdoc and inspect.signature show the
+ * method's.
  */
 
 typedef struct {
@@ -1411,6 +1568,7 @@ typedef struct {
     PyObject *func;    /* the coroutine method: every case but the common one */
     PyObject *at_once; /* at_once(self, arg): the result, or None if func must run */
     PyObject *default_arg; /* what a call without the argument passes, or NULL */
+    bool takes_argument;   /* false: the method takes self alone (close) */
     fast_path_fn fast; /* calls at_once: straight to C for this module's own */
     vectorcallfunc vectorcall;
     PyObject *last_call; /* the last call handed out, reused once let go */
@@ -1420,7 +1578,7 @@ typedef struct {
 static PyObject *
 fast_path_method_at_once(FastPathCallObject *call)
 {
-    PyObject *args[2] = {call->owner, call->arg};
+    PyObject *args[2] = {call->owner, call->arg != NULL ? call->arg : Py_None};
     PyObject *value = PyObject_Vectorcall(call->fast_data, args, 2, NULL);
     if (value == Py_None) {
         Py_DECREF(value);
@@ -1441,6 +1599,13 @@ fast_path_method_read_at_once(FastPathCallObject *call)
     return buffered_read_at_once(call->state, call->owner, call->arg);
 }
 
+static PyObject *
+fast_path_method_start_close(FastPathCallObject *call)
+{
+    call->inner = buffered_start_close(call->state, call->owner);
+    return NULL;
+}
+
 /* How a FastPathMethod calls `at_once`: this module's own functions directly. */
 static fast_path_fn
 fast_path_of(PyObject *at_once)
@@ -1452,6 +1617,9 @@ fast_path_of(PyObject *at_once)
         }
         if (function == (PyCFunction)(void (*)(void))read_at_once) {
             return fast_path_method_read_at_once;
+        }
+        if (function == (PyCFunction)(void (*)(void))start_close) {
+            return fast_path_method_start_close;
         }
     }
     return fast_path_method_at_once;
@@ -1466,6 +1634,14 @@ fast_path_method_vectorcall(PyObject *op, PyObject *const *args, size_t nargsf,
     if (nargs == 2 && kwnames == NULL) {
         return fast_path_call_new(&self->last_call, self->state, self->fast,
                                  self->at_once, args[0], args[1], self->func);
+    }
+    if (nargs == 1 && kwnames == NULL && !self->takes_argument) {
+        PyObject *call = fast_path_call_new(&self->last_call, self->state, self->fast,
+                                            self->at_once, args[0], NULL, self->func);
+        if (call != NULL) {
+            ((FastPathCallObject *)call)->fallback_on_owner = true;
+        }
+        return call;
     }
     if (nargs == 1 && kwnames == NULL && self->default_arg != NULL) {
         return fast_path_call_new(&self->last_call, self->state, self->fast,
@@ -1500,6 +1676,24 @@ fast_path_method_getattro(PyObject *op, PyObject *name)
     return PyObject_GetAttr(((FastPathMethodObject *)op)->func, name);
 }
 
+/* Whether the Python method `func` takes an argument besides self: false
+ * only when its code says it takes self alone. */
+static bool
+method_takes_argument(PyObject *func)
+{
+    long counts[2] = {2, 0}; /* co_argcount, co_flags */
+    const char *names[2] = {"co_argcount", "co_flags"};
+    PyObject *code = PyObject_GetAttrString(func, "__code__");
+    for (int i = 0; code != NULL && i < 2; i++) {
+        PyObject *value = PyObject_GetAttrString(code, names[i]);
+        counts[i] = value != NULL ? PyLong_AsLong(value) : 2;
+        Py_XDECREF(value);
+    }
+    Py_XDECREF(code);
+    PyErr_Clear();
+    return counts[0] != 1 || (counts[1] & (CO_VARARGS | CO_VARKEYWORDS)) != 0;
+}
+
 static PyObject *
 fast_path_method_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
 {
@@ -1522,6 +1716,7 @@ fast_path_method_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     self->func = Py_NewRef(func);
     self->at_once = Py_NewRef(at_once);
     self->default_arg = Py_XNewRef(default_arg);
+    self->takes_argument = method_takes_argument(func);
     self->fast = fast_path_of(at_once);
     self->vectorcall = fast_path_method_vectorcall;
     self->state = PyType_GetModuleState(type);
@@ -1925,11 +2120,22 @@ speedups_exec(PyObject *module)
         {&st->str_reads, "_reads"},
         {&st->str_writes, "_writes"},
         {&st->str_install, "_install"},
+        {&st->str_closefd, "_closefd"},
+        {&st->str_context, "_context"},
     };
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         if ((*names[i].slot = PyUnicode_InternFromString(names[i].text)) == NULL) {
             return -1;
         }
+    }
+    PyObject *context_keyword = PyUnicode_InternFromString("context");
+    if (context_keyword == NULL) {
+        return -1;
+    }
+    st->context_kwnames = PyTuple_Pack(1, context_keyword);
+    Py_DECREF(context_keyword);
+    if (st->context_kwnames == NULL) {
+        return -1;
     }
     st->fast_path_call_type =
         (PyTypeObject *)PyType_FromModuleAndSpec(module, &fast_path_call_spec, NULL);
@@ -1994,6 +2200,8 @@ speedups_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(st->raw_file_type);
     Py_VISIT(st->buffered_file_type);
     Py_VISIT(st->text_file_type);
+    Py_VISIT(st->filesystem_module);
+    Py_VISIT(st->running_loop);
     return 0;
 }
 
@@ -2019,6 +2227,11 @@ speedups_clear(PyObject *module)
     Py_CLEAR(st->raw_file_type);
     Py_CLEAR(st->buffered_file_type);
     Py_CLEAR(st->text_file_type);
+    Py_CLEAR(st->filesystem_module);
+    Py_CLEAR(st->running_loop);
+    Py_CLEAR(st->str_closefd);
+    Py_CLEAR(st->str_context);
+    Py_CLEAR(st->context_kwnames);
     return 0;
 }
 
@@ -2033,6 +2246,8 @@ static PyMethodDef speedups_functions[] = {
      write_plainly__doc__},
     {"read_at_once", (PyCFunction)(void (*)(void))read_at_once, METH_FASTCALL,
      read_at_once__doc__},
+    {"start_close", (PyCFunction)(void (*)(void))start_close, METH_FASTCALL,
+     start_close__doc__},
     {NULL, NULL, 0, NULL},
 };
 

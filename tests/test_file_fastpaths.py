@@ -1,19 +1,23 @@
 """Calls that complete without the lock (a line already decoded, text that fits
-the pending bytes, a binary read the buffer or the page cache answers) keep the
-guarantees of the locked ones: call order, nothing lost, io's results, and
-errors once the file is closed."""
+the pending bytes, a binary read the buffer or the page cache answers, a
+reader's close) keep the guarantees of the locked ones: call order, nothing
+lost, io's results, and errors once the file is closed."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import errno
 import io
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 import asyncfile
 from asyncfile.io import _buffered, _text
+from asyncfile.io._raw import AsyncFileIO
 
 #: What text mode writes for "\n" by default, as io does on this system.
 LINESEP = os.linesep.encode()
@@ -34,6 +38,8 @@ def speedups(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) ->
             monkeypatch.setattr(_buffered.BufferedReader, "read", read)
             binary_write = _buffered.BufferedWriter.write.__func__  # type: ignore[attr-defined]
             monkeypatch.setattr(_buffered.BufferedWriter, "write", binary_write)
+            close = _buffered.BufferedReader.close.__func__  # type: ignore[attr-defined]
+            monkeypatch.setattr(_buffered.BufferedReader, "close", close)
     elif _text.TextLines is None:
         pytest.skip("asyncfile._speedups is not built (no C compiler)")
 
@@ -323,6 +329,129 @@ async def test_a_binary_read_after_close_raises_value_error(tmp_path: Path) -> N
     await f.close()
     with pytest.raises(ValueError, match="closed file"):
         await f.read(4096)
+
+
+async def test_closing_a_reader_closes_its_descriptor_as_io_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The file, the raw file and the descriptor are closed, once; the raw
+    file's own close runs only where the shortcut is not installed."""
+    path = tmp_path / "f.bin"
+    path.write_bytes(b"x" * 10_000)
+    raw_closes = []
+    raw_close = AsyncFileIO.close
+
+    async def counted_close(raw: AsyncFileIO) -> None:
+        raw_closes.append(raw)
+        await raw_close(raw)
+
+    monkeypatch.setattr(AsyncFileIO, "close", counted_close)
+    async with asyncfile.open(path, "rb") as f:
+        assert await f.read() == b"x" * 10_000
+        fd = f.fileno()
+    assert f.closed
+    assert f.raw.closed
+    assert f._buf is None
+    assert not descriptor_is_open(fd)
+    shortcuts = _text.TextLines is not None  # the fixture's "speedups"
+    assert len(raw_closes) == (0 if shortcuts else 1)
+    await f.close()  # idempotent
+    with pytest.raises(ValueError, match="closed file"):
+        await f.read(1)
+
+
+async def test_a_reader_whose_descriptor_went_fails_to_close_as_io_does(
+    tmp_path: Path,
+) -> None:
+    """``close`` of a file whose descriptor someone else closed: io raises
+    ``OSError`` (EBADF) and the file is closed all the same."""
+    path = tmp_path / "f.bin"
+    path.write_bytes(b"x" * 100)
+    theirs = io_close_error(path)
+    f = await asyncfile.open(path, "rb")
+    os.close(f.fileno())
+    with pytest.raises(OSError, match="Bad file descriptor") as caught:
+        await f.close()
+    assert type(caught.value) is type(theirs)
+    assert (caught.value.errno, caught.value.filename) == (
+        theirs.errno,
+        theirs.filename,
+    )
+    assert f.closed
+
+
+def io_close_error(path: Path) -> OSError:
+    """What io's close of ``path``'s file raises once its descriptor went."""
+    theirs = open(path, "rb")  # noqa: SIM115
+    os.close(theirs.fileno())
+    with pytest.raises(OSError, match="Bad file descriptor") as caught:
+        theirs.close()
+    assert theirs.closed
+    return caught.value
+
+
+def descriptor_is_open(fd: int) -> bool:
+    try:
+        os.fstat(fd)
+    except OSError as exc:
+        if exc.errno != errno.EBADF:
+            raise
+        return False
+    return True
+
+
+async def test_a_close_waits_for_a_call_in_progress(tmp_path: Path) -> None:
+    """A reader's close waits while another task's call holds the file."""
+    path = tmp_path / "f.bin"
+    path.write_bytes(b"x" * 100)
+    f = await asyncfile.open(path, "rb")
+    await f._lock.acquire()  # as a call in progress does
+    closing = asyncio.ensure_future(f.close())
+    await asyncio.sleep(0.01)
+    assert not closing.done()
+    assert not f.closed
+    assert descriptor_is_open(f.fileno())
+    f._lock.release()
+    await closing
+    assert f.closed
+
+
+async def test_a_reader_cancelled_while_it_closes_is_closed(tmp_path: Path) -> None:
+    """The descriptor is closed even when the task closing it is cancelled
+    at once: its caller gave it up by calling."""
+    path = tmp_path / "f.bin"
+    path.write_bytes(b"x" * 100)
+    f = await asyncfile.open(path, "rb")
+    fd = f.fileno()
+    closing = asyncio.ensure_future(f.close())
+    await asyncio.sleep(0)
+    closing.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await closing
+    for _ in range(100):
+        if not descriptor_is_open(fd):
+            break
+        await asyncio.sleep(0.01)
+    else:
+        pytest.fail("the descriptor stayed open")
+    assert f.closed
+
+
+def test_a_reader_closed_outside_asyncio_says_asyncio_is_needed(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "f.bin"
+    path.write_bytes(b"x")
+
+    async def opened() -> Any:
+        return await asyncfile.open(path, "rb")
+
+    f = asyncio.run(opened())
+    closing = f.close()
+    with pytest.raises(asyncfile.AsyncioRequiredError):
+        closing.send(None)
+    assert not f.raw.closed
+    f.raw._release_now()
 
 
 async def test_binary_reads_follow_a_file_shared_with_another_loop(

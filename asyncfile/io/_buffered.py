@@ -56,7 +56,7 @@ from ._raw import AsyncFileIO, FileIO
 
 FastPathMethod: Any
 try:
-    from .._speedups import FastPathCall, FastPathMethod, read_at_once
+    from .._speedups import FastPathCall, FastPathMethod, read_at_once, start_close
 except ImportError:  # built without a C compiler
     FastPathMethod = None
 else:
@@ -967,6 +967,7 @@ class BufferedRandom(BufferedWriter, BufferedReader):
 
 if FastPathMethod is not None:
     BufferedReader.read = FastPathMethod(BufferedReader.read, read_at_once, -1)  # type: ignore[method-assign]
+    BufferedReader.close = FastPathMethod(BufferedReader.close, start_close)  # type: ignore[method-assign]
     BufferedWriter.write = FastPathMethod(  # type: ignore[method-assign]
         BufferedWriter.write, BufferedWriter._write_at_once
     )
