@@ -20,11 +20,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/vfs.h>
+#include <sys/statfs.h>
 #include <time.h>
 
 #include "syscall.h"
@@ -477,8 +478,6 @@ prepare_fs(struct io_uring_sqe *sqe, struct request *req)
         break; /* never: belongs_to_pool sent it to the pool */
     }
 }
-
-#define FUSE_SUPER_MAGIC 0x65735546
 
 /* io_uring reads a FUSE file that bypasses the page cache (direct_io, or
  * O_DIRECT) as asynchronous direct I/O on io-wq, and Linux (6.18 here) then
