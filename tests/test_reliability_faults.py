@@ -17,7 +17,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from backends import Backend
+from backends import Backend, run_to_completion
 from iocompat import io_open
 from mounts import faultfs, tmpfs
 
@@ -254,6 +254,28 @@ async def test_reads_that_stop_at_the_end_of_a_fuse_file_report_its_length(
                 assert await context.readinto(buffer, fd, 8192) == 4096 + 5
                 assert bytes(buffer[: 4096 + 5]) == PATTERN[8192:size]
         finally:
+            os.close(fd)
+
+
+def test_raw_reads_that_stop_at_the_end_of_a_fuse_file_report_its_length(
+    backend: Backend, tmp_path: Path
+) -> None:
+    """caio's own API (an Operation submitted to a Context), where no read is
+    tried on the loop first, reads a FUSE file's end right too."""
+    size = 4096 + 5
+    with faultfs(tmp_path / "fuse") as directory:
+        path = directory / "data.bin"
+        path.write_bytes(PATTERN[:size])
+        fd = os.open(path, os.O_RDONLY)
+        context = backend.module.Context()
+        try:
+            at_end = backend.module.Operation.read(4096, fd, 4096)
+            across = backend.module.Operation.read(8192, fd, 0)
+            run_to_completion(context, at_end, across)
+            assert at_end.get_value() == PATTERN[4096:size]
+            assert across.get_value() == PATTERN[:size]
+        finally:
+            context.close()
             os.close(fd)
 
 
